@@ -1,0 +1,93 @@
+#pragma once
+/// @brief The daemon's configuration (DESIGN §4): TOML in, validated struct out.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace igbridge {
+
+struct listen_address {
+  std::string host; // numeric IPv4/IPv6 address or "localhost"
+  uint16_t port = 0;
+  bool is_loopback() const;
+  std::string to_string() const; // "host:port"
+};
+
+struct config {
+  struct server_section {
+    listen_address listen{"127.0.0.1", 8080};
+    std::string public_url = "http://127.0.0.1:8080"; // no trailing slash
+    int threads = 2;
+  } server;
+  struct admin_section {
+    listen_address listen{"127.0.0.1", 8081};
+    std::string token_file;
+    std::string token; // contents of token_file, trimmed
+  } admin;
+  struct storage_section {
+    std::string path = "/var/lib/igbridge";
+    std::string key_file;
+    std::string key; // 32 raw bytes when key_file is set
+  } storage;
+  struct instagram_section {
+    std::string dialect = "graph"; // "graph" | "legacy"
+    std::string client_id;
+    std::string client_secret_file;
+    std::string client_secret;
+    std::string verify_token_file;
+    std::string verify_token;
+    std::vector<std::string> extra_webhook_secret_files;
+    std::vector<std::string> extra_webhook_secrets;
+    std::vector<std::string> webhook_fields{"comments", "mentions"};
+    std::string authorize_url; // defaults depend on dialect
+    std::string token_url;
+    std::string graph_url;
+    std::string api_url;
+  } instagram;
+  struct link_section {
+    std::string secret_file;
+    std::string secret;
+    std::string success_url;
+    int64_t ttl_s = 600;
+  } link;
+  struct import_section {
+    std::vector<std::string> tags{"eatdifferent", "ed"}; // lowercase, no '#'
+    std::vector<std::string> block;
+    int initial_count = 20;
+    int update_count = 3;
+    int64_t webhook_delay_s = 120;
+    bool poll = true;
+    std::vector<int64_t> poll_tiers_s{900, 3600, 21600, 86400};
+  } import;
+  struct sink_section {
+    std::string type = "jsonl"; // "jsonl" | "webhook" | "micropub"
+    std::string path = "/var/lib/igbridge/imports.jsonl";
+    std::string url;
+    std::string secret_file;
+    std::string secret; // webhook: "whsec_<base64>" as written in the file
+    std::string token_file;
+    std::string token;  // micropub bearer token
+    std::vector<int64_t> retry_schedule_s{5, 300, 1800, 7200, 18000, 36000, 36000};
+    int concurrency = 8;
+    int64_t timeout_s = 30;
+  } sink;
+  struct log_section {
+    std::string level = "info"; // debug|info|notice|warning|error
+  } log;
+};
+
+struct config_problem {
+  std::string key;     // dotted key, e.g. "server.listen"
+  std::string message; // what is wrong, never a secret value
+};
+
+/// Parses and validates `path`; reads every *_file secret. Environment
+/// references `$CREDENTIALS_DIRECTORY` / `${CREDENTIALS_DIRECTORY}` in file
+/// paths are expanded. Returns every problem found (empty = valid).
+std::vector<config_problem> load_config(const std::string& path, config& out);
+
+/// Same for a TOML document in memory (tests); files are still read from disk.
+std::vector<config_problem> parse_config(const std::string& toml_text, config& out);
+
+} // namespace igbridge

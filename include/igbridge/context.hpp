@@ -1,0 +1,36 @@
+#pragma once
+/// @brief What every actor of one daemon shares read-only: configuration,
+/// the LMDB environment, the outbound HTTP client and the metrics. Mutable
+/// state lives in actors; the few process-wide values here are atomics.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "igbridge/config.hpp"
+#include "igbridge/provider.hpp"
+#include "igbridge/store.hpp"
+
+namespace igbridge {
+
+class http_client;
+class metrics;
+
+struct context {
+  config cfg;
+  igbridge::dialect dialect = igbridge::dialect::graph;
+  store_ptr db;
+  http_client* http = nullptr;
+  metrics* stats = nullptr;
+  /// Unix time before which no user starts a provider fetch: set when the
+  /// provider says the app as a whole is rate limited.
+  std::atomic<int64_t> throttle_until{0};
+  /// Secrets that may sign inbound webhooks (app secret first, then rotation).
+  std::vector<std::string> webhook_secrets;
+  /// public_url + "/oauth/instagram/callback".
+  std::string redirect_uri;
+};
+
+using context_ptr = std::shared_ptr<context>;
+
+} // namespace igbridge

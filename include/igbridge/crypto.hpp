@@ -1,0 +1,38 @@
+#pragma once
+/// @brief Crypto and encoding helpers: HMAC, hex/base64, constant-time
+/// comparison, random tokens and AES-256-GCM sealing of secrets at rest.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace igbridge {
+
+/// Raw (binary) HMAC-SHA256 / HMAC-SHA1 of `msg` under `key`.
+std::string hmac_sha256(std::string_view key, std::string_view msg);
+std::string hmac_sha1(std::string_view key, std::string_view msg);
+std::string sha256(std::string_view data);
+
+std::string to_hex(std::string_view bytes);              // lowercase
+std::optional<std::string> from_hex(std::string_view hex); // either case
+std::string base64_encode(std::string_view bytes);        // standard, padded
+std::optional<std::string> base64_decode(std::string_view text);
+std::string base64url_encode(std::string_view bytes);     // no padding
+std::optional<std::string> base64url_decode(std::string_view text); // padding optional
+
+/// Compares in time that depends only on the lengths.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+/// `n` bytes from the OS CSPRNG (OpenSSL RAND_bytes); throws on failure.
+std::string random_bytes(std::size_t n);
+/// 128-bit random value as 32 hex characters.
+std::string random_token();
+
+/// AES-256-GCM with a fresh random 96-bit nonce. `key` must be 32 bytes.
+/// Output: "v1." + base64url(nonce | ciphertext | tag).
+std::string seal(std::string_view key, std::string_view plaintext);
+/// Inverse of seal(); nullopt when the key is wrong or the data was altered.
+std::optional<std::string> unseal(std::string_view key, std::string_view sealed);
+
+} // namespace igbridge

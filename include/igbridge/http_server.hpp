@@ -1,0 +1,59 @@
+#pragma once
+/// @brief The Beast listener: parses requests on asio threads, enforces
+/// limits and deadlines, and hands each request to a handler together with
+/// a responder that may be completed from any thread.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "igbridge/config.hpp"
+#include "igbridge/http_types.hpp"
+
+namespace boost::asio {
+class io_context;
+} // namespace boost::asio
+
+namespace igbridge {
+
+/// Completes one request. Thread-safe; the first respond() wins, later
+/// ones (e.g. after the session's own 503 timer) are ignored.
+class responder {
+public:
+  virtual ~responder() = default;
+  virtual void respond(http_response r) = 0;
+};
+using responder_ptr = std::shared_ptr<responder>;
+
+struct http_server_limits {
+  std::size_t header_limit = 8 * 1024;       // larger → 431
+  std::size_t body_limit = 1024 * 1024;      // larger → 413
+  std::chrono::milliseconds read_deadline{10000}; // headers + body
+  std::chrono::milliseconds handler_deadline{15000}; // actor answer, else 503
+  std::chrono::milliseconds idle_deadline{30000};    // keep-alive wait
+};
+
+class http_server {
+public:
+  using handler = std::function<void(http_request, responder_ptr)>;
+
+  /// Binds immediately (throws std::system_error naming the address).
+  http_server(boost::asio::io_context& io, const listen_address& addr, handler h,
+              http_server_limits limits = {});
+  ~http_server();
+
+  /// Port actually bound (useful with port 0).
+  uint16_t port() const;
+  void start();
+  /// Stops accepting; sessions finish their current exchange, then close.
+  void stop();
+  std::size_t active_sessions() const;
+  /// Requests read but not yet answered and written.
+  std::size_t in_flight() const;
+
+private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace igbridge

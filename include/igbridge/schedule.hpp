@@ -1,0 +1,32 @@
+#pragma once
+/// @brief Poll tiers, jitter, backoff and retry math, free of clocks.
+
+#include <cstdint>
+#include <vector>
+
+namespace igbridge {
+
+/// Tier index from imports in the last 14 days: >=7 → 0, >=4 → 1, >=2 → 2,
+/// else the last tier; clamped to the number of tiers.
+int poll_tier(std::size_t imports_last_14d, std::size_t tiers);
+/// Drops entries older than 14 days before `now`.
+void prune_recent(std::vector<int64_t>& times, int64_t now);
+
+/// interval + up to 10 % jitter; `unit` in [0, 1).
+int64_t with_jitter(int64_t interval_s, double unit);
+
+/// Delay after the n-th consecutive failed fetch (n >= 1): 60 s doubling,
+/// capped at 6 h; never less than `retry_after_s`.
+int64_t fetch_backoff_s(int failures, int64_t retry_after_s = 0);
+
+/// Delay before delivery attempt `attempts` + 1 after `attempts` failures;
+/// -1 when the schedule is exhausted (dead letter).
+int64_t delivery_delay_s(const std::vector<int64_t>& schedule, int attempts,
+                         int64_t retry_after_s = 0);
+
+/// On start-up, overdue fetches are spread: the k-th overdue user (0-based)
+/// is due at now + k * spacing_s, spacing chosen so n users spread over at
+/// most `window_s`.
+int64_t spread_overdue(int64_t now, std::size_t k, std::size_t n, int64_t window_s);
+
+} // namespace igbridge

@@ -1,0 +1,41 @@
+#pragma once
+/// @brief Instagram's inbound webhooks: signature checks over the raw body,
+/// payload parsing for both dialects, and signed_request decoding.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace igbridge {
+
+/// graph: header "X-Hub-Signature-256: sha256=<hex>", HMAC-SHA256.
+bool verify_sha256_signature(std::string_view header, std::string_view body,
+                             const std::vector<std::string>& secrets);
+/// legacy: header "X-Hub-Signature: <hex>" or "sha1=<hex>", HMAC-SHA1.
+bool verify_sha1_signature(std::string_view header, std::string_view body,
+                           const std::vector<std::string>& secrets);
+
+/// Maximum number of entries accepted in one payload.
+constexpr std::size_t max_webhook_entries = 1000;
+
+/// graph: {"object":"instagram","entry":[{"id":"..."}...]} → distinct ids in
+/// order. nullopt when the body is not that shape (wrong types, too many
+/// entries, nesting deeper than JSON of this shape needs).
+std::optional<std::vector<std::string>> parse_graph_update(std::string_view body);
+/// legacy: [{"object":"user","object_id":"...",...}] → distinct ids of user
+/// updates; other objects are ignored. nullopt when not that shape.
+std::optional<std::vector<std::string>> parse_legacy_update(std::string_view body);
+
+struct signed_request {
+  std::string user_id;
+  int64_t issued_at = 0;
+};
+/// "sig.payload" (base64url both); HMAC-SHA256 over the payload segment under
+/// any of `secrets`; algorithm must be "HMAC-SHA256"; user_id required
+/// (string or number). nullopt on any failure.
+std::optional<signed_request> decode_signed_request(std::string_view field,
+                                                    const std::vector<std::string>& secrets);
+
+} // namespace igbridge

@@ -1,0 +1,155 @@
+// Account linking, second half: a short-lived actor per callback walks the
+// provider's exchange (code → token; graph: → long-lived token → /me) and
+// hands the grant to the user's actor, which stores it. The browser is
+// redirected to the host app either way.
+
+#include <caf/all.hpp>
+
+#include "front.hpp"
+#include "http_waiter.hpp"
+#include "igbridge/clock.hpp"
+#include "igbridge/log.hpp"
+#include "igbridge/metrics.hpp"
+#include "responses.hpp"
+
+namespace igbridge {
+
+namespace {
+
+/// Each provider step must finish well inside the listener's own deadline.
+constexpr auto step_timeout = std::chrono::seconds{10};
+
+struct link_state {
+  context_ptr ctx;
+  caf::actor registry;
+  std::string user;
+  responder_ptr reply;
+  http_waiter http;
+  token_grant grant;
+  static inline const char* name = "igbridge.link";
+};
+
+using link_self = caf::stateful_actor<link_state>*;
+
+void finish(link_self self, const std::string& query, const char* outcome) {
+  auto& st = self->state;
+  if (st.ctx->stats) {
+    st.ctx->stats->inc("igbridge_link_attempts_total", {{"outcome", outcome}});
+  }
+  auto res = redirect(with_query(st.ctx->cfg.link.success_url, query));
+  res.headers.emplace_back("Set-Cookie",
+                           "igb_oauth=; Path=/oauth/instagram; HttpOnly; SameSite=Lax; Max-Age=0");
+  st.reply->respond(std::move(res));
+  self->quit();
+}
+
+void fail(link_self self, const char* step, const provider_error& err) {
+  log(log_level::warning, "oauth.provider_failed",
+      {{"user", self->state.user}, {"step", step}, {"kind", to_string(err.kind)},
+       {"error", err.message}});
+  finish(self, "instagram=error&reason=provider", "provider_error");
+}
+
+provider_error unreadable(const char* what) {
+  provider_error e;
+  e.kind = provider_failure::malformed;
+  e.message = what;
+  return e;
+}
+
+void store_grant(link_self self) {
+  auto& st = self->state;
+  link_grant lg{st.grant, unix_now()};
+  self->request(st.registry, actor_timeout, user_atom::value, st.user, true)
+    .then(
+      [=](const caf::actor& user_actor) {
+        self->request(user_actor, actor_timeout, link_atom::value, lg)
+          .then(
+            [=](bool ok) {
+              if (!ok) {
+                finish(self, "instagram=error&reason=storage", "storage_error");
+                return;
+              }
+              log(log_level::notice, "oauth.linked", {{"user", self->state.user}});
+              finish(self, "instagram=connected", "connected");
+            },
+            [=](const caf::error&) {
+              finish(self, "instagram=error&reason=storage", "storage_error");
+            });
+      },
+      [=](const caf::error&) { finish(self, "instagram=error&reason=storage", "storage_error"); });
+}
+
+void fetch_me(link_self self) {
+  auto& st = self->state;
+  st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
+               me_request(st.ctx->cfg, st.grant.access_token), step_timeout,
+               [self](http_response r) {
+                 auto& st = self->state;
+                 if (auto err = classify(r)) {
+                   return fail(self, "me", err);
+                 }
+                 if (!parse_me(r.body, st.grant)) {
+                   return fail(self, "me", unreadable("profile unreadable"));
+                 }
+                 store_grant(self);
+               });
+}
+
+void exchange_long_lived(link_self self) {
+  auto& st = self->state;
+  st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
+               long_lived_request(st.ctx->cfg, st.grant.access_token), step_timeout,
+               [self](http_response r) {
+                 auto& st = self->state;
+                 if (auto err = classify(r)) {
+                   return fail(self, "long_lived", err);
+                 }
+                 auto g = parse_long_lived(r.body);
+                 if (!g || g->access_token.empty()) {
+                   return fail(self, "long_lived", unreadable("token answer unreadable"));
+                 }
+                 st.grant.access_token = g->access_token;
+                 st.grant.expires_in = g->expires_in;
+                 fetch_me(self);
+               });
+}
+
+caf::behavior link_flow(link_self self, context_ptr ctx, caf::actor registry, std::string user,
+                        std::string code, responder_ptr reply) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.registry = std::move(registry);
+  st.user = std::move(user);
+  st.reply = std::move(reply);
+  st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
+               code_exchange_request(st.ctx->cfg, st.ctx->redirect_uri, code), step_timeout,
+               [self](http_response r) {
+                 auto& st = self->state;
+                 if (auto err = classify(r)) {
+                   return fail(self, "code_exchange", err);
+                 }
+                 auto g = parse_code_exchange(st.ctx->dialect, r.body);
+                 if (!g || g->access_token.empty() || g->user_id.empty()) {
+                   return fail(self, "code_exchange", unreadable("token answer unreadable"));
+                 }
+                 st.grant = *g;
+                 if (st.ctx->dialect == dialect::graph) {
+                   exchange_long_lived(self);
+                 } else {
+                   store_grant(self);
+                 }
+               });
+  return {
+    [=](http_done_atom, http_reply& reply) { self->state.http.complete(reply); },
+  };
+}
+
+} // namespace
+
+void spawn_link_flow(front_self self, std::string user, std::string code, responder_ptr reply) {
+  auto& st = self->state;
+  self->spawn(link_flow, st.ctx, st.registry, std::move(user), std::move(code), std::move(reply));
+}
+
+} // namespace igbridge

@@ -1,0 +1,235 @@
+// The fetch loop of a user actor: ask the provider for recent media page by
+// page, mark new ids seen and queue tagged ones in one transaction per page,
+// then schedule the next fetch from the poll tier or a pending hint.
+
+#include <random>
+
+#include <caf/all.hpp>
+
+#include "igbridge/clock.hpp"
+#include "igbridge/hashtags.hpp"
+#include "igbridge/log.hpp"
+#include "igbridge/messages.hpp"
+#include "igbridge/metrics.hpp"
+#include "igbridge/schedule.hpp"
+#include "outbox_writer.hpp"
+#include "user.hpp"
+
+namespace igbridge {
+
+namespace {
+
+/// Enough pages to catch up after a long outage, bounded so that a provider
+/// that pages forever cannot keep a fetch alive forever.
+constexpr int max_pages = 200;
+constexpr auto fetch_timeout = std::chrono::seconds{30};
+
+double unit_random() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+void count(user_state& st, std::string_view name, const metric_labels& labels, double by = 1) {
+  if (st.ctx->stats) {
+    st.ctx->stats->inc(name, labels, by);
+  }
+}
+
+void on_page(user_self self, uint64_t link_gen, http_response resp);
+
+void request_page(user_self self, http_request req) {
+  auto& st = self->state;
+  auto gen = st.link_gen;
+  st.http.call(*st.ctx->http, self_handle(self), std::move(req), fetch_timeout,
+               [self, gen](http_response r) { on_page(self, gen, std::move(r)); });
+}
+
+void finish_fetch(user_self self) {
+  auto& st = self->state;
+  auto now = unix_now();
+  st.fetching = false;
+  st.rec.initial_fetch_done = true;
+  st.rec.last_fetch_at = now;
+  st.rec.fetch_failures = 0;
+  st.rec.last_error.clear();
+  prune_recent(st.rec.recent_imports, now);
+  const auto& tiers = st.ctx->cfg.import.poll_tiers_s;
+  st.rec.poll_tier = poll_tier(st.rec.recent_imports.size(), tiers.size());
+  int64_t next = st.ctx->cfg.import.poll
+                   ? now + with_jitter(tiers[static_cast<std::size_t>(st.rec.poll_tier)],
+                                       unit_random())
+                   : 0;
+  {
+    auto txn = st.ctx->db->write();
+    if (auto v = txn.get(db::hints, st.rec.user)) {
+      auto h = decode_hint(*v);
+      if (!h || h->received_at < st.fetch_started_at) {
+        // Every hint so far arrived before this fetch began: it saw them.
+        txn.del(db::hints, st.rec.user);
+      } else {
+        next = next == 0 ? h->due_at : std::min(next, h->due_at);
+      }
+    }
+    st.rec.next_fetch_at = next;
+    txn.put(db::users, st.rec.user, encode(st.rec));
+    txn.commit();
+  }
+  count(st, "igbridge_fetches_total", {{"outcome", "ok"}});
+  if (st.ctx->stats) {
+    st.ctx->stats->observe("igbridge_fetch_duration_seconds", {},
+                           static_cast<double>(now - st.fetch_started_at));
+  }
+  log(log_level::info, "fetch.done",
+      {{"user", st.rec.user}, {"pages", std::to_string(st.pages)},
+       {"imported", std::to_string(st.imported_now)}, {"next_fetch_at", rfc3339(next)}});
+  arm_fetch(self, next);
+  if (st.fetch_again) {
+    st.fetch_again = false;
+    start_fetch(self);
+  }
+}
+
+void fail_fetch(user_self self, const provider_error& err) {
+  auto& st = self->state;
+  auto now = unix_now();
+  st.fetching = false;
+  st.fetch_again = false;
+  count(st, "igbridge_fetches_total", {{"outcome", to_string(err.kind)}});
+  if (err.kind == provider_failure::token_invalid) {
+    require_reauth(self, "token_invalid: " + err.message);
+    return;
+  }
+  ++st.rec.fetch_failures;
+  st.rec.last_error = std::string(to_string(err.kind)) + ": " + err.message;
+  auto delay = fetch_backoff_s(st.rec.fetch_failures, err.retry_after_s);
+  if (err.kind == provider_failure::rate_limited) {
+    // The limit is the app's, not the user's: hold every user's fetches.
+    auto until = now + std::max<int64_t>(err.retry_after_s, 60);
+    auto cur = st.ctx->throttle_until.load();
+    while (cur < until && !st.ctx->throttle_until.compare_exchange_weak(cur, until)) {
+      // retry
+    }
+  }
+  auto next = now + delay;
+  st.rec.next_fetch_at = next;
+  save_user(self);
+  log(log_level::warning, "fetch.failed",
+      {{"user", st.rec.user}, {"kind", to_string(err.kind)}, {"error", err.message},
+       {"failures", std::to_string(st.rec.fetch_failures)}, {"retry_in_s", std::to_string(delay)}});
+  arm_fetch(self, next);
+}
+
+void on_page(user_self self, uint64_t link_gen, http_response resp) {
+  auto& st = self->state;
+  if (link_gen != st.link_gen || !st.fetching) {
+    return; // the user was unlinked or re-linked meanwhile
+  }
+  auto err = classify(resp);
+  if (err) {
+    return fail_fetch(self, err);
+  }
+  auto page = parse_media_page(st.ctx->dialect, resp.body);
+  if (!page) {
+    provider_error malformed;
+    malformed.kind = provider_failure::malformed;
+    malformed.message = "media page unreadable";
+    return fail_fetch(self, malformed);
+  }
+  auto now = unix_now();
+  const auto& imp = st.ctx->cfg.import;
+  int budget = st.initial ? imp.initial_count : 0;
+  bool all_new = true;
+  int imported = 0;
+  std::vector<int64_t> import_times;
+  auto txn = st.ctx->db->write();
+  for (const auto& item : page->items) {
+    if (budget > 0 && st.processed >= budget) {
+      all_new = false; // the initial fetch stops at its budget
+      break;
+    }
+    ++st.processed;
+    auto key = seen_key(st.rec.user, item.id);
+    if (txn.get(db::seen, key)) {
+      all_new = false;
+      count(st, "igbridge_media_total", {{"result", "duplicate"}});
+      continue;
+    }
+    auto verdict = judge_tags(item.tags, imp.tags, imp.block);
+    const char* mark = verdict == tag_verdict::import    ? "imported"
+                       : verdict == tag_verdict::blocked ? "blocked"
+                                                         : "untagged";
+    // Marked seen whatever the verdict, so paging stops at known posts; the
+    // import itself commits in this same transaction.
+    txn.put(db::seen, key, std::to_string(now) + " " + mark);
+    count(st, "igbridge_media_total", {{"result", mark}});
+    if (verdict != tag_verdict::import) {
+      continue;
+    }
+    outbox_entry e;
+    e.type = "media.imported";
+    e.id = "instagram:" + item.id;
+    e.user = st.rec.user;
+    e.created_at = now;
+    e.next_attempt_at = now;
+    e.data = import_record(st.rec.user, st.rec.instagram_user_id, item, now).dump();
+    append_outbox(txn, e);
+    ++imported;
+    import_times.push_back(now);
+  }
+  auto rec = st.rec;
+  rec.imported += static_cast<uint64_t>(imported);
+  rec.recent_imports.insert(rec.recent_imports.end(), import_times.begin(), import_times.end());
+  txn.put(db::users, rec.user, encode(rec));
+  txn.commit();
+  st.rec = std::move(rec);
+  st.imported_now += imported;
+  ++st.pages;
+  if (imported > 0) {
+    caf::anon_send(st.delivery, kick_atom::value);
+    log(log_level::info, "media.imported",
+        {{"user", st.rec.user}, {"count", std::to_string(imported)}});
+  }
+  bool more = all_new && !page->next_url.empty() && st.pages < max_pages
+              && (budget == 0 || st.processed < budget);
+  if (more) {
+    request_page(self, next_page_request(page->next_url));
+  } else {
+    finish_fetch(self);
+  }
+}
+
+} // namespace
+
+void start_fetch(user_self self) {
+  auto& st = self->state;
+  if (st.fetching) {
+    st.fetch_again = true;
+    return;
+  }
+  if (st.rec.state != "active") {
+    return;
+  }
+  auto now = unix_now();
+  auto throttle = st.ctx->throttle_until.load();
+  if (throttle > now) {
+    // Spread the held fetches over a minute after the limit lifts.
+    arm_fetch(self, throttle + static_cast<int64_t>(unit_random() * 60));
+    return;
+  }
+  auto token = plain_token(st);
+  if (token.empty()) {
+    require_reauth(self, "token unreadable (storage key changed?)");
+    return;
+  }
+  st.fetching = true;
+  st.fetch_started_at = now;
+  st.initial = !st.rec.initial_fetch_done;
+  st.processed = 0;
+  st.pages = 0;
+  st.imported_now = 0;
+  const auto& imp = st.ctx->cfg.import;
+  int n = st.initial ? imp.initial_count : imp.update_count;
+  request_page(self, media_request(st.ctx->cfg, token, st.rec.instagram_user_id, n));
+}
+
+} // namespace igbridge

@@ -1,0 +1,20 @@
+#pragma once
+// The igbridge subcommands; main.cpp parses the command line and calls one.
+
+#include <string>
+
+namespace igbridge {
+
+int run_serve(const std::string& config_path);
+int run_check_config(const std::string& config_path);
+int run_link_url(const std::string& config_path, const std::string& user, long ttl_s);
+
+/// Admin API calls to a running daemon; `json` prints the raw answer.
+int run_users(const std::string& config_path, const std::string& action, const std::string& id,
+              const std::string& state, bool json);
+int run_outbox(const std::string& config_path, const std::string& action, const std::string& id,
+               bool json);
+int run_subscriptions(const std::string& config_path, const std::string& action,
+                      const std::string& id);
+
+} // namespace igbridge

@@ -1,0 +1,163 @@
+#include "igbridge/config.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "detail.hpp"
+
+namespace igbridge {
+
+namespace {
+
+using config_detail::problems;
+using config_detail::section_reader;
+
+/// Reads a listen address kept as text in TOML into its parsed form.
+void read_listen(section_reader& r, const char* key, listen_address& value) {
+  std::string text;
+  r.get(key, text);
+  if (text.empty()) {
+    return;
+  }
+  if (auto parsed = config_detail::parse_listen(text)) {
+    value = *parsed;
+  } else {
+    r.problem(key, "'" + text + "' is not HOST:PORT (numeric IPv4, [IPv6] or localhost; port 0-65535)");
+  }
+}
+
+const toml::table* section(const toml::table& root, const char* name, problems& out) {
+  const auto* n = root.get(name);
+  if (n == nullptr) {
+    return nullptr;
+  }
+  if (const auto* t = n->as_table()) {
+    return t;
+  }
+  out.push_back({name, "expected a table"});
+  return nullptr;
+}
+
+void read_keys(const toml::table& root, config& c, problems& out) {
+  {
+    section_reader r(section(root, "server", out), "server", out);
+    read_listen(r, "listen", c.server.listen);
+    r.get("public_url", c.server.public_url);
+    r.get("threads", c.server.threads);
+    r.finish();
+  }
+  {
+    section_reader r(section(root, "admin", out), "admin", out);
+    read_listen(r, "listen", c.admin.listen);
+    r.get("token_file", c.admin.token_file);
+    r.finish();
+  }
+  {
+    section_reader r(section(root, "storage", out), "storage", out);
+    r.get("path", c.storage.path);
+    r.get("key_file", c.storage.key_file);
+    r.finish();
+  }
+  {
+    auto& s = c.instagram;
+    section_reader r(section(root, "instagram", out), "instagram", out);
+    r.get("dialect", s.dialect);
+    r.get("client_id", s.client_id);
+    r.get("client_secret_file", s.client_secret_file);
+    r.get("verify_token_file", s.verify_token_file);
+    r.get("extra_webhook_secret_files", s.extra_webhook_secret_files);
+    r.get("webhook_fields", s.webhook_fields);
+    r.get("authorize_url", s.authorize_url);
+    r.get("token_url", s.token_url);
+    r.get("graph_url", s.graph_url);
+    r.get("api_url", s.api_url);
+    r.finish();
+  }
+  {
+    section_reader r(section(root, "link", out), "link", out);
+    r.get("secret_file", c.link.secret_file);
+    r.get("success_url", c.link.success_url);
+    r.get("ttl_s", c.link.ttl_s);
+    r.finish();
+  }
+  {
+    auto& s = c.import;
+    section_reader r(section(root, "import", out), "import", out);
+    r.get("tags", s.tags);
+    r.get("block", s.block);
+    r.get("initial_count", s.initial_count);
+    r.get("update_count", s.update_count);
+    r.get("webhook_delay_s", s.webhook_delay_s);
+    r.get("poll", s.poll);
+    r.get("poll_tiers_s", s.poll_tiers_s);
+    r.finish();
+  }
+  {
+    auto& s = c.sink;
+    section_reader r(section(root, "sink", out), "sink", out);
+    r.get("type", s.type);
+    r.get("path", s.path);
+    r.get("url", s.url);
+    r.get("secret_file", s.secret_file);
+    r.get("token_file", s.token_file);
+    r.get("retry_schedule_s", s.retry_schedule_s);
+    r.get("concurrency", s.concurrency);
+    r.get("timeout_s", s.timeout_s);
+    r.finish();
+  }
+  {
+    section_reader r(section(root, "log", out), "log", out);
+    r.get("level", c.log.level);
+    r.finish();
+  }
+  static const char* const sections[] = {"server", "admin",  "storage", "instagram",
+                                         "link",   "import", "sink",    "log"};
+  for (const auto& [k, v] : root) {
+    bool known = false;
+    for (const char* name : sections) {
+      known = known || k.str() == name;
+    }
+    if (!known) {
+      out.push_back({std::string(k.str()), v.is_table() ? "unknown table" : "unknown key"});
+    }
+  }
+}
+
+} // namespace
+
+std::vector<config_problem> parse_config(const std::string& toml_text, config& out) {
+  problems found;
+  config c;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "line " << e.source().begin.line << ", column " << e.source().begin.column << ": "
+        << e.description();
+    found.push_back({"config", msg.str()});
+    out = c;
+    return found;
+  }
+  read_keys(root, c, found);
+  config_detail::validate(c, found);
+  config_detail::read_secrets(c, found);
+  out = std::move(c);
+  return found;
+}
+
+std::vector<config_problem> load_config(const std::string& path, config& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    out = config{};
+    return {{"config", "cannot read " + path + ": " + std::strerror(err)}};
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), out);
+}
+
+} // namespace igbridge

@@ -1,0 +1,213 @@
+#include <algorithm>
+
+#include "detail.hpp"
+#include "igbridge/hashtags.hpp"
+
+namespace igbridge::config_detail {
+
+namespace {
+
+void strip_trailing_slashes(std::string& url) {
+  while (!url.empty() && url.back() == '/') {
+    url.pop_back();
+  }
+}
+
+bool is_http_url(const std::string& url) {
+  for (const char* scheme : {"http://", "https://"}) {
+    std::string_view s(scheme);
+    if (url.size() > s.size() && url.compare(0, s.size(), s) == 0) {
+      return url.find_first_of(" \t\r\n", s.size()) == std::string::npos;
+    }
+  }
+  return false;
+}
+
+/// Checks an http(s) URL key and strips its trailing '/'; empty is left to
+/// the caller (some URLs are optional).
+void check_url(const std::string& key, std::string& url, problems& out) {
+  if (url.empty()) {
+    return;
+  }
+  if (!is_http_url(url)) {
+    out.push_back({key, "must be an http:// or https:// URL"});
+    return;
+  }
+  strip_trailing_slashes(url);
+}
+
+void require(const std::string& key, const std::string& value, problems& out) {
+  if (value.empty()) {
+    out.push_back({key, "is required"});
+  }
+}
+
+void positive(const std::string& key, int64_t value, problems& out) {
+  if (value <= 0) {
+    out.push_back({key, "must be greater than 0"});
+  }
+}
+
+void positive_list(const std::string& key, const std::vector<int64_t>& values, problems& out) {
+  if (values.empty()) {
+    out.push_back({key, "must not be empty"});
+  } else if (std::any_of(values.begin(), values.end(), [](int64_t v) { return v <= 0; })) {
+    out.push_back({key, "every value must be greater than 0"});
+  }
+}
+
+void one_of(const std::string& key, const std::string& value,
+            std::initializer_list<const char*> allowed, problems& out) {
+  std::string list;
+  for (const char* a : allowed) {
+    if (value == a) {
+      return;
+    }
+    list += list.empty() ? a : std::string(", ") + a;
+  }
+  out.push_back({key, "'" + value + "' is not one of " + list});
+}
+
+void normalize_tags(const std::string& key, std::vector<std::string>& tags, problems& out) {
+  std::vector<std::string> result;
+  for (const auto& t : tags) {
+    std::string n = normalize_tag(t);
+    if (n.empty()) {
+      out.push_back({key, "contains an empty tag"});
+      continue;
+    }
+    if (std::find(result.begin(), result.end(), n) == result.end()) {
+      result.push_back(std::move(n));
+    }
+  }
+  tags = std::move(result);
+}
+
+void default_url(std::string& url, const char* value) {
+  if (url.empty()) {
+    url = value;
+  }
+}
+
+} // namespace
+
+void validate(config& c, problems& out) {
+  // server / admin
+  if (c.server.threads < 1 || c.server.threads > 64) {
+    out.push_back({"server.threads", "must be between 1 and 64"});
+  }
+  require("server.public_url", c.server.public_url, out);
+  check_url("server.public_url", c.server.public_url, out);
+  if (!c.admin.listen.is_loopback() && c.admin.token_file.empty()) {
+    out.push_back({"admin.token_file",
+                   "required when admin.listen is not a loopback address"});
+  }
+  require("storage.path", c.storage.path, out);
+
+  // instagram
+  auto& ig = c.instagram;
+  one_of("instagram.dialect", ig.dialect, {"graph", "legacy"}, out);
+  require("instagram.client_id", ig.client_id, out);
+  require("instagram.client_secret_file", ig.client_secret_file, out);
+  check_url("instagram.authorize_url", ig.authorize_url, out);
+  check_url("instagram.token_url", ig.token_url, out);
+  check_url("instagram.graph_url", ig.graph_url, out);
+  check_url("instagram.api_url", ig.api_url, out);
+  if (ig.dialect == "legacy") {
+    default_url(ig.authorize_url, "https://api.instagram.com/oauth/authorize");
+    default_url(ig.token_url, "https://api.instagram.com/oauth/access_token");
+    default_url(ig.api_url, "https://api.instagram.com/v1");
+  } else {
+    default_url(ig.authorize_url, "https://www.instagram.com/oauth/authorize");
+    default_url(ig.token_url, "https://api.instagram.com/oauth/access_token");
+    default_url(ig.graph_url, "https://graph.instagram.com");
+  }
+
+  // link
+  require("link.secret_file", c.link.secret_file, out);
+  require("link.success_url", c.link.success_url, out);
+  check_url("link.success_url", c.link.success_url, out);
+  positive("link.ttl_s", c.link.ttl_s, out);
+
+  // import
+  auto& im = c.import;
+  normalize_tags("import.tags", im.tags, out);
+  normalize_tags("import.block", im.block, out);
+  if (im.tags.empty()) {
+    out.push_back({"import.tags", "must not be empty"});
+  }
+  positive("import.initial_count", im.initial_count, out);
+  positive("import.update_count", im.update_count, out);
+  if (im.webhook_delay_s < 0) {
+    out.push_back({"import.webhook_delay_s", "must not be negative"});
+  }
+  positive_list("import.poll_tiers_s", im.poll_tiers_s, out);
+
+  // sink
+  auto& s = c.sink;
+  one_of("sink.type", s.type, {"jsonl", "webhook", "micropub"}, out);
+  if (s.type == "jsonl") {
+    require("sink.path", s.path, out);
+  } else if (s.type == "webhook") {
+    require("sink.url", s.url, out);
+    require("sink.secret_file", s.secret_file, out);
+  } else if (s.type == "micropub") {
+    require("sink.url", s.url, out);
+    require("sink.token_file", s.token_file, out);
+  }
+  check_url("sink.url", s.url, out);
+  positive_list("sink.retry_schedule_s", s.retry_schedule_s, out);
+  positive("sink.concurrency", s.concurrency, out);
+  positive("sink.timeout_s", s.timeout_s, out);
+
+  // log
+  one_of("log.level", c.log.level, {"debug", "info", "notice", "warning", "error"}, out);
+}
+
+void read_secrets(config& c, problems& out) {
+  auto read = [&](const char* key, const std::string& path, std::string& value) {
+    if (path.empty()) {
+      return;
+    }
+    if (auto content = read_secret(key, path, out)) {
+      value = std::move(*content);
+    }
+  };
+  read("admin.token_file", c.admin.token_file, c.admin.token);
+  read("instagram.client_secret_file", c.instagram.client_secret_file,
+       c.instagram.client_secret);
+  read("instagram.verify_token_file", c.instagram.verify_token_file,
+       c.instagram.verify_token);
+  c.instagram.extra_webhook_secrets.clear();
+  for (const auto& path : c.instagram.extra_webhook_secret_files) {
+    std::string secret;
+    read("instagram.extra_webhook_secret_files", path, secret);
+    if (!secret.empty()) {
+      c.instagram.extra_webhook_secrets.push_back(std::move(secret));
+    }
+  }
+  read("link.secret_file", c.link.secret_file, c.link.secret);
+  // Only the active sink's secrets: a leftover path of another sink type
+  // must not stop the daemon.
+  if (c.sink.type == "webhook") {
+    read("sink.secret_file", c.sink.secret_file, c.sink.secret);
+  } else if (c.sink.type == "micropub") {
+    read("sink.token_file", c.sink.token_file, c.sink.token);
+  }
+  if (!c.storage.key_file.empty()) {
+    std::string content;
+    read("storage.key_file", c.storage.key_file, content);
+    if (!content.empty()) {
+      if (auto key = decode_storage_key(content)) {
+        c.storage.key = std::move(*key);
+      } else {
+        out.push_back({"storage.key_file",
+                       "must hold a 32-byte key: 32 raw bytes, 64 hex characters or base64"});
+      }
+    } else if (out.empty() || out.back().key != "storage.key_file") {
+      out.push_back({"storage.key_file", "is empty"});
+    }
+  }
+}
+
+} // namespace igbridge::config_detail

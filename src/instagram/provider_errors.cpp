@@ -1,0 +1,216 @@
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "igbridge/provider.hpp"
+
+namespace igbridge {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// App usage above this share of any quota counts as rate limited: backing
+/// off early keeps the whole app from being throttled for an hour.
+constexpr int64_t usage_limit_percent = 75;
+constexpr std::size_t max_message = 300;
+constexpr int64_t max_retry_after_s = 24 * 3600;
+
+/// Provider messages go to logs and user records: cut them short and blank
+/// out anything that looks like a credential in case a provider echoes one.
+std::string safe_message(std::string text) {
+  for (const char* name : {"access_token=", "client_secret=", "code="}) {
+    std::string_view n(name);
+    std::size_t pos = 0;
+    while ((pos = text.find(n, pos)) != std::string::npos) {
+      std::size_t start = pos + n.size();
+      std::size_t end = text.find_first_of("&\" ", start);
+      if (end == std::string::npos) {
+        end = text.size();
+      }
+      text.replace(start, end - start, "…");
+      pos = start;
+    }
+  }
+  if (text.size() > max_message) {
+    text.resize(max_message);
+  }
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      c = ' ';
+    }
+  }
+  return text;
+}
+
+int64_t retry_after(const http_response& r) {
+  std::string v = header_value(r.headers, "Retry-After");
+  if (v.empty() || v.size() > 10 || !std::all_of(v.begin(), v.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+      })) {
+    return 0; // HTTP-dates are not worth the parsing: callers have a backoff
+  }
+  return std::min<int64_t>(std::stoll(v), max_retry_after_s);
+}
+
+/// X-App-Usage: {"call_count":N,"total_time":N,"total_cputime":N}, percents.
+bool app_usage_high(const http_response& r) {
+  std::string v = header_value(r.headers, "X-App-Usage");
+  if (v.empty()) {
+    return false;
+  }
+  json usage = json::parse(v, nullptr, false);
+  if (!usage.is_object()) {
+    return false;
+  }
+  for (const char* key : {"call_count", "total_time", "total_cputime"}) {
+    auto it = usage.find(key);
+    if (it != usage.end() && it->is_number() && it->get<double>() >= usage_limit_percent) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int int_field(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it != obj.end() && it->is_number_integer()) {
+    return it->get<int>();
+  }
+  return 0;
+}
+
+std::string string_field(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it != obj.end() && it->is_string()) {
+    return it->get<std::string>();
+  }
+  return {};
+}
+
+provider_error make(provider_failure kind, std::string message, int code = 0) {
+  provider_error e;
+  e.kind = kind;
+  e.message = safe_message(std::move(message));
+  e.code = code;
+  return e;
+}
+
+/// graph {"error":{...}} → a classified error, or none when not that shape.
+provider_error graph_envelope(const json& body) {
+  auto it = body.find("error");
+  if (it == body.end() || !it->is_object()) {
+    return {};
+  }
+  int code = int_field(*it, "code");
+  std::string text = "graph error " + std::to_string(code);
+  if (auto type = string_field(*it, "type"); !type.empty()) {
+    text += " (" + type + ")";
+  }
+  if (auto msg = string_field(*it, "message"); !msg.empty()) {
+    text += ": " + msg;
+  }
+  switch (code) {
+    case 190:
+      return make(provider_failure::token_invalid, text, code);
+    case 4:
+    case 17:
+    case 32:
+    case 613:
+      return make(provider_failure::rate_limited, text, code);
+    default:
+      return make(provider_failure::denied, text, code);
+  }
+}
+
+/// legacy {"meta":{"error_type","code","error_message"}}, or the same fields
+/// flat (the OAuth endpoints answer that way).
+provider_error legacy_envelope(const json& body) {
+  const json* meta = &body;
+  if (auto it = body.find("meta"); it != body.end() && it->is_object()) {
+    meta = &*it;
+  }
+  std::string type = string_field(*meta, "error_type");
+  int code = int_field(*meta, "code");
+  if (type.empty() && (code == 0 || code == 200)) {
+    return {};
+  }
+  std::string text = "legacy error " + std::to_string(code);
+  if (!type.empty()) {
+    text += " (" + type + ")";
+  }
+  if (auto msg = string_field(*meta, "error_message"); !msg.empty()) {
+    text += ": " + msg;
+  }
+  if (type == "OAuthAccessTokenException") {
+    return make(provider_failure::token_invalid, text, code);
+  }
+  if (type == "OAuthRateLimitException" || code == 429) {
+    return make(provider_failure::rate_limited, text, code);
+  }
+  if (code >= 500) {
+    return make(provider_failure::server, text, code);
+  }
+  return make(provider_failure::denied, text, code);
+}
+
+} // namespace
+
+const char* to_string(provider_failure f) {
+  switch (f) {
+    case provider_failure::none:
+      return "none";
+    case provider_failure::token_invalid:
+      return "token_invalid";
+    case provider_failure::rate_limited:
+      return "rate_limited";
+    case provider_failure::server:
+      return "server";
+    case provider_failure::transport:
+      return "transport";
+    case provider_failure::malformed:
+      return "malformed";
+    case provider_failure::denied:
+      return "denied";
+  }
+  return "unknown";
+}
+
+provider_error classify(const http_response& r) {
+  if (r.status == 0) {
+    return make(provider_failure::transport,
+                "transport: " + (r.error.empty() ? std::string("no answer") : r.error));
+  }
+  const bool ok = r.status >= 200 && r.status < 300;
+  json body = json::parse(r.body, nullptr, false);
+  provider_error e;
+  if (body.is_object()) {
+    e = graph_envelope(body);
+    if (!e) {
+      e = legacy_envelope(body);
+    }
+  }
+  if (r.status == 429 && e.kind != provider_failure::token_invalid) {
+    e = make(provider_failure::rate_limited, e ? e.message : "HTTP 429", e.code);
+  }
+  if (!e && r.status >= 500) {
+    e = make(provider_failure::server, "HTTP " + std::to_string(r.status));
+  } else if (!e && !ok) {
+    e = make(provider_failure::denied, "HTTP " + std::to_string(r.status));
+  } else if (e && e.kind == provider_failure::denied && r.status >= 500) {
+    e.kind = provider_failure::server; // unknown code on a 5xx: try again later
+  }
+  if (!e && app_usage_high(r)) {
+    e = make(provider_failure::rate_limited, "X-App-Usage at or above 75 %");
+  }
+  if (!e && body.is_discarded()) {
+    e = make(provider_failure::malformed, "HTTP " + std::to_string(r.status) + " answer is not JSON");
+  }
+  if (e.kind == provider_failure::rate_limited) {
+    e.retry_after_s = retry_after(r);
+  }
+  return e;
+}
+
+} // namespace igbridge

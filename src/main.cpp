@@ -1,0 +1,77 @@
+// igbridge: one binary, a subcommand per job (DESIGN §3).
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"igbridge: imports users' tagged Instagram posts into a web application"};
+  app.require_subcommand(1);
+  std::string config = "/etc/igbridge/igbridge.toml";
+  auto add_config = [&](CLI::App* cmd) {
+    cmd->add_option("-c,--config", config, "configuration file (TOML)")->capture_default_str();
+  };
+
+  auto serve = app.add_subcommand("serve", "run the daemon in the foreground");
+  add_config(serve);
+
+  auto check = app.add_subcommand("check-config", "validate the configuration and exit");
+  add_config(check);
+
+  auto link = app.add_subcommand("link-url", "print a signed connect link for an app user");
+  add_config(link);
+  std::string link_user;
+  long ttl = -1;
+  link->add_option("--user", link_user, "app user id")->required();
+  link->add_option("--ttl", ttl, "seconds the link stays valid (default: link.ttl_s)");
+
+  auto users = app.add_subcommand("users", "inspect and manage linked users (admin API)");
+  add_config(users);
+  std::string users_action, users_id, users_state;
+  bool json = false;
+  users->add_option("action", users_action, "list | show | fetch | disconnect")
+    ->required()
+    ->check(CLI::IsMember({"list", "show", "fetch", "disconnect"}));
+  users->add_option("id", users_id, "app user id (show, fetch, disconnect)");
+  users->add_option("--state", users_state, "list: only users in this state");
+  users->add_flag("--json", json, "print the raw JSON answer");
+
+  auto outbox = app.add_subcommand("outbox", "dead letters and their replay (admin API)");
+  add_config(outbox);
+  std::string outbox_action, outbox_id;
+  outbox->add_option("action", outbox_action, "list | replay")
+    ->required()
+    ->check(CLI::IsMember({"list", "replay"}));
+  outbox->add_option("id", outbox_id, "dead letter id (replay)");
+  outbox->add_flag("--json", json, "print the raw JSON answer");
+
+  auto subs = app.add_subcommand("subscriptions", "manage the provider's webhook subscriptions");
+  add_config(subs);
+  std::string subs_action, subs_id;
+  subs->add_option("action", subs_action, "create | list | delete")
+    ->required()
+    ->check(CLI::IsMember({"create", "list", "delete"}));
+  subs->add_option("id", subs_id, "legacy: subscription id to delete (default: all)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*serve) {
+    return igbridge::run_serve(config);
+  }
+  if (*check) {
+    return igbridge::run_check_config(config);
+  }
+  if (*link) {
+    return igbridge::run_link_url(config, link_user, ttl);
+  }
+  if (*users) {
+    return igbridge::run_users(config, users_action, users_id, users_state, json);
+  }
+  if (*outbox) {
+    return igbridge::run_outbox(config, outbox_action, outbox_id, json);
+  }
+  if (*subs) {
+    return igbridge::run_subscriptions(config, subs_action, subs_id);
+  }
+  return 2;
+}

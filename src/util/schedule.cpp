@@ -1,0 +1,78 @@
+#include "igbridge/schedule.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace igbridge {
+
+namespace {
+
+constexpr int64_t recent_window_s = 14 * 86400;
+constexpr int64_t backoff_base_s = 60;
+constexpr int64_t backoff_cap_s = 6 * 3600;
+
+} // namespace
+
+int poll_tier(std::size_t imports_last_14d, std::size_t tiers) {
+  if (tiers == 0) {
+    return 0;
+  }
+  std::size_t tier;
+  if (imports_last_14d >= 7) {
+    tier = 0;
+  } else if (imports_last_14d >= 4) {
+    tier = 1;
+  } else if (imports_last_14d >= 2) {
+    tier = 2;
+  } else {
+    tier = tiers - 1;
+  }
+  return static_cast<int>(std::min(tier, tiers - 1));
+}
+
+void prune_recent(std::vector<int64_t>& times, int64_t now) {
+  int64_t cutoff = now - recent_window_s;
+  times.erase(std::remove_if(times.begin(), times.end(),
+                             [cutoff](int64_t t) { return t < cutoff; }),
+              times.end());
+}
+
+int64_t with_jitter(int64_t interval_s, double unit) {
+  unit = std::clamp(unit, 0.0, 1.0);
+  return interval_s + static_cast<int64_t>(std::floor(static_cast<double>(interval_s) * 0.1 * unit));
+}
+
+int64_t fetch_backoff_s(int failures, int64_t retry_after_s) {
+  int64_t delay = backoff_base_s;
+  // Doubling stops at the cap, so large failure counts cannot overflow.
+  for (int i = 1; i < failures && delay < backoff_cap_s; ++i) {
+    delay *= 2;
+  }
+  delay = std::min(delay, backoff_cap_s);
+  return std::max(delay, retry_after_s);
+}
+
+int64_t delivery_delay_s(const std::vector<int64_t>& schedule, int attempts,
+                         int64_t retry_after_s) {
+  if (attempts < 1) {
+    attempts = 1;
+  }
+  if (static_cast<std::size_t>(attempts) > schedule.size()) {
+    return -1;
+  }
+  return std::max(schedule[attempts - 1], retry_after_s);
+}
+
+// spacing_s = window_s / n, so the last of n users (k = n - 1) is due
+// strictly before now + window_s; one user, or no window, is due now.
+int64_t spread_overdue(int64_t now, std::size_t k, std::size_t n, int64_t window_s) {
+  if (n <= 1 || window_s <= 0) {
+    return now;
+  }
+  k = std::min(k, n - 1);
+  // k * window / n rather than k * (window / n): with more users than
+  // seconds in the window they still spread instead of all landing at now.
+  return now + static_cast<int64_t>(k) * window_s / static_cast<int64_t>(n);
+}
+
+} // namespace igbridge

@@ -1,0 +1,89 @@
+#include "notify.hpp"
+
+#include "http_client.hpp"
+#include "timefmt.hpp"
+#include "updates.hpp"
+
+#include <iostream>
+
+namespace fakegram {
+
+namespace {
+
+constexpr std::chrono::seconds delivery_timeout{10};
+
+} // namespace
+
+notifier::notifier(state& st, const options& opts) : st_(st), opts_(opts) {
+  if (!opts_.webhook_url.empty()) {
+    thread_ = std::thread([this] { run(); });
+  }
+}
+
+notifier::~notifier() {
+  stop();
+}
+
+void notifier::media_posted(const std::string& account_id, const std::string& media_id) {
+  if (opts_.webhook_url.empty()) {
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) {
+      return;
+    }
+    queue_.push_back({account_id, media_id});
+  }
+  wake_.notify_one();
+}
+
+void notifier::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void notifier::run() {
+  for (;;) {
+    job j;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) {
+        return;
+      }
+      j = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    deliver(j);
+  }
+}
+
+void notifier::deliver(const job& j) {
+  // Legacy updates name the subscription; use the stored one when there is one.
+  std::string subscription_id = "1";
+  for (const auto& s : st_.subscriptions()) {
+    if (s.object == "user") {
+      subscription_id = s.id;
+    }
+  }
+  auto now = unix_now();
+  auto u = build_update(opts_.dia, opts_.client_secret, j.account_id, j.media_id, now,
+                        subscription_id);
+  auto res = http_call("POST", opts_.webhook_url, u.body,
+                       {{"Content-Type", "application/json"}, {u.signature_header, u.signature}},
+                       delivery_timeout);
+  notification n{now, j.account_id, j.media_id, res.status, res.error};
+  std::cerr << "fakegram: update for media " << j.media_id << " -> "
+            << (res.status ? std::to_string(res.status) : res.error) << std::endl;
+  st_.log_notification(std::move(n));
+}
+
+} // namespace fakegram

@@ -1,0 +1,229 @@
+#include "oauth.hpp"
+
+#include "consent_page.hpp"
+#include "errors.hpp"
+
+namespace fakegram {
+
+namespace {
+
+constexpr int long_lived_expires_in = 5184000;
+
+authorize_params read_authorize(const request& req) {
+  return {req.param("client_id"), req.param("redirect_uri"), req.param("response_type"),
+          req.param("scope"), req.param("state")};
+}
+
+bool has_scope(const std::string& scopes, const std::string& wanted) {
+  std::size_t i = 0;
+  while (i <= scopes.size()) {
+    auto end = scopes.find_first_of(", ", i);
+    if (end == std::string::npos) {
+      end = scopes.size();
+    }
+    if (scopes.compare(i, end - i, wanted) == 0 && end - i == wanted.size()) {
+      return true;
+    }
+    i = end + 1;
+  }
+  return false;
+}
+
+/// Checks what the real dialog checks before showing anything; "" when fine.
+std::string authorize_problem(const app& a, const authorize_params& p) {
+  if (p.client_id != a.opts.client_id) {
+    return "Invalid platform app: unknown client_id '" + p.client_id + "'.";
+  }
+  bool http = p.redirect_uri.rfind("http://", 0) == 0 || p.redirect_uri.rfind("https://", 0) == 0;
+  if (!http || p.redirect_uri.find('#') != std::string::npos) {
+    return "Invalid redirect_uri: it must be an absolute http(s) URL without a fragment.";
+  }
+  if (p.response_type != "code") {
+    return "Invalid response_type: only 'code' is supported.";
+  }
+  auto wanted = a.graph() ? "instagram_business_basic" : "basic";
+  if (!has_scope(p.scope, wanted)) {
+    return std::string("Invalid Scopes: the scope must include '") + wanted + "'.";
+  }
+  return {};
+}
+
+/// The approval redirect. Graph appends "#_" like the real dialog; it goes
+/// after the query so a browser still sends `state` to the callback.
+reply approve(app& a, const authorize_params& p, const account& who) {
+  auto code = a.st.issue_code(who.id, p.client_id, p.redirect_uri);
+  param_list q{{"code", code}};
+  if (!p.state.empty()) {
+    q.emplace_back("state", p.state);
+  }
+  auto location = append_query(p.redirect_uri, build_query(q));
+  if (a.graph()) {
+    location += "#_";
+  }
+  return redirect_reply(location);
+}
+
+reply deny(const authorize_params& p) {
+  param_list q{{"error", "access_denied"},
+               {"error_reason", "user_denied"},
+               {"error_description", "The user denied your request."}};
+  if (!p.state.empty()) {
+    q.emplace_back("state", p.state);
+  }
+  return redirect_reply(append_query(p.redirect_uri, build_query(q)));
+}
+
+reply bad_request_page(const std::string& why) {
+  return html_reply(400, render_error_page("Invalid request", why));
+}
+
+reply consent_again(app& a, const authorize_params& p, const std::string& error) {
+  return html_reply(400, render_consent(p, a.st.accounts(), a.opts.client_id, error));
+}
+
+reply token_answer(app& a, const request& req, const token& t) {
+  if (a.graph()) {
+    return json_reply(200, {{"data", nlohmann::json::array({{{"access_token", t.value},
+                                                             {"user_id", t.account_id},
+                                                             {"permissions", "instagram_business_basic"}}})}});
+  }
+  auto who = a.st.find_account(t.account_id);
+  auto username = who ? who->username : std::string();
+  return json_reply(200, {{"access_token", t.value},
+                          {"user",
+                           {{"id", t.account_id},
+                            {"username", username},
+                            {"full_name", username},
+                            {"profile_picture",
+                             a.base_url(req) + "/_fake/avatar/" + t.account_id + ".svg"}}}});
+}
+
+reply long_lived_answer(const token& t) {
+  return json_reply(200, {{"access_token", t.value},
+                          {"token_type", "bearer"},
+                          {"expires_in", long_lived_expires_in}});
+}
+
+} // namespace
+
+reply handle_authorize(app& a, const request& req) {
+  auto p = read_authorize(req);
+  if (auto why = authorize_problem(a, p); !why.empty()) {
+    return bad_request_page(why);
+  }
+  if (req.has_param("as")) {
+    auto username = req.param("as");
+    if (!valid_username(username)) {
+      return bad_request_page("as= must be a username (letters, digits, '.', '_').");
+    }
+    return approve(a, p, a.st.create_account(username));
+  }
+  return html_reply(200, render_consent(p, a.st.accounts(), a.opts.client_id, ""));
+}
+
+reply handle_authorize_decide(app& a, const request& req) {
+  auto p = read_authorize(req);
+  if (auto why = authorize_problem(a, p); !why.empty()) {
+    return bad_request_page(why);
+  }
+  auto decision = req.param("decision");
+  if (decision == "deny") {
+    return deny(p);
+  }
+  if (decision != "allow") {
+    return consent_again(a, p, "Choose Allow or Deny.");
+  }
+  auto new_username = req.param("new_username");
+  if (!new_username.empty()) {
+    if (!valid_username(new_username)) {
+      return consent_again(a, p, "A username is 1-30 letters, digits, '.' or '_'.");
+    }
+    return approve(a, p, a.st.create_account(new_username));
+  }
+  auto who = a.st.find_account(req.param("account"));
+  if (!who) {
+    return consent_again(a, p, "Pick an account or type a new username.");
+  }
+  return approve(a, p, *who);
+}
+
+reply handle_access_token(app& a, const request& req) {
+  bool legacy = !a.graph();
+  for (const char* key : {"client_id", "client_secret", "grant_type", "redirect_uri", "code"}) {
+    if (req.param(key).empty()) {
+      return oauth_error(a.opts.dia, 100,
+                         legacy ? std::string("You must provide a ") + key
+                                : std::string("Missing required parameter: ") + key);
+    }
+  }
+  if (req.param("client_id") != a.opts.client_id) {
+    return oauth_error(a.opts.dia, 101,
+                       legacy ? "Invalid Client ID"
+                              : "Error validating application. Invalid application ID.");
+  }
+  if (req.param("client_secret") != a.opts.client_secret) {
+    return oauth_error(a.opts.dia, 1,
+                       legacy ? "Invalid Client Secret" : "Error validating client secret.");
+  }
+  if (req.param("grant_type") != "authorization_code") {
+    return oauth_error(a.opts.dia, 100, "Unsupported grant_type: " + req.param("grant_type"));
+  }
+  std::string account_id;
+  switch (a.st.redeem_code(req.param("code"), req.param("client_id"), req.param("redirect_uri"),
+                           account_id)) {
+    case code_status::ok:
+      break;
+    case code_status::expired:
+      return oauth_error(a.opts.dia, 100, "This authorization code has expired.");
+    case code_status::used:
+      return oauth_error(a.opts.dia, 100,
+                         legacy ? "Matching code was not found or was already used."
+                                : "This authorization code has been used.");
+    case code_status::wrong_redirect:
+      return oauth_error(a.opts.dia, 100,
+                         legacy ? "Redirect URI doesn't match original redirect URI"
+                                : "Error validating verification code. Please make sure your "
+                                  "redirect_uri is identical to the one you used in the OAuth "
+                                  "dialog request");
+    case code_status::unknown:
+    case code_status::wrong_client:
+      return oauth_error(a.opts.dia, 100,
+                         legacy ? "Matching code was not found or was already used."
+                                : "Invalid verification code format.");
+  }
+  auto t = a.st.issue_token(account_id, a.graph() ? token_kind::short_lived : token_kind::legacy);
+  return token_answer(a, req, t);
+}
+
+reply handle_exchange_token(app& a, const request& req) {
+  if (req.param("grant_type") != "ig_exchange_token") {
+    return graph_error(400, 100, "Unsupported grant_type: expected ig_exchange_token");
+  }
+  if (req.param("client_secret").empty()) {
+    return graph_error(400, 100, "Missing required parameter: client_secret");
+  }
+  if (req.param("client_secret") != a.opts.client_secret) {
+    return graph_error(400, 1, "Error validating client secret.");
+  }
+  token t;
+  if (auto why = a.st.check_token(req.param("access_token"), t); why != token_status::ok) {
+    return token_error(a.opts.dia, why);
+  }
+  return long_lived_answer(a.st.issue_token(t.account_id, token_kind::long_lived));
+}
+
+reply handle_refresh_token(app& a, const request& req) {
+  if (req.param("grant_type") != "ig_refresh_token") {
+    return graph_error(400, 100, "Unsupported grant_type: expected ig_refresh_token");
+  }
+  token t;
+  if (auto why = a.st.check_token(req.param("access_token"), t); why != token_status::ok) {
+    return token_error(a.opts.dia, why);
+  }
+  if (t.kind != token_kind::long_lived) {
+    return graph_error(400, 100, "Only long-lived tokens can be refreshed.");
+  }
+  return long_lived_answer(a.st.issue_token(t.account_id, token_kind::long_lived));
+}
+
+} // namespace fakegram

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "dialect.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace fakegram {
+
+/// A webhook body and the header that signs it.
+struct signed_update {
+  std::string body;
+  std::string signature_header; ///< X-Hub-Signature-256 (graph) or X-Hub-Signature (legacy)
+  std::string signature;        ///< "sha256=<hex>" (graph) or "<hex>" (legacy)
+};
+
+/// The dialect's "this account has new media" update, signed with the client secret.
+signed_update build_update(dialect dia, const std::string& client_secret,
+                           const std::string& account_id, const std::string& media_id,
+                           std::int64_t time, const std::string& subscription_id);
+
+} // namespace fakegram

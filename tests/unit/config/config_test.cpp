@@ -1,0 +1,358 @@
+#include "igbridge/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+using namespace igbridge;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A private directory of secret files, removed at the end of each test.
+struct secrets_dir {
+  fs::path dir;
+  secrets_dir() {
+    std::string tmpl = (fs::temp_directory_path() / "igbridge-config-XXXXXX").string();
+    dir = ::mkdtemp(tmpl.data());
+    write("client_secret", "app-secret-value\n");
+    write("link_secret", "link-secret-value\n");
+  }
+  ~secrets_dir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string write(const std::string& name, const std::string& content) {
+    auto p = dir / name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+
+  /// The smallest config a daemon can run with.
+  std::string minimal(const std::string& extra_instagram = "",
+                      const std::string& rest = "") const {
+    return "[instagram]\nclient_id = \"123\"\nclient_secret_file = \"" + path("client_secret") +
+           "\"\n" + extra_instagram + "\n[link]\nsecret_file = \"" + path("link_secret") +
+           "\"\nsuccess_url = \"https://app.example.com/settings/\"\n" + rest;
+  }
+};
+
+bool has_problem(const std::vector<config_problem>& ps, const std::string& key) {
+  for (const auto& p : ps) {
+    if (p.key == key) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string dump(const std::vector<config_problem>& ps) {
+  std::string s;
+  for (const auto& p : ps) {
+    s += p.key + ": " + p.message + "\n";
+  }
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("a minimal config is valid and fills defaults", "[config]") {
+  secrets_dir d;
+  config c;
+  auto ps = parse_config(d.minimal(), c);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK(c.server.listen.host == "127.0.0.1");
+  CHECK(c.server.listen.port == 8080);
+  CHECK(c.server.public_url == "http://127.0.0.1:8080");
+  CHECK(c.server.threads == 2);
+  CHECK(c.admin.listen.to_string() == "127.0.0.1:8081");
+  CHECK(c.storage.path == "/var/lib/igbridge");
+  CHECK(c.storage.key.empty());
+  CHECK(c.instagram.dialect == "graph");
+  CHECK(c.instagram.client_secret == "app-secret-value");
+  CHECK(c.instagram.verify_token.empty());
+  CHECK(c.instagram.authorize_url == "https://www.instagram.com/oauth/authorize");
+  CHECK(c.instagram.token_url == "https://api.instagram.com/oauth/access_token");
+  CHECK(c.instagram.graph_url == "https://graph.instagram.com");
+  CHECK(c.instagram.webhook_fields == std::vector<std::string>{"comments", "mentions"});
+  CHECK(c.link.secret == "link-secret-value");
+  CHECK(c.link.success_url == "https://app.example.com/settings");
+  CHECK(c.link.ttl_s == 600);
+  CHECK(c.import.tags == std::vector<std::string>{"eatdifferent", "ed"});
+  CHECK(c.import.initial_count == 20);
+  CHECK(c.import.update_count == 3);
+  CHECK(c.import.webhook_delay_s == 120);
+  CHECK(c.import.poll);
+  CHECK(c.import.poll_tiers_s == std::vector<int64_t>{900, 3600, 21600, 86400});
+  CHECK(c.sink.type == "jsonl");
+  CHECK(c.sink.retry_schedule_s == std::vector<int64_t>{5, 300, 1800, 7200, 18000, 36000, 36000});
+  CHECK(c.sink.concurrency == 8);
+  CHECK(c.log.level == "info");
+}
+
+TEST_CASE("legacy dialect gets its own endpoints", "[config]") {
+  secrets_dir d;
+  config c;
+  auto ps = parse_config(d.minimal("dialect = \"legacy\"\napi_url = \"http://127.0.0.1:9/v1/\""), c);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK(c.instagram.authorize_url == "https://api.instagram.com/oauth/authorize");
+  CHECK(c.instagram.token_url == "https://api.instagram.com/oauth/access_token");
+  CHECK(c.instagram.api_url == "http://127.0.0.1:9/v1");
+}
+
+TEST_CASE("every key can be set", "[config]") {
+  secrets_dir d;
+  auto token = d.write("admin_token", "admintoken\n");
+  auto verify = d.write("verify", "verify-me");
+  auto extra = d.write("old_secret", "old-app-secret\n");
+  auto hook = d.write("hook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+  std::string text = "[server]\nlisten = \"[::1]:0\"\npublic_url = \"https://ig.example.com/\"\n"
+                     "threads = 4\n"
+                     "[admin]\nlisten = \"0.0.0.0:9000\"\ntoken_file = \"" + token + "\"\n"
+                     "[storage]\npath = \"/tmp/x\"\n"
+                     "[import]\ntags = [\"#EatDifferent\", \"Café\"]\nblock = [\"#NoImport\"]\n"
+                     "initial_count = 5\nupdate_count = 2\nwebhook_delay_s = 0\npoll = false\n"
+                     "poll_tiers_s = [60]\n"
+                     "[sink]\ntype = \"webhook\"\nurl = \"https://app.example.com/hook\"\n"
+                     "secret_file = \"" + hook + "\"\nretry_schedule_s = [1, 2]\nconcurrency = 2\n"
+                     "timeout_s = 5\n"
+                     "[log]\nlevel = \"debug\"\n";
+  config c;
+  auto ps = parse_config(d.minimal("verify_token_file = \"" + verify +
+                                       "\"\nextra_webhook_secret_files = [\"" + extra +
+                                       "\"]\nwebhook_fields = [\"mentions\"]",
+                                   text),
+                         c);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK(c.server.listen.host == "::1");
+  CHECK(c.server.listen.port == 0);
+  CHECK(c.server.listen.is_loopback());
+  CHECK(c.server.listen.to_string() == "[::1]:0");
+  CHECK(c.server.public_url == "https://ig.example.com");
+  CHECK(c.server.threads == 4);
+  CHECK_FALSE(c.admin.listen.is_loopback());
+  CHECK(c.admin.token == "admintoken");
+  CHECK(c.instagram.verify_token == "verify-me");
+  CHECK(c.instagram.extra_webhook_secrets == std::vector<std::string>{"old-app-secret"});
+  CHECK(c.instagram.webhook_fields == std::vector<std::string>{"mentions"});
+  CHECK(c.import.tags == std::vector<std::string>{"eatdifferent", "café"});
+  CHECK(c.import.block == std::vector<std::string>{"noimport"});
+  CHECK_FALSE(c.import.poll);
+  CHECK(c.import.webhook_delay_s == 0);
+  CHECK(c.sink.secret == "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  CHECK(c.sink.retry_schedule_s == std::vector<int64_t>{1, 2});
+  CHECK(c.log.level == "debug");
+}
+
+TEST_CASE("unknown keys and tables are named", "[config]") {
+  secrets_dir d;
+  config c;
+  auto ps = parse_config(d.minimal("", "[server]\nlistn = \"127.0.0.1:1\"\n[bogus]\nx = 1\n"), c);
+  CHECK(has_problem(ps, "server.listn"));
+  CHECK(has_problem(ps, "bogus"));
+  for (const auto& p : ps) {
+    if (p.key == "server.listn") {
+      CHECK(p.message == "unknown key");
+    }
+  }
+}
+
+TEST_CASE("wrong types are named", "[config]") {
+  secrets_dir d;
+  config c;
+  auto ps = parse_config(
+      d.minimal("", "[server]\nthreads = \"two\"\n[import]\ntags = [1, 2]\npoll = 1\n"
+                    "[sink]\nretry_schedule_s = 5\n"),
+      c);
+  CHECK(has_problem(ps, "server.threads"));
+  CHECK(has_problem(ps, "import.tags"));
+  CHECK(has_problem(ps, "import.poll"));
+  CHECK(has_problem(ps, "sink.retry_schedule_s"));
+  // Top-level keys come before the first table header.
+  auto ps2 = parse_config("server = 3\n" + d.minimal(), c);
+  CHECK(has_problem(ps2, "server"));
+  auto ps3 = parse_config(d.minimal("", "[server]\nlisten = 8080\n"), c);
+  CHECK(has_problem(ps3, "server.listen"));
+}
+
+TEST_CASE("listen addresses are checked", "[config]") {
+  secrets_dir d;
+  for (const char* bad : {"127.0.0.1", "example.com:80", "127.0.0.1:65536", "127.0.0.1:-1",
+                          "::1:80", "[::1]", "[zz]:80", "1.2.3:80", "127.0.0.1:", ":80"}) {
+    config c;
+    auto ps = parse_config(d.minimal("", std::string("[server]\nlisten = \"") + bad + "\"\n"), c);
+    INFO(bad);
+    CHECK(has_problem(ps, "server.listen"));
+  }
+  for (const char* good : {"0.0.0.0:0", "localhost:65535", "[::]:80", "10.1.2.3:8080"}) {
+    config c;
+    auto ps = parse_config(d.minimal("", std::string("[admin]\nlisten = \"") + good +
+                                             "\"\ntoken_file = \"" + d.path("link_secret") + "\"\n"),
+                           c);
+    INFO(good << "\n" << dump(ps));
+    CHECK(ps.empty());
+  }
+  config c;
+  auto ps = parse_config(d.minimal("", "[admin]\nlisten = \"bad\"\n"), c);
+  CHECK(has_problem(ps, "admin.listen"));
+}
+
+TEST_CASE("loopback detection", "[config]") {
+  CHECK(listen_address{"127.0.0.1", 1}.is_loopback());
+  CHECK(listen_address{"127.9.8.7", 1}.is_loopback());
+  CHECK(listen_address{"::1", 1}.is_loopback());
+  CHECK(listen_address{"localhost", 1}.is_loopback());
+  CHECK_FALSE(listen_address{"0.0.0.0", 1}.is_loopback());
+  CHECK_FALSE(listen_address{"::", 1}.is_loopback());
+  CHECK_FALSE(listen_address{"128.0.0.1", 1}.is_loopback());
+}
+
+TEST_CASE("a public admin listener needs a token", "[config]") {
+  secrets_dir d;
+  config c;
+  auto ps = parse_config(d.minimal("", "[admin]\nlisten = \"0.0.0.0:8081\"\n"), c);
+  CHECK(has_problem(ps, "admin.token_file"));
+}
+
+TEST_CASE("a missing secret file names the key, never the secret", "[config]") {
+  secrets_dir d;
+  config c;
+  std::string text = "[instagram]\nclient_id = \"1\"\nclient_secret_file = \"/nonexistent/x/y\"\n"
+                     "[link]\nsecret_file = \"" + d.path("link_secret") +
+                     "\"\nsuccess_url = \"https://a.example\"\n";
+  auto ps = parse_config(text, c);
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0].key == "instagram.client_secret_file");
+  CHECK(ps[0].message == "cannot read /nonexistent/x/y: No such file or directory");
+  for (const auto& p : ps) {
+    CHECK(p.message.find("link-secret-value") == std::string::npos);
+  }
+}
+
+TEST_CASE("required keys are named", "[config]") {
+  config c;
+  auto ps = parse_config("", c);
+  CHECK(has_problem(ps, "instagram.client_id"));
+  CHECK(has_problem(ps, "instagram.client_secret_file"));
+  CHECK(has_problem(ps, "link.secret_file"));
+  CHECK(has_problem(ps, "link.success_url"));
+  secrets_dir d;
+  auto webhook = parse_config(d.minimal("", "[sink]\ntype = \"webhook\"\n"), c);
+  CHECK(has_problem(webhook, "sink.url"));
+  CHECK(has_problem(webhook, "sink.secret_file"));
+  auto micropub = parse_config(d.minimal("", "[sink]\ntype = \"micropub\"\n"), c);
+  CHECK(has_problem(micropub, "sink.url"));
+  CHECK(has_problem(micropub, "sink.token_file"));
+}
+
+TEST_CASE("bad values are named", "[config]") {
+  secrets_dir d;
+  auto check = [&](const std::string& rest, const std::string& key) {
+    config c;
+    auto ps = parse_config(d.minimal("", rest), c);
+    INFO(rest << "\n" << dump(ps));
+    CHECK(has_problem(ps, key));
+  };
+  check("[server]\nthreads = 0\n", "server.threads");
+  check("[server]\nthreads = 65\n", "server.threads");
+  check("[server]\npublic_url = \"ftp://x\"\n", "server.public_url");
+  check("[import]\ninitial_count = 0\n", "import.initial_count");
+  check("[import]\npoll_tiers_s = []\n", "import.poll_tiers_s");
+  check("[import]\npoll_tiers_s = [60, -1]\n", "import.poll_tiers_s");
+  check("[sink]\nretry_schedule_s = []\n", "sink.retry_schedule_s");
+  check("[sink]\ntype = \"kafka\"\n", "sink.type");
+  check("[sink]\nconcurrency = 0\n", "sink.concurrency");
+  check("[log]\nlevel = \"verbose\"\n", "log.level");
+  config c;
+  auto ps = parse_config(d.minimal("dialect = \"v2\""), c);
+  CHECK(has_problem(ps, "instagram.dialect"));
+  auto syntax = parse_config("[server\n", c);
+  REQUIRE(syntax.size() == 1);
+  CHECK(syntax[0].key == "config");
+}
+
+TEST_CASE("storage keys: raw, hex, base64 or a problem", "[config]") {
+  secrets_dir d;
+  std::string raw(32, '\0');
+  for (int i = 0; i < 32; ++i) {
+    raw[i] = static_cast<char>(i * 7 + 1);
+  }
+  raw[31] = '\n'; // a raw key may end in a whitespace byte
+  auto load = [&](const std::string& content, config& c) {
+    auto path = d.write("key", content);
+    return parse_config(d.minimal("", "[storage]\nkey_file = \"" + path + "\"\n"), c);
+  };
+  config c;
+  CHECK(load(raw, c).empty());
+  CHECK(c.storage.key == raw);
+  std::string hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1F\n";
+  CHECK(load(hex, c).empty());
+  REQUIRE(c.storage.key.size() == 32);
+  CHECK(c.storage.key[31] == '\x1f');
+  CHECK(load("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", c).empty());
+  REQUIRE(c.storage.key.size() == 32);
+  CHECK(c.storage.key[1] == '\x01');
+  for (const char* bad : {"short", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ==", ""}) {
+    config c2;
+    auto ps = load(bad, c2);
+    INFO(bad);
+    CHECK(has_problem(ps, "storage.key_file"));
+    CHECK(c2.storage.key.empty());
+  }
+}
+
+TEST_CASE("$CREDENTIALS_DIRECTORY is expanded in file paths", "[config]") {
+  secrets_dir d;
+  ::setenv("CREDENTIALS_DIRECTORY", d.dir.c_str(), 1);
+  std::string text = "[instagram]\nclient_id = \"1\"\n"
+                     "client_secret_file = \"$CREDENTIALS_DIRECTORY/client_secret\"\n"
+                     "[link]\nsecret_file = \"${CREDENTIALS_DIRECTORY}/link_secret\"\n"
+                     "success_url = \"https://a.example\"\n";
+  config c;
+  auto ps = parse_config(text, c);
+  INFO(dump(ps));
+  CHECK(ps.empty());
+  CHECK(c.instagram.client_secret == "app-secret-value");
+  CHECK(c.link.secret == "link-secret-value");
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  auto unset = parse_config(text, c);
+  CHECK(has_problem(unset, "instagram.client_secret_file"));
+  CHECK(has_problem(unset, "link.secret_file"));
+}
+
+TEST_CASE("load_config reads a file", "[config]") {
+  secrets_dir d;
+  auto path = d.write("igbridge.toml", d.minimal());
+  config c;
+  auto ps = load_config(path, c);
+  INFO(dump(ps));
+  CHECK(ps.empty());
+  auto missing = load_config(d.path("nope.toml"), c);
+  REQUIRE(missing.size() == 1);
+  CHECK(missing[0].key == "config");
+}
+
+TEST_CASE("the documented config file parses", "[config]") {
+  namespace fs = std::filesystem;
+  config c;
+  // This file is tests/unit/config/config_test.cpp in the source tree.
+  fs::path source_root = fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  auto path = (source_root / "config" / "igbridge.toml").string();
+  REQUIRE(fs::exists(path));
+  auto ps = load_config(path, c);
+  // Its secret files live under /etc/igbridge and need not exist here;
+  // every other key must be valid.
+  for (const auto& p : ps) {
+    INFO(p.key << ": " << p.message);
+    CHECK(p.message.rfind("cannot read", 0) == 0);
+  }
+}

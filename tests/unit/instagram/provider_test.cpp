@@ -1,0 +1,289 @@
+#include "igbridge/provider.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "igbridge/urls.hpp"
+
+using namespace igbridge;
+
+namespace {
+
+std::string sample(const std::string& name) {
+  std::ifstream in(std::string(IGBRIDGE_SAMPLES_DIR) + "/" + name, std::ios::binary);
+  REQUIRE(in);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+config graph_config() {
+  config c;
+  c.instagram.client_id = "123";
+  c.instagram.client_secret = "app-secret";
+  c.instagram.authorize_url = "https://www.instagram.com/oauth/authorize";
+  c.instagram.token_url = "https://api.instagram.com/oauth/access_token";
+  c.instagram.graph_url = "https://graph.instagram.com";
+  return c;
+}
+
+config legacy_config() {
+  config c = graph_config();
+  c.instagram.dialect = "legacy";
+  c.instagram.authorize_url = "https://api.instagram.com/oauth/authorize";
+  c.instagram.api_url = "https://api.instagram.com/v1";
+  return c;
+}
+
+params query_of(const std::string& url) {
+  auto q = url.find('?');
+  REQUIRE(q != std::string::npos);
+  return parse_query(url.substr(q + 1));
+}
+
+http_response answer(int status, std::string body, header_list headers = {}) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+} // namespace
+
+// -- requests -------------------------------------------------------------
+
+TEST_CASE("authorize URLs of both dialects", "[provider]") {
+  auto g = authorize_url(graph_config(), "https://ig.example/cb?x=1", "st");
+  CHECK(g.rfind("https://www.instagram.com/oauth/authorize?", 0) == 0);
+  auto q = query_of(g);
+  CHECK(param(q, "client_id") == "123");
+  CHECK(param(q, "redirect_uri") == "https://ig.example/cb?x=1");
+  CHECK(param(q, "response_type") == "code");
+  CHECK(param(q, "scope") == "instagram_business_basic");
+  CHECK(param(q, "state") == "st");
+  auto l = authorize_url(legacy_config(), "https://ig.example/cb", "st");
+  CHECK(l.rfind("https://api.instagram.com/oauth/authorize?", 0) == 0);
+  CHECK(param(query_of(l), "scope") == "basic");
+}
+
+TEST_CASE("code exchange is a form POST and drops a trailing #_", "[provider]") {
+  auto r = code_exchange_request(graph_config(), "https://ig.example/cb", "AQD-code#_");
+  CHECK(r.method == "POST");
+  CHECK(r.url == "https://api.instagram.com/oauth/access_token");
+  CHECK(header_value(r.headers, "content-type") == "application/x-www-form-urlencoded");
+  auto form = parse_query(r.body);
+  CHECK(param(form, "client_id") == "123");
+  CHECK(param(form, "client_secret") == "app-secret");
+  CHECK(param(form, "grant_type") == "authorization_code");
+  CHECK(param(form, "redirect_uri") == "https://ig.example/cb");
+  CHECK(param(form, "code") == "AQD-code");
+  auto plain = code_exchange_request(graph_config(), "https://ig.example/cb", "abc");
+  CHECK(param(parse_query(plain.body), "code") == "abc");
+}
+
+TEST_CASE("graph token and media requests", "[provider]") {
+  auto c = graph_config();
+  auto ll = long_lived_request(c, "short tok");
+  CHECK(ll.method == "GET");
+  CHECK(ll.url.rfind("https://graph.instagram.com/access_token?", 0) == 0);
+  auto q = query_of(ll.url);
+  CHECK(param(q, "grant_type") == "ig_exchange_token");
+  CHECK(param(q, "client_secret") == "app-secret");
+  CHECK(param(q, "access_token") == "short tok");
+
+  auto rf = refresh_request(c, "tok");
+  CHECK(rf.url.rfind("https://graph.instagram.com/refresh_access_token?", 0) == 0);
+  CHECK(param(query_of(rf.url), "grant_type") == "ig_refresh_token");
+  CHECK(param(query_of(rf.url), "access_token") == "tok");
+
+  auto me = me_request(c, "tok");
+  CHECK(me.url.rfind("https://graph.instagram.com/me?", 0) == 0);
+  CHECK(param(query_of(me.url), "fields") == "user_id,username");
+
+  auto media = media_request(c, "tok", "ignored", 20);
+  CHECK(media.url.rfind("https://graph.instagram.com/me/media?", 0) == 0);
+  auto mq = query_of(media.url);
+  CHECK(param(mq, "fields") ==
+        "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,username");
+  CHECK(param(mq, "limit") == "20");
+  CHECK(param(mq, "access_token") == "tok");
+
+  CHECK(next_page_request("https://graph.instagram.com/next?x").url ==
+        "https://graph.instagram.com/next?x");
+}
+
+TEST_CASE("legacy media request", "[provider]") {
+  auto r = media_request(legacy_config(), "tok", "1574083", 3);
+  CHECK(r.method == "GET");
+  CHECK(r.url.rfind("https://api.instagram.com/v1/users/1574083/media/recent?", 0) == 0);
+  auto q = query_of(r.url);
+  CHECK(param(q, "access_token") == "tok");
+  CHECK(param(q, "count") == "3");
+}
+
+// -- answers ----------------------------------------------------------------
+
+TEST_CASE("code exchange answers: graph list, graph flat, legacy", "[provider]") {
+  auto list = parse_code_exchange(dialect::graph, sample("graph_token.json"));
+  REQUIRE(list);
+  CHECK(list->access_token == "IGAAT3example-short-lived-token");
+  CHECK(list->user_id == "17841400000000001");
+
+  auto flat = parse_code_exchange(
+      dialect::graph, R"({"access_token":"t","user_id":17841400000000001,"permissions":["x"]})");
+  REQUIRE(flat);
+  CHECK(flat->user_id == "17841400000000001");
+
+  auto legacy = parse_code_exchange(dialect::legacy, sample("legacy_token.json"));
+  REQUIRE(legacy);
+  CHECK(legacy->access_token == "1574083.f59def8.47a0479900504cb3ab4a1f626d174d2d");
+  CHECK(legacy->user_id == "1574083");
+  CHECK(legacy->username == "alice_cooks");
+  CHECK(legacy->expires_in == 0);
+
+  CHECK_FALSE(parse_code_exchange(dialect::graph, R"({"data":[]})"));
+  CHECK_FALSE(parse_code_exchange(dialect::graph, R"({"data":"x"})"));
+  CHECK_FALSE(parse_code_exchange(dialect::graph, R"({"access_token":"t"})"));
+  CHECK_FALSE(parse_code_exchange(dialect::graph, R"({"access_token":1,"user_id":"1"})"));
+  CHECK_FALSE(parse_code_exchange(dialect::graph, "[]"));
+  CHECK_FALSE(parse_code_exchange(dialect::graph, "not json"));
+  CHECK_FALSE(parse_code_exchange(dialect::legacy, R"({"access_token":"t","user":"1"})"));
+}
+
+TEST_CASE("long-lived token and /me", "[provider]") {
+  auto ll = parse_long_lived(sample("graph_long_lived_token.json"));
+  REQUIRE(ll);
+  CHECK(ll->access_token == "IGAAT3example-long-lived-token");
+  CHECK(ll->expires_in == 5183944);
+  CHECK_FALSE(parse_long_lived(R"({"token_type":"bearer"})"));
+  CHECK_FALSE(parse_long_lived("[1]"));
+
+  token_grant g;
+  g.user_id = "app-scoped";
+  REQUIRE(parse_me(R"({"user_id":"17841400000000001","username":"alice.cooks","id":"9"})", g));
+  CHECK(g.user_id == "17841400000000001");
+  CHECK(g.username == "alice.cooks");
+  token_grant h;
+  REQUIRE(parse_me(R"({"id":42,"username":"bob"})", h));
+  CHECK(h.user_id == "42");
+  CHECK_FALSE(parse_me(R"({"username":"bob"})", h));
+  CHECK_FALSE(parse_me("nope", h));
+}
+
+TEST_CASE("graph media page", "[provider]") {
+  auto page = parse_media_page(dialect::graph, sample("graph_me_media.json"));
+  REQUIRE(page);
+  REQUIRE(page->items.size() == 3);
+  const auto& a = page->items[0];
+  CHECK(a.id == "17895695668004550");
+  CHECK(a.caption == "Lentil soup for lunch #eatdifferent #homemade");
+  CHECK(a.tags == std::vector<std::string>{"eatdifferent", "homemade"});
+  CHECK(a.media_type == "IMAGE");
+  CHECK(a.permalink == "https://www.instagram.com/p/C0lentil01/");
+  CHECK(a.taken_at == "2026-11-20T12:34:56Z");
+  CHECK(a.username == "alice.cooks");
+  CHECK(page->items[1].thumbnail_url ==
+        "https://scontent.cdninstagram.com/v/t51.29350-15/run_thumb.jpg");
+  CHECK(page->items[1].tags.empty());
+  CHECK(page->items[2].caption.empty()); // no caption at all
+  CHECK(page->items[2].media_type == "CAROUSEL_ALBUM");
+  CHECK(page->next_url.find("after=QVFIUmExampleAfter") != std::string::npos);
+
+  auto last = parse_media_page(dialect::graph, R"({"data":[{"caption":"no id"},{"id":"1"}],"paging":{}})");
+  REQUIRE(last);
+  REQUIRE(last->items.size() == 1);
+  CHECK(last->next_url.empty());
+  CHECK_FALSE(parse_media_page(dialect::graph, R"({"data":{}})"));
+  CHECK_FALSE(parse_media_page(dialect::graph, R"([])"));
+  CHECK_FALSE(parse_media_page(dialect::graph, "<html>"));
+}
+
+TEST_CASE("legacy media page", "[provider]") {
+  auto page = parse_media_page(dialect::legacy, sample("legacy_media_recent.json"));
+  REQUIRE(page);
+  REQUIRE(page->items.size() == 2);
+  const auto& a = page->items[0];
+  CHECK(a.id == "22699663_1574083");
+  CHECK(a.caption == "Quinoa salad #eatdifferent #lunch");
+  CHECK(a.tags == std::vector<std::string>{"eatdifferent", "lunch"});
+  CHECK(a.media_type == "IMAGE");
+  CHECK(a.media_url == "http://distilleryimage1.instagram.com/quinoa_7.jpg");
+  CHECK(a.thumbnail_url == "http://distilleryimage1.instagram.com/quinoa_5.jpg");
+  CHECK(a.permalink == "http://instagr.am/p/JOxIXbAAAA/");
+  CHECK(a.taken_at == "2012-04-10T15:20:00Z");
+  CHECK(a.username == "alice_cooks");
+  const auto& b = page->items[1];
+  CHECK(b.caption.empty()); // caption: null
+  CHECK(b.tags.empty());
+  CHECK(page->next_url ==
+        "https://api.instagram.com/v1/users/1574083/media/recent?access_token=1574083.f59def8."
+        "47a04799&count=2&max_id=22699660_1574083");
+  CHECK_FALSE(parse_media_page(dialect::legacy, R"({"meta":{"code":200},"data":null})"));
+}
+
+// -- classify ---------------------------------------------------------------
+
+TEST_CASE("classify: success and transport", "[provider]") {
+  CHECK(classify(answer(200, sample("graph_me_media.json"))).kind == provider_failure::none);
+  CHECK(classify(answer(200, sample("legacy_media_recent.json"))).kind == provider_failure::none);
+  auto t = classify(answer(0, ""));
+  CHECK(t.kind == provider_failure::transport);
+  CHECK(std::string(to_string(t.kind)) == "transport");
+}
+
+TEST_CASE("classify: graph errors", "[provider]") {
+  auto invalid = classify(answer(400, sample("graph_error_190.json")));
+  CHECK(invalid.kind == provider_failure::token_invalid);
+  CHECK(invalid.code == 190);
+  for (int code : {4, 17, 32, 613}) {
+    auto e = classify(answer(400, R"({"error":{"message":"limit","code":)" +
+                                      std::to_string(code) + "}}"));
+    INFO(code);
+    CHECK(e.kind == provider_failure::rate_limited);
+  }
+  auto limit = classify(answer(403, sample("graph_error_rate_limit.json"), {{"Retry-After", "120"}}));
+  CHECK(limit.kind == provider_failure::rate_limited);
+  CHECK(limit.retry_after_s == 120);
+  CHECK(classify(answer(400, R"({"error":{"message":"bad code","code":100}})")).kind ==
+        provider_failure::denied);
+}
+
+TEST_CASE("classify: legacy errors", "[provider]") {
+  CHECK(classify(answer(400, sample("legacy_error.json"))).kind == provider_failure::token_invalid);
+  CHECK(classify(answer(400, R"({"meta":{"error_type":"OAuthRateLimitException","code":429}})"))
+            .kind == provider_failure::rate_limited);
+  CHECK(classify(answer(400, R"({"meta":{"code":429}})")).kind == provider_failure::rate_limited);
+  // the OAuth endpoints answer flat
+  CHECK(classify(answer(400, R"({"error_type":"OAuthException","code":400,"error_message":"bad"})"))
+            .kind == provider_failure::denied);
+}
+
+TEST_CASE("classify: HTTP status and headers", "[provider]") {
+  auto r429 = classify(answer(429, "", {{"retry-after", "30"}}));
+  CHECK(r429.kind == provider_failure::rate_limited);
+  CHECK(r429.retry_after_s == 30);
+  CHECK(classify(answer(503, "<html>")).kind == provider_failure::server);
+  CHECK(classify(answer(500, R"({"error":{"message":"x","code":2}})")).kind ==
+        provider_failure::server);
+  CHECK(classify(answer(404, "not found")).kind == provider_failure::denied);
+  CHECK(classify(answer(200, "<html>")).kind == provider_failure::malformed);
+  auto busy = classify(answer(200, "{}", {{"X-App-Usage",
+                                           R"({"call_count":80,"total_time":10,"total_cputime":5})"}}));
+  CHECK(busy.kind == provider_failure::rate_limited);
+  CHECK(classify(answer(200, "{}", {{"X-App-Usage", R"({"call_count":74,"total_time":75})"}}))
+            .kind == provider_failure::rate_limited);
+  CHECK(classify(answer(200, "{}", {{"X-App-Usage", R"({"call_count":74,"total_time":10})"}}))
+            .kind == provider_failure::none);
+  CHECK(classify(answer(200, "{}", {{"X-App-Usage", "garbage"}})).kind == provider_failure::none);
+}
+
+TEST_CASE("classify never echoes a token", "[provider]") {
+  auto e = classify(answer(400, R"({"error":{"message":"bad https://x/?access_token=SECRET123&a=b","code":100}})"));
+  CHECK(e.message.find("SECRET123") == std::string::npos);
+  http_response t;
+  t.error = "connect to https://graph.instagram.com/me?access_token=SECRET123 failed";
+  CHECK(classify(t).message.find("SECRET123") == std::string::npos);
+}

@@ -1,0 +1,104 @@
+#include "igbridge/sink_format.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "igbridge/crypto.hpp"
+#include "igbridge/urls.hpp"
+
+using namespace igbridge;
+using json = nlohmann::json;
+
+namespace {
+
+outbox_entry entry() {
+  outbox_entry e;
+  e.seq = 7;
+  e.type = "media.imported";
+  e.id = "instagram:17895695668004550";
+  e.user = "u42";
+  e.data = R"({"id":"instagram:17895695668004550","user":"u42","instagram_user_id":"178414",)"
+           R"("media_id":"17895695668004550","caption":"Lentil soup #eatdifferent #homemade",)"
+           R"("tags":["eatdifferent","homemade"],"media_type":"IMAGE",)"
+           R"("media_url":"https://cdn.example/lentil.jpg?a=1&b=2",)"
+           R"("permalink":"https://www.instagram.com/p/C0lentil01/",)"
+           R"("taken_at":"2026-11-20T12:34:56Z","imported_at":"2026-11-20T12:40:00Z"})";
+  return e;
+}
+
+} // namespace
+
+TEST_CASE("Standard Webhooks signature matches the reference vector", "[sink_format]") {
+  CHECK(standard_webhook_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                   "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                                   R"({"test": 2432232314})") ==
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  // Without the prefix the secret is the key itself.
+  CHECK(standard_webhook_signature("raw-key", "id", 1, "{}") ==
+        "v1," + base64_encode(hmac_sha256("raw-key", "id.1.{}")));
+}
+
+TEST_CASE("jsonl line: the record with type and timestamp first", "[sink_format]") {
+  std::string line = jsonl_line(entry(), 1763641200);
+  REQUIRE(line.back() == '\n');
+  CHECK(line.find('\n') == line.size() - 1);
+  CHECK(line.rfind(R"({"type":"media.imported","timestamp":1763641200,"id":)", 0) == 0);
+  auto j = json::parse(line);
+  CHECK(j["media_id"] == "17895695668004550");
+  CHECK(j["tags"] == json::array({"eatdifferent", "homemade"}));
+  CHECK(j["user"] == "u42");
+}
+
+TEST_CASE("webhook request: body, headers and a verifiable signature", "[sink_format]") {
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  auto r = webhook_request("https://app.example/hook", secret, entry(), 1763641200);
+  CHECK(r.method == "POST");
+  CHECK(r.url == "https://app.example/hook");
+  CHECK(header_value(r.headers, "Content-Type") == "application/json");
+  CHECK(header_value(r.headers, "webhook-id") == "instagram:17895695668004550");
+  CHECK(header_value(r.headers, "webhook-timestamp") == "1763641200");
+  auto body = json::parse(r.body);
+  CHECK(body["type"] == "media.imported");
+  CHECK(body["timestamp"] == "2025-11-20T12:20:00Z");
+  CHECK(body["data"]["media_id"] == "17895695668004550");
+  CHECK(body["data"] == json::parse(entry().data));
+  // Verify as a receiver would, from the headers alone.
+  auto key = base64_decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  REQUIRE(key);
+  std::string expected =
+      "v1," + base64_encode(hmac_sha256(*key, header_value(r.headers, "webhook-id") + "." +
+                                                  header_value(r.headers, "webhook-timestamp") +
+                                                  "." + r.body));
+  CHECK(header_value(r.headers, "webhook-signature") == expected);
+}
+
+TEST_CASE("micropub request: an h-entry form with a bearer token", "[sink_format]") {
+  auto r = micropub_request("https://blog.example/micropub", "tok", entry());
+  CHECK(r.method == "POST");
+  CHECK(r.url == "https://blog.example/micropub");
+  CHECK(header_value(r.headers, "Authorization") == "Bearer tok");
+  CHECK(header_value(r.headers, "content-type") == "application/x-www-form-urlencoded");
+  auto form = parse_query(r.body);
+  CHECK(param(form, "h") == "entry");
+  CHECK(param(form, "content") == "Lentil soup #eatdifferent #homemade");
+  CHECK(param(form, "photo") == "https://cdn.example/lentil.jpg?a=1&b=2");
+  CHECK(param(form, "published") == "2026-11-20T12:34:56Z");
+  CHECK(param(form, "syndication") == "https://www.instagram.com/p/C0lentil01/");
+  std::vector<std::string> categories;
+  for (const auto& [k, v] : form) {
+    if (k == "category[]") {
+      categories.push_back(v);
+    }
+  }
+  CHECK(categories == std::vector<std::string>{"eatdifferent", "homemade"});
+}
+
+TEST_CASE("hostile record text never throws", "[sink_format]") {
+  auto e = entry();
+  e.data = R"({"caption":")" + std::string("\xFF\xFE") + R"("})";
+  CHECK_NOTHROW(jsonl_line(e, 1));
+  e.data = "not json";
+  CHECK_NOTHROW(webhook_request("https://x", "whsec_AAAA", e, 1));
+  CHECK_NOTHROW(micropub_request("https://x", "t", e));
+}

@@ -1,0 +1,210 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "igbridge/records.hpp"
+
+using namespace igbridge;
+using nlohmann::json;
+
+namespace {
+
+user_record sample_user() {
+  user_record r;
+  r.user = "alice";
+  r.linked = true;
+  r.state = "active";
+  r.instagram_user_id = "17841400000000000";
+  r.username = "alice.eats";
+  r.linked_at = 1795178096;
+  r.last_fetch_at = 1795178100;
+  r.next_fetch_at = 1795179000;
+  r.poll_tier = 2;
+  r.imported = 42;
+  r.token_expires_at = 1800362096;
+  r.token_issued_at = 1795178096;
+  r.last_error = "rate limited";
+  r.token = "v1.c2VhbGVk";
+  r.initial_fetch_done = true;
+  r.fetch_failures = 3;
+  r.recent_imports = {1795000000, 1795100000};
+  return r;
+}
+
+} // namespace
+
+TEST_CASE("user_record round trips", "[records]") {
+  auto r = sample_user();
+  auto bytes = encode(r);
+  CHECK(bytes.find('\n') == std::string::npos); // compact
+  auto d = decode_user(bytes);
+  REQUIRE(d);
+  CHECK(d->user == r.user);
+  CHECK(d->linked == r.linked);
+  CHECK(d->state == r.state);
+  CHECK(d->instagram_user_id == r.instagram_user_id);
+  CHECK(d->username == r.username);
+  CHECK(d->linked_at == r.linked_at);
+  CHECK(d->last_fetch_at == r.last_fetch_at);
+  CHECK(d->next_fetch_at == r.next_fetch_at);
+  CHECK(d->poll_tier == r.poll_tier);
+  CHECK(d->imported == r.imported);
+  CHECK(d->token_expires_at == r.token_expires_at);
+  CHECK(d->token_issued_at == r.token_issued_at);
+  CHECK(d->last_error == r.last_error);
+  CHECK(d->token == r.token);
+  CHECK(d->initial_fetch_done == r.initial_fetch_done);
+  CHECK(d->fetch_failures == r.fetch_failures);
+  CHECK(d->recent_imports == r.recent_imports);
+  CHECK(encode(*d) == bytes);
+}
+
+TEST_CASE("decode_user fills defaults for missing fields", "[records]") {
+  auto d = decode_user(R"({"user":"bob"})");
+  REQUIRE(d);
+  CHECK(d->user == "bob");
+  CHECK_FALSE(d->linked);
+  CHECK(d->state == "unlinked");
+  CHECK(d->recent_imports.empty());
+}
+
+TEST_CASE("decode rejects garbage without throwing", "[records]") {
+  for (std::string bad : {std::string(), std::string("not json"), std::string("{"),
+                          std::string("[]"), std::string("42"), std::string("null"),
+                          std::string("{}"), std::string("{\"user\":\"\xff\"}"),
+                          std::string("\0\0\0", 3)}) {
+    INFO(bad);
+    CHECK_NOTHROW(decode_user(bad));
+    CHECK_FALSE(decode_user(bad));
+    CHECK_FALSE(decode_outbox(bad));
+    CHECK_FALSE(decode_oauth_state(bad));
+    CHECK_FALSE(decode_hint(bad));
+  }
+  SECTION("fields of the wrong type") {
+    for (std::string bad : {std::string("{\"user\":1}"),
+                            std::string("{\"user\":\"a\",\"linked\":\"yes\"}"),
+                            std::string("{\"user\":\"a\",\"imported\":-1}"),
+                            std::string("{\"user\":\"a\",\"poll_tier\":1.5}"),
+                            std::string("{\"user\":\"a\",\"poll_tier\":99999999999}"),
+                            std::string("{\"user\":\"a\",\"recent_imports\":[1,\"x\"]}")}) {
+      INFO(bad);
+      CHECK_FALSE(decode_user(bad));
+    }
+    CHECK_FALSE(decode_outbox(R"({"id":"x","attempts":"3"})"));
+    CHECK_FALSE(decode_outbox(R"({"id":"x","seq":-1})"));
+    CHECK_FALSE(decode_hint(R"({"due_at":"soon"})"));
+    CHECK_FALSE(decode_oauth_state(R"({"user":"a","expires_at":null})"));
+  }
+}
+
+TEST_CASE("public_view of a user has the DESIGN shape and no token", "[records]") {
+  auto v = public_view(sample_user());
+  const std::vector<std::string> keys{"user",          "linked",        "state",
+                                      "instagram_user_id", "username",  "linked_at",
+                                      "last_fetch_at", "next_fetch_at", "poll_tier",
+                                      "imported",      "token_expires_at", "last_error"};
+  CHECK(v.size() == keys.size());
+  for (const auto& k : keys) {
+    INFO(k);
+    CHECK(v.contains(k));
+  }
+  CHECK(v.dump().find("c2VhbGVk") == std::string::npos);
+  CHECK(v["linked_at"] == "2026-11-20T12:34:56Z");
+  CHECK(v["poll_tier"] == 2);
+  CHECK(v["imported"] == 42);
+  CHECK(v["linked"] == true);
+
+  user_record fresh;
+  fresh.user = "new";
+  auto f = public_view(fresh);
+  CHECK(f["linked_at"].is_null());
+  CHECK(f["next_fetch_at"].is_null());
+  CHECK(f["token_expires_at"].is_null());
+  CHECK(f["state"] == "unlinked");
+}
+
+TEST_CASE("import_record has the DESIGN shape", "[records]") {
+  media_item m;
+  m.id = "18000000000000001";
+  m.caption = "Lunch #eatdifferent";
+  m.tags = {"eatdifferent"};
+  m.media_type = "IMAGE";
+  m.media_url = "https://cdn.example/1.jpg";
+  m.permalink = "https://www.instagram.com/p/abc/";
+  m.taken_at = "2026-11-20T12:00:00Z";
+  auto j = import_record("alice", "1784", m, 1795178096);
+  CHECK(j["id"] == "instagram:18000000000000001");
+  CHECK(j["user"] == "alice");
+  CHECK(j["instagram_user_id"] == "1784");
+  CHECK(j["media_id"] == m.id);
+  CHECK(j["caption"] == m.caption);
+  CHECK(j["tags"] == json::array({"eatdifferent"}));
+  CHECK(j["media_type"] == "IMAGE");
+  CHECK(j["media_url"] == m.media_url);
+  CHECK(j["permalink"] == m.permalink);
+  CHECK(j["taken_at"] == m.taken_at);
+  CHECK(j["imported_at"] == "2026-11-20T12:34:56Z");
+  CHECK_FALSE(j.contains("thumbnail_url"));
+  CHECK(j.size() == 11);
+
+  m.media_type = "VIDEO";
+  m.thumbnail_url = "https://cdn.example/1-thumb.jpg";
+  CHECK(import_record("alice", "1784", m, 1)["thumbnail_url"] == m.thumbnail_url);
+}
+
+TEST_CASE("outbox_entry round trips and has a public view", "[records]") {
+  outbox_entry e;
+  e.seq = 12;
+  e.id = "instagram:18000000000000001";
+  e.user = "alice";
+  e.data = R"({"id":"instagram:18000000000000001","tags":["ed"]})";
+  e.attempts = 2;
+  e.created_at = 1795178096;
+  e.next_attempt_at = 1795178396;
+  e.last_error = "HTTP 503";
+  auto d = decode_outbox(encode(e));
+  REQUIRE(d);
+  CHECK(d->seq == e.seq);
+  CHECK(d->type == "media.imported");
+  CHECK(d->id == e.id);
+  CHECK(d->user == e.user);
+  CHECK(d->data == e.data);
+  CHECK(d->attempts == e.attempts);
+  CHECK(d->created_at == e.created_at);
+  CHECK(d->next_attempt_at == e.next_attempt_at);
+  CHECK(d->last_error == e.last_error);
+
+  auto v = public_view(e);
+  CHECK(v["id"] == "12");
+  CHECK(v["type"] == "media.imported");
+  CHECK(v["record_id"] == e.id);
+  CHECK(v["user"] == "alice");
+  CHECK(v["attempts"] == 2);
+  CHECK(v["created_at"] == "2026-11-20T12:34:56Z");
+  CHECK(v["next_attempt_at"] == "2026-11-20T12:39:56Z");
+  CHECK(v["last_error"] == "HTTP 503");
+  CHECK(v["data"]["tags"][0] == "ed");
+
+  e.data = "{broken";
+  CHECK(public_view(e)["data"].is_null());
+}
+
+TEST_CASE("oauth_state and hint round trip", "[records]") {
+  oauth_state s{"alice", 1795178696, "c00k1e"};
+  auto ds = decode_oauth_state(encode(s));
+  REQUIRE(ds);
+  CHECK(ds->user == "alice");
+  CHECK(ds->expires_at == 1795178696);
+  CHECK(ds->cookie == "c00k1e");
+
+  hint h{1795178216, 1795178096};
+  auto dh = decode_hint(encode(h));
+  REQUIRE(dh);
+  CHECK(dh->due_at == h.due_at);
+  CHECK(dh->received_at == h.received_at);
+}
+
+TEST_CASE("seen_key joins user and media id with NUL", "[records]") {
+  CHECK(seen_key("alice", "m1") == std::string("alice\0m1", 8));
+  CHECK(seen_key("alice", "m1").rfind(seen_key("alice", ""), 0) == 0);
+}

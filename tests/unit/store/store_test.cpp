@@ -1,0 +1,295 @@
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <vector>
+
+#include "igbridge/store.hpp"
+#include "temp_dir.hpp"
+
+using namespace igbridge;
+using igbridge::test::temp_dir;
+
+namespace {
+
+using kv = std::pair<std::string, std::string>;
+
+constexpr std::size_t small_map = std::size_t{16} << 20;
+
+std::vector<kv> scan_all(const read_txn& r, db d, std::string_view from = {}) {
+  std::vector<kv> out;
+  r.scan(d, from, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+    return true;
+  });
+  return out;
+}
+
+std::vector<kv> scan_prefix_all(const read_txn& r, db d, std::string_view prefix) {
+  std::vector<kv> out;
+  r.scan_prefix(d, prefix, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+    return true;
+  });
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a new store creates its directory and records the schema", "[store]") {
+  temp_dir tmp;
+  auto dir = tmp.path() + "/a/b/db";
+  store s{dir, small_map};
+  struct stat st {};
+  REQUIRE(::stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK(s.path() == dir);
+  CHECK(s.read().get(db::meta, "schema_version") == std::string("1"));
+  auto [used, size] = s.usage();
+  CHECK(size == small_map);
+  CHECK(used > 0);
+  CHECK(used <= size);
+}
+
+TEST_CASE("put, get, del and count", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  {
+    auto w = s.write();
+    w.put(db::users, "alice", "A");
+    w.put(db::users, "bob", "B");
+    w.put(db::users, "bob", "B2"); // overwrite
+    w.put(db::seen, std::string("alice\0m1", 8), "123");
+    CHECK(w.get(db::users, "bob") == std::string("B2")); // own writes visible
+    w.commit();
+  }
+  auto r = s.read();
+  CHECK(r.get(db::users, "alice") == std::string("A"));
+  CHECK(r.get(db::users, "bob") == std::string("B2"));
+  CHECK_FALSE(r.get(db::users, "carol"));
+  CHECK_FALSE(r.get(db::outbox, "alice")); // databases are separate
+  CHECK(r.get(db::seen, std::string("alice\0m1", 8)) == std::string("123"));
+  CHECK(r.count(db::users) == 2);
+  CHECK(r.count(db::dead) == 0);
+
+  {
+    auto w = s.write();
+    CHECK(w.del(db::users, "alice"));
+    CHECK_FALSE(w.del(db::users, "alice"));
+    CHECK_FALSE(w.del(db::users, "nobody"));
+    w.commit();
+  }
+  // A read transaction is a snapshot: the old one still sees alice.
+  CHECK(r.get(db::users, "alice") == std::string("A"));
+  CHECK_FALSE(s.read().get(db::users, "alice"));
+}
+
+TEST_CASE("uncommitted writes vanish", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  {
+    auto w = s.write();
+    w.put(db::users, "ghost", "x");
+  } // destroyed without commit: aborted
+  CHECK_FALSE(s.read().get(db::users, "ghost"));
+  CHECK(s.read().count(db::users) == 0);
+}
+
+TEST_CASE("a finished transaction refuses further use", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  auto w = s.write();
+  w.put(db::users, "a", "1");
+  w.commit();
+  CHECK_THROWS_AS(w.commit(), store_error);
+  CHECK_THROWS_AS(w.put(db::users, "b", "2"), store_error);
+  CHECK_THROWS_AS(w.get(db::users, "a"), store_error);
+}
+
+TEST_CASE("moving a transaction leaves the source empty", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  auto w = s.write();
+  w.put(db::users, "a", "1");
+  write_txn w2{std::move(w)};
+  CHECK_THROWS_AS(w.get(db::users, "a"), store_error);
+  CHECK(w2.get(db::users, "a") == std::string("1"));
+  w2.commit();
+  CHECK(s.read().get(db::users, "a") == std::string("1"));
+
+  auto r = s.read();
+  read_txn r2{std::move(r)};
+  CHECK(r2.get(db::users, "a") == std::string("1"));
+  CHECK_THROWS_AS(r.count(db::users), store_error);
+}
+
+TEST_CASE("scan visits keys in order from a start key", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  {
+    auto w = s.write();
+    for (auto k : {"b", "a", "c/2", "c/1", "d"}) {
+      w.put(db::users, k, std::string("v") + k);
+    }
+    w.commit();
+  }
+  auto r = s.read();
+  CHECK(scan_all(r, db::users)
+        == std::vector<kv>{{"a", "va"}, {"b", "vb"}, {"c/1", "vc/1"}, {"c/2", "vc/2"}, {"d", "vd"}});
+  CHECK(scan_all(r, db::users, "bb")
+        == std::vector<kv>{{"c/1", "vc/1"}, {"c/2", "vc/2"}, {"d", "vd"}});
+  CHECK(scan_all(r, db::users, "z").empty());
+  CHECK(scan_all(r, db::outbox).empty());
+
+  SECTION("stops when the visitor says so") {
+    int n = 0;
+    r.scan(db::users, "", [&](std::string_view, std::string_view) { return ++n < 2; });
+    CHECK(n == 2);
+  }
+  SECTION("scan_prefix") {
+    CHECK(scan_prefix_all(r, db::users, "c/") == std::vector<kv>{{"c/1", "vc/1"}, {"c/2", "vc/2"}});
+    CHECK(scan_prefix_all(r, db::users, "x").empty());
+    CHECK(scan_prefix_all(r, db::users, "").size() == 5);
+  }
+}
+
+TEST_CASE("seen keys of one user scan by prefix", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  const std::string alice("alice\0", 6);
+  const std::string alice2("alice2\0", 7);
+  {
+    auto w = s.write();
+    w.put(db::seen, alice + "m1", "1");
+    w.put(db::seen, alice + "m2", "2");
+    w.put(db::seen, alice2 + "m9", "9");
+    w.commit();
+  }
+  auto got = scan_prefix_all(s.read(), db::seen, alice);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].first == alice + "m1");
+  CHECK(got[1].first == alice + "m2");
+}
+
+TEST_CASE("ig_index keeps several app users per Instagram id", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  {
+    auto w = s.write();
+    w.put(db::ig_index, "178", "carol");
+    w.put(db::ig_index, "178", "alice");
+    w.put(db::ig_index, "178", "alice"); // same pair again: no duplicate
+    w.put(db::ig_index, "179", "bob");
+    w.commit();
+  }
+  CHECK(scan_prefix_all(s.read(), db::ig_index, "178")
+        == std::vector<kv>{{"178", "alice"}, {"178", "carol"}});
+  CHECK(s.read().count(db::ig_index) == 3);
+  {
+    auto w = s.write();
+    CHECK(w.del(db::ig_index, "178", "alice"));
+    CHECK_FALSE(w.del(db::ig_index, "178", "alice"));
+    CHECK_FALSE(w.del(db::ig_index, "178", "nobody"));
+    w.commit();
+  }
+  CHECK(scan_all(s.read(), db::ig_index) == std::vector<kv>{{"178", "carol"}, {"179", "bob"}});
+  {
+    auto w = s.write();
+    w.put(db::ig_index, "179", "dave");
+    CHECK(w.del(db::ig_index, "179")); // every duplicate
+    w.commit();
+  }
+  CHECK(scan_all(s.read(), db::ig_index) == std::vector<kv>{{"178", "carol"}});
+}
+
+TEST_CASE("data survives reopening", "[store]") {
+  temp_dir tmp;
+  {
+    store s{tmp.path(), small_map};
+    auto w = s.write();
+    w.put(db::outbox, seq_key(7), "entry");
+    w.put(db::hints, "alice", "h");
+    w.commit();
+  }
+  store s{tmp.path(), small_map};
+  auto r = s.read();
+  CHECK(r.get(db::outbox, seq_key(7)) == std::string("entry"));
+  CHECK(r.get(db::hints, "alice") == std::string("h"));
+  CHECK(r.get(db::meta, "schema_version") == std::string("1"));
+}
+
+TEST_CASE("a newer schema is refused", "[store]") {
+  temp_dir tmp;
+  {
+    store s{tmp.path(), small_map};
+    auto w = s.write();
+    w.put(db::meta, "schema_version", "99");
+    w.commit();
+  }
+  try {
+    store s{tmp.path(), small_map};
+    FAIL("opened a store with schema 99");
+  } catch (const store_error& e) {
+    std::string msg = e.what();
+    CHECK(msg.find("99") != std::string::npos);
+    CHECK(msg.find("newer") != std::string::npos);
+  }
+  // The refusal changed nothing: still 99, still refused.
+  CHECK_THROWS_AS(store(tmp.path(), small_map), store_error);
+}
+
+TEST_CASE("an unreadable schema version is refused", "[store]") {
+  temp_dir tmp;
+  {
+    store s{tmp.path(), small_map};
+    auto w = s.write();
+    w.put(db::meta, "schema_version", "one");
+    w.commit();
+  }
+  CHECK_THROWS_AS(store(tmp.path(), small_map), store_error);
+}
+
+TEST_CASE("a path that is not a directory is refused", "[store]") {
+  CHECK_THROWS_AS(store("/dev/null/db", small_map), store_error);
+}
+
+TEST_CASE("LMDB errors become store_error naming the operation", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  auto w = s.write();
+  // Keys longer than LMDB's 511-byte limit are rejected.
+  try {
+    w.put(db::users, std::string(600, 'k'), "v");
+    FAIL("oversized key accepted");
+  } catch (const store_error& e) {
+    CHECK(std::string(e.what()).find("put users") != std::string::npos);
+  }
+}
+
+TEST_CASE("seq_key sorts like the number", "[store]") {
+  CHECK(seq_key(0).size() == 8);
+  CHECK(seq_key(1) == std::string("\0\0\0\0\0\0\0\x01", 8));
+  CHECK(seq_key(256) < seq_key(257));
+  CHECK(seq_key(255) < seq_key(256));
+  CHECK(seq_key(0xffffffff) < seq_key(0x100000000));
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{1} << 40, ~uint64_t{0}}) {
+    CHECK(seq_from_key(seq_key(v)) == v);
+  }
+  CHECK(seq_from_key("short") == 0);
+
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  {
+    auto w = s.write();
+    for (uint64_t v : {1000u, 2u, 300u, 1u}) {
+      w.put(db::outbox, seq_key(v), std::to_string(v));
+    }
+    w.commit();
+  }
+  std::vector<uint64_t> order;
+  s.read().scan(db::outbox, "", [&](std::string_view k, std::string_view) {
+    order.push_back(seq_from_key(k));
+    return true;
+  });
+  CHECK(order == std::vector<uint64_t>{1, 2, 300, 1000});
+}

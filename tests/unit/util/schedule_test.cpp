@@ -1,0 +1,78 @@
+#include <catch2/catch.hpp>
+
+#include "igbridge/schedule.hpp"
+
+using namespace igbridge;
+
+TEST_CASE("poll_tier follows recent imports", "[schedule]") {
+  CHECK(poll_tier(10, 4) == 0);
+  CHECK(poll_tier(7, 4) == 0);
+  CHECK(poll_tier(6, 4) == 1);
+  CHECK(poll_tier(4, 4) == 1);
+  CHECK(poll_tier(3, 4) == 2);
+  CHECK(poll_tier(2, 4) == 2);
+  CHECK(poll_tier(1, 4) == 3);
+  CHECK(poll_tier(0, 4) == 3);
+  CHECK(poll_tier(0, 6) == 5);
+  SECTION("clamped to the configured tiers") {
+    CHECK(poll_tier(3, 2) == 1);
+    CHECK(poll_tier(0, 1) == 0);
+    CHECK(poll_tier(9, 1) == 0);
+    CHECK(poll_tier(0, 0) == 0);
+  }
+}
+
+TEST_CASE("prune_recent drops times older than 14 days", "[schedule]") {
+  const int64_t now = 10'000'000;
+  std::vector<int64_t> t{now - 14 * 86400 - 1, now - 14 * 86400, now - 5, now};
+  prune_recent(t, now);
+  CHECK(t == std::vector<int64_t>{now - 14 * 86400, now - 5, now});
+}
+
+TEST_CASE("with_jitter adds up to 10 percent", "[schedule]") {
+  CHECK(with_jitter(900, 0.0) == 900);
+  CHECK(with_jitter(900, 0.5) == 945);
+  CHECK(with_jitter(900, 0.999) == 989);
+  CHECK(with_jitter(5, 0.99) == 5);
+}
+
+TEST_CASE("fetch_backoff_s doubles from a minute to six hours", "[schedule]") {
+  CHECK(fetch_backoff_s(1) == 60);
+  CHECK(fetch_backoff_s(2) == 120);
+  CHECK(fetch_backoff_s(3) == 240);
+  CHECK(fetch_backoff_s(9) == 15360);
+  CHECK(fetch_backoff_s(10) == 21600);
+  CHECK(fetch_backoff_s(1000) == 21600);
+  CHECK(fetch_backoff_s(1, 300) == 300);
+  CHECK(fetch_backoff_s(3, 100) == 240);
+}
+
+TEST_CASE("delivery_delay_s walks the retry schedule", "[schedule]") {
+  const std::vector<int64_t> s{5, 300, 1800, 7200, 18000, 36000, 36000};
+  CHECK(delivery_delay_s(s, 1) == 5);
+  CHECK(delivery_delay_s(s, 2) == 300);
+  CHECK(delivery_delay_s(s, 7) == 36000);
+  CHECK(delivery_delay_s(s, 8) == -1);
+  CHECK(delivery_delay_s(s, 1, 60) == 60);
+  CHECK(delivery_delay_s(s, 8, 60) == -1);
+  CHECK(delivery_delay_s({}, 1) == -1);
+}
+
+TEST_CASE("spread_overdue spreads n users over the window", "[schedule]") {
+  const int64_t now = 1000;
+  CHECK(spread_overdue(now, 0, 1, 60) == now);
+  CHECK(spread_overdue(now, 0, 0, 60) == now);
+  CHECK(spread_overdue(now, 0, 4, 60) == now);
+  CHECK(spread_overdue(now, 1, 4, 60) == now + 15);
+  CHECK(spread_overdue(now, 3, 4, 60) == now + 45);
+  CHECK(spread_overdue(now, 5, 4, 60) == now + 45); // k clamped
+  // More users than seconds: still within the window, still non-decreasing.
+  int64_t prev = now;
+  for (std::size_t k = 0; k < 1000; ++k) {
+    auto t = spread_overdue(now, k, 1000, 60);
+    CHECK(t >= prev);
+    CHECK(t < now + 60);
+    prev = t;
+  }
+  CHECK(spread_overdue(now, 999, 1000, 60) == now + 59);
+}
