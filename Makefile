@@ -7,7 +7,7 @@ PACKAGES := cmake g++ make pkg-config python3 ccache libcaf-dev libboost1.81-dev
   nlohmann-json3-dev libssl-dev liblmdb-dev catch2 libtomlplusplus-dev \
   libsystemd-dev libcli11-dev libicu-dev ca-certificates systemd curl
 
-.PHONY: all deps configure build test test-release test-asan run clean
+.PHONY: all deps configure build test test-release test-asan run package clean
 
 all: build
 
@@ -37,6 +37,9 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 2
 
 test: test-release test-asan
+
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 run: build
 	./scripts/run-demo.sh $(BUILD)
