@@ -3,6 +3,7 @@
 /// structs. Everything here stays inside one process, so types that carry
 /// callbacks or shared pointers are allowed as local-only messages.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -51,6 +52,7 @@ struct inbound {
 struct hint_batch {
   std::vector<std::string> instagram_user_ids;
   responder_ptr reply; // answered 200 after the commit
+  std::chrono::steady_clock::time_point received{};
 };
 
 /// An outbound HTTP answer routed back to the actor that asked.

@@ -82,7 +82,8 @@ void hook_update(front_self self, const route_request& r) {
     return r.in.reply->respond(json_response(200, {{"hinted", 0}, {"unknown", 0}}));
   }
   // The registry answers once the hints are committed.
-  self->send(self->state.registry, hint_batch{std::move(*ids), r.in.reply});
+  self->send(self->state.registry,
+             hint_batch{std::move(*ids), r.in.reply, std::chrono::steady_clock::now()});
 }
 
 void hook_signed_request(front_self self, const route_request& r, bool erase) {

@@ -10,6 +10,7 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/metrics.hpp"
+#include "igbridge/subscriptions.hpp"
 #include "responses.hpp"
 
 namespace igbridge {
@@ -80,6 +81,22 @@ void store_grant(link_self self) {
       [=](const caf::error&) { finish(self, "instagram=error&reason=storage", "storage_error"); });
 }
 
+/// graph: the account must opt in to the app's webhooks. Without it
+/// polling still imports everything, so a failure here is only logged.
+void subscribe_account(link_self self) {
+  auto& st = self->state;
+  st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
+               subscribed_apps_request(st.ctx->cfg, st.grant.access_token), step_timeout,
+               [self](http_response r) {
+                 if (auto err = classify(r)) {
+                   log(log_level::warning, "oauth.subscribe_failed",
+                       {{"user", self->state.user}, {"kind", to_string(err.kind)},
+                        {"error", err.message}});
+                 }
+                 store_grant(self);
+               });
+}
+
 void fetch_me(link_self self) {
   auto& st = self->state;
   st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
@@ -92,7 +109,7 @@ void fetch_me(link_self self) {
                  if (!parse_me(r.body, st.grant)) {
                    return fail(self, "me", unreadable("profile unreadable"));
                  }
-                 store_grant(self);
+                 subscribe_account(self);
                });
 }
 

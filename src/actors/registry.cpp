@@ -95,14 +95,18 @@ void on_hints(registry_self self, hint_batch& batch) {
     batch.reply->respond(json_ok(503, R"({"error":"could not record the update"})"));
     return;
   }
+  batch.reply->respond(json_ok(200, "{\"hinted\":" + std::to_string(hinted.size())
+                                      + ",\"unknown\":" + std::to_string(unknown) + "}"));
   if (st.ctx->stats) {
+    st.ctx->stats->inc("igbridge_webhook_commits_total");
+    st.ctx->stats->observe(
+      "igbridge_webhook_ack_duration_seconds", {},
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - batch.received).count());
     st.ctx->stats->inc("igbridge_webhook_hints_total", {{"result", "scheduled"}},
                        static_cast<double>(hinted.size()));
     st.ctx->stats->inc("igbridge_webhook_hints_total", {{"result", "unknown_account"}},
                        static_cast<double>(unknown));
   }
-  batch.reply->respond(json_ok(200, "{\"hinted\":" + std::to_string(hinted.size())
-                                      + ",\"unknown\":" + std::to_string(unknown) + "}"));
   for (auto& u : hinted) {
     self->send(user_of(self, u), hint_atom::value, due);
   }

@@ -121,6 +121,10 @@ void fail_fetch(user_self self, const provider_error& err) {
 
 void on_page(user_self self, uint64_t link_gen, http_response resp) {
   auto& st = self->state;
+  log(log_level::debug, "fetch.page",
+      {{"user", st.rec.user}, {"status", std::to_string(resp.status)},
+       {"fetching", st.fetching ? "true" : "false"},
+       {"stale", link_gen != st.link_gen ? "true" : "false"}});
   if (link_gen != st.link_gen || !st.fetching) {
     return; // the user was unlinked or re-linked meanwhile
   }

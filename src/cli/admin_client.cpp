@@ -7,12 +7,11 @@
 #include <iomanip>
 #include <iostream>
 
-#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/blocking_http.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
-#include "igbridge/http_client.hpp"
 #include "igbridge/urls.hpp"
 
 namespace igbridge {
@@ -33,10 +32,7 @@ std::string admin_base(const config& cfg) {
   return "http://" + host + ":" + std::to_string(cfg.admin.listen.port);
 }
 
-/// One blocking call; fine here, this is a CLI process, not the daemon.
 http_response call(const config& cfg, const std::string& method, const std::string& path) {
-  boost::asio::io_context io;
-  http_client client{io};
   http_request req;
   req.method = method;
   req.url = admin_base(cfg) + path;
@@ -44,10 +40,7 @@ http_response call(const config& cfg, const std::string& method, const std::stri
   if (!cfg.admin.token.empty()) {
     req.headers.emplace_back("Authorization", "Bearer " + cfg.admin.token);
   }
-  http_response out;
-  client.send(req, [&out](http_response r) { out = std::move(r); }, std::chrono::seconds{30});
-  io.run();
-  return out;
+  return blocking_send(req);
 }
 
 /// Prints an error for failed calls; returns the exit code to use.
@@ -226,16 +219,6 @@ int run_outbox(const std::string& config_path, const std::string& action, const 
   }
   print_table({"ID", "TYPE", "RECORD", "USER", "ATTEMPTS", "LAST ERROR"}, rows);
   return 0;
-}
-
-int run_subscriptions(const std::string& config_path, const std::string& action,
-                      const std::string& id) {
-  config cfg;
-  if (!load_or_report(config_path, cfg)) {
-    return 1;
-  }
-  std::cerr << "subscriptions " << action << ": not implemented yet\n";
-  return 1;
 }
 
 } // namespace igbridge

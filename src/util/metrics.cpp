@@ -182,6 +182,7 @@ void describe_metrics(metrics& m) {
     {"igbridge_http_requests_total", "counter", "HTTP requests served, by listener, route and status"},
     {"igbridge_webhook_updates_total", "counter", "Webhook deliveries from Instagram, by result"},
     {"igbridge_webhook_hints_total", "counter", "Fetch hints from webhooks, by result"},
+    {"igbridge_webhook_commits_total", "counter", "LMDB commits recording webhook hints (one per payload)"},
     {"igbridge_fetches_total", "counter", "Provider media fetches, by outcome"},
     {"igbridge_media_total", "counter", "Media items looked at, by result"},
     {"igbridge_deliveries_total", "counter", "Sink deliveries, by outcome"},

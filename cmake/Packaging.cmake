@@ -1,0 +1,111 @@
+# Install layout of everything but the binary (installed by the top-level
+# CMakeLists.txt), and the .deb built by `make package` (cpack -G DEB).
+#
+#   <prefix>/bin/igbridge                          (top-level install(TARGETS))
+#   <prefix>/lib/systemd/system/igbridge.service   ExecStart= points at <prefix>/bin
+#   <prefix>/share/doc/igbridge/igbridge.toml.example, README.md
+#   <sysconf>/igbridge/igbridge.toml               the live config; never overwritten
+#
+# <sysconf> is /etc when the prefix is /usr (the .deb, where the file is a
+# dpkg conffile) and <prefix>/etc otherwise, so `cmake --install build --prefix
+# /tmp/x` stays inside /tmp/x. Prefix-dependent paths are resolved at install
+# time, because cpack installs with its own prefix (/usr) and DESTDIR.
+
+include(GNUInstallDirs)
+
+# cpack (and `make install`) package what is built instead of building "all"
+# first: `make package` builds before it packs, and a packaging test must not
+# start a compile in a build tree the test suite is running from.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
+set(IG_PKG_DIR "${CMAKE_CURRENT_SOURCE_DIR}/packaging/debian")
+set(IG_GEN_DIR "${CMAKE_CURRENT_BINARY_DIR}/packaging")
+
+# The /etc copy of the example config: the two required secrets come from the
+# unit's credentials ($CREDENTIALS_DIRECTORY) instead of files in /etc.
+file(READ "${CMAKE_CURRENT_SOURCE_DIR}/config/igbridge.toml" ig_conf)
+string(REPLACE "client_secret_file = \"/etc/igbridge/client_secret\""
+               "client_secret_file = \"\${CREDENTIALS_DIRECTORY}/client_secret\"" ig_conf "${ig_conf}")
+string(REPLACE "secret_file = \"/etc/igbridge/link_secret\""
+               "secret_file = \"\${CREDENTIALS_DIRECTORY}/link_secret\"" ig_conf "${ig_conf}")
+file(CONFIGURE OUTPUT "${IG_GEN_DIR}/igbridge.toml" CONTENT "${ig_conf}" @ONLY)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             "${CMAKE_CURRENT_SOURCE_DIR}/config/igbridge.toml")
+
+install(FILES config/igbridge.toml DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        RENAME igbridge.toml.example)
+install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# Configure-time values the install-time code below needs.
+install(CODE "
+  set(IG_UNIT_SRC \"${CMAKE_CURRENT_SOURCE_DIR}/systemd/igbridge.service\")
+  set(IG_CONF_SRC \"${IG_GEN_DIR}/igbridge.toml\")
+  set(IG_GEN_DIR \"${IG_GEN_DIR}\")
+  set(IG_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
+  set(IG_DOCDIR \"${CMAKE_INSTALL_DOCDIR}\")
+")
+install(CODE [[
+  if(CMAKE_INSTALL_PREFIX STREQUAL "/usr" OR CMAKE_INSTALL_PREFIX STREQUAL "/")
+    set(ig_etc "/etc")
+  else()
+    set(ig_etc "${CMAKE_INSTALL_PREFIX}/etc")
+  endif()
+  if(IS_ABSOLUTE "${IG_BINDIR}")
+    set(ig_bin "${IG_BINDIR}/igbridge")
+  else()
+    set(ig_bin "${CMAKE_INSTALL_PREFIX}/${IG_BINDIR}/igbridge")
+  endif()
+
+  # The unit, pointed at this prefix's binary and config directory.
+  file(READ "${IG_UNIT_SRC}" ig_unit)
+  string(REPLACE "ExecStart=/usr/bin/igbridge " "ExecStart=${ig_bin} " ig_unit "${ig_unit}")
+  string(REPLACE "/etc/igbridge/" "${ig_etc}/igbridge/" ig_unit "${ig_unit}")
+  if(NOT IS_ABSOLUTE "${IG_DOCDIR}")
+    set(IG_DOCDIR "${CMAKE_INSTALL_PREFIX}/${IG_DOCDIR}")
+  endif()
+  string(REPLACE "/usr/share/doc/igbridge/" "${IG_DOCDIR}/" ig_unit "${ig_unit}")
+  file(WRITE "${IG_GEN_DIR}/unit/igbridge.service" "${ig_unit}")
+  file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
+       TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+       FILES "${IG_GEN_DIR}/unit/igbridge.service")
+
+  # The live config: installed once, an operator's edits are never replaced.
+  if(EXISTS "$ENV{DESTDIR}${ig_etc}/igbridge/igbridge.toml")
+    message(STATUS "Keeping existing: $ENV{DESTDIR}${ig_etc}/igbridge/igbridge.toml")
+  else()
+    file(INSTALL DESTINATION "${ig_etc}/igbridge" TYPE FILE
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+         FILES "${IG_CONF_SRC}")
+  endif()
+]])
+
+# ---- CPack: the .deb -------------------------------------------------------
+set(CPACK_GENERATOR "DEB")
+set(CPACK_PACKAGE_NAME "igbridge")
+set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
+set(CPACK_PACKAGE_VENDOR "igbridge")
+set(CPACK_PACKAGE_CONTACT "igbridge maintainers <igbridge@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "imports a web application's users' tagged Instagram posts")
+set(CPACK_PACKAGE_DESCRIPTION
+    "igbridge links app users' Instagram accounts through OAuth2, fetches their
+posts that carry configured hashtags (webhook hints and adaptive polling),
+deduplicates them by media id and delivers each one durably to the host
+application: a JSONL file, a signed Standard Webhooks POST or Micropub.
+It runs as a hardened systemd service with its state in LMDB.")
+set(CPACK_RESOURCE_FILE_README "${CMAKE_CURRENT_SOURCE_DIR}/README.md")
+set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+set(CPACK_STRIP_FILES ON)                          # no debug info in the .deb
+
+set(CPACK_DEBIAN_PACKAGE_NAME "igbridge")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)            # igbridge_<version>_<arch>.deb
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
+set(CPACK_DEBIAN_PACKAGE_SECTION "net")
+set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)             # Depends: from dpkg-shlibdeps
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd, ca-certificates")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    "${IG_PKG_DIR}/conffiles;${IG_PKG_DIR}/postinst;${IG_PKG_DIR}/prerm;${IG_PKG_DIR}/postrm")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+include(CPack)

@@ -1,0 +1,254 @@
+"""Instagram's webhooks: verification, signatures, hints that become
+durable debounced fetches, subscriptions, deauthorize and data deletion."""
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import time
+import unittest
+import urllib.parse
+
+from harness import (DaemonTest, Fakegram, Igbridge, free_port, get, post, sign_sha1,
+                     sign_sha256, wait_until)
+
+
+def graph_payload(*ids):
+    return json.dumps({"object": "instagram", "entry": [
+        {"id": i, "time": int(time.time()),
+         "changes": [{"field": "mentions", "value": {"media_id": "1"}}]} for i in ids]}).encode()
+
+
+def legacy_payload(*ids):
+    return json.dumps([{"subscription_id": "1", "object": "user", "object_id": i,
+                        "changed_aspect": "media", "time": int(time.time())}
+                       for i in ids]).encode()
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def signed_request(secret, user_id, algorithm="HMAC-SHA256"):
+    payload = b64url(json.dumps({"algorithm": algorithm, "issued_at": int(time.time()),
+                                 "user_id": user_id}).encode())
+    sig = b64url(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+    return f"{sig}.{payload}"
+
+
+def metric(text, name, labels=""):
+    m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+class Verification(DaemonTest):
+    def test_echo_only_with_the_right_token(self):
+        fg = self.track(Fakegram("graph"))
+        ig = self.track(Igbridge(fg)).start()
+        base = ig.public + "/hooks/instagram?"
+        r = get(base + "hub.mode=subscribe&hub.challenge=12345&hub.verify_token=verify-me")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"12345")
+        self.assertTrue(r.header("Content-Type").startswith("text/plain"))
+        for q in ("hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong",
+                  "hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=verify-me",
+                  "hub.mode=subscribe&hub.challenge=1"):
+            self.assertEqual(get(base + q).status, 403, q)
+
+
+class Signatures(DaemonTest):
+    def setUp(self):
+        super().setUp()
+        self.fg = self.track(Fakegram("graph"))
+        self.ig = Igbridge(self.fg, import_overrides={"poll": False, "webhook_delay_s": 1})
+        self.ig.write_secret("old_secret", "old-app-secret")
+        self.ig.sections["instagram"]["extra_webhook_secret_files"] = [
+            self.ig.secret_path("old_secret")]
+        self.ig.write_config()
+        self.track(self.ig).start()
+        self.acct = self.fg.account("alice.cooks")
+        self.ig.link("alice", "alice.cooks")
+        wait_until(lambda: self.ig.user_json("alice")["last_fetch_at"], what="initial fetch")
+
+    def send(self, body, headers):
+        return post(self.ig.public + "/hooks/instagram", body,
+                    headers={"Content-Type": "application/json", **headers})
+
+    def test_rejections_schedule_nothing(self):
+        body = graph_payload(self.acct["id"])
+        secret = self.fg.client_secret
+        before = self.fg.media_calls()
+        cases = {
+            "unsigned": {},
+            "wrong secret": {"X-Hub-Signature-256": sign_sha256("not-the-secret", body)},
+            "other dialect's header": {"X-Hub-Signature": "sha1=" + sign_sha1(secret, body)},
+            "bad hex": {"X-Hub-Signature-256": "sha256=zz"},
+        }
+        for name, headers in cases.items():
+            r = self.send(body, headers)
+            self.assertEqual(r.status, 403, name)
+        tampered = body.replace(b"mentions", b"comments")
+        r = self.send(tampered, {"X-Hub-Signature-256": sign_sha256(secret, body)})
+        self.assertEqual(r.status, 403)
+        time.sleep(2.5)
+        self.assertEqual(self.fg.media_calls(), before)
+        m = self.ig.metrics_text()
+        self.assertGreaterEqual(metric(m, "igbridge_webhook_updates_total",
+                                       '{result="bad_signature"}'), 3)
+        self.assertGreaterEqual(metric(m, "igbridge_webhook_updates_total",
+                                       '{result="missing_signature"}'), 2)
+        log = self.ig.log()
+        self.assertNotIn(secret, log)
+        self.assertNotIn(sign_sha256(secret, body)[7:], log)
+
+    def test_signed_malformed_is_400(self):
+        for body in (b"{not json", b'{"object":"instagram","entry":"nope"}', b"[]"):
+            r = self.send(body, {"X-Hub-Signature-256": sign_sha256(self.fg.client_secret, body)})
+            self.assertEqual(r.status, 400, body)
+
+    def test_valid_and_rotated_secret_fetch(self):
+        for secret in (self.fg.client_secret, "old-app-secret"):
+            before = self.fg.media_calls()
+            body = graph_payload(self.acct["id"])
+            r = self.send(body, {"X-Hub-Signature-256": sign_sha256(secret, body)})
+            self.assertEqual(r.status, 200, secret)
+            self.assertEqual(r.json()["hinted"], 1)
+            wait_until(lambda: self.fg.media_calls() == before + 1, timeout=10,
+                       what="hinted fetch")
+
+    def test_unknown_account_is_200(self):
+        body = graph_payload("999999999")
+        r = self.send(body, {"X-Hub-Signature-256": sign_sha256(self.fg.client_secret, body)})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["unknown"], 1)
+
+    def test_burst_coalesces(self):
+        time.sleep(1.1)
+        before = self.fg.media_calls()
+        for _ in range(100):
+            body = graph_payload(self.acct["id"])
+            r = self.send(body, {"X-Hub-Signature-256": sign_sha256(self.fg.client_secret, body)})
+            self.assertEqual(r.status, 200)
+        time.sleep(4)
+        calls = self.fg.media_calls() - before
+        self.assertIn(calls, (1, 2))
+
+
+class LegacyEndToEnd(DaemonTest):
+    def test_subscription_update_import_after_delay(self):
+        port = free_port()
+        fg = self.track(Fakegram("legacy",
+                                 webhook_url=f"http://127.0.0.1:{port}/hooks/instagram"))
+        ig = self.track(Igbridge(fg, port=port, import_overrides={
+            "poll": False, "webhook_delay_s": 4})).start()
+        r = ig.cli("subscriptions", "create")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("subscription", r.stdout)
+        r = ig.cli("subscriptions", "list")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(ig.public + "/hooks/instagram", r.stdout)
+        acct = fg.account("alice_cooks")
+        ig.link("alice", "alice_cooks")
+        wait_until(lambda: ig.user_json("alice")["last_fetch_at"], what="initial fetch")
+        t0 = time.time()
+        media_id = fg.post_media(acct["id"], "Quinoa salad #eatdifferent")
+        time.sleep(2.5)
+        self.assertEqual(ig.imports(), [], "imported before webhook_delay_s")
+        wait_until(lambda: ig.imports(), timeout=15, what="import after the hint")
+        self.assertGreaterEqual(time.time() - t0, 3.5)
+        self.assertEqual([x["media_id"] for x in ig.imports()], [media_id])
+        r = ig.cli("subscriptions", "delete")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_legacy_signature_rules(self):
+        fg = self.track(Fakegram("legacy"))
+        ig = self.track(Igbridge(fg)).start()
+        body = legacy_payload("1574083")
+        url = ig.public + "/hooks/instagram"
+        ok = post(url, body, headers={"X-Hub-Signature": sign_sha1(fg.client_secret, body)})
+        self.assertEqual(ok.status, 200)
+        ok2 = post(url, body, headers={"X-Hub-Signature": "sha1=" + sign_sha1(fg.client_secret,
+                                                                             body)})
+        self.assertEqual(ok2.status, 200)
+        wrong = post(url, body, headers={"X-Hub-Signature-256": sign_sha256(fg.client_secret,
+                                                                            body)})
+        self.assertEqual(wrong.status, 403)
+
+
+class CrashAfterAck(DaemonTest):
+    def test_kill9_right_after_200_keeps_the_fetch(self):
+        fg = self.track(Fakegram("graph"))
+        ig = self.track(Igbridge(fg, import_overrides={"poll": False,
+                                                       "webhook_delay_s": 3})).start()
+        acct = fg.account("alice.cooks")
+        ig.link("alice", "alice.cooks")
+        wait_until(lambda: ig.user_json("alice")["last_fetch_at"], what="initial fetch")
+        media_id = fg.post_media(acct["id"], "Soup #ed")
+        body = graph_payload(acct["id"])
+        r = post(ig.public + "/hooks/instagram", body,
+                 headers={"X-Hub-Signature-256": sign_sha256(fg.client_secret, body)})
+        self.assertEqual(r.status, 200)
+        ig.kill9()
+        ig.start()
+        wait_until(lambda: ig.imports(), timeout=20, what="import after restart")
+        self.assertEqual([x["media_id"] for x in ig.imports()], [media_id])
+
+
+class Deauthorize(DaemonTest):
+    def setUp(self):
+        super().setUp()
+        self.fg = self.track(Fakegram("graph"))
+        self.ig = self.track(Igbridge(self.fg, import_overrides={"poll": False})).start()
+        self.acct = self.fg.account("alice.cooks")
+        self.fg.post_media(self.acct["id"], "Old soup #eatdifferent")
+        self.ig.link("alice", "alice.cooks")
+        self.ig.link("bob", "alice.cooks")
+        wait_until(lambda: len(self.ig.imports()) == 2, what="initial imports")
+
+    def form(self, field):
+        return post(self.ig.public + "/hooks/instagram/" + field[0],
+                    "signed_request=" + urllib.parse.quote(field[1]),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    def test_forged_and_wrong_algorithm_refused(self):
+        for sr in (signed_request("wrong", self.acct["id"]),
+                   signed_request(self.fg.client_secret, self.acct["id"], "HMAC-SHA1"),
+                   "garbage", ""):
+            for path in ("deauthorize", "data-deletion"):
+                self.assertEqual(self.form((path, sr)).status, 403, (path, sr))
+        self.assertEqual(self.ig.user_json("alice")["state"], "active")
+        self.assertEqual(self.ig.user_json("bob")["state"], "active")
+
+    def test_deauthorize_unlinks_every_app_user(self):
+        r = self.form(("deauthorize", signed_request(self.fg.client_secret, self.acct["id"])))
+        self.assertEqual(r.status, 200)
+        for u in ("alice", "bob"):
+            j = self.ig.user_json(u)
+            self.assertEqual(j["state"], "unlinked")
+            self.assertFalse(j["linked"])
+        wait_until(lambda: len([x for x in self.ig.imports()
+                                if x.get("type") == "link.revoked"]) == 2,
+                   what="link.revoked events")
+        self.assertEqual(self.ig.fetch_now("alice").status, 409)
+
+    def test_data_deletion_erases_and_reports(self):
+        r = self.form(("data-deletion", signed_request(self.fg.client_secret, self.acct["id"])))
+        self.assertEqual(r.status, 200)
+        j = r.json()
+        self.assertTrue(j["confirmation_code"])
+        self.assertTrue(j["url"].startswith(self.ig.public + "/hooks/instagram/deletion?code="))
+        status = get(j["url"]).json()
+        self.assertEqual(status["status"], "completed")
+        self.assertEqual(self.ig.user_json("alice")["state"], "unlinked")
+        self.assertEqual(self.ig.user_json("alice")["instagram_user_id"], "")
+        # the seen set is gone: linking again imports the old post again
+        self.ig.link("alice", "alice.cooks")
+        wait_until(lambda: len([x for x in self.ig.imports()
+                                if x.get("user") == "alice" and x.get("media_id")]) == 2,
+                   what="re-import after deletion")
+        self.assertEqual(get(self.ig.public + "/hooks/instagram/deletion?code=nope").status, 404)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
