@@ -2,6 +2,10 @@
 /// @brief Spawning igbridge's actors. The handles are plain caf::actor;
 /// what each one understands is documented at its spawn function.
 
+#include <chrono>
+#include <functional>
+#include <vector>
+
 #include <caf/fwd.hpp>
 
 #include "igbridge/context.hpp"
@@ -20,5 +24,11 @@ caf::actor spawn_registry(caf::actor_system& sys, context_ptr ctx, caf::actor de
 /// Routes inbound requests (message `inbound`) to routes and actors.
 caf::actor spawn_front(caf::actor_system& sys, context_ptr ctx, caf::actor registry,
                        caf::actor delivery);
+
+/// Every `interval` asks the registry and the front for a ping through the
+/// actor system and calls `alive` when both answered: the systemd watchdog
+/// is fed only while actors really run.
+caf::actor spawn_heartbeat(caf::actor_system& sys, std::chrono::milliseconds interval,
+                           std::vector<caf::actor> watched, std::function<void()> alive);
 
 } // namespace igbridge

@@ -29,6 +29,8 @@ struct context {
   std::vector<std::string> webhook_secrets;
   /// public_url + "/oauth/instagram/callback".
   std::string redirect_uri;
+  /// When this process started (unix seconds), for /status.
+  int64_t started_at = 0;
 };
 
 using context_ptr = std::shared_ptr<context>;

@@ -29,8 +29,10 @@ public:
   /// Renders every family with # HELP and # TYPE lines.
   std::string render() const;
 
-  /// Hourly buckets of a counter over the last `hours` hours, for charts.
-  std::vector<double> recent(std::string_view name, int hours) const;
+  /// Hourly sums of a counter's increments over the last `hours` hours,
+  /// oldest first, for charts. Kept in memory: a restart starts afresh.
+  std::vector<double> recent(std::string_view name, const metric_labels& labels,
+                             int hours) const;
 
 private:
   friend void describe_metrics(metrics& m);
@@ -42,7 +44,7 @@ private:
     std::map<std::string, std::pair<double, uint64_t>> sums;
   };
   family& fam(std::string_view name);
-  void note_recent(std::string_view name, double by);
+  void note_recent(const std::string& key, double by);
 
   mutable std::mutex mutex_;
   std::map<std::string, family, std::less<>> families_;

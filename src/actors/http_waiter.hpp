@@ -4,7 +4,6 @@
 // the continuation runs inside the actor, never on an asio thread.
 
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
 #include <functional>
 #include <unordered_map>
@@ -25,11 +24,9 @@ public:
   void call(http_client& client, const caf::actor& owner, http_request req,
             std::chrono::milliseconds timeout, continuation k) {
     auto tag = ++next_tag_;
-    fprintf(stderr, "DBG call tag=%llu\n", (unsigned long long)tag);
     pending_.emplace(tag, std::move(k));
     client.send(std::move(req),
                 [owner, tag](http_response r) {
-                  fprintf(stderr, "DBG done tag=%llu status=%d\n", (unsigned long long)tag, r.status);
                   caf::anon_send(owner, http_done_atom::value, http_reply{tag, std::move(r)});
                 },
                 timeout);
@@ -39,7 +36,6 @@ public:
   /// of the flow) are ignored.
   void complete(http_reply& reply) {
     auto i = pending_.find(reply.tag);
-    fprintf(stderr, "DBG complete tag=%llu found=%d\n", (unsigned long long)reply.tag, int(i != pending_.end()));
     if (i == pending_.end()) {
       return;
     }

@@ -8,6 +8,8 @@ namespace igbridge {
 
 namespace {
 constexpr std::string_view seq_counter_key = "outbox_seq";
+constexpr std::string_view recent_imports_key = "recent_imports";
+constexpr std::size_t recent_imports_kept = 12;
 } // namespace
 
 uint64_t next_outbox_seq(write_txn& txn) {
@@ -20,9 +22,33 @@ uint64_t next_outbox_seq(write_txn& txn) {
   return seq;
 }
 
+/// The dashboard's "latest imports": the newest records first, bounded,
+/// updated in the transaction that queues them.
+void note_recent_import(write_txn& txn, const outbox_entry& e) {
+  auto record = nlohmann::json::parse(e.data, nullptr, false);
+  if (!record.is_object()) {
+    return;
+  }
+  auto list = nlohmann::json::array();
+  if (auto v = txn.get(db::meta, recent_imports_key)) {
+    auto old = nlohmann::json::parse(*v, nullptr, false);
+    if (old.is_array()) {
+      list = std::move(old);
+    }
+  }
+  list.insert(list.begin(), std::move(record));
+  if (list.size() > recent_imports_kept) {
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(recent_imports_kept), list.end());
+  }
+  txn.put(db::meta, recent_imports_key, list.dump());
+}
+
 void append_outbox(write_txn& txn, outbox_entry& e) {
   e.seq = next_outbox_seq(txn);
   txn.put(db::outbox, seq_key(e.seq), encode(e));
+  if (e.type == "media.imported") {
+    note_recent_import(txn, e);
+  }
 }
 
 outbox_entry revoked_event(const std::string& user, const std::string& ig_user_id,

@@ -2,9 +2,11 @@
 // page, mark new ids seen and queue tagged ones in one transaction per page,
 // then schedule the next fetch from the poll tier or a pending hint.
 
+#include <algorithm>
 #include <random>
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include "igbridge/clock.hpp"
 #include "igbridge/hashtags.hpp"
@@ -12,6 +14,7 @@
 #include "igbridge/messages.hpp"
 #include "igbridge/metrics.hpp"
 #include "igbridge/schedule.hpp"
+#include "igbridge/urls.hpp"
 #include "outbox_writer.hpp"
 #include "user.hpp"
 
@@ -35,13 +38,92 @@ void count(user_state& st, std::string_view name, const metric_labels& labels, d
   }
 }
 
-void on_page(user_self self, uint64_t link_gen, http_response resp);
+// -- resume cursors -------------------------------------------------------------
+//
+// Paging stops at the first known post. A run of pages cut short after some
+// of its pages committed (kill -9, a provider failure on page 3, the page
+// bound) would leave its older posts behind that known post for ever; so each
+// page that means to go on stores the cursor of its next page, in the same
+// transaction as its seen ids, and a later fetch, once the newest posts are
+// caught up, follows the stored cursors until they too reach known posts.
+// Stored without the access token: tokens are only kept (sealed) in the user
+// record.
 
-void request_page(user_self self, http_request req) {
+constexpr std::size_t max_resume = 50;
+
+std::string resume_key(const std::string& user) {
+  std::string k = "fetch_resume";
+  k.push_back('\0');
+  return k + user;
+}
+
+/// Cursors of this user's unfinished page runs, oldest first; runs of
+/// another Instagram account (before a re-link) are ignored.
+std::vector<std::string> load_resume(const read_txn& txn, const user_record& rec) {
+  std::vector<std::string> out;
+  auto v = txn.get(db::meta, resume_key(rec.user));
+  if (!v) {
+    return out;
+  }
+  auto j = nlohmann::json::parse(*v, nullptr, false);
+  if (!j.is_object() || j.value("ig", std::string{}) != rec.instagram_user_id) {
+    return out;
+  }
+  if (auto it = j.find("urls"); it != j.end() && it->is_array()) {
+    for (const auto& u : *it) {
+      if (u.is_string()) {
+        out.push_back(u.get<std::string>());
+      }
+    }
+  }
+  return out;
+}
+
+void save_resume(write_txn& txn, const user_record& rec, std::vector<std::string> urls) {
+  if (urls.size() > max_resume) {
+    urls.erase(urls.begin(), urls.end() - static_cast<std::ptrdiff_t>(max_resume));
+  }
+  auto key = resume_key(rec.user);
+  if (urls.empty()) {
+    txn.del(db::meta, key);
+    return;
+  }
+  nlohmann::json j{{"ig", rec.instagram_user_id}, {"urls", urls}};
+  txn.put(db::meta, key, j.dump());
+}
+
+/// The provider's next-page URL without its access_token parameter.
+std::string without_token(const std::string& url) {
+  auto q = url.find('?');
+  if (q == std::string::npos) {
+    return url;
+  }
+  params kept;
+  for (auto& kv : parse_query(std::string_view(url).substr(q + 1))) {
+    if (kv.first != "access_token") {
+      kept.push_back(std::move(kv));
+    }
+  }
+  auto base = url.substr(0, q);
+  return kept.empty() ? base : base + "?" + build_query(kept);
+}
+
+std::string with_token(const std::string& url, const std::string& token) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&")
+         + build_query({{"access_token", token}});
+}
+
+void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_response resp);
+
+/// `chain`: the stored cursor this page continues ("" for the run that
+/// started at the newest posts and has stored nothing yet).
+void request_page(user_self self, http_request req, std::string chain = {}) {
   auto& st = self->state;
   auto gen = st.link_gen;
   st.http.call(*st.ctx->http, self_handle(self), std::move(req), fetch_timeout,
-               [self, gen](http_response r) { on_page(self, gen, std::move(r)); });
+               [self, gen, chain = std::move(chain)](http_response r) {
+                 on_page(self, gen, chain, std::move(r));
+               });
 }
 
 void finish_fetch(user_self self) {
@@ -89,7 +171,7 @@ void finish_fetch(user_self self) {
   }
 }
 
-void fail_fetch(user_self self, const provider_error& err) {
+void fail_fetch(user_self self, const provider_error& err, const std::string& chain = {}) {
   auto& st = self->state;
   auto now = unix_now();
   st.fetching = false;
@@ -98,6 +180,17 @@ void fail_fetch(user_self self, const provider_error& err) {
   if (err.kind == provider_failure::token_invalid) {
     require_reauth(self, "token_invalid: " + err.message);
     return;
+  }
+  if (!chain.empty() && err.kind == provider_failure::denied) {
+    // The provider refuses this stored cursor (expired, another account's):
+    // retrying it would fail every fetch from now on.
+    auto txn = st.ctx->db->write();
+    auto urls = load_resume(txn, st.rec);
+    urls.erase(std::remove(urls.begin(), urls.end(), chain), urls.end());
+    save_resume(txn, st.rec, std::move(urls));
+    txn.commit();
+    log(log_level::warning, "fetch.resume_dropped",
+        {{"user", st.rec.user}, {"error", err.message}});
   }
   ++st.rec.fetch_failures;
   st.rec.last_error = std::string(to_string(err.kind)) + ": " + err.message;
@@ -119,7 +212,7 @@ void fail_fetch(user_self self, const provider_error& err) {
   arm_fetch(self, next);
 }
 
-void on_page(user_self self, uint64_t link_gen, http_response resp) {
+void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_response resp) {
   auto& st = self->state;
   log(log_level::debug, "fetch.page",
       {{"user", st.rec.user}, {"status", std::to_string(resp.status)},
@@ -130,14 +223,14 @@ void on_page(user_self self, uint64_t link_gen, http_response resp) {
   }
   auto err = classify(resp);
   if (err) {
-    return fail_fetch(self, err);
+    return fail_fetch(self, err, chain);
   }
   auto page = parse_media_page(st.ctx->dialect, resp.body);
   if (!page) {
     provider_error malformed;
     malformed.kind = provider_failure::malformed;
     malformed.message = "media page unreadable";
-    return fail_fetch(self, malformed);
+    return fail_fetch(self, malformed, chain);
   }
   auto now = unix_now();
   const auto& imp = st.ctx->cfg.import;
@@ -184,6 +277,27 @@ void on_page(user_self self, uint64_t link_gen, http_response resp) {
   rec.imported += static_cast<uint64_t>(imported);
   rec.recent_imports.insert(rec.recent_imports.end(), import_times.begin(), import_times.end());
   txn.put(db::users, rec.user, encode(rec));
+  // Where paging goes on, stored with this page: see "resume cursors".
+  bool go_on = all_new && !page->next_url.empty() && (budget == 0 || st.processed < budget);
+  std::string next_chain;
+  std::string follow;
+  if (go_on || !chain.empty() || !st.initial) {
+    auto urls = load_resume(txn, rec);
+    auto mine = std::find(urls.begin(), urls.end(), chain);
+    if (!chain.empty() && mine != urls.end()) {
+      urls.erase(mine);
+    }
+    if (go_on) {
+      next_chain = without_token(page->next_url);
+      urls.push_back(next_chain);
+      follow = page->next_url;
+    } else if (!st.initial && !urls.empty()) {
+      // This run reached known posts: finish an older, interrupted one.
+      next_chain = urls.back();
+      follow = with_token(next_chain, plain_token(st));
+    }
+    save_resume(txn, rec, std::move(urls));
+  }
   txn.commit();
   st.rec = std::move(rec);
   st.imported_now += imported;
@@ -193,10 +307,8 @@ void on_page(user_self self, uint64_t link_gen, http_response resp) {
     log(log_level::info, "media.imported",
         {{"user", st.rec.user}, {"count", std::to_string(imported)}});
   }
-  bool more = all_new && !page->next_url.empty() && st.pages < max_pages
-              && (budget == 0 || st.processed < budget);
-  if (more) {
-    request_page(self, next_page_request(page->next_url));
+  if (!follow.empty() && st.pages < max_pages) {
+    request_page(self, next_page_request(follow), std::move(next_chain));
   } else {
     finish_fetch(self);
   }
@@ -231,6 +343,12 @@ void start_fetch(user_self self) {
   st.processed = 0;
   st.pages = 0;
   st.imported_now = 0;
+  if (st.initial) {
+    // A new account starts afresh: no run of an earlier link goes on.
+    auto txn = st.ctx->db->write();
+    save_resume(txn, st.rec, {});
+    txn.commit();
+  }
   const auto& imp = st.ctx->cfg.import;
   int n = st.initial ? imp.initial_count : imp.update_count;
   request_page(self, media_request(st.ctx->cfg, token, st.rec.instagram_user_id, n));

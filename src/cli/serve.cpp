@@ -15,7 +15,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
+#include "actors/request_metrics.hpp"
 #include "igbridge/actors.hpp"
+#include "igbridge/clock.hpp"
 #include "igbridge/http_client.hpp"
 #include "igbridge/http_server.hpp"
 #include "igbridge/log.hpp"
@@ -30,8 +32,9 @@ namespace {
 constexpr auto drain_bound = std::chrono::seconds{10};
 
 http_server::handler forward_to(caf::actor front, listener_kind kind, metrics* stats) {
-  return [front, kind](http_request req, responder_ptr reply) {
-    caf::anon_send(front, inbound{kind, std::move(req), std::move(reply)});
+  return [front, kind, stats](http_request req, responder_ptr reply) {
+    auto counted = counting_responder(std::move(reply), stats, kind, route_label(kind, req.target));
+    caf::anon_send(front, inbound{kind, std::move(req), std::move(counted)});
   };
 }
 
@@ -55,6 +58,7 @@ int run_serve(const std::string& config_path) {
   set_log_syslog_prefix(std::getenv("JOURNAL_STREAM") != nullptr);
   ctx->dialect = dialect_of(cfg);
   ctx->redirect_uri = cfg.server.public_url + "/oauth/instagram/callback";
+  ctx->started_at = unix_now();
   ctx->webhook_secrets.push_back(cfg.instagram.client_secret);
   for (const auto& s : cfg.instagram.extra_webhook_secrets) {
     ctx->webhook_secrets.push_back(s);
@@ -116,6 +120,14 @@ int run_serve(const std::string& config_path) {
        {"sink", cfg.sink.type},
        {"storage", cfg.storage.path}});
   sd_notify(0, "READY=1");
+  caf::actor heart;
+  uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    // Beat at half the watchdog period, as sd_watchdog_enabled(3) advises.
+    auto every = std::chrono::milliseconds(std::max<uint64_t>(watchdog_usec / 2000, 1));
+    heart = spawn_heartbeat(sys, every, {registry, front}, [] { sd_notify(0, "WATCHDOG=1"); });
+    log(log_level::info, "watchdog.enabled", {{"interval_ms", std::to_string(every.count())}});
+  }
 
   auto sig = stop_signal.get_future().get();
   sd_notify(0, "STOPPING=1");
@@ -131,8 +143,10 @@ int run_serve(const std::string& config_path) {
       .receive([](bool) {}, [](const caf::error&) {});
   }
   wait_for_sessions(*public_api, *admin_api, deadline);
-  for (auto& a : {front, registry, delivery}) {
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& a : {heart, front, registry, delivery}) {
+    if (a) {
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    }
   }
   sys.await_all_actors_done();
   io.stop();

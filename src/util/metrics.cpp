@@ -76,9 +76,9 @@ metrics::family& metrics::fam(std::string_view name) {
   return i->second;
 }
 
-void metrics::note_recent(std::string_view name, double by) {
+void metrics::note_recent(const std::string& key, double by) {
   auto hour = static_cast<int64_t>(std::time(nullptr)) / 3600;
-  auto& h = hourly_[std::string(name)];
+  auto& h = hourly_[key];
   h[hour] += by;
   while (!h.empty() && h.begin()->first < hour - 48) {
     h.erase(h.begin());
@@ -87,8 +87,9 @@ void metrics::note_recent(std::string_view name, double by) {
 
 void metrics::inc(std::string_view name, const metric_labels& labels, double by) {
   std::lock_guard<std::mutex> guard{mutex_};
-  fam(name).values[label_text(labels)] += by;
-  note_recent(name, by);
+  auto labels_text = label_text(labels);
+  fam(name).values[labels_text] += by;
+  note_recent(std::string(name) + braces(labels_text), by);
 }
 
 void metrics::set(std::string_view name, const metric_labels& labels, double value) {
@@ -123,10 +124,11 @@ double metrics::value(std::string_view name, const metric_labels& labels) const 
   return j == i->second.values.end() ? 0 : j->second;
 }
 
-std::vector<double> metrics::recent(std::string_view name, int hours) const {
+std::vector<double> metrics::recent(std::string_view name, const metric_labels& labels,
+                                    int hours) const {
   std::lock_guard<std::mutex> guard{mutex_};
   std::vector<double> out(static_cast<std::size_t>(hours), 0);
-  auto i = hourly_.find(name);
+  auto i = hourly_.find(std::string(name) + braces(label_text(labels)));
   if (i == hourly_.end()) {
     return out;
   }

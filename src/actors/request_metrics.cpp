@@ -1,0 +1,80 @@
+#include "request_metrics.hpp"
+
+#include <array>
+#include <chrono>
+
+#include "igbridge/metrics.hpp"
+
+namespace igbridge {
+
+namespace {
+
+class counting final : public responder {
+public:
+  counting(responder_ptr inner, metrics* stats, listener_kind kind, std::string route)
+    : inner_(std::move(inner)), stats_(stats), kind_(kind), route_(std::move(route)) {
+    // nop
+  }
+
+  void respond(http_response r) override {
+    if (!counted_.exchange(true) && stats_) {
+      stats_->inc("igbridge_http_requests_total",
+                  {{"listener", kind_ == listener_kind::public_api ? "public" : "admin"},
+                   {"route", route_},
+                   {"status", std::to_string(r.status)}});
+      stats_->observe("igbridge_http_request_duration_seconds", {{"route", route_}},
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+                        .count());
+    }
+    inner_->respond(std::move(r));
+  }
+
+private:
+  responder_ptr inner_;
+  metrics* stats_;
+  listener_kind kind_;
+  std::string route_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::atomic<bool> counted_{false};
+};
+
+} // namespace
+
+std::string route_label(listener_kind kind, const std::string& target) {
+  auto path = target.substr(0, target.find('?'));
+  static const std::array<const char*, 7> public_routes{
+    "/livez", "/oauth/instagram/start", "/oauth/instagram/callback", "/hooks/instagram",
+    "/hooks/instagram/deauthorize", "/hooks/instagram/data-deletion",
+    "/hooks/instagram/deletion"};
+  static const std::array<const char*, 6> admin_routes{"/readyz", "/livez",  "/metrics",
+                                                       "/status", "/users", "/outbox"};
+  if (kind == listener_kind::public_api) {
+    for (auto r : public_routes) {
+      if (path == r) {
+        return path;
+      }
+    }
+    return "other";
+  }
+  for (auto r : admin_routes) {
+    if (path == r) {
+      return path;
+    }
+  }
+  if (path.rfind("/users/", 0) == 0) {
+    auto rest = path.substr(7);
+    auto slash = rest.find('/');
+    return slash == std::string::npos ? "/users/{id}" : "/users/{id}" + rest.substr(slash);
+  }
+  if (path.rfind("/outbox/", 0) == 0) {
+    return "/outbox/{id}/replay";
+  }
+  return "other";
+}
+
+responder_ptr counting_responder(responder_ptr inner, metrics* stats, listener_kind kind,
+                                 std::string route) {
+  return std::make_shared<counting>(std::move(inner), stats, kind, std::move(route));
+}
+
+} // namespace igbridge
