@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 PACKAGES := cmake g++ make pkg-config python3 ccache libcaf-dev libboost1.81-dev \
   nlohmann-json3-dev libssl-dev liblmdb-dev catch2 libtomlplusplus-dev \
-  libsystemd-dev libcli11-dev libicu-dev ca-certificates systemd curl dpkg-dev file \
+  libsystemd-dev libcli11-dev libicu-dev ca-certificates systemd curl dpkg-dev file python3-prometheus-client \
   chromium chromium-driver
 
 .PHONY: all deps configure build test test-release test-asan run package clean

@@ -270,10 +270,12 @@ class Igbridge:
             f.write(to_toml(self.sections))
 
     # -- process -------------------------------------------------------------
-    def start(self, wait=True):
+    def start(self, wait=True, env=None):
+        """`env`: extra environment variables for the daemon (added to ours)."""
         self.logf = open(self.log_path, "a")
+        full_env = {**os.environ, **env} if env else None
         self.proc = subprocess.Popen([IGBRIDGE, "serve", "-c", self.config_path],
-                                     stdout=self.logf, stderr=subprocess.STDOUT)
+                                     stdout=self.logf, stderr=subprocess.STDOUT, env=full_env)
         if wait:
             wait_until(self._ready, timeout=20, what="igbridge /readyz")
         return self
@@ -406,10 +408,11 @@ class Receiver:
     """A local HTTP endpoint for sinks: records requests and answers with
     the statuses queued in `answers` (then 200)."""
 
-    def __init__(self, default_status=200):
+    def __init__(self, default_status=200, delay=0.0):
         self.requests = []
         self.answers = []
         self.default_status = default_status
+        self.delay = delay  # seconds slept before each answer (a slow endpoint)
         self.lock = threading.Lock()
         outer = self
 
@@ -425,6 +428,8 @@ class Receiver:
                     outer.requests.append({"method": self.command, "path": self.path,
                                            "headers": dict(self.headers), "body": body,
                                            "status": status})
+                if outer.delay:
+                    time.sleep(outer.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
