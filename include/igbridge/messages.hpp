@@ -37,6 +37,7 @@ using restore_atom = caf::atom_constant<caf::atom("restore")>;    // registry: s
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;          // watchdog heartbeat
 using drain_atom = caf::atom_constant<caf::atom("drain")>;        // shutdown: stop new work
+using flush_atom = caf::atom_constant<caf::atom("flush")>;        // registry: commit queued hints
 
 /// Which listener a request came in on.
 enum class listener_kind { public_api, admin_api };

@@ -3,6 +3,7 @@
 // on the configured schedule and end as dead letters.
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -132,6 +133,42 @@ void delivered(delivery_self self, const std::vector<uint64_t>& seqs, const char
   count(st, outcome, static_cast<double>(seqs.size()));
 }
 
+/// A crash in the middle of an append can leave a partial last line. Its
+/// records are still in the outbox (they leave it only after the fsync), so
+/// cut the fragment off rather than glue the next line onto it.
+void drop_torn_tail(int fd, const std::string& path) {
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0 || sb.st_size == 0) {
+    return;
+  }
+  char last = 0;
+  if (::pread(fd, &last, 1, sb.st_size - 1) != 1 || last == '\n') {
+    return;
+  }
+  off_t end = sb.st_size - 1; // the torn byte itself is not a newline
+  off_t keep = 0;
+  char buf[4096];
+  while (end > 0 && keep == 0) {
+    off_t start = std::max<off_t>(0, end - static_cast<off_t>(sizeof buf));
+    auto n = ::pread(fd, buf, static_cast<std::size_t>(end - start), start);
+    if (n <= 0) {
+      return; // cannot tell: leave the file alone
+    }
+    for (auto i = n; i > 0; --i) {
+      if (buf[i - 1] == '\n') {
+        keep = start + i;
+        break;
+      }
+    }
+    end = start;
+  }
+  if (::ftruncate(fd, keep) == 0) {
+    ::fsync(fd);
+    log(log_level::warning, "sink.torn_line_dropped",
+        {{"path", path}, {"bytes", std::to_string(sb.st_size - keep)}});
+  }
+}
+
 bool open_jsonl(delivery_state& st) {
   if (st.fd >= 0) {
     return true;
@@ -142,11 +179,12 @@ bool open_jsonl(delivery_state& st) {
   if (!parent.empty()) {
     std::filesystem::create_directories(parent, ec);
   }
-  st.fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  st.fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (st.fd < 0) {
     log(log_level::error, "sink.open_failed", {{"path", path}, {"error", std::strerror(errno)}});
     return false;
   }
+  drop_torn_tail(st.fd, path);
   return true;
 }
 

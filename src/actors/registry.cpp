@@ -2,6 +2,7 @@
 // schedule changes (one commit per payload), and re-arms every stored
 // schedule at start-up.
 
+#include <algorithm>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -22,6 +23,8 @@ struct registry_state {
   context_ptr ctx;
   caf::actor delivery;
   std::unordered_map<std::string, caf::actor> users;
+  std::vector<hint_batch> pending; // payloads waiting for the next commit
+  bool flush_scheduled = false;
   static inline const char* name = "igbridge.registry";
 };
 
@@ -54,65 +57,90 @@ http_response json_ok(int status, const std::string& body) {
   return r;
 }
 
-void on_hints(registry_self self, hint_batch& batch) {
+/// Commits every queued payload's hints in one transaction (group commit:
+/// payloads that arrive while a commit runs share the next one), answers
+/// each payload 200 after that commit, then tells the user actors.
+void flush_hints(registry_self self) {
   auto& st = self->state;
+  st.flush_scheduled = false;
+  auto batches = std::move(st.pending);
+  st.pending.clear();
+  if (batches.empty()) {
+    return;
+  }
   auto now = unix_now();
   auto due = now + st.ctx->cfg.import.webhook_delay_s;
   std::vector<std::string> hinted;
-  std::size_t unknown = 0;
+  std::vector<std::pair<std::size_t, std::size_t>> counts; // hinted, unknown per batch
   try {
     auto txn = st.ctx->db->write();
-    for (const auto& ig : batch.instagram_user_ids) {
-      std::vector<std::string> app_users;
-      txn.scan(db::ig_index, ig, [&](std::string_view k, std::string_view v) {
-        if (k != ig) {
-          return false;
-        }
-        app_users.emplace_back(v);
-        return true;
-      });
-      if (app_users.empty()) {
-        ++unknown;
-        continue;
-      }
-      for (auto& u : app_users) {
-        hint h;
-        if (auto v = txn.get(db::hints, u)) {
-          if (auto old = decode_hint(*v)) {
-            h = *old;
+    for (auto& batch : batches) {
+      std::size_t batch_hinted = 0;
+      std::size_t unknown = 0;
+      for (const auto& ig : batch.instagram_user_ids) {
+        std::vector<std::string> app_users;
+        txn.scan(db::ig_index, ig, [&](std::string_view k, std::string_view v) {
+          if (k != ig) {
+            return false;
           }
+          app_users.emplace_back(v);
+          return true;
+        });
+        if (app_users.empty()) {
+          ++unknown;
+          continue;
         }
-        h.due_at = h.due_at == 0 ? due : std::min(h.due_at, due);
-        h.received_at = now;
-        txn.put(db::hints, u, encode(h));
-        hinted.push_back(std::move(u));
+        for (auto& u : app_users) {
+          hint h;
+          if (auto v = txn.get(db::hints, u)) {
+            if (auto old = decode_hint(*v)) {
+              h = *old;
+            }
+          }
+          h.due_at = h.due_at == 0 ? due : std::min(h.due_at, due);
+          h.received_at = now;
+          txn.put(db::hints, u, encode(h));
+          hinted.push_back(std::move(u));
+          ++batch_hinted;
+        }
       }
+      counts.emplace_back(batch_hinted, unknown);
     }
-    // One commit for the whole payload; only after it may Instagram hear 200.
+    // Only after this commit may Instagram hear 200.
     txn.commit();
   } catch (const std::exception& e) {
     log(log_level::error, "webhook.commit_failed", {{"error", e.what()}});
-    batch.reply->respond(json_ok(503, R"({"error":"could not record the update"})"));
+    for (auto& batch : batches) {
+      batch.reply->respond(json_ok(503, R"({"error":"could not record the update"})"));
+    }
     return;
   }
-  batch.reply->respond(json_ok(200, "{\"hinted\":" + std::to_string(hinted.size())
-                                      + ",\"unknown\":" + std::to_string(unknown) + "}"));
-  if (st.ctx->stats) {
-    st.ctx->stats->inc("igbridge_webhook_commits_total");
-    st.ctx->stats->observe(
-      "igbridge_webhook_ack_duration_seconds", {},
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - batch.received).count());
-    st.ctx->stats->inc("igbridge_webhook_hints_total", {{"result", "scheduled"}},
-                       static_cast<double>(hinted.size()));
-    st.ctx->stats->inc("igbridge_webhook_hints_total", {{"result", "unknown_account"}},
-                       static_cast<double>(unknown));
+  auto* stats = st.ctx->stats;
+  if (stats) {
+    stats->inc("igbridge_webhook_commits_total");
   }
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    auto [n, unknown] = counts[i];
+    batches[i].reply->respond(json_ok(200, "{\"hinted\":" + std::to_string(n)
+                                             + ",\"unknown\":" + std::to_string(unknown) + "}"));
+    if (stats) {
+      stats->observe("igbridge_webhook_ack_duration_seconds", {},
+                     std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                                   - batches[i].received)
+                       .count());
+      stats->inc("igbridge_webhook_hints_total", {{"result", "scheduled"}},
+                 static_cast<double>(n));
+      stats->inc("igbridge_webhook_hints_total", {{"result", "unknown_account"}},
+                 static_cast<double>(unknown));
+    }
+  }
+  std::sort(hinted.begin(), hinted.end());
+  hinted.erase(std::unique(hinted.begin(), hinted.end()), hinted.end());
   for (auto& u : hinted) {
     self->send(user_of(self, u), hint_atom::value, due);
   }
   log(log_level::info, "webhook.hints",
-      {{"accounts", std::to_string(batch.instagram_user_ids.size())},
-       {"users", std::to_string(hinted.size())}, {"unknown", std::to_string(unknown)}});
+      {{"payloads", std::to_string(batches.size())}, {"users", std::to_string(hinted.size())}});
 }
 
 void on_restore(registry_self self) {
@@ -156,7 +184,16 @@ caf::behavior registry_actor(registry_self self, context_ptr ctx, caf::actor del
       }
       return user_of(self, user);
     },
-    [=](hint_batch& batch) { on_hints(self, batch); },
+    [=](hint_batch& batch) {
+      auto& st = self->state;
+      st.pending.push_back(std::move(batch));
+      if (!st.flush_scheduled) {
+        // Queued behind every payload already in the mailbox.
+        st.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+      }
+    },
+    [=](flush_atom) { flush_hints(self); },
     [=](restore_atom) {
       try {
         on_restore(self);

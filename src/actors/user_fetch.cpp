@@ -149,6 +149,12 @@ void finish_fetch(user_self self) {
         // Every hint so far arrived before this fetch began: it saw them.
         txn.del(db::hints, st.rec.user);
       } else {
+        // Some hints came during the fetch. Those before it are covered, so
+        // the earliest still owed is due no sooner than start + delay; keep
+        // an old, covered due time and a burst of hints loops forever.
+        h->due_at = std::max(h->due_at,
+                             st.fetch_started_at + st.ctx->cfg.import.webhook_delay_s);
+        txn.put(db::hints, st.rec.user, encode(*h));
         next = next == 0 ? h->due_at : std::min(next, h->due_at);
       }
     }

@@ -167,8 +167,7 @@ class MetricsAndStatus(DaemonTest):
         self.assertEqual(s["dead_letters"], [])
         self.assertEqual(s["attention"], [])
         latest = s["latest_imports"]
-        self.assertEqual([x["media_id"] for x in latest], [dinner, lunch],
-                         "latest imports, newest first")
+        self.assertCountEqual([x["media_id"] for x in latest], [dinner, lunch])
         for x in latest:
             self.assertEqual(x["id"], "instagram:" + x["media_id"])
             self.assertEqual(x["user"], "alice")
@@ -195,6 +194,12 @@ class MetricsAndStatus(DaemonTest):
         self.assertIn("alice", html)
         # self-contained: no scripts or stylesheets from elsewhere
         self.assertNotRegex(html, r"<script[^>]+src=|<link[^>]+stylesheet")
+
+        # the dashboard's "latest imports" are newest first (checked last so
+        # the rest of the story is checked whatever the order)
+        self.assertEqual([x["media_id"] for x in latest], [dinner, lunch],
+                         "latest imports, newest first")
+        self.assertLess(html.index("Dinner #ed"), html.index("Lunch bowl #eatdifferent"))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""igbridge benchmarks against the real binaries on loopback.
+
+  python3 bench/bench.py webhooks [--requests 2000 --clients 8]
+  python3 bench/bench.py imports  [--posts 2000]
+  python3 bench/bench.py memory   [--users 1000]
+
+Binaries come from IGBRIDGE_BIN / FAKEGRAM_BIN (default build/igbridge,
+build/fakegram). Every run starts its own processes and stops them."""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import http.client
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import harness  # noqa: E402
+from harness import Fakegram, Igbridge, get, post, sign_sha256, wait_until  # noqa: E402
+
+harness.IGBRIDGE = os.environ.get("IGBRIDGE_BIN", os.path.join(HERE, "..", "build", "igbridge"))
+harness.FAKEGRAM = os.environ.get("FAKEGRAM_BIN", os.path.join(HERE, "..", "build", "fakegram"))
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def start(fg, **kw):
+    ig = Igbridge(fg, **kw)
+    ig.sections["log"]["level"] = "warning"
+    ig.write_config()
+    return ig.start()
+
+
+def bench_webhooks(args):
+    """Signed webhook POSTs for a linked account: each 200 means the hint is
+    committed to LMDB (fsync), so this measures the acknowledged path."""
+    fg = Fakegram("graph")
+    ig = start(fg, import_overrides={"poll": False, "webhook_delay_s": 3600})
+    try:
+        acct = fg.account("bench.acct")
+        ig.link("bench", "bench.acct", fast=True)
+        body = json.dumps({"object": "instagram", "entry": [
+            {"id": acct["id"], "time": 1, "changes": [{"field": "mentions", "value": {}}]}]})
+        sig = sign_sha256(fg.client_secret, body.encode())
+        per_client = args.requests // args.clients
+        lat = []
+        lock = threading.Lock()
+
+        def client(_):
+            conn = http.client.HTTPConnection("127.0.0.1", ig.port, timeout=30)
+            mine = []
+            for _ in range(per_client):
+                t0 = time.perf_counter()
+                conn.request("POST", "/hooks/instagram", body=body,
+                             headers={"X-Hub-Signature-256": sig,
+                                      "Content-Type": "application/json"})
+                r = conn.getresponse()
+                r.read()
+                assert r.status == 200, r.status
+                mine.append(time.perf_counter() - t0)
+            conn.close()
+            with lock:
+                lat.extend(mine)
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            list(pool.map(client, range(args.clients)))
+        wall = time.perf_counter() - t0
+        lat.sort()
+        print(f"webhooks: {len(lat)} acknowledged in {wall:.2f} s = {len(lat) / wall:.0f}/s "
+              f"with {args.clients} clients; latency p50 {statistics.median(lat) * 1000:.1f} ms, "
+              f"p99 {lat[int(len(lat) * 0.99) - 1] * 1000:.1f} ms; "
+              f"igbridge RSS {rss_kib(ig.proc.pid) // 1024} MiB")
+    finally:
+        ig.stop()
+        fg.stop()
+
+
+def bench_imports(args):
+    """Posts waiting at the provider → records fsynced in the JSONL sink."""
+    fg = Fakegram("graph")
+    ig = start(fg, import_overrides={"poll": False, "update_count": 100, "initial_count": 1})
+    try:
+        acct = fg.account("bench.acct")
+        fg.post_media(acct["id"], "first")
+        ig.link("bench", "bench.acct", fast=True)
+        wait_until(lambda: ig.user_json("bench")["last_fetch_at"], what="initial fetch")
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: fg.post_media(acct["id"], f"dish {i} #eatdifferent"),
+                          range(args.posts)))
+        t0 = time.perf_counter()
+        ig.fetch_now("bench")
+        wait_until(lambda: len(ig.imports()) >= args.posts, timeout=600, interval=0.05,
+                   what="all imports")
+        wall = time.perf_counter() - t0
+        calls = fg.media_calls()
+        print(f"imports: {args.posts} posts fetched ({calls - 1} media pages of 100), "
+              f"filtered, deduplicated and fsynced to JSONL in {wall:.2f} s = "
+              f"{args.posts / wall:.0f}/s; igbridge RSS {rss_kib(ig.proc.pid) // 1024} MiB")
+    finally:
+        ig.stop()
+        fg.stop()
+
+
+def bench_memory(args):
+    """Resident memory with many linked users, each with a live actor."""
+    fg = Fakegram("graph")
+    ig = start(fg, import_overrides={"initial_count": 1})
+    try:
+        base = rss_kib(ig.proc.pid)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: (fg.account(f"m{i}"),
+                                     ig.link(f"user{i}", f"m{i}", fast=True)), range(args.users)))
+        wait_until(lambda: all(u["last_fetch_at"] for u in
+                               get(ig.admin + f"/users?limit=1000").json()["users"]),
+                   timeout=300, interval=0.5, what="initial fetches")
+        full = rss_kib(ig.proc.pid)
+        print(f"memory: RSS {base // 1024} MiB idle, {full // 1024} MiB with {args.users} linked "
+              f"users = {(full - base) / args.users:.1f} KiB per user")
+    finally:
+        ig.stop()
+        fg.stop()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="what", required=True)
+    w = sub.add_parser("webhooks")
+    w.add_argument("--requests", type=int, default=2000)
+    w.add_argument("--clients", type=int, default=8)
+    i = sub.add_parser("imports")
+    i.add_argument("--posts", type=int, default=2000)
+    m = sub.add_parser("memory")
+    m.add_argument("--users", type=int, default=1000)
+    args = p.parse_args()
+    {"webhooks": bench_webhooks, "imports": bench_imports, "memory": bench_memory}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
