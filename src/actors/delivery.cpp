@@ -13,6 +13,8 @@
 
 #include <caf/all.hpp>
 
+#include "keep_running.hpp"
+
 #include "http_waiter.hpp"
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
@@ -331,6 +333,7 @@ void guarded(const char* what, F f) {
 
 caf::behavior delivery_actor(delivery_self self, context_ptr ctx) {
   self->state.ctx = std::move(ctx);
+  keep_running(self, "delivery");
   guarded("delivery.init_failed", [&] {
     auto& st = self->state;
     if (st.ctx->cfg.sink.type == "webhook") {

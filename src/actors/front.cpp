@@ -6,6 +6,8 @@
 
 #include <caf/all.hpp>
 
+#include "keep_running.hpp"
+
 #include "igbridge/actors.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/metrics.hpp"
@@ -66,6 +68,7 @@ void route_public(front_self self, const route_request& r) {
 caf::behavior front_actor(front_self self, context_ptr ctx, caf::actor registry,
                           caf::actor delivery) {
   self->state.ctx = std::move(ctx);
+  keep_running(self, "front");
   self->state.registry = std::move(registry);
   self->state.delivery = std::move(delivery);
   return {

@@ -120,8 +120,19 @@ void fetch_user(front_self self, const route_request& r, const std::string& id) 
   if (rec->state != "active") {
     return r.in.reply->respond(json_error(409, "user is " + rec->state + ", not active"));
   }
-  self->send(self->state.registry, fetch_now_atom::value, id);
-  r.in.reply->respond(json_response(202, {{"user", id}, {"fetch", "queued"}}));
+  // A request, not a send: the answer (bool) must come back as a response,
+  // or it lands in our mailbox as an unexpected message and the error CAF
+  // sends back for it makes the registry quit.
+  auto reply = r.in.reply;
+  self->request(self->state.registry, actor_timeout, fetch_now_atom::value, id)
+    .then(
+      [=](bool ok) {
+        if (!ok) {
+          return reply->respond(json_error(409, "user is not active"));
+        }
+        reply->respond(json_response(202, {{"user", id}, {"fetch", "queued"}}));
+      },
+      [=](const caf::error&) { reply->respond(json_error(503, "registry busy")); });
 }
 
 void delete_user(front_self self, const route_request& r, const std::string& id) {

@@ -7,6 +7,8 @@
 
 #include <caf/all.hpp>
 
+#include "keep_running.hpp"
+
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
@@ -176,6 +178,7 @@ void on_restore(registry_self self) {
 
 caf::behavior registry_actor(registry_self self, context_ptr ctx, caf::actor delivery) {
   self->state.ctx = std::move(ctx);
+  keep_running(self, "registry");
   self->state.delivery = std::move(delivery);
   return {
     [=](user_atom, const std::string& user, bool create) -> caf::actor {
@@ -201,12 +204,14 @@ caf::behavior registry_actor(registry_self self, context_ptr ctx, caf::actor del
         log(log_level::error, "registry.restore_failed", {{"error", e.what()}});
       }
     },
-    [=](fetch_now_atom, const std::string& user) -> bool {
+    [=](fetch_now_atom, const std::string& user) -> caf::result<bool> {
       if (self->state.users.count(user) == 0 && !user_exists(self->state, user)) {
         return false;
       }
-      self->send(user_of(self, user), fetch_now_atom::value);
-      return true;
+      // The user actor answers the original sender itself.
+      auto rp = self->make_response_promise();
+      rp.delegate(user_of(self, user), fetch_now_atom::value);
+      return rp;
     },
     [=](ping_atom) -> ok_atom { return ok_atom::value; },
   };

@@ -5,6 +5,8 @@
 
 #include <caf/all.hpp>
 
+#include "keep_running.hpp"
+
 #include "igbridge/clock.hpp"
 #include "igbridge/crypto.hpp"
 #include "igbridge/log.hpp"
@@ -238,6 +240,7 @@ bool guarded(user_self self, const char* what, F f) {
 caf::behavior user_actor(caf::stateful_actor<user_state>* self, context_ptr ctx,
                          caf::actor delivery, std::string user) {
   self->state.ctx = std::move(ctx);
+  keep_running(self, "user");
   self->state.delivery = std::move(delivery);
   guarded(self, "user.load_failed", [&] { load(self, user); });
   return {

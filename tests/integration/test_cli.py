@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import subprocess
-import time
 import unittest
 
 from harness import (IGBRIDGE, DaemonTest, Fakegram, Igbridge, Receiver, free_port, get,

@@ -10,7 +10,7 @@ import unittest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness import DaemonTest, Fakegram, Igbridge, get, post, sign_sha256, wait_until
-from pipeline import link_alice, parse_time, pending
+from pipeline import link_alice, parse_time
 
 
 def parse_metrics(text):
