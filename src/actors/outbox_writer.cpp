@@ -1,5 +1,7 @@
 #include "outbox_writer.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "igbridge/clock.hpp"
@@ -36,7 +38,15 @@ void note_recent_import(write_txn& txn, const outbox_entry& e) {
       list = std::move(old);
     }
   }
-  list.insert(list.begin(), std::move(record));
+  // A page comes newest first, so order by when the post was taken rather
+  // than by arrival (RFC 3339 UTC strings sort as times).
+  auto taken = [](const nlohmann::json& r) {
+    return r.contains("taken_at") && r["taken_at"].is_string() ? r["taken_at"].get<std::string>()
+                                                               : std::string{};
+  };
+  auto at = std::find_if(list.begin(), list.end(),
+                         [&](const nlohmann::json& r) { return taken(r) <= taken(record); });
+  list.insert(at, std::move(record));
   if (list.size() > recent_imports_kept) {
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(recent_imports_kept), list.end());
   }

@@ -2,6 +2,7 @@
 // The user actor: the only writer of one app user's records. It owns the
 // token, the seen set, the schedule and the fetch loop of that user.
 
+#include <chrono>
 #include <string>
 
 #include <caf/fwd.hpp>
@@ -24,6 +25,7 @@ struct user_state {
   bool fetch_again = false; // a fetch was asked for while one ran
   bool initial = false;     // this fetch is the first after linking
   int64_t fetch_started_at = 0;
+  std::chrono::steady_clock::time_point fetch_started_clock{};
   int processed = 0;        // items looked at in this fetch
   int pages = 0;
   int imported_now = 0;

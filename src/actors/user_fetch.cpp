@@ -164,8 +164,10 @@ void finish_fetch(user_self self) {
   }
   count(st, "igbridge_fetches_total", {{"outcome", "ok"}});
   if (st.ctx->stats) {
-    st.ctx->stats->observe("igbridge_fetch_duration_seconds", {},
-                           static_cast<double>(now - st.fetch_started_at));
+    st.ctx->stats->observe(
+      "igbridge_fetch_duration_seconds", {},
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - st.fetch_started_clock)
+        .count());
   }
   log(log_level::info, "fetch.done",
       {{"user", st.rec.user}, {"pages", std::to_string(st.pages)},
@@ -345,6 +347,7 @@ void start_fetch(user_self self) {
   }
   st.fetching = true;
   st.fetch_started_at = now;
+  st.fetch_started_clock = std::chrono::steady_clock::now();
   st.initial = !st.rec.initial_fetch_done;
   st.processed = 0;
   st.pages = 0;

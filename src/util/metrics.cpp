@@ -146,8 +146,8 @@ std::string metrics::render() const {
   std::lock_guard<std::mutex> guard{mutex_};
   std::ostringstream out;
   for (const auto& [name, f] : families_) {
-    if (f.values.empty() && f.buckets.empty() && f.type != "counter") {
-      continue;
+    if (f.values.empty() && f.buckets.empty()) {
+      continue; // nothing observed yet: no series rather than a phantom one
     }
     out << "# HELP " << name << ' ' << (f.help.empty() ? name : f.help) << '\n';
     out << "# TYPE " << name << ' ' << f.type << '\n';
@@ -163,9 +163,6 @@ std::string metrics::render() const {
         out << name << "_count" << braces(labels) << ' ' << s.second << '\n';
       }
       continue;
-    }
-    if (f.values.empty()) {
-      out << name << " 0\n";
     }
     for (const auto& [labels, v] : f.values) {
       out << name << braces(labels) << ' ' << number(v) << '\n';
