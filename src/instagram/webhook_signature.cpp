@@ -3,21 +3,13 @@
 #include "igbridge/crypto.hpp"
 #include "igbridge/webhook.hpp"
 
+#include "igbridge/text.hpp"
+
 namespace igbridge {
 
 namespace {
 
 using hmac_fn = std::string (*)(std::string_view, std::string_view);
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
@@ -46,7 +38,7 @@ bool verify(std::string_view hex, std::size_t size, hmac_fn mac, std::string_vie
 
 bool verify_sha256_signature(std::string_view header, std::string_view body,
                              const std::vector<std::string>& secrets) {
-  header = trim(header);
+  header = trim_blanks(header);
   constexpr std::string_view prefix = "sha256=";
   if (!starts_with_nocase(header, prefix)) {
     return false;
@@ -57,7 +49,7 @@ bool verify_sha256_signature(std::string_view header, std::string_view body,
 
 bool verify_sha1_signature(std::string_view header, std::string_view body,
                            const std::vector<std::string>& secrets) {
-  header = trim(header);
+  header = trim_blanks(header);
   constexpr std::string_view prefix = "sha1=";
   if (starts_with_nocase(header, prefix)) {
     header.remove_prefix(prefix.size());

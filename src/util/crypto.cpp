@@ -8,6 +8,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "igbridge/text.hpp"
+
 namespace igbridge {
 
 namespace {
@@ -32,19 +34,6 @@ std::string hmac(const EVP_MD* md, std::string_view key, std::string_view msg) {
     throw std::runtime_error("HMAC failed");
   }
   return std::string(reinterpret_cast<char*>(out), len);
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 constexpr char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -174,8 +163,8 @@ std::optional<std::string> from_hex(std::string_view hex) {
   std::string out;
   out.reserve(hex.size() / 2);
   for (std::size_t i = 0; i < hex.size(); i += 2) {
-    int hi = hex_digit(hex[i]);
-    int lo = hex_digit(hex[i + 1]);
+    int hi = hex_digit_value(hex[i]);
+    int lo = hex_digit_value(hex[i + 1]);
     if (hi < 0 || lo < 0) {
       return std::nullopt;
     }

@@ -2,35 +2,14 @@
 
 #include <cctype>
 
+#include "igbridge/text.hpp"
+
 namespace igbridge {
 
 namespace {
 
 bool unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 bool all_digits(std::string_view s) {
@@ -71,9 +50,9 @@ std::string url_decode(std::string_view s) {
     char c = s[i];
     if (c == '+') {
       out += ' ';
-    } else if (c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0
-               && hex_value(s[i + 2]) >= 0) {
-      out += char((hex_value(s[i + 1]) << 4) | hex_value(s[i + 2]));
+    } else if (c == '%' && i + 2 < s.size() && hex_digit_value(s[i + 1]) >= 0
+               && hex_digit_value(s[i + 2]) >= 0) {
+      out += char((hex_digit_value(s[i + 1]) << 4) | hex_digit_value(s[i + 2]));
       i += 2;
     } else {
       // A stray '%' is kept as is: lenient with untrusted input, never throws.
@@ -207,14 +186,14 @@ std::optional<url_parts> parse_url(std::string_view url) {
 std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     auto semi = header.find(';');
-    auto part = trim(header.substr(0, semi));
+    auto part = trim_blanks(header.substr(0, semi));
     header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
     auto eq = part.find('=');
     if (eq == std::string_view::npos) {
       continue;
     }
-    if (trim(part.substr(0, eq)) == name) {
-      auto v = trim(part.substr(eq + 1));
+    if (trim_blanks(part.substr(0, eq)) == name) {
+      auto v = trim_blanks(part.substr(eq + 1));
       if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
         v = v.substr(1, v.size() - 2);
       }
