@@ -52,6 +52,14 @@ struct delivery_state {
 
 using delivery_self = caf::stateful_actor<delivery_state>*;
 
+void observe_since(delivery_state& st, std::chrono::steady_clock::time_point start) {
+  if (st.ctx->stats) {
+    st.ctx->stats->observe(
+      "igbridge_delivery_duration_seconds", {{"sink", st.ctx->cfg.sink.type}},
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+}
+
 void count(delivery_state& st, const char* outcome, double n = 1) {
   if (st.ctx->stats) {
     st.ctx->stats->inc("igbridge_deliveries_total", {{"outcome", outcome}}, n);
@@ -217,6 +225,7 @@ bool pump_jsonl(delivery_self self, std::vector<outbox_entry>& due) {
     return false;
   }
   auto now = unix_now();
+  auto start = std::chrono::steady_clock::now();
   std::string lines;
   std::vector<uint64_t> seqs;
   for (auto& e : due) {
@@ -233,14 +242,17 @@ bool pump_jsonl(delivery_self self, std::vector<outbox_entry>& due) {
     return false;
   }
   delivered(self, seqs, "delivered");
+  observe_since(st, start);
   return true;
 }
 
 void pump(delivery_self self);
 
-void on_http_result(delivery_self self, uint64_t seq, http_response r) {
+void on_http_result(delivery_self self, uint64_t seq, http_response r,
+                    std::chrono::steady_clock::time_point start) {
   auto& st = self->state;
   st.in_flight.erase(seq);
+  observe_since(st, start);
   const auto& sink = st.ctx->cfg.sink;
   if (r.status >= 200 && r.status < 300) {
     delivered(self, {seq}, "delivered");
@@ -316,9 +328,11 @@ void pump(delivery_self self) {
                                       : micropub_request(sink.url, sink.token, e);
     auto seq = e.seq;
     st.in_flight.insert(seq);
+    auto start = std::chrono::steady_clock::now();
     st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self), std::move(req),
-                 std::chrono::seconds(sink.timeout_s),
-                 [self, seq](http_response r) { on_http_result(self, seq, std::move(r)); });
+                 std::chrono::seconds(sink.timeout_s), [self, seq, start](http_response r) {
+                   on_http_result(self, seq, std::move(r), start);
+                 });
   }
 }
 
