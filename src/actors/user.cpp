@@ -134,7 +134,11 @@ void on_link(user_self self, const link_grant& lg) {
     txn.put(db::users, st.rec.user, encode(st.rec));
     txn.commit();
   }
+  // A fetch in flight belongs to the old link: its answers are dropped by
+  // generation, so it must not keep the next fetch from starting.
   ++st.link_gen;
+  st.fetching = false;
+  st.fetch_again = false;
   log(log_level::notice, "user.linked",
       {{"user", st.rec.user}, {"instagram_user_id", st.rec.instagram_user_id},
        {"username", st.rec.username}, {"relink", was_active ? "true" : "false"}});
@@ -179,6 +183,7 @@ void on_unlink(user_self self, bool notify, bool erase_data, const std::string& 
       for (auto& k : keys) {
         txn.del(db::outbox, k);
       }
+      forget_fetch_resume(txn, st.rec.user);
       st.rec.instagram_user_id.clear();
       st.rec.username.clear();
       st.rec.recent_imports.clear();
@@ -191,7 +196,11 @@ void on_unlink(user_self self, bool notify, bool erase_data, const std::string& 
     txn.put(db::users, st.rec.user, encode(st.rec));
     txn.commit();
   }
+  // A fetch in flight belongs to the old link: its answers are dropped by
+  // generation, so it must not keep the next fetch from starting.
   ++st.link_gen;
+  st.fetching = false;
+  st.fetch_again = false;
   arm_fetch(self, 0);
   ++st.refresh_gen;
   log(log_level::notice, "user.unlinked",

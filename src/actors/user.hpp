@@ -65,6 +65,8 @@ std::string plain_token(const user_state& st);
 /// Token as stored (sealed when storage.key is set).
 std::string stored_token(const user_state& st, const std::string& plain);
 caf::actor self_handle(user_self self);
+/// Drops the cursors of unfinished page runs (data deletion).
+void forget_fetch_resume(write_txn& txn, const std::string& user);
 /// Exchanges the token for a fresh long-lived one (graph).
 void refresh_token(user_self self);
 

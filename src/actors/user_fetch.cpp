@@ -324,6 +324,10 @@ void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_r
 
 } // namespace
 
+void forget_fetch_resume(write_txn& txn, const std::string& user) {
+  txn.del(db::meta, resume_key(user));
+}
+
 void start_fetch(user_self self) {
   auto& st = self->state;
   if (st.fetching) {

@@ -54,6 +54,22 @@ class LinkFlow(DaemonTest):
         ig.link("bob", "shared.acct")
         self.assertTrue(ig.user_json("bob")["linked"])
 
+    def test_relink_during_fetch_keeps_fetching(self):
+        fg = self.track(Fakegram("graph"))
+        ig = self.track(Igbridge(fg, import_overrides={"poll": False})).start()
+        acct = fg.account("alice.cooks")
+        ig.link("alice", "alice.cooks")
+        wait_until(lambda: ig.user_json("alice")["last_fetch_at"], what="initial fetch")
+        fg.faults(delay_ms=3000, count=1)
+        self.assertEqual(ig.fetch_now("alice").status, 202)
+        time.sleep(0.5)  # the media call is now held by fakegram
+        ig.link("alice", "alice.cooks")
+        time.sleep(3)  # the held answer arrives for the old link and is dropped
+        media_id = fg.post_media(acct["id"], "After relink #eatdifferent")
+        self.assertEqual(ig.fetch_now("alice").status, 202)
+        wait_until(lambda: [x for x in ig.imports() if x.get("media_id") == media_id],
+                   timeout=15, what="import after a re-link during a fetch")
+
     def test_unknown_user_is_404(self):
         fg = self.track(Fakegram("graph"))
         ig = self.track(Igbridge(fg)).start()
