@@ -17,8 +17,9 @@ namespace igbridge {
 
 namespace {
 
-/// Each provider step must finish well inside the listener's own deadline.
-constexpr auto step_timeout = std::chrono::seconds{10};
+/// The whole exchange (up to four provider calls) must end inside the
+/// listener's own 15 s deadline, so the browser always gets our redirect.
+constexpr auto flow_budget = std::chrono::seconds{12};
 
 struct link_state {
   context_ptr ctx;
@@ -27,10 +28,18 @@ struct link_state {
   responder_ptr reply;
   http_waiter http;
   token_grant grant;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + flow_budget;
   static inline const char* name = "igbridge.link";
 };
 
 using link_self = caf::stateful_actor<link_state>*;
+
+/// What is left of the flow's budget for the next provider call.
+std::chrono::milliseconds step_timeout(const link_state& st) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    st.deadline - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds{1});
+}
 
 void finish(link_self self, const std::string& query, const char* outcome) {
   auto& st = self->state;
@@ -86,7 +95,7 @@ void store_grant(link_self self) {
 void subscribe_account(link_self self) {
   auto& st = self->state;
   st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
-               subscribed_apps_request(st.ctx->cfg, st.grant.access_token), step_timeout,
+               subscribed_apps_request(st.ctx->cfg, st.grant.access_token), step_timeout(st),
                [self](http_response r) {
                  if (auto err = classify(r)) {
                    log(log_level::warning, "oauth.subscribe_failed",
@@ -100,7 +109,7 @@ void subscribe_account(link_self self) {
 void fetch_me(link_self self) {
   auto& st = self->state;
   st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
-               me_request(st.ctx->cfg, st.grant.access_token), step_timeout,
+               me_request(st.ctx->cfg, st.grant.access_token), step_timeout(st),
                [self](http_response r) {
                  auto& st = self->state;
                  if (auto err = classify(r)) {
@@ -116,7 +125,7 @@ void fetch_me(link_self self) {
 void exchange_long_lived(link_self self) {
   auto& st = self->state;
   st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
-               long_lived_request(st.ctx->cfg, st.grant.access_token), step_timeout,
+               long_lived_request(st.ctx->cfg, st.grant.access_token), step_timeout(st),
                [self](http_response r) {
                  auto& st = self->state;
                  if (auto err = classify(r)) {
@@ -140,7 +149,7 @@ caf::behavior link_flow(link_self self, context_ptr ctx, caf::actor registry, st
   st.user = std::move(user);
   st.reply = std::move(reply);
   st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
-               code_exchange_request(st.ctx->cfg, st.ctx->redirect_uri, code), step_timeout,
+               code_exchange_request(st.ctx->cfg, st.ctx->redirect_uri, code), step_timeout(st),
                [self](http_response r) {
                  auto& st = self->state;
                  if (auto err = classify(r)) {
