@@ -137,6 +137,12 @@ std::string svg_bars(const nlohmann::json& values, const char* color, const char
   return out;
 }
 
+/// Provider URLs go into href/src: only http(s), so a hostile value cannot
+/// become a javascript: link on the operator's dashboard.
+std::string safe_url(const std::string& url) {
+  return url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0 ? url : std::string("#");
+}
+
 std::string card(const std::string& title, const std::string& value, const char* cls = "") {
   return "<div class=\"card " + std::string(cls) + "\"><div class=\"v\">" + html_escape(value)
          + "</div><div class=\"t\">" + html_escape(title) + "</div></div>";
@@ -288,8 +294,9 @@ std::string status_html(const context& ctx, const nlohmann::json& s) {
       if (thumb.empty()) {
         thumb = text_of(rec, "media_url");
       }
-      h += "<div class=\"import\"><a href=\"" + html_escape(text_of(rec, "permalink"))
-           + "\"><img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\"" + html_escape(thumb)
+      h += "<div class=\"import\"><a href=\"" + html_escape(safe_url(text_of(rec, "permalink")))
+           + "\"><img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\""
+           + html_escape(safe_url(thumb))
            + "\"></a><p><strong>" + html_escape(text_of(rec, "user")) + "</strong> "
            + html_escape(text_of(rec, "caption")) + "</p><p class=\"muted\">"
            + html_escape(text_of(rec, "imported_at")) + "</p></div>";
