@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
+#include "igbridge/clock.hpp"
 #include "igbridge/config.hpp"
 #include "igbridge/provider.hpp"
 #include "igbridge/store.hpp"
@@ -31,6 +33,10 @@ struct context {
   std::string redirect_uri;
   /// When this process started (unix seconds), for /status.
   int64_t started_at = 0;
+  /// The wall clock the actors read (unix seconds); tests inject their own
+  /// and drive CAF's test coordinator in step with it.
+  std::function<int64_t()> clock;
+  int64_t now() const { return clock ? clock() : unix_now(); }
 };
 
 using context_ptr = std::shared_ptr<context>;

@@ -73,7 +73,7 @@ void arm_tick(delivery_self self, int64_t due) {
   }
   ++st.tick_gen;
   st.armed_tick = due;
-  auto delay = std::max<int64_t>(0, due - unix_now());
+  auto delay = std::max<int64_t>(0, due - st.ctx->now());
   self->delayed_send(self, std::chrono::seconds(delay), tick_atom::value, st.tick_gen);
 }
 
@@ -100,7 +100,7 @@ int64_t retry_after_of(const http_response& r) {
 void note_failure(delivery_self self, uint64_t seq, const std::string& why,
                   int64_t retry_after) {
   auto& st = self->state;
-  auto now = unix_now();
+  auto now = st.ctx->now();
   auto txn = st.ctx->db->write();
   auto v = txn.get(db::outbox, seq_key(seq));
   if (!v) {
@@ -224,7 +224,7 @@ bool pump_jsonl(delivery_self self, std::vector<outbox_entry>& due) {
     }
     return false;
   }
-  auto now = unix_now();
+  auto now = st.ctx->now();
   auto start = std::chrono::steady_clock::now();
   std::string lines;
   std::vector<uint64_t> seqs;
@@ -279,7 +279,7 @@ void pump(delivery_self self) {
   }
   const auto& sink = st.ctx->cfg.sink;
   bool is_jsonl = sink.type == "jsonl";
-  auto now = unix_now();
+  auto now = st.ctx->now();
   std::size_t room = is_jsonl ? jsonl_batch
                               : static_cast<std::size_t>(std::max(1, sink.concurrency))
                                   - std::min(st.in_flight.size(),
@@ -380,7 +380,7 @@ caf::behavior delivery_actor(delivery_self self, context_ptr ctx) {
         }
         e->attempts = 0;
         e->last_error.clear();
-        e->next_attempt_at = unix_now();
+        e->next_attempt_at = st.ctx->now();
         txn.del(db::dead, seq_key(seq));
         txn.put(db::outbox, seq_key(seq), encode(*e));
         txn.commit();

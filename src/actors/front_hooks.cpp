@@ -115,7 +115,7 @@ void hook_signed_request(front_self self, const route_request& r, bool erase) {
                           {"status", users.empty() ? "completed" : "in_progress"},
                           {"instagram_user_id", sr->user_id},
                           {"users", users.size()},
-                          {"requested_at", rfc3339(unix_now())}};
+                          {"requested_at", rfc3339(ctx->now())}};
     auto txn = ctx->db->write();
     txn.put(db::meta, deletion_key(code), status.dump());
     txn.commit();
@@ -134,7 +134,7 @@ void hook_signed_request(front_self self, const route_request& r, bool erase) {
         auto j = nlohmann::json::parse(*v, nullptr, false);
         if (j.is_object()) {
           j["status"] = "completed";
-          j["completed_at"] = rfc3339(unix_now());
+          j["completed_at"] = rfc3339(ctx->now());
           txn.put(db::meta, deletion_key(code), j.dump());
           txn.commit();
         }

@@ -55,7 +55,7 @@ state_check consume_state(const context& ctx, const std::string& state, const st
     return state_check::unknown;
   }
   auto s = decode_oauth_state(*v);
-  if (!s || s->expires_at <= unix_now()) {
+  if (!s || s->expires_at <= ctx.now()) {
     txn.del(db::oauth_state, state);
     txn.commit();
     return state_check::expired;
@@ -91,7 +91,7 @@ void oauth_start(front_self self, const route_request& r) {
   auto user = param(r.query, "user").value_or("");
   auto exp = param(r.query, "exp").value_or("");
   auto sig = param(r.query, "sig").value_or("");
-  auto now = unix_now();
+  auto now = ctx.now();
   switch (verify_link(ctx.cfg.link.secret, user, exp, sig, now)) {
     case link_check::ok:
       break;

@@ -69,7 +69,7 @@ provider_error unreadable(const char* what) {
 
 void store_grant(link_self self) {
   auto& st = self->state;
-  link_grant lg{st.grant, unix_now()};
+  link_grant lg{st.grant, st.ctx->now()};
   self->request(st.registry, actor_timeout, user_atom::value, st.user, true)
     .then(
       [=](const caf::actor& user_actor) {

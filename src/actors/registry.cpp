@@ -70,7 +70,7 @@ void flush_hints(registry_self self) {
   if (batches.empty()) {
     return;
   }
-  auto now = unix_now();
+  auto now = st.ctx->now();
   auto due = now + st.ctx->cfg.import.webhook_delay_s;
   std::vector<std::string> hinted;
   std::vector<std::pair<std::size_t, std::size_t>> counts; // hinted, unknown per batch
@@ -147,7 +147,7 @@ void flush_hints(registry_self self) {
 
 void on_restore(registry_self self) {
   auto& st = self->state;
-  auto now = unix_now();
+  auto now = st.ctx->now();
   std::vector<std::pair<std::string, bool>> active; // user, overdue
   std::size_t overdue = 0;
   {

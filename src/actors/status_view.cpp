@@ -152,7 +152,7 @@ std::string card(const std::string& title, const std::string& value, const char*
 
 std::string render_metrics(const context& ctx) {
   auto f = read_figures(ctx);
-  auto now = unix_now();
+  auto now = ctx.now();
   metrics& m = *ctx.stats;
   for (auto& [state, n] : f.users_by_state) {
     m.set("igbridge_users", {{"state", state}}, static_cast<double>(n));
@@ -176,7 +176,7 @@ std::string render_metrics(const context& ctx) {
 
 nlohmann::json status_json(const context& ctx) {
   auto f = read_figures(ctx);
-  auto now = unix_now();
+  auto now = ctx.now();
   const metrics& m = *ctx.stats;
   nlohmann::json users = nlohmann::json::object();
   for (auto& [state, n] : f.users_by_state) {

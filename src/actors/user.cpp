@@ -48,13 +48,13 @@ void arm_fetch(user_self self, int64_t due) {
   if (due <= 0) {
     return;
   }
-  auto delay = std::max<int64_t>(0, due - unix_now());
+  auto delay = std::max<int64_t>(0, due - st.ctx->now());
   self->delayed_send(self, std::chrono::seconds(delay), fetch_atom::value, st.fetch_gen);
 }
 
 void require_reauth(user_self self, const std::string& why) {
   auto& st = self->state;
-  auto now = unix_now();
+  auto now = st.ctx->now();
   st.rec.state = "reauth_required";
   st.rec.linked = false;
   st.rec.last_error = why;
@@ -106,7 +106,7 @@ void load(user_self self, const std::string& user) {
 
 void on_link(user_self self, const link_grant& lg) {
   auto& st = self->state;
-  auto now = unix_now();
+  auto now = st.ctx->now();
   auto old_ig = st.rec.instagram_user_id;
   bool was_active = st.rec.state == "active";
   st.rec.linked = true;
@@ -150,7 +150,7 @@ void on_link(user_self self, const link_grant& lg) {
 /// imports (data deletion). `notify` delivers link.revoked.
 void on_unlink(user_self self, bool notify, bool erase_data, const std::string& reason) {
   auto& st = self->state;
-  auto now = unix_now();
+  auto now = st.ctx->now();
   auto ig = st.rec.instagram_user_id;
   st.rec.linked = false;
   st.rec.state = "unlinked";
@@ -215,7 +215,7 @@ void on_restore(user_self self, const restore_order& order) {
   if (st.rec.state != "active") {
     return;
   }
-  auto now = unix_now();
+  auto now = st.ctx->now();
   auto due = effective_due(st);
   if (due == 0 && st.ctx->cfg.import.poll) {
     due = now;

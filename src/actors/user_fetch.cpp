@@ -128,7 +128,7 @@ void request_page(user_self self, http_request req, std::string chain = {}) {
 
 void finish_fetch(user_self self) {
   auto& st = self->state;
-  auto now = unix_now();
+  auto now = st.ctx->now();
   st.fetching = false;
   st.rec.initial_fetch_done = true;
   st.rec.last_fetch_at = now;
@@ -181,7 +181,7 @@ void finish_fetch(user_self self) {
 
 void fail_fetch(user_self self, const provider_error& err, const std::string& chain = {}) {
   auto& st = self->state;
-  auto now = unix_now();
+  auto now = st.ctx->now();
   st.fetching = false;
   st.fetch_again = false;
   count(st, "igbridge_fetches_total", {{"outcome", to_string(err.kind)}});
@@ -240,7 +240,7 @@ void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_r
     malformed.message = "media page unreadable";
     return fail_fetch(self, malformed, chain);
   }
-  auto now = unix_now();
+  auto now = st.ctx->now();
   const auto& imp = st.ctx->cfg.import;
   int budget = st.initial ? imp.initial_count : 0;
   bool all_new = true;
@@ -337,7 +337,7 @@ void start_fetch(user_self self) {
   if (st.rec.state != "active") {
     return;
   }
-  auto now = unix_now();
+  auto now = st.ctx->now();
   auto throttle = st.ctx->throttle_until.load();
   if (throttle > now) {
     // Spread the held fetches over a minute after the limit lifts.

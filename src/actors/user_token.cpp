@@ -18,7 +18,7 @@ constexpr int64_t retry_s = 3600;
 void arm_refresh_at(user_self self, int64_t due) {
   auto& st = self->state;
   ++st.refresh_gen;
-  auto delay = std::max<int64_t>(0, due - unix_now());
+  auto delay = std::max<int64_t>(0, due - st.ctx->now());
   self->delayed_send(self, std::chrono::seconds(delay), refresh_atom::value, st.refresh_gen);
 }
 } // namespace
@@ -60,10 +60,10 @@ void refresh_token(user_self self) {
                    log(log_level::warning, "token.refresh_failed",
                        {{"user", st.rec.user},
                         {"error", err ? err.message : std::string("unreadable answer")}});
-                   arm_refresh_at(self, unix_now() + retry_s);
+                   arm_refresh_at(self, st.ctx->now() + retry_s);
                    return;
                  }
-                 auto now = unix_now();
+                 auto now = st.ctx->now();
                  st.rec.token = stored_token(st, g->access_token);
                  st.rec.token_issued_at = now;
                  st.rec.token_expires_at = g->expires_in > 0 ? now + g->expires_in : 0;
