@@ -29,4 +29,9 @@ int64_t delivery_delay_s(const std::vector<int64_t>& schedule, int attempts,
 /// most `window_s`.
 int64_t spread_overdue(int64_t now, std::size_t k, std::size_t n, int64_t window_s);
 
+/// When to refresh a token issued at `issued_at` that expires at
+/// `expires_at`: with 20 days left, but never before it is 24 h old (the
+/// provider refuses younger tokens). 0 when the token does not expire.
+int64_t token_refresh_due(int64_t issued_at, int64_t expires_at);
+
 } // namespace igbridge

@@ -6,13 +6,12 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/messages.hpp"
+#include "igbridge/schedule.hpp"
 #include "user.hpp"
 
 namespace igbridge {
 
 namespace {
-constexpr int64_t min_age_s = 24 * 3600;
-constexpr int64_t refresh_margin_s = 20 * 24 * 3600; // refresh with 20 days left
 constexpr int64_t retry_s = 3600;
 
 void arm_refresh_at(user_self self, int64_t due) {
@@ -29,9 +28,7 @@ void arm_refresh(user_self self) {
       || st.rec.token_expires_at == 0) {
     return;
   }
-  auto due = std::max(st.rec.token_issued_at + min_age_s,
-                      st.rec.token_expires_at - refresh_margin_s);
-  arm_refresh_at(self, due);
+  arm_refresh_at(self, token_refresh_due(st.rec.token_issued_at, st.rec.token_expires_at));
 }
 
 void refresh_token(user_self self) {

@@ -75,4 +75,13 @@ int64_t spread_overdue(int64_t now, std::size_t k, std::size_t n, int64_t window
   return now + static_cast<int64_t>(k) * window_s / static_cast<int64_t>(n);
 }
 
+int64_t token_refresh_due(int64_t issued_at, int64_t expires_at) {
+  constexpr int64_t min_age_s = 24 * 3600;
+  constexpr int64_t margin_s = 20 * 24 * 3600;
+  if (expires_at == 0) {
+    return 0;
+  }
+  return std::max(issued_at + min_age_s, expires_at - margin_s);
+}
+
 } // namespace igbridge

@@ -76,3 +76,13 @@ TEST_CASE("spread_overdue spreads n users over the window", "[schedule]") {
   }
   CHECK(spread_overdue(now, 999, 1000, 60) == now + 59);
 }
+
+TEST_CASE("graph tokens are refreshed with 20 days left, never before 24 h", "[schedule]") {
+  const int64_t day = 86400;
+  // a fresh 60-day token: refresh on day 40
+  CHECK(igbridge::token_refresh_due(1000, 1000 + 60 * day) == 1000 + 40 * day);
+  // a token with little life left is still not refreshed before it is a day old
+  CHECK(igbridge::token_refresh_due(1000, 1000 + 10 * day) == 1000 + day);
+  // tokens that never expire are never refreshed
+  CHECK(igbridge::token_refresh_due(1000, 0) == 0);
+}
