@@ -47,7 +47,6 @@ public:
   void start();
   /// Stops accepting; sessions finish their current exchange, then close.
   void stop();
-  std::size_t active_sessions() const;
   /// Requests read but not yet answered and written.
   std::size_t in_flight() const;
 

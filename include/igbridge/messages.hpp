@@ -28,7 +28,6 @@ using link_atom = caf::atom_constant<caf::atom("link")>;          // store a fre
 using unlink_atom = caf::atom_constant<caf::atom("unlink")>;      // forget the token
 using erase_atom = caf::atom_constant<caf::atom("erase")>;        // data deletion
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;    // timer: token refresh
-using get_atom = caf::atom_constant<caf::atom("get")>;
 using user_atom = caf::atom_constant<caf::atom("user")>;          // registry: actor of a user
 using kick_atom = caf::atom_constant<caf::atom("kick")>;          // delivery: outbox grew
 using tick_atom = caf::atom_constant<caf::atom("tick")>;          // delivery: retry timer

@@ -403,7 +403,6 @@ caf::behavior delivery_actor(delivery_self self, context_ptr ctx) {
       }
       return rp;
     },
-    [=](get_atom) -> bool { return self->state.gone; },
     [=](http_done_atom, http_reply& reply) {
       guarded("delivery.result_failed", [&] { self->state.http.complete(reply); });
     },

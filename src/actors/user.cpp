@@ -265,7 +265,6 @@ caf::behavior user_actor(caf::stateful_actor<user_state>* self, context_ptr ctx,
     [=](erase_atom, const std::string& reason) -> bool {
       return guarded(self, "user.erase_failed", [&] { on_unlink(self, true, true, reason); });
     },
-    [=](get_atom) -> std::string { return encode(self->state.rec); },
     [=](fetch_atom, uint64_t gen) {
       if (gen != self->state.fetch_gen) {
         return; // superseded timer

@@ -38,7 +38,7 @@ http_server::handler forward_to(caf::actor front, listener_kind kind, metrics* s
   };
 }
 
-void wait_for_sessions(const http_server& a, const http_server& b,
+void wait_for_answers(const http_server& a, const http_server& b,
                        std::chrono::steady_clock::time_point until) {
   while ((a.in_flight() + b.in_flight()) > 0
          && std::chrono::steady_clock::now() < until) {
@@ -142,7 +142,7 @@ int run_serve(const std::string& config_path) {
     self->request(delivery, drain_bound, drain_atom::value)
       .receive([](bool) {}, [](const caf::error&) {});
   }
-  wait_for_sessions(*public_api, *admin_api, deadline);
+  wait_for_answers(*public_api, *admin_api, deadline);
   for (auto& a : {heart, front, registry, delivery}) {
     if (a) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);

@@ -46,7 +46,6 @@ private:
 struct server_shared {
   http_server::handler handler;
   http_server_limits limits;
-  std::atomic<std::size_t> sessions{0};
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> stopping{false};
 };
@@ -56,7 +55,6 @@ public:
   session(tcp::socket&& socket, std::shared_ptr<server_shared> shared)
     : stream_(std::move(socket)), shared_(std::move(shared)),
       wait_timer_(stream_.get_executor()) {
-    ++shared_->sessions;
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) {
@@ -68,7 +66,6 @@ public:
     if (counted_) {
       --shared_->in_flight;
     }
-    --shared_->sessions;
   }
 
   void run() {
@@ -292,10 +289,6 @@ void http_server::stop() {
     beast::error_code ec;
     self->acceptor.close(ec);
   });
-}
-
-std::size_t http_server::active_sessions() const {
-  return impl_->shared->sessions.load();
 }
 
 std::size_t http_server::in_flight() const {
