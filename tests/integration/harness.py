@@ -405,14 +405,17 @@ def sign_sha1(secret, body):
 
 
 class Receiver:
-    """A local HTTP endpoint for sinks: records requests and answers with
-    the statuses queued in `answers` (then 200)."""
+    """A local HTTP endpoint for sinks: records requests (header names in
+    lower case) and answers with the statuses queued in `answers`, then
+    `default_status`. `check(headers, body)` returning False answers 401,
+    as a host app does for a bad signature; `delay` makes a slow endpoint."""
 
-    def __init__(self, default_status=200, delay=0.0):
+    def __init__(self, default_status=200, delay=0.0, answers=(), check=None, path="/hook"):
         self.requests = []
-        self.answers = []
+        self.answers = list(answers)
         self.default_status = default_status
         self.delay = delay  # seconds slept before each answer (a slow endpoint)
+        self.check = check
         self.lock = threading.Lock()
         outer = self
 
@@ -423,14 +426,23 @@ class Receiver:
             def _handle(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                valid = outer.check(headers, body) if outer.check else True
                 with outer.lock:
-                    status = outer.answers.pop(0) if outer.answers else outer.default_status
+                    if not valid:
+                        status = 401
+                    elif outer.answers:
+                        status = outer.answers.pop(0)
+                    else:
+                        status = outer.default_status
                     outer.requests.append({"method": self.command, "path": self.path,
-                                           "headers": dict(self.headers), "body": body,
-                                           "status": status})
+                                           "headers": headers, "body": body, "valid": valid,
+                                           "status": status, "at": time.time()})
                 if outer.delay:
                     time.sleep(outer.delay)
                 self.send_response(status)
+                if status == 201:
+                    self.send_header("Location", f"http://127.0.0.1:{outer.port}/post/1")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -439,11 +451,20 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.url = f"http://127.0.0.1:{self.port}{path}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def accepted(self):
+        with self.lock:
+            return [r for r in self.requests if 200 <= r["status"] < 300]
+
+    def count(self):
+        with self.lock:
+            return len(self.requests)
 
     def stop(self):
         self.server.shutdown()
+        self.server.server_close()
 
 
 class DaemonTest(unittest.TestCase):

@@ -9,13 +9,11 @@ import json
 import os
 import secrets
 import tempfile
-import threading
 import time
 import unittest
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import DaemonTest, Fakegram, Igbridge, get, wait_until
+from harness import DaemonTest, Fakegram, Igbridge, Receiver, get, wait_until
 from pipeline import caption_tags, dead, fetch_and_wait, link_alice, parse_time, pending
 
 
@@ -39,60 +37,11 @@ def verify_standard_webhook(secret, headers, body):
     return False
 
 
-class WebhookReceiver:
-    """The host app's webhook endpoint: refuses bad signatures with 401,
-    otherwise answers the queued statuses (then `default_status`)."""
-
-    def __init__(self, secret, answers=(), default_status=200):
-        self.secret = secret
-        self.answers = list(answers)
-        self.default_status = default_status
-        self.requests = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                valid = verify_standard_webhook(outer.secret, headers, body)
-                with outer.lock:
-                    if not valid:
-                        status = 401
-                    elif outer.answers:
-                        status = outer.answers.pop(0)
-                    else:
-                        status = outer.default_status
-                    outer.requests.append({"headers": headers, "body": body, "valid": valid,
-                                           "status": status, "at": time.time()})
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/igbridge"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def accepted(self):
-        with self.lock:
-            return [r for r in self.requests if 200 <= r["status"] < 300]
-
-    def count(self):
-        with self.lock:
-            return len(self.requests)
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class SinkTest(DaemonTest):
     def webhook_daemon(self, answers=(), default_status=200, retry=(1, 1, 1)):
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-        recv = self.track(WebhookReceiver(secret, answers, default_status))
+        recv = self.track(Receiver(default_status, answers=answers, path="/hooks/igbridge",
+                                   check=lambda h, b: verify_standard_webhook(secret, h, b)))
         self.fg = self.track(Fakegram("graph"))
         secret_dir = tempfile.mkdtemp(prefix="igbridge-sink-")
         path = os.path.join(secret_dir, "webhook_secret")
@@ -209,39 +158,9 @@ class Webhook(SinkTest):
         self.assertEqual(len(recv.accepted()), 1)
 
 
-class FormReceiver:
-    """A Micropub endpoint: records requests, answers `status`."""
-
-    def __init__(self, status=201):
-        self.status = status
-        self.requests = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()},
-                                       "body": body})
-                self.send_response(outer.status)
-                self.send_header("Location", "http://127.0.0.1/post/1")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/micropub"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class Micropub(DaemonTest):
     def test_form_fields_and_bearer_token(self):
-        recv = self.track(FormReceiver(201))
+        recv = self.track(Receiver(201, path="/micropub"))
         fg = self.track(Fakegram("graph"))
         token = "mp-" + secrets.token_hex(12)
         secret_dir = tempfile.mkdtemp(prefix="igbridge-sink-")
