@@ -143,6 +143,30 @@ std::string safe_url(const std::string& url) {
   return url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0 ? url : std::string("#");
 }
 
+/// A titled table of `rows`, one column per (heading, key); `empty` when
+/// there are none, `after` below a non-empty table.
+std::string table_section(const std::string& title, const nlohmann::json& rows,
+                          const std::vector<std::pair<const char*, const char*>>& columns,
+                          const char* empty, const char* after = "") {
+  std::string h = "<h2>" + html_escape(title) + "</h2>";
+  if (rows.empty()) {
+    return h + "<p class=\"muted\">" + empty + "</p>";
+  }
+  h += "<table><tr>";
+  for (const auto& [heading, key] : columns) {
+    h += std::string("<th>") + heading + "</th>";
+  }
+  h += "</tr>";
+  for (const auto& row : rows) {
+    h += "<tr>";
+    for (const auto& [heading, key] : columns) {
+      h += "<td>" + html_escape(text_of(row, key)) + "</td>";
+    }
+    h += "</tr>";
+  }
+  return h + "</table>" + after;
+}
+
 std::string card(const std::string& title, const std::string& value, const char* cls = "") {
   return "<div class=\"card " + std::string(cls) + "\"><div class=\"v\">" + html_escape(value)
          + "</div><div class=\"t\">" + html_escape(title) + "</div></div>";
@@ -304,45 +328,17 @@ std::string status_html(const context& ctx, const nlohmann::json& s) {
     h += "</div>";
   }
 
-  h += "<h2>Users needing attention</h2>";
-  if (s["attention"].empty()) {
-    h += "<p class=\"muted\">None.</p>";
-  } else {
-    h += "<table><tr><th>user</th><th>state</th><th>username</th><th>last error</th></tr>";
-    for (auto& u : s["attention"]) {
-      h += "<tr><td>" + html_escape(text_of(u, "user")) + "</td><td>"
-           + html_escape(text_of(u, "state")) + "</td><td>" + html_escape(text_of(u, "username"))
-           + "</td><td>" + html_escape(text_of(u, "last_error")) + "</td></tr>";
-    }
-    h += "</table>";
-  }
-
-  h += "<h2>Dead letters</h2>";
-  if (s["dead_letters"].empty()) {
-    h += "<p class=\"muted\">None.</p>";
-  } else {
-    h += "<table><tr><th>id</th><th>record</th><th>user</th><th>attempts</th><th>last error</th>"
-         "</tr>";
-    for (auto& e : s["dead_letters"]) {
-      h += "<tr><td>" + html_escape(text_of(e, "id")) + "</td><td>"
-           + html_escape(text_of(e, "record_id")) + "</td><td>" + html_escape(text_of(e, "user"))
-           + "</td><td>" + html_escape(text_of(e, "attempts")) + "</td><td>"
-           + html_escape(text_of(e, "last_error")) + "</td></tr>";
-    }
-    h += "</table><p class=\"muted\">Replay with <code>igbridge outbox replay ID</code>.</p>";
-  }
-
-  h += "<h2>Schedule ahead</h2>";
-  if (s["schedule"].empty()) {
-    h += "<p class=\"muted\">No fetch scheduled.</p>";
-  } else {
-    h += "<table><tr><th>user</th><th>next fetch</th></tr>";
-    for (auto& e : s["schedule"]) {
-      h += "<tr><td>" + html_escape(text_of(e, "user")) + "</td><td>"
-           + html_escape(text_of(e, "due_at")) + "</td></tr>";
-    }
-    h += "</table>";
-  }
+  h += table_section("Users needing attention", s["attention"],
+                     {{"user", "user"}, {"state", "state"}, {"username", "username"},
+                      {"last error", "last_error"}},
+                     "None.");
+  h += table_section("Dead letters", s["dead_letters"],
+                     {{"id", "id"}, {"record", "record_id"}, {"user", "user"},
+                      {"attempts", "attempts"}, {"last error", "last_error"}},
+                     "None.",
+                     "<p class=\"muted\">Replay with <code>igbridge outbox replay ID</code>.</p>");
+  h += table_section("Schedule ahead", s["schedule"], {{"user", "user"}, {"next fetch", "due_at"}},
+                     "No fetch scheduled.");
   h += "</main></body></html>";
   return h;
 }
