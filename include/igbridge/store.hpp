@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace igbridge {
 
@@ -38,6 +39,9 @@ public:
   /// (dupsort) every duplicate is visited.
   void scan(db d, std::string_view from,
             const std::function<bool(std::string_view key, std::string_view val)>& fn) const;
+  /// Every value stored under exactly `key` (the duplicates of a dupsort
+  /// database such as ig_index), in order; empty when absent.
+  std::vector<std::string> get_all(db d, std::string_view key) const;
   /// Keys that start with `prefix`, in order.
   void scan_prefix(db d, std::string_view prefix,
                    const std::function<bool(std::string_view key, std::string_view val)>& fn) const;

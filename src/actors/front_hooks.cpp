@@ -98,17 +98,7 @@ void hook_signed_request(front_self self, const route_request& r, bool erase) {
         {{"reason", "bad_signed_request"}, {"kind", what}, {"remote", r.in.request.remote}});
     return r.in.reply->respond(json_error(403, "invalid signed_request"));
   }
-  std::vector<std::string> users;
-  {
-    auto txn = ctx->db->read();
-    txn.scan(db::ig_index, sr->user_id, [&](std::string_view k, std::string_view v) {
-      if (k != sr->user_id) {
-        return false;
-      }
-      users.emplace_back(v);
-      return true;
-    });
-  }
+  auto users = ctx->db->read().get_all(db::ig_index, sr->user_id);
   auto code = erase ? random_token() : std::string{};
   if (erase) {
     nlohmann::json status{{"confirmation_code", code},

@@ -80,14 +80,7 @@ void flush_hints(registry_self self) {
       std::size_t batch_hinted = 0;
       std::size_t unknown = 0;
       for (const auto& ig : batch.instagram_user_ids) {
-        std::vector<std::string> app_users;
-        txn.scan(db::ig_index, ig, [&](std::string_view k, std::string_view v) {
-          if (k != ig) {
-            return false;
-          }
-          app_users.emplace_back(v);
-          return true;
-        });
+        auto app_users = txn.get_all(db::ig_index, ig);
         if (app_users.empty()) {
           ++unknown;
           continue;

@@ -100,6 +100,18 @@ std::optional<std::string> read_txn::get(db d, std::string_view key) const {
   return std::string(view_of(v));
 }
 
+std::vector<std::string> read_txn::get_all(db d, std::string_view key) const {
+  std::vector<std::string> out;
+  scan(d, key, [&](std::string_view k, std::string_view v) {
+    if (k != key) {
+      return false;
+    }
+    out.emplace_back(v);
+    return true;
+  });
+  return out;
+}
+
 void read_txn::scan(db d, std::string_view from,
                     const std::function<bool(std::string_view, std::string_view)>& fn) const {
   MDB_cursor* raw = nullptr;

@@ -293,3 +293,19 @@ TEST_CASE("seq_key sorts like the number", "[store]") {
   });
   CHECK(order == std::vector<uint64_t>{1, 2, 300, 1000});
 }
+
+TEST_CASE("get_all returns every duplicate of exactly one key", "[store]") {
+  temp_dir dir;
+  igbridge::store s{dir.path(), small_map};
+  {
+    auto txn = s.write();
+    txn.put(igbridge::db::ig_index, "17", "bob");
+    txn.put(igbridge::db::ig_index, "17", "alice");
+    txn.put(igbridge::db::ig_index, "170", "carol");
+    txn.commit();
+  }
+  auto txn = s.read();
+  CHECK(txn.get_all(igbridge::db::ig_index, "17") == std::vector<std::string>{"alice", "bob"});
+  CHECK(txn.get_all(igbridge::db::ig_index, "1").empty());
+  CHECK(txn.get_all(igbridge::db::ig_index, "170") == std::vector<std::string>{"carol"});
+}
