@@ -104,6 +104,15 @@ void load(user_self self, const std::string& user) {
   st.rec.user = user;
 }
 
+/// A link or unlink starts a new generation: answers to a fetch still in
+/// flight for the old link are dropped, so that fetch must not keep the
+/// next one from starting either.
+void start_new_link_generation(user_state& st) {
+  ++st.link_gen;
+  st.fetching = false;
+  st.fetch_again = false;
+}
+
 void on_link(user_self self, const link_grant& lg) {
   auto& st = self->state;
   auto now = st.ctx->now();
@@ -134,11 +143,7 @@ void on_link(user_self self, const link_grant& lg) {
     txn.put(db::users, st.rec.user, encode(st.rec));
     txn.commit();
   }
-  // A fetch in flight belongs to the old link: its answers are dropped by
-  // generation, so it must not keep the next fetch from starting.
-  ++st.link_gen;
-  st.fetching = false;
-  st.fetch_again = false;
+  start_new_link_generation(st);
   log(log_level::notice, "user.linked",
       {{"user", st.rec.user}, {"instagram_user_id", st.rec.instagram_user_id},
        {"username", st.rec.username}, {"relink", was_active ? "true" : "false"}});
@@ -196,11 +201,7 @@ void on_unlink(user_self self, bool notify, bool erase_data, const std::string& 
     txn.put(db::users, st.rec.user, encode(st.rec));
     txn.commit();
   }
-  // A fetch in flight belongs to the old link: its answers are dropped by
-  // generation, so it must not keep the next fetch from starting.
-  ++st.link_gen;
-  st.fetching = false;
-  st.fetch_again = false;
+  start_new_link_generation(st);
   arm_fetch(self, 0);
   ++st.refresh_gen;
   log(log_level::notice, "user.unlinked",
