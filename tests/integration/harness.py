@@ -43,6 +43,17 @@ def wait_until(pred, timeout=10.0, interval=0.05, what="condition"):
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+def terminate(proc, timeout=5):
+    """SIGTERM, then SIGKILL if `proc` has not exited within `timeout` s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -190,13 +201,7 @@ class Fakegram:
         return post(f"{self.base}/_fake/accounts/{account_id}/revoke", {}).json()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
 
 
 class Igbridge:

@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 
+from harness import terminate
+
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
 # The W3C "web element identifier".
@@ -240,13 +242,8 @@ class Chrome:
             except Exception:
                 pass
             self.session_id = None
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            terminate(self.proc, 10)
         if self.proc:
             # chromedriver runs in its own process group (ours): reap any
             # chromium it left behind if the session did not close cleanly.
