@@ -11,10 +11,12 @@ for name in client_secret link_secret verify_token; do
   [ -s "$f" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$f"
 done
 
+# --media-webhooks: a demo convenience. The real Instagram sends no update
+# for an account's own posts; igbridge finds those by polling.
 "$build/fakegram" --listen 127.0.0.1:8090 --dialect graph --client-id demo-client \
   --client-secret "$(cat var/demo/secrets/client_secret)" \
   --verify-token "$(cat var/demo/secrets/verify_token)" \
-  --webhook-url http://127.0.0.1:8080/hooks/instagram &
+  --webhook-url http://127.0.0.1:8080/hooks/instagram --media-webhooks &
 fakegram_pid=$!
 "$build/igbridge" serve -c config/demo.toml &
 igbridge_pid=$!

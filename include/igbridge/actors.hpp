@@ -1,6 +1,7 @@
 #pragma once
-/// @brief Spawning igbridge's actors. The handles are plain caf::actor;
-/// what each one understands is documented at its spawn function.
+/// @brief Spawning igbridge's actors. What each understands is its typed
+/// interface in messages.hpp; the two that route HTTP requests (front and
+/// admin) take `inbound` messages.
 
 #include <chrono>
 #include <functional>
@@ -9,26 +10,45 @@
 #include <caf/fwd.hpp>
 
 #include "igbridge/context.hpp"
+#include "igbridge/messages.hpp"
 
 namespace igbridge {
 
-/// Drains the outbox to the configured sink. Understands kick_atom (outbox
-/// grew), tick_atom (timer), (replay_atom, seq) → bool, http_reply.
-caf::actor spawn_delivery(caf::actor_system& sys, context_ptr ctx);
+/// The actors of one daemon, spawned in this order by spawn_all().
+struct actor_set {
+  writer_actor writer;
+  file_sink_actor file_sink; // JSONL sink only
+  delivery_actor delivery;
+  registry_actor registry;
+  scheduler_actor scheduler;
+  caf::actor front;
+  caf::actor admin;
+};
 
-/// Owns the user actors. Understands (user_atom, id, spawn_if_missing) →
-/// actor, hint_batch, restore_atom (start-up: re-arm every schedule),
-/// (fetch_now_atom, id) → bool.
-caf::actor spawn_registry(caf::actor_system& sys, context_ptr ctx, caf::actor delivery);
+/// Spawns and wires every actor. `detached` puts the writer and the file
+/// sink on threads of their own (the daemon); tests under CAF's test
+/// coordinator pass false so that everything runs in the test's thread.
+actor_set spawn_all(caf::actor_system& sys, context_ptr ctx, bool detached = true);
 
-/// Routes inbound requests (message `inbound`) to routes and actors.
-caf::actor spawn_front(caf::actor_system& sys, context_ptr ctx, caf::actor registry,
-                       caf::actor delivery);
+/// Sends every actor of `a` an exit; user actors go with the registry.
+void stop_all(const actor_set& a);
 
-/// Every `interval` asks the registry and the front for a ping through the
-/// actor system and calls `alive` when both answered: the systemd watchdog
-/// is fed only while actors really run.
+/// Every `interval` asks the watched actors for a ping through the actor
+/// system and calls `alive` when all answered: the systemd watchdog is fed
+/// only while actors really run.
 caf::actor spawn_heartbeat(caf::actor_system& sys, std::chrono::milliseconds interval,
                            std::vector<caf::actor> watched, std::function<void()> alive);
+
+// -- one by one (spawn_all uses these; tests may too) ---------------------------
+
+writer_actor spawn_writer(caf::actor_system& sys, context_ptr ctx, bool detached);
+file_sink_actor spawn_file_sink(caf::actor_system& sys, context_ptr ctx, bool detached);
+delivery_actor spawn_delivery(caf::actor_system& sys, context_ptr ctx, writer_actor writer,
+                              file_sink_actor file_sink);
+registry_actor spawn_registry(caf::actor_system& sys, context_ptr ctx, writer_actor writer);
+scheduler_actor spawn_scheduler(caf::actor_system& sys, context_ptr ctx,
+                                registry_actor registry);
+caf::actor spawn_front(caf::actor_system& sys, context_ptr ctx, const actor_set& peers);
+caf::actor spawn_admin(caf::actor_system& sys, context_ptr ctx, const actor_set& peers);
 
 } // namespace igbridge

@@ -19,17 +19,24 @@ struct config {
     listen_address listen{"127.0.0.1", 8080};
     std::string public_url = "http://127.0.0.1:8080"; // no trailing slash
     int threads = 2;
+    int max_connections = 1024; // open connections; the oldest idle one makes room
   } server;
   struct admin_section {
     listen_address listen{"127.0.0.1", 8081};
     std::string token_file;
     std::string token; // contents of token_file, trimmed
+    int max_connections = 64;
   } admin;
   struct storage_section {
     std::string path = "/var/lib/igbridge";
     std::string key_file;
     std::string key; // 32 raw bytes when key_file is set
+    int64_t map_size_mb = 64; // where the LMDB map starts; it grows when full
   } storage;
+  struct actors_section {
+    int64_t idle_s = 30;             // a user actor passivates after this long without work
+    int max_concurrent_fetches = 256; // users woken by the scheduler and not yet done
+  } actors;
   struct instagram_section {
     std::string dialect = "graph"; // "graph" | "legacy"
     std::string client_id;
@@ -39,10 +46,14 @@ struct config {
     std::string verify_token;
     std::vector<std::string> extra_webhook_secret_files;
     std::vector<std::string> extra_webhook_secrets;
-    std::vector<std::string> webhook_fields{"comments", "mentions"};
+    std::vector<std::string> webhook_fields; // graph: none = polling only
+    std::vector<std::string> scopes{"instagram_business_basic"}; // graph
+    std::string app_id; // graph app subscriptions; default client_id
     std::string authorize_url; // defaults depend on dialect
     std::string token_url;
     std::string graph_url;
+    std::string graph_version = "v23.0"; // versioned graph calls; "" = unversioned
+    std::string facebook_graph_url;      // graph app subscriptions host
     std::string api_url;
   } instagram;
   struct link_section {
@@ -59,6 +70,8 @@ struct config {
     int64_t webhook_delay_s = 120;
     bool poll = true;
     std::vector<int64_t> poll_tiers_s{900, 3600, 21600, 86400};
+    int64_t recheck_s = 604800; // verdicts stay provisional while a post is this young
+    int64_t seen_keep = 1000;   // seen ids kept per user (plus every younger than recheck_s)
   } import;
   struct sink_section {
     std::string type = "jsonl"; // "jsonl" | "webhook" | "micropub"

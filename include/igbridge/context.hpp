@@ -10,20 +10,24 @@
 
 #include "igbridge/clock.hpp"
 #include "igbridge/config.hpp"
+#include "igbridge/http_client.hpp"
+#include "igbridge/metrics.hpp"
 #include "igbridge/provider.hpp"
 #include "igbridge/store.hpp"
 
 namespace igbridge {
 
-class http_client;
-class metrics;
-
 struct context {
+  context(config c, store_ptr s, outbound_http& h, metrics& m)
+    : cfg(std::move(c)), db(std::move(s)), http(h), stats(m) {
+    // nop
+  }
+
   config cfg;
   igbridge::dialect dialect = igbridge::dialect::graph;
   store_ptr db;
-  http_client* http = nullptr;
-  metrics* stats = nullptr;
+  outbound_http& http;
+  metrics& stats;
   /// Unix time before which no user starts a provider fetch: set when the
   /// provider says the app as a whole is rate limited.
   std::atomic<int64_t> throttle_until{0};
@@ -37,6 +41,13 @@ struct context {
   /// and drive CAF's test coordinator in step with it.
   std::function<int64_t()> clock;
   int64_t now() const { return clock ? clock() : unix_now(); }
+  /// Raises throttle_until to `until` (never lowers it).
+  void throttle(int64_t until) {
+    auto cur = throttle_until.load();
+    while (cur < until && !throttle_until.compare_exchange_weak(cur, until)) {
+      // retry with the fresh value
+    }
+  }
 };
 
 using context_ptr = std::shared_ptr<context>;

@@ -24,12 +24,20 @@ struct http_client_options {
   std::chrono::seconds idle_timeout{60};
 };
 
-class http_client {
+/// Where actors send outbound requests; tests put a scripted fake here.
+class outbound_http {
 public:
   using callback = std::function<void(http_response)>;
+  virtual ~outbound_http() = default;
+  /// Calls `done` exactly once, later, from another thread or the caller's.
+  virtual void send(http_request req, callback done,
+                    std::chrono::milliseconds timeout = std::chrono::seconds{30}) = 0;
+};
 
+class http_client final : public outbound_http {
+public:
   http_client(boost::asio::io_context& io, http_client_options opts = {});
-  ~http_client();
+  ~http_client() override;
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
@@ -40,7 +48,7 @@ public:
   /// and host-name verification. Idle keep-alive connections are reused per
   /// scheme/host/port. Safe to call from any thread.
   void send(http_request req, callback done,
-            std::chrono::milliseconds timeout = std::chrono::seconds{30});
+            std::chrono::milliseconds timeout = std::chrono::seconds{30}) override;
 
   /// Closes idle connections and fails nothing in flight; for shutdown.
   void close_idle();

@@ -31,6 +31,12 @@ struct http_server_limits {
   std::chrono::milliseconds read_deadline{10000}; // headers + body
   std::chrono::milliseconds handler_deadline{15000}; // actor answer, else 503
   std::chrono::milliseconds idle_deadline{30000};    // keep-alive wait
+  /// Open connections at most. At the cap a new connection closes the
+  /// oldest idle one (waiting for a request); with none idle, accepting
+  /// pauses until one closes.
+  std::size_t max_connections = 1024;
+  /// Accepting waits this long after EMFILE and similar errors.
+  std::chrono::milliseconds accept_backoff{100};
 };
 
 class http_server {
@@ -49,6 +55,10 @@ public:
   void stop();
   /// Requests read but not yet answered and written.
   std::size_t in_flight() const;
+  /// Connections open now.
+  std::size_t open_connections() const;
+  /// Called (on an I/O thread) each time a connection is closed to make room.
+  void on_refused(std::function<void()> f);
 
 private:
   struct impl;

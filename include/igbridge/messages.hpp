@@ -1,42 +1,52 @@
 #pragma once
-/// @brief The vocabulary between igbridge's actors: atoms and message
-/// structs. Everything here stays inside one process, so types that carry
-/// callbacks or shared pointers are allowed as local-only messages.
+/// @brief The vocabulary between igbridge's actors: atoms, message structs
+/// and the typed interface of each actor. Everything here stays inside one
+/// process, so types that carry callbacks or shared pointers are allowed as
+/// local-only messages.
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "igbridge/http_server.hpp"
 #include "igbridge/http_types.hpp"
 #include "igbridge/provider.hpp"
+#include "igbridge/records.hpp"
 
 namespace igbridge {
+
+class write_txn;
 
 // -- atoms (10 characters at most) -----------------------------------------
 
 using http_atom = caf::atom_constant<caf::atom("http")>;          // front: an inbound request
 using http_done_atom = caf::atom_constant<caf::atom("http_done")>; // an outbound answer
-using fetch_atom = caf::atom_constant<caf::atom("fetch")>;        // timer: poll/hint fetch
+using wake_atom = caf::atom_constant<caf::atom("wake")>;          // scheduler: a user is due
 using fetch_now_atom = caf::atom_constant<caf::atom("fetch_now")>; // admin: fetch at once
-using hint_atom = caf::atom_constant<caf::atom("hint")>;          // webhook: fetch soon
 using link_atom = caf::atom_constant<caf::atom("link")>;          // store a fresh grant
 using unlink_atom = caf::atom_constant<caf::atom("unlink")>;      // forget the token
 using erase_atom = caf::atom_constant<caf::atom("erase")>;        // data deletion
-using refresh_atom = caf::atom_constant<caf::atom("refresh")>;    // timer: token refresh
-using user_atom = caf::atom_constant<caf::atom("user")>;          // registry: actor of a user
+using rules_atom = caf::atom_constant<caf::atom("rules")>;        // per-user import rules
+using idle_atom = caf::atom_constant<caf::atom("idle")>;          // user: may I passivate?
 using kick_atom = caf::atom_constant<caf::atom("kick")>;          // delivery: outbox grew
-using tick_atom = caf::atom_constant<caf::atom("tick")>;          // delivery: retry timer
+using tick_atom = caf::atom_constant<caf::atom("tick")>;          // a timer
 using replay_atom = caf::atom_constant<caf::atom("replay")>;      // delivery: dead → outbox
-using restore_atom = caf::atom_constant<caf::atom("restore")>;    // registry: start-up
+using write_atom = caf::atom_constant<caf::atom("write")>;        // writer: run a transaction
+using flush_atom = caf::atom_constant<caf::atom("flush")>;        // writer: commit the batch
+using peers_atom = caf::atom_constant<caf::atom("peers")>;        // writer: who to tell
+using notes_atom = caf::atom_constant<caf::atom("notes")>;        // scheduler: index moved
 using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;          // watchdog heartbeat
 using drain_atom = caf::atom_constant<caf::atom("drain")>;        // shutdown: stop new work
-using flush_atom = caf::atom_constant<caf::atom("flush")>;        // registry: commit queued hints
+using append_atom = caf::atom_constant<caf::atom("append")>;      // file sink: write lines
 
 /// Which listener a request came in on.
 enum class listener_kind { public_api, admin_api };
@@ -67,11 +77,96 @@ struct link_grant {
   int64_t issued_at = 0;
 };
 
-/// A user actor's start-up instructions from the registry.
-struct restore_order {
-  std::size_t overdue_rank = 0; // k-th overdue user
-  std::size_t overdue_total = 0;
+// -- the writer -----------------------------------------------------------------
+
+/// What a committed transaction moved, for the actors that act on it: the
+/// writer passes these on after the commit (never before).
+struct write_notes {
+  /// (user, due) of every schedule or hint_due entry written; due 0 means
+  /// the user's entries were removed.
+  std::vector<std::pair<std::string, int64_t>> wakes;
+  bool outbox_grew = false;
+  void wake(std::string user, int64_t due) { wakes.emplace_back(std::move(user), due); }
 };
+
+/// One transaction: runs on the writer's thread inside a child transaction
+/// of the group commit. It may run more than once (the map grew and the
+/// batch was redone): it must start from what it captured, not from what
+/// an earlier run changed.
+struct write_job {
+  std::function<void(write_txn&, write_notes&)> apply;
+  const char* what = "write"; // for logs
+};
+
+/// Whether a write_job committed; `error` is safe to log.
+struct write_result {
+  bool ok = false;
+  std::string error;
+};
+
+/// The scheduler's share of write_notes.
+struct wake_notes {
+  std::vector<std::pair<std::string, int64_t>> wakes;
+};
+
+/// Lines for the JSONL file, with the outbox entries they carry.
+struct jsonl_batch {
+  std::string lines;
+  std::vector<uint64_t> seqs;
+};
+
+// -- typed interfaces ---------------------------------------------------------
+
+/// Owns every write transaction: group commits on a thread of its own.
+using writer_actor = caf::typed_actor<
+  caf::replies_to<write_atom, write_job>::with<write_result>,
+  caf::reacts_to<hint_batch>, // webhook ingest, answered through its responder
+  caf::reacts_to<flush_atom>,
+  caf::reacts_to<peers_atom, caf::actor, caf::actor>>; // scheduler, delivery
+
+/// One app user's actor: the only writer of that user's records.
+using user_actor = caf::typed_actor<
+  caf::reacts_to<wake_atom>,
+  caf::replies_to<fetch_now_atom>::with<bool>,
+  caf::replies_to<link_atom, link_grant>::with<bool>,
+  caf::replies_to<unlink_atom, bool, std::string>::with<bool>, // notify, reason
+  caf::replies_to<erase_atom, std::string>::with<bool>,
+  caf::replies_to<rules_atom, user_rules>::with<bool>,
+  caf::reacts_to<http_done_atom, http_reply>,
+  caf::reacts_to<idle_atom, uint64_t>,  // idle timer
+  caf::reacts_to<tick_atom, uint64_t>>; // retry timer after a failed write
+
+/// Activates user actors on demand and passivates idle ones; every message
+/// for a user goes through it, so none is lost to a passivating actor.
+using registry_actor = caf::typed_actor<
+  caf::reacts_to<wake_atom, std::string>,
+  caf::replies_to<fetch_now_atom, std::string>::with<bool>,
+  caf::replies_to<link_atom, std::string, link_grant>::with<bool>,
+  caf::replies_to<unlink_atom, std::string, bool, std::string>::with<bool>,
+  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<rules_atom, std::string, user_rules>::with<bool>,
+  caf::replies_to<idle_atom, std::string, uint64_t>::with<bool>, // user, messages handled
+  caf::replies_to<ping_atom>::with<ok_atom>,
+  caf::reacts_to<drain_atom>>;
+
+/// Wakes users whose schedule or hint entry is due.
+using scheduler_actor = caf::typed_actor<
+  caf::reacts_to<tick_atom, uint64_t>,
+  caf::reacts_to<notes_atom, wake_notes>,
+  caf::replies_to<ping_atom>::with<ok_atom>>;
+
+/// Drains the outbox to the sink.
+using delivery_actor = caf::typed_actor<
+  caf::reacts_to<kick_atom>,
+  caf::reacts_to<tick_atom, uint64_t>,
+  caf::replies_to<replay_atom, uint64_t>::with<bool>,
+  caf::replies_to<drain_atom>::with<bool>,
+  caf::reacts_to<http_done_atom, http_reply>>;
+
+/// Appends to the JSONL file and fsyncs, on a thread of its own; answers
+/// an empty string on success, else what went wrong.
+using file_sink_actor = caf::typed_actor<
+  caf::replies_to<append_atom, jsonl_batch>::with<std::string>>;
 
 } // namespace igbridge
 
@@ -79,5 +174,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::inbound)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::hint_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::http_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::link_grant)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::restore_order)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::responder_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::write_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::write_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::wake_notes)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::jsonl_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::user_rules)

@@ -1,13 +1,16 @@
 #pragma once
-/// @brief Process metrics in Prometheus text format. Counters, gauges and
-/// histograms are keyed by name plus a rendered label set; updates are
-/// short critical sections on the metrics object only, never on actor state.
+/// @brief Process metrics in Prometheus text format. Every family and every
+/// value its labels may take is declared up front (metrics.cpp): a label
+/// value outside that set is counted as "other", so no client can grow the
+/// number of series. Cells are atomics laid out at construction, so an
+/// update takes no lock; hot paths may keep a cell pointer.
 
+#include <atomic>
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -17,41 +20,56 @@ using metric_labels = std::vector<std::pair<std::string, std::string>>;
 
 class metrics {
 public:
+  /// One series: a counter or gauge value, or a histogram.
+  struct cell {
+    std::atomic<uint64_t> bits{0};     // double bits (counters and gauges)
+    std::atomic<bool> touched{false};  // rendered only once touched
+    std::unique_ptr<std::atomic<uint64_t>[]> buckets; // histograms: one per bound, then +Inf
+    std::atomic<uint64_t> sum_bits{0}; // histograms: double bits of the sum
+
+    void add(double by);
+    void set(double v);
+    double value() const;
+    void observe(double seconds);
+  };
+
   metrics();
+  ~metrics();
+  metrics(const metrics&) = delete;
+  metrics& operator=(const metrics&) = delete;
+
+  /// The series of `name` with `labels` (values outside the declared set
+  /// become "other"); null when the family is unknown.
+  cell* find(std::string_view name, const metric_labels& labels = {});
 
   void inc(std::string_view name, const metric_labels& labels = {}, double by = 1);
   void set(std::string_view name, const metric_labels& labels, double value);
   void observe(std::string_view name, const metric_labels& labels, double seconds);
-
   /// Value of a counter or gauge (0 when never touched).
   double value(std::string_view name, const metric_labels& labels = {}) const;
 
-  /// Renders every family with # HELP and # TYPE lines.
-  std::string render() const;
+  /// Every touched series with # HELP and # TYPE lines; `extra` (already
+  /// in text format, e.g. gauges read from the store) is appended.
+  std::string render(const std::string& extra = {}) const;
 
-  /// Hourly sums of a counter's increments over the last `hours` hours,
-  /// oldest first, for charts. Kept in memory: a restart starts afresh.
+  /// Hourly sums of a charted counter over the last `hours` hours (at most
+  /// 48), oldest first. Kept in memory: a restart starts afresh.
   std::vector<double> recent(std::string_view name, const metric_labels& labels,
                              int hours) const;
 
-private:
-  friend void describe_metrics(metrics& m);
-  struct family {
-    std::string type; // counter | gauge | histogram
-    std::string help;
-    std::map<std::string, double> values;                 // label text → value
-    std::map<std::string, std::vector<uint64_t>> buckets; // histograms
-    std::map<std::string, std::pair<double, uint64_t>> sums;
-  };
-  family& fam(std::string_view name);
-  void note_recent(const std::string& key, double by);
+  /// Number of series that can exist (a bound, whatever the traffic).
+  std::size_t series_bound() const;
 
-  mutable std::mutex mutex_;
-  std::map<std::string, family, std::less<>> families_;
-  std::map<std::string, std::map<int64_t, double>, std::less<>> hourly_;
+private:
+  struct family;
+  const family* family_of(std::string_view name) const;
+  std::size_t index_of(const family& f, const metric_labels& labels) const;
+
+  std::vector<std::unique_ptr<family>> families_;
+  std::unordered_map<std::string_view, family*> by_name_;
 };
 
-/// Declares the help text and type of each known family.
-void describe_metrics(metrics& m);
+/// Help text of a family (for documentation and tests); empty when unknown.
+std::string metric_help(std::string_view name);
 
 } // namespace igbridge

@@ -16,11 +16,25 @@ namespace igbridge {
 enum class dialect { graph, legacy };
 dialect dialect_of(const config& cfg);
 
+/// graph_url with the configured API version ("…/v23.0"), for the versioned
+/// calls (/me, /me/media, /me/subscribed_apps); the token endpoints are
+/// documented unversioned and use graph_url itself.
+std::string graph_api_base(const config& cfg);
+
 struct token_grant {
   std::string access_token;
-  std::string user_id;   // Instagram user id
-  std::string username;  // legacy: from the exchange; graph: from /me
-  int64_t expires_in = 0; // seconds; 0 = does not expire (legacy)
+  std::string user_id;       // the professional account id (graph: /me user_id; legacy: user.id)
+  std::string app_scoped_id; // graph: /me id (signed_requests carry it); legacy: empty
+  std::string username;      // legacy: from the exchange; graph: from /me
+  int64_t expires_in = 0;    // seconds; 0 = does not expire (legacy); capped at 90 days
+};
+
+/// One image or video of a carousel.
+struct media_child {
+  std::string id;
+  std::string media_type; // IMAGE | VIDEO
+  std::string media_url;
+  std::string thumbnail_url;
 };
 
 struct media_item {
@@ -33,6 +47,7 @@ struct media_item {
   std::string permalink;
   std::string taken_at;          // RFC 3339 UTC
   std::string username;
+  std::vector<media_child> children; // CAROUSEL_ALBUM, in order
 };
 
 struct media_page {
@@ -43,7 +58,8 @@ struct media_page {
 enum class provider_failure {
   none,
   token_invalid, // graph 190 / legacy OAuthAccessTokenException: user must re-link
-  rate_limited,  // 429, codes 4/17/32/613, app usage >= 75 %
+  permission,    // graph 10, 200-299: a permission is missing; user must re-link
+  rate_limited,  // 429, codes 4/17/32/613/80002
   server,        // 5xx
   transport,     // connect/read failure or timeout
   malformed,     // an answer we cannot read
@@ -51,17 +67,37 @@ enum class provider_failure {
 };
 const char* to_string(provider_failure f);
 
+/// Whose quota a rate limit is about.
+enum class rate_scope { app, account };
+
 struct provider_error {
   provider_failure kind = provider_failure::none;
   std::string message;     // safe to log: never contains a token
   int code = 0;            // provider error code when given
-  int64_t retry_after_s = 0;
+  rate_scope scope = rate_scope::app; // rate_limited: the app as a whole, or one account
+  int64_t retry_after_s = 0;          // rate_limited: how long to hold off (0 = unknown)
   explicit operator bool() const { return kind != provider_failure::none; }
 };
 
-/// Classifies any answer: HTTP status, error envelopes of both dialects,
-/// Retry-After and X-App-Usage (>= 75 % of any figure is rate_limited even on 200).
+/// What the usage headers of any answer (a successful one too) say about
+/// slowing down before the provider refuses: seconds to hold the whole app
+/// (X-App-Usage >= 75 % of any figure) and this account
+/// (X-Business-Use-Case-Usage >= 75 %, or its estimated_time_to_regain_access).
+struct usage_advice {
+  int64_t app_wait_s = 0;
+  int64_t account_wait_s = 0;
+};
+
+/// Classifies any answer: HTTP status and error envelopes of both dialects.
+/// Rate limits: app-level (code 4, X-App-Usage, HTTP 429) or per account
+/// (80002, 32, 613, 17 with X-Business-Use-Case-Usage); Retry-After and
+/// estimated_time_to_regain_access give retry_after_s (capped at a day).
 provider_error classify(const http_response& r);
+usage_advice read_usage(const http_response& r);
+
+/// Whether `url` is on the same scheme, host and port as `base` (next-page
+/// URLs are followed only to the provider they came from: they carry the token).
+bool same_origin(const std::string& url, const std::string& base);
 
 // -- requests -------------------------------------------------------------
 
@@ -82,9 +118,11 @@ http_request next_page_request(const std::string& next_url);
 
 /// graph: {"data":[{...}]} or flat {...}; legacy: {"access_token","user":{...}}.
 std::optional<token_grant> parse_code_exchange(dialect d, const std::string& body);
-/// graph long-lived exchange or refresh: {access_token, token_type, expires_in}.
+/// graph long-lived exchange or refresh: {access_token, token_type, expires_in};
+/// expires_in is capped at 90 days (a bad answer cannot park a refresh for ever).
 std::optional<token_grant> parse_long_lived(const std::string& body);
-/// graph /me: {"user_id" or "id", "username"} merged into `grant`.
+/// graph /me: {"id" (app-scoped), "user_id" (professional), "username"} merged
+/// into `grant`; an answer without user_id uses id for both.
 bool parse_me(const std::string& body, token_grant& grant);
 std::optional<media_page> parse_media_page(dialect d, const std::string& body);
 

@@ -1,6 +1,7 @@
 #pragma once
-/// @brief What igbridge stores and delivers: the user record, the outbox
-/// entry and the import record, with their encodings.
+/// @brief What igbridge stores and delivers: the user record, the seen
+/// entry, the outbox entry, hints, OAuth states and deletion records, with
+/// their encodings. tables.hpp pairs each with its database.
 
 #include <cstdint>
 #include <optional>
@@ -14,16 +15,32 @@
 
 namespace igbridge {
 
+// -- user ----------------------------------------------------------------------
+
+enum class user_state : uint8_t { unlinked, active, reauth_required };
+const char* to_string(user_state s);
+std::optional<user_state> user_state_from(std::string_view s);
+constexpr user_state all_user_states[] = {user_state::active, user_state::reauth_required,
+                                          user_state::unlinked};
+
+/// Per-user import rules; a user without them uses import.tags/import.block.
+struct user_rules {
+  std::vector<std::string> tags;  // normalized
+  std::vector<std::string> block; // normalized
+};
+
 /// One linked (or once-linked) app user; the `users` DB value.
 struct user_record {
   std::string user;
-  bool linked = false;
-  std::string state = "unlinked"; // active | reauth_required | unlinked
-  std::string instagram_user_id;
+  user_state state = user_state::unlinked;
+  std::string instagram_user_id; // the professional account id webhooks carry
+  std::string app_scoped_id;     // graph: the app-scoped id of /me and signed_requests
   std::string username;
   int64_t linked_at = 0;
   int64_t last_fetch_at = 0;
-  int64_t next_fetch_at = 0;  // 0 = nothing scheduled
+  int64_t next_fetch_at = 0;  // next poll or retry; 0 = nothing planned
+  int64_t refresh_at = 0;     // next token refresh attempt; 0 = none
+  int64_t scheduled_at = 0;   // the key this user holds in the schedule index; 0 = none
   int poll_tier = 0;          // index into import.poll_tiers_s
   uint64_t imported = 0;
   int64_t token_expires_at = 0; // 0 = never
@@ -32,7 +49,12 @@ struct user_record {
   std::string token;            // sealed ("v1.…") when storage.key is set, else plain
   bool initial_fetch_done = false;
   int fetch_failures = 0;       // consecutive; drives backoff
+  int refresh_failures = 0;     // consecutive failed token refreshes
+  uint64_t seen_count = 0;      // entries of this user in `seen`
   std::vector<int64_t> recent_imports; // import times in the last 14 days
+  std::optional<user_rules> rules;
+
+  bool linked() const { return state == user_state::active; }
 };
 
 std::string encode(const user_record& r);
@@ -40,9 +62,47 @@ std::optional<user_record> decode_user(std::string_view bytes);
 /// DESIGN §3 shape, times in RFC 3339; never the token.
 nlohmann::json public_view(const user_record& r);
 
+/// The earliest of a user's own plans (poll/retry, token refresh); 0 = none.
+int64_t own_due(const user_record& r);
+
+// -- seen ------------------------------------------------------------------------
+
+enum class verdict : uint8_t { imported, untagged, blocked };
+const char* to_string(verdict v);
+
+/// A media id the user's fetches have looked at.
+struct seen_entry {
+  int64_t first_seen = 0;
+  int64_t taken_at = 0;        // unix seconds; first_seen when the provider gave none
+  verdict judged = verdict::untagged;
+  uint64_t caption_hash = 0;   // a changed caption makes a provisional verdict worth redoing
+};
+std::string encode(const seen_entry& e);
+std::optional<seen_entry> decode_seen(std::string_view bytes);
+/// 64-bit FNV-1a of the caption: equality only, never security.
+uint64_t caption_hash(std::string_view caption);
+
+/// `seen` key: app user, NUL, media id.
+std::string seen_key(std::string_view user, std::string_view media_id);
+/// `seen_order` key: app user, NUL, big-endian taken_at, media id.
+std::string seen_order_key(std::string_view user, int64_t taken_at, std::string_view media_id);
+
+// -- import record ---------------------------------------------------------------
+
+/// One stored copy of a post's media (DESIGN §8 "Media the host keeps").
+struct stored_media {
+  std::string type; // IMAGE | VIDEO
+  std::string url;
+  std::string sha256;
+  std::string content_type;
+  uint64_t bytes = 0;
+};
+
 /// The import record every sink delivers (DESIGN §3).
 nlohmann::json import_record(const std::string& app_user, const std::string& ig_user_id,
                              const media_item& m, int64_t imported_at);
+
+// -- outbox ------------------------------------------------------------------------
 
 /// A queued delivery; the `outbox` and `dead` DB value (key: seq_key(seq)).
 struct outbox_entry {
@@ -60,25 +120,65 @@ struct outbox_entry {
 std::string encode(const outbox_entry& e);
 std::optional<outbox_entry> decode_outbox(std::string_view bytes);
 nlohmann::json public_view(const outbox_entry& e);
+/// `outbox_due` key: big-endian next attempt time, then big-endian seq.
+std::string due_key(int64_t at, uint64_t seq);
+
+// -- OAuth states --------------------------------------------------------------------
 
 /// `oauth_state` value: which app user started the flow and until when.
 struct oauth_state {
   std::string user;
   int64_t expires_at = 0;
+  int64_t created_at = 0;
   std::string cookie; // random value the browser must present
 };
 std::string encode(const oauth_state& s);
 std::optional<oauth_state> decode_oauth_state(std::string_view bytes);
 
-/// `hints` value: a durable "fetch this user soon" left by a webhook.
+// -- hints ------------------------------------------------------------------------------
+
+/// `hints` value: pending webhook hints of one user, folded. Each hint is
+/// due `import.webhook_delay_s` after it arrived and is discharged only by
+/// a fetch that starts at or after that.
 struct hint {
-  int64_t due_at = 0;      // earliest due time of all pending hints
-  int64_t received_at = 0; // latest receipt; a fetch started after it covers it
+  int64_t first_due = 0;   // earliest due time of the pending hints
+  int64_t last_due = 0;    // latest due time of the pending hints
+  int64_t received_at = 0; // latest receipt
 };
 std::string encode(const hint& h);
 std::optional<hint> decode_hint(std::string_view bytes);
 
-/// `seen` key: app user, NUL, media id.
-std::string seen_key(std::string_view user, std::string_view media_id);
+/// When to fetch for pending hints: the latest due time, so a burst is one
+/// fetch, but never later than one delay after the first was due, so a
+/// steady stream of hints cannot postpone the fetch for ever.
+int64_t hint_fetch_at(const hint& h, int64_t delay_s);
+/// Folds a hint arriving at `now` into `h` (fresh when `h` is empty).
+hint add_hint(std::optional<hint> h, int64_t now, int64_t delay_s);
+/// What is left of `h` after a fetch that started at `started`: nothing
+/// when every pending hint was due by then.
+std::optional<hint> after_fetch(const hint& h, int64_t started);
+
+// -- data deletion ----------------------------------------------------------------------
+
+/// `deletions` value: one data-deletion request and how far it got.
+struct deletion_record {
+  std::string status = "in_progress"; // in_progress | completed
+  std::string instagram_user_id;
+  uint64_t users = 0;
+  int64_t requested_at = 0;
+  int64_t completed_at = 0;
+};
+std::string encode(const deletion_record& d);
+std::optional<deletion_record> decode_deletion(std::string_view bytes);
+nlohmann::json public_view(const deletion_record& d, const std::string& code);
+
+// -- keys ------------------------------------------------------------------------------
+
+/// Big-endian 8 bytes of a time, so keys sort by time (negative clamps to 0).
+std::string time_key(int64_t t);
+/// `schedule` / `hint_due` key: big-endian time, then the app user.
+std::string when_key(int64_t at, std::string_view user);
+/// The parts of a when_key; nullopt when it is shorter than 8 bytes.
+std::optional<std::pair<int64_t, std::string>> split_when_key(std::string_view key);
 
 } // namespace igbridge

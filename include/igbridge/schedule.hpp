@@ -16,11 +16,17 @@ void prune_recent(std::vector<int64_t>& times, int64_t now);
 int64_t with_jitter(int64_t interval_s, double unit);
 
 /// Delay after the n-th consecutive failed fetch (n >= 1): 60 s doubling,
-/// capped at 6 h; never less than `retry_after_s`.
+/// capped at 6 h; never less than `retry_after_s` (itself capped at a day).
 int64_t fetch_backoff_s(int failures, int64_t retry_after_s = 0);
 
+/// Delay before retrying after the n-th consecutive failed write of the
+/// local store (a full disk, an I/O error): 5 s doubling, capped at 5 min,
+/// because the cause is local and usually cleared by an operator.
+int64_t storage_backoff_s(int failures);
+
 /// Delay before delivery attempt `attempts` + 1 after `attempts` failures;
-/// -1 when the schedule is exhausted (dead letter).
+/// -1 when the schedule is exhausted (dead letter). A Retry-After beyond a
+/// day counts as a day.
 int64_t delivery_delay_s(const std::vector<int64_t>& schedule, int attempts,
                          int64_t retry_after_s = 0);
 

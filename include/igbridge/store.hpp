@@ -3,12 +3,18 @@
 /// transactions. A write is acknowledged only after commit() returns.
 ///
 /// Transactions belong to the thread that began them: open and finish one
-/// inside a single actor handler. Readers use MDB_NOTLS.
+/// inside a single actor handler. Readers use MDB_NOTLS. In the daemon only
+/// the writer actor opens write transactions (one at a time, each holding a
+/// child transaction per job); anyone may read. The map grows by itself:
+/// the writer calls grow() when a job hits MDB_MAP_FULL, and readers hold a
+/// shared lock that growth waits for, because LMDB may only be resized while
+/// no transaction of this process is open.
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -20,11 +26,39 @@ struct store_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// The named databases of DESIGN §5, plus `dead` (dead letters, keyed like
-/// outbox) and `hints` (app user → pending webhook hint).
-enum class db { users, ig_index, seen, outbox, dead, oauth_state, hints, meta };
+/// The map is full: grow() and run the transaction again.
+struct store_full : store_error {
+  using store_error::store_error;
+};
 
-constexpr int schema_version = 1;
+/// The named databases. Each has one key and one value codec (tables.hpp).
+enum class db {
+  users,             // app user → user_record
+  ig_index,          // Instagram id (professional or app-scoped) → app users (dupsort)
+  seen,              // user \0 media id → seen_entry
+  seen_order,        // user \0 be64(taken_at) media id → "" (oldest first, for pruning)
+  outbox,            // be64(seq) → outbox_entry
+  outbox_due,        // be64(next attempt) be64(seq) → "" (what the delivery pump reads)
+  dead,              // be64(seq) → outbox_entry
+  oauth_state,       // nonce → oauth_state
+  oauth_expiry,      // be64(expires_at) nonce → "" (expiry sweep)
+  oauth_by_user,     // user \0 be64(created) nonce → "" (live states per user)
+  hints,             // app user → hint (the user's durable mailbox)
+  hint_due,          // be64(fetch at) user → "" (what the scheduler reads)
+  schedule,          // be64(due) user → "" (each user's own next wake-up)
+  resume,            // app user → page cursors of unfinished runs
+  deletions,         // confirmation code → deletion_record
+  deletion_requests, // sha256(signed_request) → confirmation code (replays)
+  counters,          // name → int64 (figures kept without scans)
+  attention,         // app user → short JSON summary (users needing attention)
+  dashboard,         // "latest" → JSON list of the newest imports
+  meta,              // schema_version, outbox_seq, sink_gone
+};
+
+constexpr std::size_t db_count = static_cast<std::size_t>(db::meta) + 1;
+
+/// 2: typed tables and indexes (schedule, due outbox, hint queue, counters).
+constexpr int schema_version = 2;
 
 class store;
 
@@ -45,42 +79,53 @@ public:
   /// Keys that start with `prefix`, in order.
   void scan_prefix(db d, std::string_view prefix,
                    const std::function<bool(std::string_view key, std::string_view val)>& fn) const;
-  /// Entries in database `d`.
+  /// Entries in database `d` (O(1): LMDB keeps the count).
   std::size_t count(db d) const;
 
 protected:
   friend class store;
-  read_txn(const store& s, bool write);
+  read_txn(const store& s, bool write, void* parent = nullptr);
   const store* store_;
   void* txn_; // MDB_txn*
+  std::shared_lock<std::shared_mutex> resize_guard_; // empty for child transactions
 };
 
 class write_txn : public read_txn {
 public:
   using read_txn::read_txn;
+  write_txn(write_txn&&) noexcept = default;
   void put(db d, std::string_view key, std::string_view val);
   /// Deletes a key (all duplicates for dupsort); false when absent.
   bool del(db d, std::string_view key);
   /// Deletes one key/value pair of a dupsort database.
   bool del(db d, std::string_view key, std::string_view val);
+  /// A nested transaction: its changes join ours when it commits, and
+  /// vanish alone when it is aborted. Ours must not be used meanwhile.
+  write_txn child();
   void commit(); // throws store_error; the txn is finished afterwards
 
 private:
   friend class store;
   explicit write_txn(const store& s) : read_txn(s, true) {}
+  write_txn(const store& s, void* parent) : read_txn(s, true, parent) {}
 };
 
 class store {
 public:
   /// Creates the directory when missing, opens every named DB, writes or
   /// checks the schema version (throws store_error naming a newer schema).
-  explicit store(const std::string& dir, std::size_t map_size = std::size_t{1} << 32);
+  /// `map_size` is where the map starts; it grows when full.
+  explicit store(const std::string& dir, std::size_t map_size = std::size_t{64} << 20);
   ~store();
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
   read_txn read() const;
   write_txn write() const;
+
+  /// Doubles the map (at least to `at_least`). Waits for every open
+  /// transaction of this process to finish; call with none open yourself.
+  void grow(std::size_t at_least = 0);
 
   /// Bytes of the map in use and its size (for metrics).
   std::pair<std::size_t, std::size_t> usage() const;
@@ -90,8 +135,9 @@ private:
   friend class read_txn;
   friend class write_txn;
   std::string dir_;
-  void* env_;          // MDB_env*
-  unsigned dbis_[8];   // MDB_dbi per db
+  void* env_;                 // MDB_env*
+  unsigned dbis_[db_count];   // MDB_dbi per db
+  mutable std::shared_mutex resize_;
 };
 
 using store_ptr = std::shared_ptr<store>;

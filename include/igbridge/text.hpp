@@ -30,4 +30,12 @@ inline std::string_view trim_blanks(std::string_view s) {
   return s;
 }
 
+/// App user ids: 1-256 bytes of valid UTF-8 (no overlong forms, no
+/// surrogates) without control characters. Anything else is refused where
+/// it enters, never stored in a lossy spelling that could merge two ids.
+bool valid_user_id(std::string_view id);
+
+/// Whether `s` is well-formed UTF-8.
+bool valid_utf8(std::string_view s);
+
 } // namespace igbridge

@@ -1,14 +1,10 @@
-// The delivery actor drains the outbox to the configured sink. A record
-// leaves the outbox only after the sink confirmed it; failures are retried
-// on the configured schedule and end as dead letters.
+// The delivery actor drains the outbox to the configured sink. It reads
+// only the head of `outbox_due` (records by next attempt), so a backlog of
+// any size costs the same per pass. A record leaves the outbox only after
+// the sink confirmed it; failures are retried on the configured schedule
+// and end as dead letters. Its changes go through the writer; the JSONL
+// file is written by the file sink on a thread of its own.
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <set>
 
 #include <caf/all.hpp>
@@ -19,51 +15,47 @@
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/messages.hpp"
-#include "igbridge/metrics.hpp"
-#include "igbridge/records.hpp"
 #include "igbridge/schedule.hpp"
 #include "igbridge/sink_format.hpp"
+#include "igbridge/tables.hpp"
 
 namespace igbridge {
 
 namespace {
 
 constexpr std::string_view gone_key = "sink_gone";
-constexpr std::size_t jsonl_batch = 256;
+constexpr std::size_t jsonl_batch_size = 512;
+constexpr auto write_timeout = std::chrono::seconds{60};
 
 struct delivery_state {
   context_ptr ctx;
+  writer_actor writer;
+  file_sink_actor file_sink;
   http_waiter http;
-  std::set<uint64_t> in_flight;
-  int fd = -1;
-  bool gone = false;      // the webhook endpoint answered 410
-  bool draining = false;  // shutdown: start nothing new
+  std::set<uint64_t> in_flight; // sent, or being removed: not picked again
+  bool gone = false;            // the webhook endpoint answered 410
+  bool draining = false;        // shutdown: start nothing new
+  bool pumping = false;         // a JSONL batch or a bookkeeping write is out
   uint64_t tick_gen = 0;
   int64_t armed_tick = 0;
-  std::vector<caf::response_promise> drain_waiters;
+  std::vector<caf::typed_response_promise<bool>> drain_waiters;
   static inline const char* name = "igbridge.delivery";
-  ~delivery_state() {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
 };
 
-using delivery_self = caf::stateful_actor<delivery_state>*;
+using delivery_self = delivery_actor::stateful_pointer<delivery_state>;
+
+const char* sink_label(const config& cfg) {
+  return cfg.sink.type.c_str();
+}
 
 void observe_since(delivery_state& st, std::chrono::steady_clock::time_point start) {
-  if (st.ctx->stats) {
-    st.ctx->stats->observe(
-      "igbridge_delivery_duration_seconds", {{"sink", st.ctx->cfg.sink.type}},
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
+  st.ctx->stats.observe(
+    "igbridge_delivery_duration_seconds", {{"sink", sink_label(st.ctx->cfg)}},
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 void count(delivery_state& st, const char* outcome, double n = 1) {
-  if (st.ctx->stats) {
-    st.ctx->stats->inc("igbridge_deliveries_total", {{"outcome", outcome}}, n);
-  }
+  st.ctx->stats.inc("igbridge_deliveries_total", {{"outcome", outcome}}, n);
 }
 
 void arm_tick(delivery_self self, int64_t due) {
@@ -88,188 +80,195 @@ void answer_drain_waiters(delivery_state& st) {
 
 int64_t retry_after_of(const http_response& r) {
   auto v = header_value(r.headers, "Retry-After");
-  if (v.empty()) {
-    return 0;
+  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return 0; // absent, an HTTP date or absurd: the schedule decides
   }
-  char* end = nullptr;
-  auto n = std::strtoll(v.c_str(), &end, 10);
-  return end != v.c_str() && n > 0 ? n : 0;
-}
-
-/// Records a failed attempt: reschedule, or move to dead letters.
-void note_failure(delivery_self self, uint64_t seq, const std::string& why,
-                  int64_t retry_after) {
-  auto& st = self->state;
-  auto now = st.ctx->now();
-  auto txn = st.ctx->db->write();
-  auto v = txn.get(db::outbox, seq_key(seq));
-  if (!v) {
-    return; // erased meanwhile (data deletion)
-  }
-  auto e = decode_outbox(*v);
-  if (!e) {
-    return;
-  }
-  ++e->attempts;
-  e->last_error = why;
-  auto delay = delivery_delay_s(st.ctx->cfg.sink.retry_schedule_s, e->attempts, retry_after);
-  if (delay < 0) {
-    txn.del(db::outbox, seq_key(seq));
-    txn.put(db::dead, seq_key(seq), encode(*e));
-    txn.commit();
-    count(st, "dead");
-    log(log_level::error, "delivery.dead_letter",
-        {{"seq", std::to_string(seq)}, {"id", e->id}, {"attempts", std::to_string(e->attempts)},
-         {"error", why}});
-    return;
-  }
-  e->next_attempt_at = now + delay;
-  txn.put(db::outbox, seq_key(seq), encode(*e));
-  txn.commit();
-  count(st, "retry");
-  log(log_level::warning, "delivery.retry",
-      {{"seq", std::to_string(seq)}, {"id", e->id}, {"attempts", std::to_string(e->attempts)},
-       {"retry_in_s", std::to_string(delay)}, {"error", why}});
-  arm_tick(self, e->next_attempt_at);
-}
-
-void delivered(delivery_self self, const std::vector<uint64_t>& seqs, const char* outcome) {
-  auto& st = self->state;
-  auto txn = st.ctx->db->write();
-  for (auto seq : seqs) {
-    txn.del(db::outbox, seq_key(seq));
-  }
-  txn.commit();
-  count(st, outcome, static_cast<double>(seqs.size()));
-}
-
-/// A crash in the middle of an append can leave a partial last line. Its
-/// records are still in the outbox (they leave it only after the fsync), so
-/// cut the fragment off rather than glue the next line onto it.
-void drop_torn_tail(int fd, const std::string& path) {
-  struct stat sb {};
-  if (::fstat(fd, &sb) != 0 || sb.st_size == 0) {
-    return;
-  }
-  char last = 0;
-  if (::pread(fd, &last, 1, sb.st_size - 1) != 1 || last == '\n') {
-    return;
-  }
-  off_t end = sb.st_size - 1; // the torn byte itself is not a newline
-  off_t keep = 0;
-  char buf[4096];
-  while (end > 0 && keep == 0) {
-    off_t start = std::max<off_t>(0, end - static_cast<off_t>(sizeof buf));
-    auto n = ::pread(fd, buf, static_cast<std::size_t>(end - start), start);
-    if (n <= 0) {
-      return; // cannot tell: leave the file alone
-    }
-    for (auto i = n; i > 0; --i) {
-      if (buf[i - 1] == '\n') {
-        keep = start + i;
-        break;
-      }
-    }
-    end = start;
-  }
-  if (::ftruncate(fd, keep) == 0) {
-    ::fsync(fd);
-    log(log_level::warning, "sink.torn_line_dropped",
-        {{"path", path}, {"bytes", std::to_string(sb.st_size - keep)}});
-  }
-}
-
-bool open_jsonl(delivery_state& st) {
-  if (st.fd >= 0) {
-    return true;
-  }
-  const auto& path = st.ctx->cfg.sink.path;
-  std::error_code ec;
-  auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) {
-    std::filesystem::create_directories(parent, ec);
-  }
-  st.fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (st.fd < 0) {
-    log(log_level::error, "sink.open_failed", {{"path", path}, {"error", std::strerror(errno)}});
-    return false;
-  }
-  drop_torn_tail(st.fd, path);
-  return true;
-}
-
-bool write_all(int fd, const std::string& data) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    auto n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return false;
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-/// JSONL: append a batch, fsync once, then drop the batch from the outbox.
-/// A crash between fsync and the commit redelivers that batch: the host
-/// de-duplicates by record id, as for any at-least-once sink.
-bool pump_jsonl(delivery_self self, std::vector<outbox_entry>& due) {
-  auto& st = self->state;
-  if (!open_jsonl(st)) {
-    for (auto& e : due) {
-      note_failure(self, e.seq, "cannot open sink file", 0);
-    }
-    return false;
-  }
-  auto now = st.ctx->now();
-  auto start = std::chrono::steady_clock::now();
-  std::string lines;
-  std::vector<uint64_t> seqs;
-  for (auto& e : due) {
-    lines += jsonl_line(e, now);
-    seqs.push_back(e.seq);
-  }
-  if (!write_all(st.fd, lines) || ::fsync(st.fd) != 0) {
-    std::string why = std::string("write failed: ") + std::strerror(errno);
-    ::close(st.fd);
-    st.fd = -1;
-    for (auto s : seqs) {
-      note_failure(self, s, why, 0);
-    }
-    return false;
-  }
-  delivered(self, seqs, "delivered");
-  observe_since(st, start);
-  return true;
+  return std::stoll(v);
 }
 
 void pump(delivery_self self);
 
+/// Runs `apply` in the writer; `done(ok)` afterwards, inside this actor.
+void write(delivery_self self, const char* what, std::function<void(write_txn&, write_notes&)> apply,
+           std::function<void(bool)> done) {
+  self->request(self->state.writer, write_timeout, write_atom::value,
+                write_job{std::move(apply), what})
+    .then([done](write_result& r) { done(r.ok); }, [done](caf::error&) { done(false); });
+}
+
+/// Removes delivered records from the outbox.
+void delivered(delivery_self self, std::vector<uint64_t> seqs, const char* outcome) {
+  auto n = static_cast<double>(seqs.size());
+  write(self, "delivered",
+        [seqs](write_txn& txn, write_notes&) {
+          for (auto seq : seqs) {
+            if (auto e = tables::outbox.get(txn, seq)) {
+              txn.del(db::outbox_due, due_key(e->next_attempt_at, seq));
+              tables::outbox.del(txn, seq);
+            }
+          }
+        },
+        [self, seqs, outcome, n](bool ok) {
+          auto& st = self->state;
+          for (auto seq : seqs) {
+            st.in_flight.erase(seq);
+          }
+          if (ok) {
+            count(st, outcome, n);
+          }
+          // Not removed: they stay due and go again (at least once).
+          answer_drain_waiters(st);
+          pump(self);
+        });
+}
+
+/// Records failed attempts: reschedule, or move to dead letters.
+void failed(delivery_self self, std::vector<uint64_t> seqs, std::string why, int64_t retry_after) {
+  auto& st = self->state;
+  auto now = st.ctx->now();
+  auto schedule = st.ctx->cfg.sink.retry_schedule_s;
+  auto dead = std::make_shared<std::vector<outbox_entry>>();
+  auto next = std::make_shared<int64_t>(0);
+  write(self, "delivery_failed",
+        [seqs, why, retry_after, now, schedule, dead, next](write_txn& txn, write_notes&) {
+          dead->clear();
+          *next = 0;
+          for (auto seq : seqs) {
+            auto e = tables::outbox.get(txn, seq);
+            if (!e) {
+              continue; // erased meanwhile (data deletion)
+            }
+            txn.del(db::outbox_due, due_key(e->next_attempt_at, seq));
+            ++e->attempts;
+            e->last_error = why;
+            auto delay = delivery_delay_s(schedule, e->attempts, retry_after);
+            if (delay < 0) {
+              tables::outbox.del(txn, seq);
+              tables::dead.put(txn, seq, *e);
+              dead->push_back(*e);
+              continue;
+            }
+            e->next_attempt_at = now + delay;
+            tables::outbox.put(txn, seq, *e);
+            txn.put(db::outbox_due, due_key(e->next_attempt_at, seq), {});
+            *next = *next == 0 ? e->next_attempt_at : std::min(*next, e->next_attempt_at);
+          }
+        },
+        [self, seqs, why, dead, next](bool ok) {
+          auto& st = self->state;
+          for (auto seq : seqs) {
+            st.in_flight.erase(seq);
+          }
+          if (ok) {
+            for (auto& e : *dead) {
+              count(st, "dead");
+              log(log_level::error, "delivery.dead_letter",
+                  {{"seq", std::to_string(e.seq)}, {"id", e.id},
+                   {"attempts", std::to_string(e.attempts)}, {"error", why}});
+            }
+            auto retried = seqs.size() - dead->size();
+            if (retried > 0) {
+              count(st, "retry", static_cast<double>(retried));
+              log(log_level::warning, "delivery.retry",
+                  {{"records", std::to_string(retried)}, {"error", why}});
+            }
+            if (*next != 0) {
+              arm_tick(self, *next);
+            }
+          } else {
+            // Not even the failure could be stored: look again shortly.
+            arm_tick(self, st.ctx->now() + 5);
+          }
+          answer_drain_waiters(st);
+          pump(self);
+        });
+}
+
 void on_http_result(delivery_self self, uint64_t seq, http_response r,
                     std::chrono::steady_clock::time_point start) {
   auto& st = self->state;
-  st.in_flight.erase(seq);
   observe_since(st, start);
   const auto& sink = st.ctx->cfg.sink;
   if (r.status >= 200 && r.status < 300) {
     delivered(self, {seq}, "delivered");
   } else if (r.status == 410 && sink.type == "webhook") {
+    st.in_flight.erase(seq);
     st.gone = true;
-    auto txn = st.ctx->db->write();
-    txn.put(db::meta, gone_key, sink.url);
-    txn.commit();
+    auto url = sink.url;
+    write(self, "sink_gone",
+          [url](write_txn& txn, write_notes&) { tables::meta.put(txn, std::string(gone_key), url); },
+          [](bool) {});
     count(st, "gone");
     log(log_level::error, "sink.gone",
         {{"status", "410"}, {"detail", "the endpoint asked us to stop; deliveries are held"}});
+    answer_drain_waiters(st);
   } else {
     auto why = r.status == 0 ? r.error : "HTTP " + std::to_string(r.status);
-    note_failure(self, seq, why, retry_after_of(r));
+    failed(self, {seq}, why, retry_after_of(r));
   }
-  answer_drain_waiters(st);
-  pump(self);
+}
+
+/// The due records not already in flight, oldest due first, at most `room`.
+std::vector<outbox_entry> due_records(delivery_self self, std::size_t room, int64_t now) {
+  auto& st = self->state;
+  std::vector<outbox_entry> due;
+  int64_t next_due = 0;
+  auto txn = st.ctx->db->read();
+  txn.scan(db::outbox_due, {}, [&](std::string_view k, std::string_view) {
+    if (k.size() != 16) {
+      return true;
+    }
+    auto at = static_cast<int64_t>(seq_from_key(k.substr(0, 8)));
+    auto seq = seq_from_key(k.substr(8, 8));
+    if (at > now) {
+      next_due = at;
+      return false;
+    }
+    if (st.in_flight.count(seq) != 0) {
+      return true;
+    }
+    if (due.size() >= room) {
+      return false;
+    }
+    if (auto e = tables::outbox.get(txn, seq)) {
+      due.push_back(std::move(*e));
+    }
+    return true;
+  });
+  if (next_due != 0) {
+    arm_tick(self, next_due);
+  }
+  return due;
+}
+
+void pump_jsonl(delivery_self self, std::vector<outbox_entry> due) {
+  auto& st = self->state;
+  auto now = st.ctx->now();
+  jsonl_batch batch;
+  for (auto& e : due) {
+    batch.lines += jsonl_line(e, now);
+    batch.seqs.push_back(e.seq);
+    st.in_flight.insert(e.seq);
+  }
+  st.pumping = true;
+  auto start = std::chrono::steady_clock::now();
+  auto seqs = batch.seqs;
+  self->request(st.file_sink, write_timeout, append_atom::value, std::move(batch))
+    .then(
+      [self, seqs, start](const std::string& error) {
+        auto& st = self->state;
+        st.pumping = false;
+        observe_since(st, start);
+        if (error.empty()) {
+          delivered(self, seqs, "delivered");
+        } else {
+          failed(self, seqs, error, 0);
+        }
+      },
+      [self, seqs](caf::error& e) {
+        self->state.pumping = false;
+        failed(self, seqs, caf::to_string(e), 0);
+      });
 }
 
 void pump(delivery_self self) {
@@ -279,60 +278,43 @@ void pump(delivery_self self) {
   }
   const auto& sink = st.ctx->cfg.sink;
   bool is_jsonl = sink.type == "jsonl";
+  if (is_jsonl && st.pumping) {
+    return; // one batch at a time: the file is appended in order
+  }
+  auto limit = static_cast<std::size_t>(std::max(1, sink.concurrency));
+  std::size_t room = is_jsonl ? jsonl_batch_size
+                              : limit - std::min(st.in_flight.size(), limit);
+  if (room == 0) {
+    return;
+  }
   auto now = st.ctx->now();
-  std::size_t room = is_jsonl ? jsonl_batch
-                              : static_cast<std::size_t>(std::max(1, sink.concurrency))
-                                  - std::min(st.in_flight.size(),
-                                             static_cast<std::size_t>(sink.concurrency));
-  std::vector<outbox_entry> due;
-  int64_t next_due = 0;
-  bool more = false;
-  {
-    auto txn = st.ctx->db->read();
-    txn.scan(db::outbox, "", [&](std::string_view, std::string_view v) {
-      auto e = decode_outbox(v);
-      if (!e || st.in_flight.count(e->seq)) {
-        return true;
-      }
-      if (e->next_attempt_at > now) {
-        next_due = next_due == 0 ? e->next_attempt_at : std::min(next_due, e->next_attempt_at);
-        return true;
-      }
-      if (due.size() >= room) {
-        more = true;
-        return false;
-      }
-      due.push_back(std::move(*e));
-      return true;
-    });
-  }
-  if (next_due != 0) {
-    arm_tick(self, next_due);
-  }
+  auto due = due_records(self, room, now);
   if (due.empty()) {
     return;
   }
   if (is_jsonl) {
-    if (pump_jsonl(self, due) && more) {
-      self->send(self, kick_atom::value);
-    }
+    pump_jsonl(self, std::move(due));
     return;
   }
+  std::vector<uint64_t> skipped;
   for (auto& e : due) {
+    st.in_flight.insert(e.seq);
     if (sink.type == "micropub" && e.type != "media.imported") {
       // Micropub has no notion of account events; nothing to send.
-      delivered(self, {e.seq}, "skipped");
+      skipped.push_back(e.seq);
       continue;
     }
     auto req = sink.type == "webhook" ? webhook_request(sink.url, sink.secret, e, now)
                                       : micropub_request(sink.url, sink.token, e);
     auto seq = e.seq;
-    st.in_flight.insert(seq);
     auto start = std::chrono::steady_clock::now();
-    st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self), std::move(req),
+    st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self), std::move(req),
                  std::chrono::seconds(sink.timeout_s), [self, seq, start](http_response r) {
                    on_http_result(self, seq, std::move(r), start);
                  });
+  }
+  if (!skipped.empty()) {
+    delivered(self, std::move(skipped), "skipped");
   }
 }
 
@@ -345,13 +327,16 @@ void guarded(const char* what, F f) {
   }
 }
 
-caf::behavior delivery_actor(delivery_self self, context_ptr ctx) {
-  self->state.ctx = std::move(ctx);
+delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
+                                          writer_actor writer, file_sink_actor file_sink) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.writer = std::move(writer);
+  st.file_sink = std::move(file_sink);
   keep_running(self, "delivery");
   guarded("delivery.init_failed", [&] {
-    auto& st = self->state;
     if (st.ctx->cfg.sink.type == "webhook") {
-      auto v = st.ctx->db->read().get(db::meta, gone_key);
+      auto v = tables::meta.get(st.ctx->db->read(), std::string(gone_key));
       st.gone = v && *v == st.ctx->cfg.sink.url;
     }
   });
@@ -365,37 +350,38 @@ caf::behavior delivery_actor(delivery_self self, context_ptr ctx) {
       self->state.armed_tick = 0;
       guarded("delivery.pump_failed", [&] { pump(self); });
     },
-    [=](replay_atom, uint64_t seq) -> bool {
-      bool ok = false;
-      guarded("delivery.replay_failed", [&] {
-        auto& st = self->state;
-        auto txn = st.ctx->db->write();
-        auto v = txn.get(db::dead, seq_key(seq));
-        if (!v) {
-          return;
-        }
-        auto e = decode_outbox(*v);
-        if (!e) {
-          return;
-        }
-        e->attempts = 0;
-        e->last_error.clear();
-        e->next_attempt_at = st.ctx->now();
-        txn.del(db::dead, seq_key(seq));
-        txn.put(db::outbox, seq_key(seq), encode(*e));
-        txn.commit();
-        ok = true;
-        log(log_level::notice, "delivery.replay", {{"seq", std::to_string(seq)}, {"id", e->id}});
-      });
-      if (ok) {
-        pump(self);
-      }
-      return ok;
+    [=](replay_atom, uint64_t seq) -> caf::typed_response_promise<bool> {
+      auto rp = self->make_response_promise<bool>();
+      auto now = self->state.ctx->now();
+      auto found = std::make_shared<bool>(false);
+      write(self, "replay",
+            [seq, now, found](write_txn& txn, write_notes& notes) {
+              auto e = tables::dead.get(txn, seq);
+              *found = static_cast<bool>(e);
+              if (!e) {
+                return;
+              }
+              e->attempts = 0;
+              e->last_error.clear();
+              e->next_attempt_at = now;
+              tables::dead.del(txn, seq);
+              tables::outbox.put(txn, seq, *e);
+              txn.put(db::outbox_due, due_key(now, seq), {});
+              notes.outbox_grew = true;
+            },
+            [self, rp, seq, found](bool ok) mutable {
+              rp.deliver(ok && *found);
+              if (ok && *found) {
+                log(log_level::notice, "delivery.replay", {{"seq", std::to_string(seq)}});
+                pump(self);
+              }
+            });
+      return rp;
     },
-    [=](drain_atom) -> caf::response_promise {
+    [=](drain_atom) -> caf::typed_response_promise<bool> {
       auto& st = self->state;
       st.draining = true;
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<bool>();
       if (st.in_flight.empty()) {
         rp.deliver(true);
       } else {
@@ -411,8 +397,9 @@ caf::behavior delivery_actor(delivery_self self, context_ptr ctx) {
 
 } // namespace
 
-caf::actor spawn_delivery(caf::actor_system& sys, context_ptr ctx) {
-  return sys.spawn(delivery_actor, std::move(ctx));
+delivery_actor spawn_delivery(caf::actor_system& sys, context_ptr ctx, writer_actor writer,
+                              file_sink_actor file_sink) {
+  return sys.spawn(delivery_fn, std::move(ctx), std::move(writer), std::move(file_sink));
 }
 
 } // namespace igbridge

@@ -1,6 +1,5 @@
-// The front actor: every inbound request arrives here as a message and is
-// routed by listener, path and method. Stateless checks (signatures, JSON)
-// happen here; anything that touches a user goes to that user's actor.
+// The front actor: public requests that need an actor arrive here as
+// messages and are routed by path and method.
 
 #include "front.hpp"
 
@@ -8,12 +7,17 @@
 
 #include "keep_running.hpp"
 
-#include "igbridge/actors.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/metrics.hpp"
 #include "responses.hpp"
 
 namespace igbridge {
+
+route_request split_request(const inbound& in) {
+  const auto& target = in.request.target;
+  auto q = target.find('?');
+  return route_request{in, target.substr(0, q),
+                       q == std::string::npos ? params{} : parse_query(target.substr(q + 1))};
+}
 
 namespace {
 
@@ -30,23 +34,17 @@ bool method_allowed(const route_request& r, std::initializer_list<const char*> m
 
 void route_public(front_self self, const route_request& r) {
   const auto& p = r.path;
-  if (p == "/livez") {
+  if (p == "/oauth/instagram/start") {
     if (method_allowed(r, {"GET", "HEAD"})) {
-      r.in.reply->respond(json_response(200, {{"status", "ok"}}));
-    }
-  } else if (p == "/oauth/instagram/start") {
-    if (method_allowed(r, {"GET"})) {
       oauth_start(self, r);
     }
   } else if (p == "/oauth/instagram/callback") {
-    if (method_allowed(r, {"GET"})) {
+    if (method_allowed(r, {"GET", "HEAD"})) {
       oauth_callback(self, r);
     }
   } else if (p == "/hooks/instagram") {
-    if (r.method() == "GET") {
+    if (method_allowed(r, {"GET", "HEAD"})) {
       hook_verify(self, r);
-    } else if (method_allowed(r, {"POST"})) {
-      hook_update(self, r);
     }
   } else if (p == "/hooks/instagram/deauthorize") {
     if (method_allowed(r, {"POST"})) {
@@ -57,7 +55,7 @@ void route_public(front_self self, const route_request& r) {
       hook_signed_request(self, r, true);
     }
   } else if (p == "/hooks/instagram/deletion") {
-    if (method_allowed(r, {"GET"})) {
+    if (method_allowed(r, {"GET", "HEAD"})) {
       hook_deletion_status(self, r);
     }
   } else {
@@ -65,24 +63,15 @@ void route_public(front_self self, const route_request& r) {
   }
 }
 
-caf::behavior front_actor(front_self self, context_ptr ctx, caf::actor registry,
-                          caf::actor delivery) {
+caf::behavior front_actor(front_self self, context_ptr ctx, actor_set peers) {
   self->state.ctx = std::move(ctx);
+  self->state.peers = std::move(peers);
   keep_running(self, "front");
-  self->state.registry = std::move(registry);
-  self->state.delivery = std::move(delivery);
   return {
     [=](const inbound& in) {
-      const auto& target = in.request.target;
-      auto q = target.find('?');
-      route_request r{in, target.substr(0, q),
-                      q == std::string::npos ? params{} : parse_query(target.substr(q + 1))};
+      auto r = split_request(in);
       try {
-        if (in.listener == listener_kind::public_api) {
-          route_public(self, r);
-        } else if (!admin_route(self, r)) {
-          in.reply->respond(json_error(404, "not found"));
-        }
+        route_public(self, r);
       } catch (const std::exception& e) {
         log(log_level::error, "http.handler_failed", {{"path", r.path}, {"error", e.what()}});
         in.reply->respond(json_error(500, "internal error"));
@@ -94,9 +83,8 @@ caf::behavior front_actor(front_self self, context_ptr ctx, caf::actor registry,
 
 } // namespace
 
-caf::actor spawn_front(caf::actor_system& sys, context_ptr ctx, caf::actor registry,
-                       caf::actor delivery) {
-  return sys.spawn(front_actor, std::move(ctx), std::move(registry), std::move(delivery));
+caf::actor spawn_front(caf::actor_system& sys, context_ptr ctx, const actor_set& peers) {
+  return sys.spawn(front_actor, std::move(ctx), peers);
 }
 
 } // namespace igbridge

@@ -1,6 +1,9 @@
-// Instagram's inbound webhooks: subscription verification, signed updates
-// (signature over the raw body before any parsing), and the signed_request
-// callbacks for deauthorization and data deletion.
+// Instagram's callbacks that need an actor: the subscription verification
+// GET, and the signed_request callbacks for deauthorization and data
+// deletion. (Signed updates are taken on the listener's threads: see
+// listener.cpp.) A data deletion is recorded before anything is erased,
+// says "completed" only after every linked user's erase committed, and a
+// replay of the same request answers the same confirmation code.
 
 #include <caf/all.hpp>
 
@@ -8,7 +11,7 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/crypto.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/metrics.hpp"
+#include "igbridge/tables.hpp"
 #include "igbridge/webhook.hpp"
 #include "responses.hpp"
 
@@ -16,10 +19,12 @@ namespace igbridge {
 
 namespace {
 
+/// signed_request freshness: Meta signs them when it sends them.
+constexpr int64_t max_age_s = 24 * 3600;
+constexpr int64_t max_ahead_s = 5 * 60;
+
 void count_update(front_self self, const char* result) {
-  if (self->state.ctx->stats) {
-    self->state.ctx->stats->inc("igbridge_webhook_updates_total", {{"result", result}});
-  }
+  self->state.ctx->stats.inc("igbridge_webhook_updates_total", {{"result", result}});
 }
 
 http_response text(int status, std::string body) {
@@ -30,8 +35,76 @@ http_response text(int status, std::string body) {
   return r;
 }
 
-std::string deletion_key(const std::string& code) {
-  return "deletion:" + code;
+std::string status_url(const context& ctx, const std::string& code) {
+  return ctx.cfg.server.public_url + "/hooks/instagram/deletion?code=" + code;
+}
+
+http_response deletion_answer(const context& ctx, const std::string& code) {
+  return json_response(200, {{"url", status_url(ctx, code)}, {"confirmation_code", code}});
+}
+
+/// Calls `done(all_ok)` once every user's request was answered.
+struct countdown {
+  std::size_t left;
+  bool all_ok = true;
+  std::function<void(bool)> done;
+  void one(bool ok) {
+    all_ok = all_ok && ok;
+    if (--left == 0) {
+      done(all_ok);
+    }
+  }
+};
+
+/// Erases every app user linked to the requesting account, then marks the
+/// deletion completed; answers Meta with the code either way (the status
+/// page tells the truth, and a replay tries again).
+void run_deletion(front_self self, std::vector<std::string> users, std::string code,
+                  responder_ptr reply) {
+  auto ctx = self->state.ctx;
+  auto writer = self->state.peers.writer;
+  auto complete = [self, ctx, writer, code, reply](bool all_ok) {
+    if (!all_ok) {
+      log(log_level::error, "webhook.data_deletion_incomplete", {{"code", code}});
+      return reply->respond(deletion_answer(*ctx, code));
+    }
+    auto now = ctx->now();
+    write_then(self, writer, "deletion_done",
+               [code, now](write_txn& txn, write_notes&) {
+                 auto d = tables::deletions.get(txn, code).value_or(deletion_record{});
+                 d.status = "completed";
+                 d.completed_at = now;
+                 tables::deletions.put(txn, code, d);
+               },
+               [ctx, code, reply](bool ok) {
+                 if (!ok) {
+                   log(log_level::error, "webhook.data_deletion_unrecorded", {{"code", code}});
+                 }
+                 reply->respond(deletion_answer(*ctx, code));
+               });
+  };
+  if (users.empty()) {
+    return complete(true);
+  }
+  auto count = std::make_shared<countdown>(countdown{users.size(), true, complete});
+  for (auto& u : users) {
+    self->request(self->state.peers.registry, actor_timeout, erase_atom::value, u,
+                  std::string("data deletion requested"))
+      .then([count](bool ok) { count->one(ok); }, [count](caf::error&) { count->one(false); });
+  }
+}
+
+void deauthorize(front_self self, const std::vector<std::string>& users, responder_ptr reply) {
+  auto answer = [reply](bool) { reply->respond(json_response(200, {{"success", true}})); };
+  if (users.empty()) {
+    return answer(true);
+  }
+  auto count = std::make_shared<countdown>(countdown{users.size(), true, answer});
+  for (const auto& u : users) {
+    self->request(self->state.peers.registry, actor_timeout, unlink_atom::value, u, true,
+                  std::string("deauthorized"))
+      .then([count](bool ok) { count->one(ok); }, [count](caf::error&) { count->one(false); });
+  }
 }
 
 } // namespace
@@ -52,122 +125,91 @@ void hook_verify(front_self self, const route_request& r) {
   r.in.reply->respond(text(200, challenge));
 }
 
-void hook_update(front_self self, const route_request& r) {
-  const auto& ctx = *self->state.ctx;
-  const auto& body = r.in.request.body;
-  bool graph = ctx.dialect == dialect::graph;
-  auto sig = header_value(r.in.request.headers, graph ? "X-Hub-Signature-256" : "X-Hub-Signature");
-  if (sig.empty()) {
-    count_update(self, "missing_signature");
-    log(log_level::warning, "webhook.rejected",
-        {{"reason", "missing_signature"}, {"remote", r.in.request.remote}});
-    return r.in.reply->respond(json_error(403, "missing signature"));
-  }
-  bool ok = graph ? verify_sha256_signature(sig, body, ctx.webhook_secrets)
-                  : verify_sha1_signature(sig, body, ctx.webhook_secrets);
-  if (!ok) {
-    count_update(self, "bad_signature");
-    log(log_level::warning, "webhook.rejected",
-        {{"reason", "bad_signature"}, {"remote", r.in.request.remote}});
-    return r.in.reply->respond(json_error(403, "invalid signature"));
-  }
-  auto ids = graph ? parse_graph_update(body) : parse_legacy_update(body);
-  if (!ids) {
-    count_update(self, "malformed");
-    log(log_level::warning, "webhook.rejected", {{"reason", "malformed"}});
-    return r.in.reply->respond(json_error(400, "not an Instagram update payload"));
-  }
-  count_update(self, "accepted");
-  if (ids->empty()) {
-    return r.in.reply->respond(json_response(200, {{"hinted", 0}, {"unknown", 0}}));
-  }
-  // The registry answers once the hints are committed.
-  self->send(self->state.registry,
-             hint_batch{std::move(*ids), r.in.reply, std::chrono::steady_clock::now()});
-}
-
 void hook_signed_request(front_self self, const route_request& r, bool erase) {
   auto ctx = self->state.ctx;
   auto form = parse_query(r.in.request.body);
   auto field = param(form, "signed_request").value_or("");
   auto sr = decode_signed_request(field, ctx->webhook_secrets);
   const char* what = erase ? "data_deletion" : "deauthorize";
+  const auto& remote = r.in.request.remote;
   if (!sr) {
     count_update(self, "bad_signed_request");
     log(log_level::warning, "webhook.rejected",
-        {{"reason", "bad_signed_request"}, {"kind", what}, {"remote", r.in.request.remote}});
+        {{"reason", "bad_signed_request"}, {"kind", what}, {"remote", remote}});
     return r.in.reply->respond(json_error(403, "invalid signed_request"));
   }
-  auto users = ctx->db->read().get_all(db::ig_index, sr->user_id);
-  auto code = erase ? random_token() : std::string{};
-  if (erase) {
-    nlohmann::json status{{"confirmation_code", code},
-                          {"status", users.empty() ? "completed" : "in_progress"},
-                          {"instagram_user_id", sr->user_id},
-                          {"users", users.size()},
-                          {"requested_at", rfc3339(ctx->now())}};
-    auto txn = ctx->db->write();
-    txn.put(db::meta, deletion_key(code), status.dump());
-    txn.commit();
+  auto now = ctx->now();
+  if (sr->issued_at < now - max_age_s || sr->issued_at > now + max_ahead_s) {
+    count_update(self, "stale_signed_request");
+    log(log_level::warning, "webhook.rejected",
+        {{"reason", "stale_signed_request"}, {"kind", what}, {"remote", remote}});
+    return r.in.reply->respond(json_error(403, "signed_request is too old or from the future"));
   }
+  // Either id finds the user: the app-scoped one Meta signs here, or the
+  // professional account id webhooks carry.
+  auto users = ctx->db->read().get_all(db::ig_index, sr->user_id);
   log(log_level::notice, erase ? "webhook.data_deletion" : "webhook.deauthorize",
       {{"instagram_user_id", sr->user_id}, {"users", std::to_string(users.size())}});
   auto reply = r.in.reply;
-  auto answer = [ctx, reply, erase, code] {
-    if (!erase) {
-      reply->respond(json_response(200, {{"success", true}}));
-      return;
-    }
-    try {
-      auto txn = ctx->db->write();
-      if (auto v = txn.get(db::meta, deletion_key(code))) {
-        auto j = nlohmann::json::parse(*v, nullptr, false);
-        if (j.is_object()) {
-          j["status"] = "completed";
-          j["completed_at"] = rfc3339(ctx->now());
-          txn.put(db::meta, deletion_key(code), j.dump());
-          txn.commit();
-        }
-      }
-    } catch (const std::exception&) {
-      // the status stays in_progress; the answer is still owed
-    }
-    reply->respond(json_response(
-      200, {{"url", ctx->cfg.server.public_url + "/hooks/instagram/deletion?code=" + code},
-            {"confirmation_code", code}}));
-  };
-  if (users.empty()) {
-    return answer();
+  if (!erase) {
+    return deauthorize(self, users, reply);
   }
-  // Answer once every linked app user's actor has done its part.
-  auto left = std::make_shared<std::size_t>(users.size());
-  auto one_done = [left, answer] {
-    if (--*left == 0) {
-      answer();
-    }
-  };
-  for (auto& u : users) {
-    self->request(self->state.registry, actor_timeout, user_atom::value, u, true)
-      .then(
-        [=](const caf::actor& a) {
-          auto req = erase ? self->request(a, actor_timeout, erase_atom::value,
-                                           std::string("data deletion requested"))
-                           : self->request(a, actor_timeout, unlink_atom::value, true,
-                                           std::string("deauthorized"));
-          req.then([=](bool) { one_done(); }, [=](const caf::error&) { one_done(); });
-        },
-        [=](const caf::error&) { one_done(); });
-  }
+  // A replay of the same request is the same deletion: same code.
+  auto request_key = to_hex(sha256(field));
+  auto code = std::make_shared<std::string>(random_token());
+  auto replayed = std::make_shared<bool>(false);
+  auto completed = std::make_shared<bool>(false);
+  auto n = users.size();
+  write_then(self, self->state.peers.writer, "deletion_request",
+             [request_key, code, replayed, completed, n, now](write_txn& txn, write_notes&) {
+               *replayed = false;
+               *completed = false;
+               if (auto known = tables::deletion_requests.get(txn, request_key)) {
+                 *replayed = true;
+                 *code = *known;
+                 auto d = tables::deletions.get(txn, *known);
+                 *completed = d && d->status == "completed";
+                 return;
+               }
+               deletion_record d;
+               d.users = n;
+               d.requested_at = now;
+               tables::deletions.put(txn, *code, d);
+               tables::deletion_requests.put(txn, request_key, *code);
+             },
+             [self, ctx, users, code, replayed, completed, reply](bool ok) {
+               if (!ok) {
+                 return reply->respond(json_error(503, "could not record the request"));
+               }
+               if (*replayed && *completed) {
+                 return reply->respond(deletion_answer(*ctx, *code));
+               }
+               run_deletion(self, users, *code, reply);
+             });
 }
 
 void hook_deletion_status(front_self self, const route_request& r) {
   auto code = param(r.query, "code").value_or("");
-  auto v = self->state.ctx->db->read().get(db::meta, deletion_key(code));
-  if (code.empty() || !v) {
-    return r.in.reply->respond(json_error(404, "unknown confirmation code"));
+  std::optional<deletion_record> d;
+  if (!code.empty() && code.size() <= 64) {
+    d = tables::deletions.get(self->state.ctx->db->read(), code);
   }
-  auto j = nlohmann::json::parse(*v, nullptr, false);
-  r.in.reply->respond(json_response(200, j));
+  bool html = header_value(r.in.request.headers, "Accept").find("text/html") != std::string::npos;
+  if (!d) {
+    return r.in.reply->respond(html ? html_page(404, "Unknown request",
+                                                "No data deletion request has this code.")
+                                    : json_error(404, "unknown confirmation code"));
+  }
+  if (!html) {
+    return r.in.reply->respond(json_response(200, public_view(*d, code)));
+  }
+  auto done = d->status == "completed";
+  r.in.reply->respond(html_page(
+    200, done ? "Your data was deleted" : "Your data is being deleted",
+    done ? "Everything this service held about your Instagram account was erased on "
+             + rfc3339(d->completed_at) + ". Confirmation code: " + code + "."
+         : "We received your request on " + rfc3339(d->requested_at)
+             + " and are erasing your data. Confirmation code: " + code + "."));
 }
 
 } // namespace igbridge

@@ -1,6 +1,9 @@
 // Account linking, first half: the signed connect link becomes a single-use
 // OAuth state bound to a cookie; the callback checks both before any code
-// is exchanged.
+// is exchanged. States are written through the writer (this actor never
+// waits on a disk), bounded per user (a connect link opened a thousand
+// times keeps the newest few) and expired through an index ordered by
+// expiry, so a start costs the same with fifty thousand live states.
 
 #include <caf/all.hpp>
 
@@ -9,8 +12,8 @@
 #include "igbridge/crypto.hpp"
 #include "igbridge/link.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/metrics.hpp"
-#include "igbridge/records.hpp"
+#include "igbridge/tables.hpp"
+#include "igbridge/text.hpp"
 #include "responses.hpp"
 
 namespace igbridge {
@@ -19,6 +22,10 @@ namespace {
 
 constexpr const char* cookie_name = "igb_oauth";
 constexpr int64_t state_ttl_s = 600;
+/// Live states per app user: a few tabs, not an unbounded pile.
+constexpr std::size_t max_states_per_user = 5;
+/// Expired states removed per start: enough to keep up, bounded per request.
+constexpr std::size_t sweep_per_start = 64;
 
 std::string state_cookie(const context& ctx, const std::string& value, int64_t max_age) {
   std::string c = std::string(cookie_name) + "=" + value
@@ -31,57 +38,97 @@ std::string state_cookie(const context& ctx, const std::string& value, int64_t m
 }
 
 void count_link(front_self self, const char* outcome) {
-  if (self->state.ctx->stats) {
-    self->state.ctx->stats->inc("igbridge_link_attempts_total", {{"outcome", outcome}});
+  self->state.ctx->stats.inc("igbridge_link_attempts_total", {{"outcome", outcome}});
+}
+
+void refuse(front_self self, const responder_ptr& reply, const std::string& remote, int status,
+            const char* outcome, const std::string& text) {
+  count_link(self, outcome);
+  log(log_level::notice, "oauth.refused", {{"reason", outcome}, {"remote", remote}});
+  reply->respond(html_page(status, "Instagram connection failed", text));
+}
+
+std::string by_user_key(const std::string& user, int64_t created, const std::string& nonce) {
+  std::string k = user;
+  k.push_back('\0');
+  return k + time_key(created) + nonce;
+}
+
+/// Removes one state and its index entries.
+void drop_state(write_txn& txn, const std::string& nonce, const oauth_state& s) {
+  tables::oauth_states.del(txn, nonce);
+  txn.del(db::oauth_expiry, time_key(s.expires_at) + nonce);
+  txn.del(db::oauth_by_user, by_user_key(s.user, s.created_at, nonce));
+}
+
+/// Abandoned flows expire: the head of the expiry index, a few per start.
+void sweep_expired(write_txn& txn, int64_t now) {
+  std::vector<std::string> keys;
+  txn.scan(db::oauth_expiry, {}, [&](std::string_view k, std::string_view) {
+    if (k.size() < 8 || static_cast<int64_t>(seq_from_key(k.substr(0, 8))) > now
+        || keys.size() >= sweep_per_start) {
+      return false;
+    }
+    keys.emplace_back(k);
+    return true;
+  });
+  for (auto& k : keys) {
+    auto nonce = k.substr(8);
+    if (auto s = tables::oauth_states.get(txn, nonce)) {
+      drop_state(txn, nonce, *s);
+    }
+    txn.del(db::oauth_expiry, k); // also an entry whose state is gone
   }
 }
 
-void refuse(front_self self, const route_request& r, int status, const char* outcome,
-            const std::string& text) {
-  count_link(self, outcome);
-  log(log_level::notice, "oauth.refused", {{"reason", outcome}, {"remote", r.in.request.remote}});
-  r.in.reply->respond(html_page(status, "Instagram connection failed", text));
+/// Stores a new state; the oldest of the user's live states makes room.
+void store_state(write_txn& txn, const std::string& nonce, const oauth_state& s, int64_t now) {
+  sweep_expired(txn, now);
+  std::string prefix = s.user;
+  prefix.push_back('\0');
+  std::vector<std::string> live;
+  txn.scan_prefix(db::oauth_by_user, prefix, [&](std::string_view k, std::string_view) {
+    live.emplace_back(k.substr(prefix.size() + 8));
+    return true;
+  });
+  for (std::size_t i = 0; i + max_states_per_user <= live.size(); ++i) {
+    if (auto old = tables::oauth_states.get(txn, live[i])) {
+      drop_state(txn, live[i], *old);
+    }
+  }
+  tables::oauth_states.put(txn, nonce, s);
+  txn.put(db::oauth_expiry, time_key(s.expires_at) + nonce, {});
+  txn.put(db::oauth_by_user, by_user_key(s.user, s.created_at, nonce), {});
 }
 
 enum class state_check { ok, unknown, expired, cookie_mismatch };
 
+struct consumed {
+  state_check check = state_check::unknown;
+  oauth_state state;
+};
+
 /// Consumes the state when it is valid: it can be used once only. A cookie
 /// mismatch leaves it in place, so a forged request cannot burn the real one.
-state_check consume_state(const context& ctx, const std::string& state, const std::string& cookie,
-                          oauth_state& out) {
-  auto txn = ctx.db->write();
-  auto v = txn.get(db::oauth_state, state);
-  if (!v) {
-    return state_check::unknown;
+void consume_state(write_txn& txn, const std::string& nonce, const std::string& cookie,
+                   int64_t now, consumed& out) {
+  auto s = tables::oauth_states.get(txn, nonce);
+  if (!s) {
+    out.check = state_check::unknown;
+    return;
   }
-  auto s = decode_oauth_state(*v);
-  if (!s || s->expires_at <= ctx.now()) {
-    txn.del(db::oauth_state, state);
-    txn.commit();
-    return state_check::expired;
+  if (s->expires_at <= now) {
+    drop_state(txn, nonce, *s);
+    out.check = state_check::expired;
+    return;
   }
   if (cookie.empty() || !constant_time_equal(cookie, s->cookie)) {
-    return state_check::cookie_mismatch;
+    out.check = state_check::cookie_mismatch;
+    return;
   }
-  txn.del(db::oauth_state, state);
-  txn.commit();
-  out = *s;
-  return state_check::ok;
-}
-
-/// Expired states of abandoned flows would pile up; sweep a few per start.
-void sweep_states(write_txn& txn, int64_t now) {
-  std::vector<std::string> stale;
-  txn.scan(db::oauth_state, "", [&](std::string_view k, std::string_view v) {
-    auto s = decode_oauth_state(v);
-    if (!s || s->expires_at <= now) {
-      stale.emplace_back(k);
-    }
-    return stale.size() < 64;
-  });
-  for (auto& k : stale) {
-    txn.del(db::oauth_state, k);
-  }
+  drop_state(txn, nonce, *s);
+  out.check = state_check::ok;
+  out.state = *s;
 }
 
 } // namespace
@@ -92,71 +139,101 @@ void oauth_start(front_self self, const route_request& r) {
   auto exp = param(r.query, "exp").value_or("");
   auto sig = param(r.query, "sig").value_or("");
   auto now = ctx.now();
+  const auto& remote = r.in.request.remote;
+  if (!valid_user_id(user)) {
+    return refuse(self, r.in.reply, remote, 400, "link_invalid",
+                  "This connect link is not valid. Go back to the app and try again.");
+  }
   switch (verify_link(ctx.cfg.link.secret, user, exp, sig, now)) {
     case link_check::ok:
       break;
     case link_check::expired:
-      return refuse(self, r, 403, "link_expired",
+      return refuse(self, r.in.reply, remote, 403, "link_expired",
                     "This connect link has expired. Go back to the app and try again.");
     case link_check::bad_signature:
     case link_check::malformed:
-      return refuse(self, r, 403, "link_invalid",
+      return refuse(self, r.in.reply, remote, 403, "link_invalid",
                     "This connect link is not valid. Go back to the app and try again.");
   }
   oauth_state s;
   s.user = user;
+  s.created_at = now;
   s.expires_at = now + state_ttl_s;
   s.cookie = random_token();
-  auto state = random_token();
-  {
-    auto txn = ctx.db->write();
-    sweep_states(txn, now);
-    txn.put(db::oauth_state, state, encode(s));
-    txn.commit();
-  }
-  auto res = redirect(authorize_url(ctx.cfg, ctx.redirect_uri, state));
-  res.headers.emplace_back("Set-Cookie", state_cookie(ctx, s.cookie, state_ttl_s));
-  count_link(self, "started");
-  log(log_level::info, "oauth.start", {{"user", user}});
-  r.in.reply->respond(std::move(res));
+  auto nonce = random_token();
+  auto reply = r.in.reply;
+  auto ctx_ptr = self->state.ctx;
+  write_then(self, self->state.peers.writer, "oauth_state",
+             [nonce, s, now](write_txn& txn, write_notes&) { store_state(txn, nonce, s, now); },
+             [self, ctx_ptr, reply, nonce, s, remote](bool ok) {
+               if (!ok) {
+                 return refuse(self, reply, remote, 503, "storage_error",
+                               "We could not start the connection right now. Please try again.");
+               }
+               const auto& ctx = *ctx_ptr;
+               auto res = redirect(authorize_url(ctx.cfg, ctx.redirect_uri, nonce));
+               res.headers.emplace_back("Set-Cookie", state_cookie(ctx, s.cookie, state_ttl_s));
+               count_link(self, "started");
+               log(log_level::info, "oauth.start", {{"user", s.user}});
+               reply->respond(std::move(res));
+             });
 }
 
 void oauth_callback(front_self self, const route_request& r) {
   const auto& ctx = *self->state.ctx;
-  auto state = param(r.query, "state").value_or("");
+  auto nonce = param(r.query, "state").value_or("");
   auto cookie = cookie_value(header_value(r.in.request.headers, "Cookie"), cookie_name)
                   .value_or("");
   auto provider_error = param(r.query, "error");
   auto code = param(r.query, "code");
+  const auto& remote = r.in.request.remote;
+  auto reply = r.in.reply;
   if (!provider_error && (!code || code->empty())) {
-    return refuse(self, r, 400, "missing_code",
+    return refuse(self, reply, remote, 400, "missing_code",
                   "Instagram did not send an authorization code. Please try again.");
   }
-  if (state.empty()) {
-    return refuse(self, r, 403, "state_missing", "This sign-in attempt is not valid.");
+  if (nonce.empty()) {
+    return refuse(self, reply, remote, 403, "state_missing", "This sign-in attempt is not valid.");
   }
-  oauth_state s;
-  switch (consume_state(ctx, state, cookie, s)) {
-    case state_check::ok:
-      break;
-    case state_check::unknown:
-      return refuse(self, r, 403, "state_unknown",
-                    "This sign-in attempt is not valid or was already used.");
-    case state_check::expired:
-      return refuse(self, r, 403, "state_expired",
-                    "This sign-in attempt took too long. Please start again.");
-    case state_check::cookie_mismatch:
-      return refuse(self, r, 403, "cookie_mismatch",
-                    "This sign-in attempt was started in another browser.");
-  }
-  if (provider_error) {
-    count_link(self, "denied");
-    log(log_level::notice, "oauth.denied", {{"user", s.user}});
-    auto res = redirect(with_query(ctx.cfg.link.success_url, "instagram=error&reason=denied"));
-    res.headers.emplace_back("Set-Cookie", state_cookie(ctx, "", 0));
-    return r.in.reply->respond(std::move(res));
-  }
-  spawn_link_flow(self, s.user, *code, r.in.reply);
+  auto out = std::make_shared<consumed>();
+  auto now = ctx.now();
+  auto ctx_ptr = self->state.ctx;
+  auto denied = provider_error.has_value();
+  auto the_code = code.value_or("");
+  write_then(
+    self, self->state.peers.writer, "oauth_consume",
+    [nonce, cookie, now, out](write_txn& txn, write_notes&) {
+      *out = consumed{};
+      consume_state(txn, nonce, cookie, now, *out);
+    },
+    [self, ctx_ptr, reply, remote, out, denied, the_code](bool ok) {
+      if (!ok) {
+        return refuse(self, reply, remote, 503, "storage_error",
+                      "We could not finish the connection right now. Please try again.");
+      }
+      switch (out->check) {
+        case state_check::ok:
+          break;
+        case state_check::unknown:
+          return refuse(self, reply, remote, 403, "state_unknown",
+                        "This sign-in attempt is not valid or was already used.");
+        case state_check::expired:
+          return refuse(self, reply, remote, 403, "state_expired",
+                        "This sign-in attempt took too long. Please start again.");
+        case state_check::cookie_mismatch:
+          return refuse(self, reply, remote, 403, "cookie_mismatch",
+                        "This sign-in attempt was started in another browser.");
+      }
+      const auto& ctx = *ctx_ptr;
+      if (denied) {
+        count_link(self, "denied");
+        log(log_level::notice, "oauth.denied", {{"user", out->state.user}});
+        auto res = redirect(with_query(ctx.cfg.link.success_url, "instagram=error&reason=denied"));
+        res.headers.emplace_back("Set-Cookie", state_cookie(ctx, "", 0));
+        return reply->respond(std::move(res));
+      }
+      spawn_link_flow(self, out->state.user, the_code, reply);
+    });
 }
 
 } // namespace igbridge

@@ -21,7 +21,7 @@ public:
   using continuation = std::function<void(http_response)>;
 
   /// Sends `req` through `client`; `owner` receives (http_done_atom, http_reply).
-  void call(http_client& client, const caf::actor& owner, http_request req,
+  void call(outbound_http& client, const caf::actor& owner, http_request req,
             std::chrono::milliseconds timeout, continuation k) {
     auto tag = ++next_tag_;
     pending_.emplace(tag, std::move(k));

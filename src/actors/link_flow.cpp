@@ -23,7 +23,7 @@ constexpr auto flow_budget = std::chrono::seconds{12};
 
 struct link_state {
   context_ptr ctx;
-  caf::actor registry;
+  registry_actor registry;
   std::string user;
   responder_ptr reply;
   http_waiter http;
@@ -43,9 +43,7 @@ std::chrono::milliseconds step_timeout(const link_state& st) {
 
 void finish(link_self self, const std::string& query, const char* outcome) {
   auto& st = self->state;
-  if (st.ctx->stats) {
-    st.ctx->stats->inc("igbridge_link_attempts_total", {{"outcome", outcome}});
-  }
+  st.ctx->stats.inc("igbridge_link_attempts_total", {{"outcome", outcome}});
   auto res = redirect(with_query(st.ctx->cfg.link.success_url, query));
   res.headers.emplace_back("Set-Cookie",
                            "igb_oauth=; Path=/oauth/instagram; HttpOnly; SameSite=Lax; Max-Age=0");
@@ -70,22 +68,15 @@ provider_error unreadable(const char* what) {
 void store_grant(link_self self) {
   auto& st = self->state;
   link_grant lg{st.grant, st.ctx->now()};
-  self->request(st.registry, actor_timeout, user_atom::value, st.user, true)
+  self->request(st.registry, actor_timeout, link_atom::value, st.user, lg)
     .then(
-      [=](const caf::actor& user_actor) {
-        self->request(user_actor, actor_timeout, link_atom::value, lg)
-          .then(
-            [=](bool ok) {
-              if (!ok) {
-                finish(self, "instagram=error&reason=storage", "storage_error");
-                return;
-              }
-              log(log_level::notice, "oauth.linked", {{"user", self->state.user}});
-              finish(self, "instagram=connected", "connected");
-            },
-            [=](const caf::error&) {
-              finish(self, "instagram=error&reason=storage", "storage_error");
-            });
+      [=](bool ok) {
+        if (!ok) {
+          finish(self, "instagram=error&reason=storage", "storage_error");
+          return;
+        }
+        log(log_level::notice, "oauth.linked", {{"user", self->state.user}});
+        finish(self, "instagram=connected", "connected");
       },
       [=](const caf::error&) { finish(self, "instagram=error&reason=storage", "storage_error"); });
 }
@@ -94,7 +85,10 @@ void store_grant(link_self self) {
 /// polling still imports everything, so a failure here is only logged.
 void subscribe_account(link_self self) {
   auto& st = self->state;
-  st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
+  if (st.ctx->cfg.instagram.webhook_fields.empty()) {
+    return store_grant(self); // polling only: nothing to subscribe to
+  }
+  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self),
                subscribed_apps_request(st.ctx->cfg, st.grant.access_token), step_timeout(st),
                [self](http_response r) {
                  if (auto err = classify(r)) {
@@ -108,7 +102,7 @@ void subscribe_account(link_self self) {
 
 void fetch_me(link_self self) {
   auto& st = self->state;
-  st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
+  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self),
                me_request(st.ctx->cfg, st.grant.access_token), step_timeout(st),
                [self](http_response r) {
                  auto& st = self->state;
@@ -124,7 +118,7 @@ void fetch_me(link_self self) {
 
 void exchange_long_lived(link_self self) {
   auto& st = self->state;
-  st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
+  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self),
                long_lived_request(st.ctx->cfg, st.grant.access_token), step_timeout(st),
                [self](http_response r) {
                  auto& st = self->state;
@@ -141,14 +135,14 @@ void exchange_long_lived(link_self self) {
                });
 }
 
-caf::behavior link_flow(link_self self, context_ptr ctx, caf::actor registry, std::string user,
+caf::behavior link_flow(link_self self, context_ptr ctx, registry_actor registry, std::string user,
                         std::string code, responder_ptr reply) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
   st.registry = std::move(registry);
   st.user = std::move(user);
   st.reply = std::move(reply);
-  st.http.call(*st.ctx->http, caf::actor_cast<caf::actor>(self),
+  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self),
                code_exchange_request(st.ctx->cfg, st.ctx->redirect_uri, code), step_timeout(st),
                [self](http_response r) {
                  auto& st = self->state;
@@ -175,7 +169,8 @@ caf::behavior link_flow(link_self self, context_ptr ctx, caf::actor registry, st
 
 void spawn_link_flow(front_self self, std::string user, std::string code, responder_ptr reply) {
   auto& st = self->state;
-  self->spawn(link_flow, st.ctx, st.registry, std::move(user), std::move(code), std::move(reply));
+  self->spawn(link_flow, st.ctx, st.peers.registry, std::move(user), std::move(code),
+              std::move(reply));
 }
 
 } // namespace igbridge

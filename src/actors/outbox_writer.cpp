@@ -5,13 +5,30 @@
 #include <nlohmann/json.hpp>
 
 #include "igbridge/clock.hpp"
+#include "igbridge/tables.hpp"
 
 namespace igbridge {
 
 namespace {
 constexpr std::string_view seq_counter_key = "outbox_seq";
-constexpr std::string_view recent_imports_key = "recent_imports";
-constexpr std::size_t recent_imports_kept = 12;
+constexpr std::string_view latest_key = "latest";
+constexpr std::size_t latest_kept = 12;
+
+nlohmann::json latest_list(const read_txn& txn) {
+  if (auto v = tables::dashboard.get(txn, std::string(latest_key))) {
+    auto old = nlohmann::json::parse(*v, nullptr, false);
+    if (old.is_array()) {
+      return old;
+    }
+  }
+  return nlohmann::json::array();
+}
+
+std::string taken(const nlohmann::json& r) {
+  auto it = r.find("taken_at");
+  return it != r.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
 } // namespace
 
 uint64_t next_outbox_seq(write_txn& txn) {
@@ -24,40 +41,46 @@ uint64_t next_outbox_seq(write_txn& txn) {
   return seq;
 }
 
-/// The dashboard's "latest imports": the newest records first, bounded,
-/// updated in the transaction that queues them.
-void note_recent_import(write_txn& txn, const outbox_entry& e) {
-  auto record = nlohmann::json::parse(e.data, nullptr, false);
-  if (!record.is_object()) {
-    return;
-  }
-  auto list = nlohmann::json::array();
-  if (auto v = txn.get(db::meta, recent_imports_key)) {
-    auto old = nlohmann::json::parse(*v, nullptr, false);
-    if (old.is_array()) {
-      list = std::move(old);
-    }
-  }
-  // A page comes newest first, so order by when the post was taken rather
-  // than by arrival (RFC 3339 UTC strings sort as times).
-  auto taken = [](const nlohmann::json& r) {
-    return r.contains("taken_at") && r["taken_at"].is_string() ? r["taken_at"].get<std::string>()
-                                                               : std::string{};
-  };
-  auto at = std::find_if(list.begin(), list.end(),
-                         [&](const nlohmann::json& r) { return taken(r) <= taken(record); });
-  list.insert(at, std::move(record));
-  if (list.size() > recent_imports_kept) {
-    list.erase(list.begin() + static_cast<std::ptrdiff_t>(recent_imports_kept), list.end());
-  }
-  txn.put(db::meta, recent_imports_key, list.dump());
+void append_outbox(write_txn& txn, write_notes& notes, outbox_entry& e) {
+  e.seq = next_outbox_seq(txn);
+  tables::outbox.put(txn, e.seq, e);
+  txn.put(db::outbox_due, due_key(e.next_attempt_at, e.seq), {});
+  notes.outbox_grew = true;
 }
 
-void append_outbox(write_txn& txn, outbox_entry& e) {
-  e.seq = next_outbox_seq(txn);
-  txn.put(db::outbox, seq_key(e.seq), encode(e));
-  if (e.type == "media.imported") {
-    note_recent_import(txn, e);
+void note_latest_imports(write_txn& txn, const std::vector<std::string>& records) {
+  if (records.empty()) {
+    return;
+  }
+  auto list = latest_list(txn);
+  for (const auto& text : records) {
+    auto record = nlohmann::json::parse(text, nullptr, false);
+    if (!record.is_object()) {
+      continue;
+    }
+    // A page comes newest first, so order by when the post was taken rather
+    // than by arrival (RFC 3339 UTC strings sort as times).
+    auto at = std::find_if(list.begin(), list.end(), [&](const nlohmann::json& r) {
+      return taken(r) <= taken(record);
+    });
+    list.insert(at, std::move(record));
+  }
+  if (list.size() > latest_kept) {
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(latest_kept), list.end());
+  }
+  tables::dashboard.put(txn, std::string(latest_key), list.dump());
+}
+
+void forget_latest_imports(write_txn& txn, const std::string& user) {
+  auto list = latest_list(txn);
+  auto kept = nlohmann::json::array();
+  for (auto& r : list) {
+    if (!r.is_object() || r.value("user", std::string{}) != user) {
+      kept.push_back(std::move(r));
+    }
+  }
+  if (kept.size() != list.size()) {
+    tables::dashboard.put(txn, std::string(latest_key), kept.dump());
   }
 }
 

@@ -3,7 +3,9 @@
 // append commits together with whatever caused it (seen marks, state).
 
 #include <string>
+#include <vector>
 
+#include "igbridge/messages.hpp"
 #include "igbridge/records.hpp"
 #include "igbridge/store.hpp"
 
@@ -13,8 +15,16 @@ namespace igbridge {
 /// the same transaction, so numbers are never reused after a crash.
 uint64_t next_outbox_seq(write_txn& txn);
 
-/// Stores `e` under a fresh sequence number (set in `e.seq`).
-void append_outbox(write_txn& txn, outbox_entry& e);
+/// Stores `e` under a fresh sequence number (set in `e.seq`) and indexes it
+/// by its next attempt; the delivery actor hears of it after the commit.
+void append_outbox(write_txn& txn, write_notes& notes, outbox_entry& e);
+
+/// The dashboard's "latest imports": the newest records first, bounded;
+/// `records` are import records (JSON) queued in this transaction.
+void note_latest_imports(write_txn& txn, const std::vector<std::string>& records);
+
+/// Drops `user`'s entries from the dashboard's latest imports.
+void forget_latest_imports(write_txn& txn, const std::string& user);
 
 /// A link.revoked event for `user`; `reason` is safe to deliver.
 outbox_entry revoked_event(const std::string& user, const std::string& ig_user_id,

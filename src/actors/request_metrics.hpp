@@ -13,7 +13,7 @@ class metrics;
 /// label set stays small whatever clients send.
 std::string route_label(listener_kind kind, const std::string& target);
 
-responder_ptr counting_responder(responder_ptr inner, metrics* stats, listener_kind kind,
-                                 std::string route);
+responder_ptr counting_responder(responder_ptr inner, metrics& stats, listener_kind kind,
+                                 const std::string& route);
 
 } // namespace igbridge

@@ -9,6 +9,7 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/metrics.hpp"
 #include "igbridge/records.hpp"
+#include "igbridge/tables.hpp"
 #include "responses.hpp"
 
 namespace igbridge {
@@ -17,81 +18,6 @@ namespace {
 
 constexpr std::size_t list_limit = 20;
 constexpr int chart_hours = 24;
-
-struct store_figures {
-  std::map<std::string, std::size_t> users_by_state{
-    {"active", 0}, {"reauth_required", 0}, {"unlinked", 0}};
-  nlohmann::json attention = nlohmann::json::array();
-  std::vector<std::pair<int64_t, std::string>> schedule; // due, user
-  std::size_t outbox = 0;
-  int64_t oldest_created = 0;
-  std::size_t dead = 0;
-  nlohmann::json dead_letters = nlohmann::json::array();
-  nlohmann::json latest = nlohmann::json::array();
-  std::string sink_gone;
-  std::size_t used = 0;
-  std::size_t map = 0;
-};
-
-store_figures read_figures(const context& ctx) {
-  store_figures f;
-  auto txn = ctx.db->read();
-  txn.scan(db::users, "", [&](std::string_view k, std::string_view v) {
-    auto r = decode_user(v);
-    if (!r) {
-      return true;
-    }
-    ++f.users_by_state[r->state];
-    if (r->state == "active") {
-      auto due = r->next_fetch_at;
-      if (auto hv = txn.get(db::hints, k)) {
-        if (auto h = decode_hint(*hv)) {
-          due = due == 0 ? h->due_at : std::min(due, h->due_at);
-        }
-      }
-      if (due != 0) {
-        f.schedule.emplace_back(due, r->user);
-      }
-    }
-    if ((r->state == "reauth_required" || !r->last_error.empty())
-        && f.attention.size() < list_limit && r->state != "unlinked") {
-      f.attention.push_back(public_view(*r));
-    }
-    return true;
-  });
-  std::sort(f.schedule.begin(), f.schedule.end());
-  f.outbox = txn.count(db::outbox);
-  txn.scan(db::outbox, "", [&](std::string_view, std::string_view v) {
-    if (auto e = decode_outbox(v)) {
-      f.oldest_created = e->created_at;
-    }
-    return false;
-  });
-  f.dead = txn.count(db::dead);
-  txn.scan(db::dead, "", [&](std::string_view, std::string_view v) {
-    if (auto e = decode_outbox(v)) {
-      f.dead_letters.push_back(public_view(*e));
-    }
-    return f.dead_letters.size() < list_limit;
-  });
-  if (auto v = txn.get(db::meta, "recent_imports")) {
-    auto j = nlohmann::json::parse(*v, nullptr, false);
-    if (j.is_array()) {
-      f.latest = std::move(j);
-    }
-  }
-  if (auto v = txn.get(db::meta, "sink_gone")) {
-    f.sink_gone = *v;
-  }
-  auto [used, map] = ctx.db->usage();
-  f.used = used;
-  f.map = map;
-  return f;
-}
-
-nlohmann::json series(const metrics& m, const char* name, const metric_labels& labels) {
-  return m.recent(name, labels, chart_hours);
-}
 
 // -- HTML pieces ---------------------------------------------------------------
 
@@ -103,10 +29,10 @@ std::string text_of(const nlohmann::json& j, const char* key) {
 }
 
 /// A bar chart of hourly counts, oldest left; plain SVG, no script.
-std::string svg_bars(const nlohmann::json& values, const char* color, const char* label) {
+std::string svg_bars(const std::vector<double>& values, const char* color, const char* label) {
   double max = 1;
-  for (auto& v : values) {
-    max = std::max(max, v.get<double>());
+  for (auto v : values) {
+    max = std::max(max, v);
   }
   const int w = 480, h = 120, pad = 20;
   double bw = static_cast<double>(w - pad) / std::max<std::size_t>(values.size(), 1);
@@ -119,14 +45,14 @@ std::string svg_bars(const nlohmann::json& values, const char* color, const char
   out += "<text x=\"0\" y=\"12\" font-size=\"10\" fill=\"#666\">"
          + std::to_string(static_cast<long>(max)) + "</text>";
   std::size_t i = 0;
-  for (auto& v : values) {
-    double bh = v.get<double>() / max * (h - 14);
+  for (auto v : values) {
+    double bh = v / max * (h - 14);
     char rect[256];
     std::snprintf(rect, sizeof rect,
                   "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
                   "<title>%ld</title></rect>",
                   pad + i * bw + 1, h - bh, std::max(bw - 2, 1.0), bh, color,
-                  static_cast<long>(v.get<double>()));
+                  static_cast<long>(v));
     out += rect;
     ++i;
   }
@@ -174,86 +100,149 @@ std::string card(const std::string& title, const std::string& value, const char*
 
 } // namespace
 
-std::string render_metrics(const context& ctx) {
-  auto f = read_figures(ctx);
-  auto now = ctx.now();
-  metrics& m = *ctx.stats;
-  for (auto& [state, n] : f.users_by_state) {
-    m.set("igbridge_users", {{"state", state}}, static_cast<double>(n));
+status_figures read_status(const context& ctx) {
+  status_figures f;
+  f.dialect = ctx.cfg.instagram.dialect;
+  f.sink_type = ctx.cfg.sink.type;
+  f.now = ctx.now();
+  f.started_at = ctx.started_at;
+  auto txn = ctx.db->read();
+  for (auto s : all_user_states) {
+    f.users[to_string(s)] = tables::counters.get(txn, users_counter(s)).value_or(0);
   }
-  m.set("igbridge_outbox_depth", {}, static_cast<double>(f.outbox));
-  m.set("igbridge_outbox_oldest_age_seconds", {},
-        f.oldest_created ? static_cast<double>(now - f.oldest_created) : 0.0);
-  m.set("igbridge_dead_letters", {}, static_cast<double>(f.dead));
-  m.set("igbridge_scheduled_fetches", {}, static_cast<double>(f.schedule.size()));
-  m.set("igbridge_lmdb_used_bytes", {}, static_cast<double>(f.used));
-  m.set("igbridge_lmdb_map_size_bytes", {}, static_cast<double>(f.map));
+  tables::attention.each(txn, [&](const std::string&, const std::string& v) {
+    auto j = nlohmann::json::parse(v, nullptr, false);
+    if (j.is_object()) {
+      f.attention.push_back(std::move(j));
+    }
+    return f.attention.size() < list_limit;
+  });
+  tables::schedule.each(txn, [&](const when& w, const unit_codec::type&) {
+    f.schedule.emplace_back(w.user, w.at);
+    return f.schedule.size() < list_limit;
+  });
+  f.scheduled = tables::schedule.count(txn);
+  f.outbox = tables::outbox.count(txn);
+  tables::outbox.each(txn, [&](uint64_t, const outbox_entry& e) {
+    f.oldest_created = e.created_at;
+    return false;
+  });
+  f.dead = tables::dead.count(txn);
+  tables::dead.each(txn, [&](uint64_t, const outbox_entry& e) {
+    f.dead_letters.push_back(public_view(e));
+    return f.dead_letters.size() < list_limit;
+  });
+  if (auto v = tables::dashboard.get(txn, "latest")) {
+    auto j = nlohmann::json::parse(*v, nullptr, false);
+    if (j.is_array()) {
+      f.latest = std::move(j);
+    }
+  }
+  f.sink_gone = tables::meta.contains(txn, "sink_gone");
+  auto [used, map] = ctx.db->usage();
+  f.lmdb_used = used;
+  f.lmdb_map = map;
   auto throttle = ctx.throttle_until.load();
-  m.set("igbridge_provider_throttled", {}, throttle > now ? 1.0 : 0.0);
-  m.set("igbridge_provider_throttle_remaining_seconds", {},
-        throttle > now ? static_cast<double>(throttle - now) : 0.0);
-  m.set("igbridge_sink_gone", {}, f.sink_gone.empty() ? 0.0 : 1.0);
-  m.set("igbridge_uptime_seconds", {}, static_cast<double>(now - ctx.started_at));
-  m.set("igbridge_build_info", {{"version", "0.1.0"}, {"dialect", ctx.cfg.instagram.dialect}}, 1);
-  return m.render();
+  f.throttled_until = throttle > f.now ? throttle : 0;
+  const auto& m = ctx.stats;
+  f.imported = m.value("igbridge_media_total", {{"result", "imported"}});
+  f.skipped_untagged = m.value("igbridge_media_total", {{"result", "untagged"}});
+  f.skipped_blocked = m.value("igbridge_media_total", {{"result", "blocked"}});
+  f.duplicates = m.value("igbridge_media_total", {{"result", "duplicate"}});
+  f.fetches_ok = m.value("igbridge_fetches_total", {{"outcome", "ok"}});
+  f.delivered = m.value("igbridge_deliveries_total", {{"outcome", "delivered"}});
+  f.webhook_updates = m.value("igbridge_webhook_updates_total", {{"result", "accepted"}});
+  f.webhook_rejected = m.value("igbridge_webhook_updates_total", {{"result", "bad_signature"}})
+                       + m.value("igbridge_webhook_updates_total", {{"result", "missing_signature"}})
+                       + m.value("igbridge_webhook_updates_total", {{"result", "malformed"}});
+  f.chart_imports = m.recent("igbridge_media_total", {{"result", "imported"}}, chart_hours);
+  f.chart_webhooks = m.recent("igbridge_webhook_updates_total", {{"result", "accepted"}}, chart_hours);
+  return f;
 }
 
-nlohmann::json status_json(const context& ctx) {
-  auto f = read_figures(ctx);
-  auto now = ctx.now();
-  const metrics& m = *ctx.stats;
+std::string render_metrics(const context& ctx) {
+  auto f = read_status(ctx);
+  std::string g;
+  auto gauge = [&](const char* name, const char* help, const std::string& labels, double v,
+                   bool header = true) {
+    if (header) {
+      g += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    g += std::string(name) + labels + " " + buf + "\n";
+  };
+  bool first = true;
+  for (auto& [state, n] : f.users) {
+    gauge("igbridge_users", "Users by state", "{state=\"" + state + "\"}",
+          static_cast<double>(n), first);
+    first = false;
+  }
+  gauge("igbridge_outbox_depth", "Deliveries queued", "", static_cast<double>(f.outbox));
+  gauge("igbridge_outbox_oldest_age_seconds", "Age of the oldest queued delivery", "",
+        f.oldest_created ? static_cast<double>(f.now - f.oldest_created) : 0.0);
+  gauge("igbridge_dead_letters", "Deliveries given up on", "", static_cast<double>(f.dead));
+  gauge("igbridge_scheduled_fetches", "Users with a planned wake-up", "",
+        static_cast<double>(f.scheduled));
+  gauge("igbridge_lmdb_used_bytes", "Bytes of the LMDB map in use", "",
+        static_cast<double>(f.lmdb_used));
+  gauge("igbridge_lmdb_map_size_bytes", "Size of the LMDB map (it grows when full)", "",
+        static_cast<double>(f.lmdb_map));
+  gauge("igbridge_provider_throttled", "1 while the app is rate limited", "",
+        f.throttled_until ? 1.0 : 0.0);
+  gauge("igbridge_provider_throttle_remaining_seconds", "Seconds left of the app's rate limit",
+        "", f.throttled_until ? static_cast<double>(f.throttled_until - f.now) : 0.0);
+  gauge("igbridge_sink_gone", "1 when the sink answered 410 Gone", "", f.sink_gone ? 1.0 : 0.0);
+  gauge("igbridge_uptime_seconds", "Seconds since start", "",
+        static_cast<double>(f.now - f.started_at));
+  gauge("igbridge_build_info", "Version and dialect",
+        "{version=\"" + f.version + "\",dialect=\"" + f.dialect + "\"}", 1);
+  return ctx.stats.render(g);
+}
+
+nlohmann::json status_json(const status_figures& f) {
   nlohmann::json users = nlohmann::json::object();
-  for (auto& [state, n] : f.users_by_state) {
+  for (auto& [state, n] : f.users) {
     users[state] = n;
   }
   nlohmann::json schedule = nlohmann::json::array();
-  for (std::size_t i = 0; i < f.schedule.size() && i < list_limit; ++i) {
-    schedule.push_back({{"user", f.schedule[i].second}, {"due_at", rfc3339(f.schedule[i].first)}});
+  for (auto& [user, due] : f.schedule) {
+    schedule.push_back({{"user", user}, {"due_at", rfc3339(due)}});
   }
-  auto count = [&](const char* name, const metric_labels& labels) {
-    return m.value(name, labels);
-  };
-  auto throttle = ctx.throttle_until.load();
   return {
-    {"version", "0.1.0"},
-    {"dialect", ctx.cfg.instagram.dialect},
-    {"time", rfc3339(now)},
-    {"started_at", rfc3339(ctx.started_at)},
+    {"version", f.version},
+    {"dialect", f.dialect},
+    {"time", rfc3339(f.now)},
+    {"started_at", rfc3339(f.started_at)},
     {"users", users},
     {"attention", f.attention},
     {"outbox",
      {{"pending", f.outbox},
-      {"oldest_age_s", f.oldest_created ? now - f.oldest_created : 0},
+      {"oldest_age_s", f.oldest_created ? f.now - f.oldest_created : 0},
       {"dead", f.dead}}},
-    {"sink",
-     {{"type", ctx.cfg.sink.type}, {"gone", !f.sink_gone.empty()}}},
+    {"sink", {{"type", f.sink_type}, {"gone", f.sink_gone}}},
     {"dead_letters", f.dead_letters},
     {"latest_imports", f.latest},
     {"schedule", schedule},
-    {"scheduled_fetches", f.schedule.size()},
-    {"provider", {{"throttled", throttle > now},
-                  {"throttled_until", throttle > now ? nlohmann::json(rfc3339(throttle))
-                                                     : nlohmann::json(nullptr)}}},
+    {"scheduled_fetches", f.scheduled},
+    {"provider", {{"throttled", f.throttled_until != 0},
+                  {"throttled_until", f.throttled_until ? nlohmann::json(rfc3339(f.throttled_until))
+                                                        : nlohmann::json(nullptr)}}},
+    {"storage", {{"used_bytes", f.lmdb_used}, {"map_bytes", f.lmdb_map}}},
     {"totals",
-     {{"imported", count("igbridge_media_total", {{"result", "imported"}})},
-      {"skipped_untagged", count("igbridge_media_total", {{"result", "untagged"}})},
-      {"skipped_blocked", count("igbridge_media_total", {{"result", "blocked"}})},
-      {"duplicates", count("igbridge_media_total", {{"result", "duplicate"}})},
-      {"fetches_ok", count("igbridge_fetches_total", {{"outcome", "ok"}})},
-      {"delivered", count("igbridge_deliveries_total", {{"outcome", "delivered"}})},
-      {"webhook_updates", count("igbridge_webhook_updates_total", {{"result", "accepted"}})},
-      {"webhook_rejected",
-       count("igbridge_webhook_updates_total", {{"result", "bad_signature"}})
-         + count("igbridge_webhook_updates_total", {{"result", "missing_signature"}})
-         + count("igbridge_webhook_updates_total", {{"result", "malformed"}})}}},
-    {"charts",
-     {{"hours", chart_hours},
-      {"imports", series(m, "igbridge_media_total", {{"result", "imported"}})},
-      {"webhooks", series(m, "igbridge_webhook_updates_total", {{"result", "accepted"}})}}},
+     {{"imported", f.imported},
+      {"skipped_untagged", f.skipped_untagged},
+      {"skipped_blocked", f.skipped_blocked},
+      {"duplicates", f.duplicates},
+      {"fetches_ok", f.fetches_ok},
+      {"delivered", f.delivered},
+      {"webhook_updates", f.webhook_updates},
+      {"webhook_rejected", f.webhook_rejected}}},
+    {"charts", {{"hours", chart_hours}, {"imports", f.chart_imports}, {"webhooks", f.chart_webhooks}}},
   };
 }
 
-std::string status_html(const context& ctx, const nlohmann::json& s) {
+std::string status_html(const status_figures& f) {
   std::string h;
   h += "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -271,49 +260,47 @@ std::string status_html(const context& ctx, const nlohmann::json& s) {
        ".import img{width:160px;height:160px;object-fit:cover;display:block;background:#ddd}"
        ".import p{margin:6px}.muted{color:#888}.charts{display:flex;flex-wrap:wrap;gap:24px}"
        "</style></head><body>";
-  h += "<header><strong>igbridge</strong> <small>" + html_escape(text_of(s, "version")) + " · "
-       + html_escape(text_of(s, "dialect")) + " dialect · " + html_escape(text_of(s, "time"))
+  h += "<header><strong>igbridge</strong> <small>" + html_escape(f.version) + " · "
+       + html_escape(f.dialect) + " dialect · " + html_escape(rfc3339(f.now))
        + "</small></header><main>";
 
-  const auto& users = s["users"];
-  const auto& totals = s["totals"];
-  auto num = [](const nlohmann::json& j) { return std::to_string(j.get<long long>()); };
-  auto numd = [](const nlohmann::json& j) {
-    return std::to_string(static_cast<long long>(j.get<double>()));
+  auto num = [](double v) { return std::to_string(static_cast<long long>(v)); };
+  auto users = [&](const char* state) {
+    auto i = f.users.find(state);
+    return i == f.users.end() ? int64_t{0} : i->second;
   };
   h += "<div class=\"cards\">";
-  h += card("active users", num(users["active"]));
-  h += card("need re-linking", num(users["reauth_required"]),
-            users["reauth_required"].get<long long>() > 0 ? "warn" : "");
-  h += card("imported (since start)", numd(totals["imported"]));
-  h += card("delivered (since start)", numd(totals["delivered"]));
-  h += card("outbox pending", num(s["outbox"]["pending"]));
-  h += card("dead letters", num(s["outbox"]["dead"]),
-            s["outbox"]["dead"].get<long long>() > 0 ? "bad" : "");
-  h += card("webhooks accepted", numd(totals["webhook_updates"]));
-  h += card("webhooks rejected", numd(totals["webhook_rejected"]));
+  h += card("active users", num(static_cast<double>(users("active"))));
+  h += card("need re-linking", num(static_cast<double>(users("reauth_required"))),
+            users("reauth_required") > 0 ? "warn" : "");
+  h += card("imported (since start)", num(f.imported));
+  h += card("delivered (since start)", num(f.delivered));
+  h += card("outbox pending", num(static_cast<double>(f.outbox)));
+  h += card("dead letters", num(static_cast<double>(f.dead)), f.dead > 0 ? "bad" : "");
+  h += card("webhooks accepted", num(f.webhook_updates));
+  h += card("webhooks rejected", num(f.webhook_rejected));
   h += "</div>";
-  if (s["sink"]["gone"].get<bool>()) {
+  if (f.sink_gone) {
     h += "<p class=\"bad\"><strong>The sink endpoint answered 410 Gone: deliveries are held."
          "</strong></p>";
   }
-  if (s["provider"]["throttled"].get<bool>()) {
+  if (f.throttled_until != 0) {
     h += "<p class=\"warn\">Instagram rate limit: fetches held until "
-         + html_escape(text_of(s["provider"], "throttled_until")) + ".</p>";
+         + html_escape(rfc3339(f.throttled_until)) + ".</p>";
   }
 
   h += "<h2>Imports and webhooks, last " + std::to_string(chart_hours) + " hours</h2>"
-       "<div class=\"charts\"><figure>" + svg_bars(s["charts"]["imports"], "#2a7", "imports per hour")
+       "<div class=\"charts\"><figure>" + svg_bars(f.chart_imports, "#2a7", "imports per hour")
        + "<figcaption>imports per hour</figcaption></figure><figure>"
-       + svg_bars(s["charts"]["webhooks"], "#27a", "webhook updates per hour")
+       + svg_bars(f.chart_webhooks, "#27a", "webhook updates per hour")
        + "<figcaption>webhook updates per hour</figcaption></figure></div>";
 
   h += "<h2>Latest imports</h2>";
-  if (s["latest_imports"].empty()) {
+  if (f.latest.empty()) {
     h += "<p class=\"muted\">Nothing imported yet.</p>";
   } else {
     h += "<div class=\"imports\">";
-    for (auto& rec : s["latest_imports"]) {
+    for (auto& rec : f.latest) {
       auto thumb = text_of(rec, "thumbnail_url");
       if (thumb.empty()) {
         thumb = text_of(rec, "media_url");
@@ -328,16 +315,20 @@ std::string status_html(const context& ctx, const nlohmann::json& s) {
     h += "</div>";
   }
 
-  h += table_section("Users needing attention", s["attention"],
+  h += table_section("Users needing attention", f.attention,
                      {{"user", "user"}, {"state", "state"}, {"username", "username"},
                       {"last error", "last_error"}},
                      "None.");
-  h += table_section("Dead letters", s["dead_letters"],
+  h += table_section("Dead letters", f.dead_letters,
                      {{"id", "id"}, {"record", "record_id"}, {"user", "user"},
                       {"attempts", "attempts"}, {"last error", "last_error"}},
                      "None.",
                      "<p class=\"muted\">Replay with <code>igbridge outbox replay ID</code>.</p>");
-  h += table_section("Schedule ahead", s["schedule"], {{"user", "user"}, {"next fetch", "due_at"}},
+  nlohmann::json schedule = nlohmann::json::array();
+  for (auto& [user, due] : f.schedule) {
+    schedule.push_back({{"user", user}, {"due_at", rfc3339(due)}});
+  }
+  h += table_section("Schedule ahead", schedule, {{"user", "user"}, {"next fetch", "due_at"}},
                      "No fetch scheduled.");
   h += "</main></body></html>";
   return h;

@@ -1,7 +1,10 @@
-// The user actor's behaviour: linking, unlinking, hints and timers. The
-// fetch loop is in user_fetch.cpp, token refresh in user_token.cpp.
+// The user actor's behaviour: wake-ups, linking, unlinking, data erasure,
+// rules and passivation. The fetch loop is in user_fetch.cpp, token
+// refresh in user_token.cpp, its transactions in user_writes.cpp.
 
 #include "user.hpp"
+
+#include <random>
 
 #include <caf/all.hpp>
 
@@ -10,9 +13,8 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/crypto.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/messages.hpp"
-#include "igbridge/metrics.hpp"
 #include "igbridge/schedule.hpp"
+#include "igbridge/tables.hpp"
 #include "outbox_writer.hpp"
 
 namespace igbridge {
@@ -21,7 +23,12 @@ caf::actor self_handle(user_self self) {
   return caf::actor_cast<caf::actor>(self);
 }
 
-std::string plain_token(const user_state& st) {
+double unit_random() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+std::string plain_token(const user_actor_state& st) {
   const auto& key = st.ctx->cfg.storage.key;
   if (key.empty()) {
     return st.rec.token;
@@ -30,273 +37,467 @@ std::string plain_token(const user_state& st) {
   return t ? *t : std::string{};
 }
 
-std::string stored_token(const user_state& st, const std::string& plain) {
+std::string stored_token(const user_actor_state& st, const std::string& plain) {
   const auto& key = st.ctx->cfg.storage.key;
   return key.empty() ? plain : seal(key, plain);
 }
 
-void save_user(user_self self) {
-  auto txn = self->state.ctx->db->write();
-  txn.put(db::users, self->state.rec.user, encode(self->state.rec));
-  txn.commit();
-}
-
-void arm_fetch(user_self self, int64_t due) {
+void maybe_idle(user_self self) {
   auto& st = self->state;
-  ++st.fetch_gen;
-  st.armed_due = due;
-  if (due <= 0) {
+  bool busy = st.fetching || st.refreshing || st.write_in_flight || !st.writes.empty()
+              || st.http.in_flight() > 0 || st.retry_armed || st.passivating;
+  if (busy) {
     return;
   }
-  auto delay = std::max<int64_t>(0, due - st.ctx->now());
-  self->delayed_send(self, std::chrono::seconds(delay), fetch_atom::value, st.fetch_gen);
+  ++st.idle_gen;
+  self->delayed_send(self, std::chrono::seconds(st.ctx->cfg.actors.idle_s), idle_atom::value,
+                     st.idle_gen);
 }
 
-void require_reauth(user_self self, const std::string& why) {
+/// A link, unlink or erase starts a new generation: answers to a fetch or
+/// refresh still in flight for the old link are dropped, so they must not
+/// keep the next one from starting either.
+void new_link_generation(user_actor_state& st) {
+  ++st.link_gen;
+  st.fetching = false;
+  st.fetch_again = false;
+  st.refreshing = false;
+}
+
+void require_reauth(user_self self, const std::string& why, const char* reason) {
   auto& st = self->state;
   auto now = st.ctx->now();
-  st.rec.state = "reauth_required";
-  st.rec.linked = false;
-  st.rec.last_error = why;
-  st.rec.next_fetch_at = 0;
-  st.rec.token.clear();
-  auto e = revoked_event(st.rec.user, st.rec.instagram_user_id, "token_invalid", now);
-  {
-    auto txn = st.ctx->db->write();
-    append_outbox(txn, e);
-    txn.put(db::users, st.rec.user, encode(st.rec));
-    txn.commit();
-  }
-  arm_fetch(self, 0);
-  ++st.refresh_gen;
-  if (st.ctx->stats) {
-    st.ctx->stats->inc("igbridge_link_revocations_total", {{"reason", "token_invalid"}});
-  }
-  log(log_level::warning, "user.reauth_required", {{"user", st.rec.user}, {"reason", why}});
-  caf::anon_send(st.delivery, kick_atom::value);
+  auto gen = st.link_gen;
+  auto delay = st.ctx->cfg.import.webhook_delay_s;
+  std::string reason_text = reason;
+  submit(self, {[why, reason_text, now, delay](user_record& rec, write_txn& txn, write_notes& notes) {
+                  rec.state = user_state::reauth_required;
+                  rec.last_error = why;
+                  rec.next_fetch_at = 0;
+                  rec.refresh_at = 0;
+                  rec.token.clear();
+                  if (auto h = tables::hints.get(txn, rec.user)) {
+                    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), rec.user});
+                    tables::hints.del(txn, rec.user);
+                  }
+                  auto e = revoked_event(rec.user, rec.instagram_user_id, reason_text, now);
+                  append_outbox(txn, notes, e);
+                  return true;
+                },
+                [self, gen, why, reason_text](bool ok, const std::string&) {
+                  auto& st = self->state;
+                  if (!ok) {
+                    retry_later(self);
+                    return;
+                  }
+                  if (gen == st.link_gen) {
+                    new_link_generation(st);
+                  }
+                  st.ctx->stats.inc("igbridge_link_revocations_total", {{"reason", reason_text}});
+                  log(log_level::warning, "user.reauth_required",
+                      {{"user", st.rec.user}, {"reason", why}});
+                },
+                "reauth"});
 }
 
 namespace {
 
-/// Earliest of the stored schedule and a pending webhook hint.
-int64_t effective_due(const user_state& st) {
-  int64_t due = st.rec.next_fetch_at;
-  auto txn = st.ctx->db->read();
-  if (auto v = txn.get(db::hints, st.rec.user)) {
-    if (auto h = decode_hint(*v)) {
-      due = due == 0 ? h->due_at : std::min(due, h->due_at);
-    }
-  }
-  return due;
-}
-
 void load(user_self self, const std::string& user) {
   auto& st = self->state;
-  auto txn = st.ctx->db->read();
-  if (auto v = txn.get(db::users, user)) {
-    if (auto r = decode_user(*v)) {
-      st.rec = std::move(*r);
-      return;
-    }
-    log(log_level::error, "user.record_unreadable", {{"user", user}});
-  }
   st.rec = user_record{};
   st.rec.user = user;
+  st.stored = false;
+  try {
+    auto txn = st.ctx->db->read();
+    if (auto v = txn.get(db::users, user)) {
+      if (auto r = decode_user(*v)) {
+        st.rec = std::move(*r);
+        st.stored = true;
+        return;
+      }
+      log(log_level::error, "user.record_unreadable", {{"user", user}});
+    }
+  } catch (const std::exception& e) {
+    log(log_level::error, "user.load_failed", {{"user", user}, {"error", e.what()}});
+  }
 }
 
-/// A link or unlink starts a new generation: answers to a fetch still in
-/// flight for the old link are dropped, so that fetch must not keep the
-/// next one from starting either.
-void start_new_link_generation(user_state& st) {
-  ++st.link_gen;
-  st.fetching = false;
-  st.fetch_again = false;
+/// Puts the user's index entries back in line with its record and mailbox:
+/// hint queue entries due by `now` without a pending hint are dropped, and
+/// the schedule entry is rewritten (a write always does that).
+void settle_entries(user_self self) {
+  auto now = self->state.ctx->now();
+  auto delay = self->state.ctx->cfg.import.webhook_delay_s;
+  bool active = self->state.rec.state == user_state::active;
+  submit(self, {[now, delay, active](user_record& rec, write_txn& txn, write_notes& notes) {
+                  auto h = tables::hints.get(txn, rec.user);
+                  if (h && !active) {
+                    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), rec.user});
+                    tables::hints.del(txn, rec.user);
+                    h.reset();
+                  }
+                  int64_t keep_at = h ? hint_fetch_at(*h, delay) : -1;
+                  std::vector<when> stale;
+                  tables::hint_due.each(txn, [&](const when& w, const unit_codec::type&) {
+                    if (w.at > now) {
+                      return false;
+                    }
+                    if (w.user == rec.user && w.at != keep_at) {
+                      stale.push_back(w);
+                    }
+                    return true;
+                  });
+                  for (auto& w : stale) {
+                    tables::hint_due.del(txn, w);
+                  }
+                  // Done with this wake-up, whatever changed.
+                  notes.wake(rec.user, h ? hint_fetch_at(*h, delay) : own_due(rec));
+                  return true;
+                },
+                {},
+                "settle"});
 }
 
-void on_link(user_self self, const link_grant& lg) {
+void on_wake(user_self self) {
+  auto& st = self->state;
+  if (!st.stored) {
+    return; // erased or never linked: nothing of ours is in the store
+  }
+  if (st.rec.state != user_state::active) {
+    settle_entries(self);
+    return;
+  }
+  if (st.fetching) {
+    return; // the fetch in progress reschedules when it ends
+  }
+  auto now = st.ctx->now();
+  auto delay = st.ctx->cfg.import.webhook_delay_s;
+  auto h = tables::hints.get(st.ctx->db->read(), st.rec.user);
+  bool hint_due = h && hint_fetch_at(*h, delay) <= now;
+  bool own_due = st.rec.next_fetch_at != 0 && st.rec.next_fetch_at <= now;
+  bool refresh_due = st.rec.refresh_at != 0 && st.rec.refresh_at <= now;
+  if (refresh_due && !st.refreshing) {
+    refresh_token(self);
+  }
+  if (own_due || hint_due || st.fetch_owed) {
+    start_fetch(self);
+  } else if (!refresh_due) {
+    settle_entries(self); // woken for nothing: an entry was stale
+  }
+}
+
+void on_link(user_self self, const link_grant& lg, caf::typed_response_promise<bool> rp) {
   auto& st = self->state;
   auto now = st.ctx->now();
-  auto old_ig = st.rec.instagram_user_id;
-  bool was_active = st.rec.state == "active";
-  st.rec.linked = true;
-  st.rec.state = "active";
-  st.rec.instagram_user_id = lg.grant.user_id;
-  st.rec.username = lg.grant.username;
-  st.rec.linked_at = now;
-  st.rec.token = stored_token(st, lg.grant.access_token);
-  st.rec.token_issued_at = lg.issued_at;
-  st.rec.token_expires_at = lg.grant.expires_in > 0 ? lg.issued_at + lg.grant.expires_in : 0;
-  st.rec.last_error.clear();
-  st.rec.fetch_failures = 0;
-  // A new account starts with an initial fetch; a re-link of the same one
-  // continues where it was (its seen set still holds).
-  if (old_ig != st.rec.instagram_user_id) {
-    st.rec.initial_fetch_done = false;
-  }
-  st.rec.next_fetch_at = now;
-  {
-    auto txn = st.ctx->db->write();
-    if (!old_ig.empty() && old_ig != st.rec.instagram_user_id) {
-      txn.del(db::ig_index, old_ig, st.rec.user);
-    }
-    txn.put(db::ig_index, st.rec.instagram_user_id, st.rec.user);
-    txn.put(db::users, st.rec.user, encode(st.rec));
-    txn.commit();
-  }
-  start_new_link_generation(st);
-  log(log_level::notice, "user.linked",
-      {{"user", st.rec.user}, {"instagram_user_id", st.rec.instagram_user_id},
-       {"username", st.rec.username}, {"relink", was_active ? "true" : "false"}});
-  arm_fetch(self, now);
-  arm_refresh(self);
+  auto sealed = stored_token(st, lg.grant.access_token);
+  auto graph = st.ctx->dialect == dialect::graph;
+  auto was_active = st.rec.state == user_state::active;
+  submit(self, {[lg, sealed, now, graph](user_record& rec, write_txn& txn, write_notes&) {
+                  const auto& g = lg.grant;
+                  if (rec.instagram_user_id != g.user_id) {
+                    // Another account: its seen set stays, but it starts
+                    // with an initial fetch and no cursors of the old one.
+                    if (!rec.instagram_user_id.empty()) {
+                      txn.del(db::ig_index, rec.instagram_user_id, rec.user);
+                    }
+                    if (!rec.app_scoped_id.empty()) {
+                      txn.del(db::ig_index, rec.app_scoped_id, rec.user);
+                    }
+                    forget_resume(txn, rec.user);
+                    rec.initial_fetch_done = false;
+                  }
+                  rec.state = user_state::active;
+                  rec.instagram_user_id = g.user_id;
+                  rec.app_scoped_id = g.app_scoped_id;
+                  rec.username = g.username;
+                  rec.linked_at = now;
+                  rec.token = sealed;
+                  rec.token_issued_at = lg.issued_at;
+                  rec.token_expires_at = g.expires_in > 0 ? lg.issued_at + g.expires_in : 0;
+                  rec.last_error.clear();
+                  rec.fetch_failures = 0;
+                  rec.refresh_failures = 0;
+                  rec.next_fetch_at = now;
+                  rec.refresh_at = graph && rec.token_expires_at != 0
+                                     ? token_refresh_due(rec.token_issued_at, rec.token_expires_at)
+                                     : 0;
+                  txn.put(db::ig_index, g.user_id, rec.user);
+                  if (!g.app_scoped_id.empty() && g.app_scoped_id != g.user_id) {
+                    txn.put(db::ig_index, g.app_scoped_id, rec.user);
+                  }
+                  return true;
+                },
+                [self, rp, was_active](bool ok, const std::string&) mutable {
+                  auto& st = self->state;
+                  rp.deliver(ok);
+                  if (!ok) {
+                    return;
+                  }
+                  new_link_generation(st);
+                  log(log_level::notice, "user.linked",
+                      {{"user", st.rec.user}, {"instagram_user_id", st.rec.instagram_user_id},
+                       {"app_scoped_id", st.rec.app_scoped_id}, {"username", st.rec.username},
+                       {"relink", was_active ? "true" : "false"}});
+                  start_fetch(self);
+                },
+                "link"});
 }
 
-/// Forgets the token; `erase_data` also drops the seen set and undelivered
-/// imports (data deletion). `notify` delivers link.revoked.
-void on_unlink(user_self self, bool notify, bool erase_data, const std::string& reason) {
+void on_unlink(user_self self, bool notify, const std::string& reason,
+               caf::typed_response_promise<bool> rp) {
   auto& st = self->state;
-  auto now = st.ctx->now();
-  auto ig = st.rec.instagram_user_id;
-  st.rec.linked = false;
-  st.rec.state = "unlinked";
-  st.rec.token.clear();
-  st.rec.token_expires_at = 0;
-  st.rec.next_fetch_at = 0;
-  st.rec.last_error = reason;
-  {
-    auto txn = st.ctx->db->write();
-    if (!ig.empty()) {
-      txn.del(db::ig_index, ig, st.rec.user);
-    }
-    txn.del(db::hints, st.rec.user);
-    if (erase_data) {
-      std::vector<std::string> keys;
-      txn.scan_prefix(db::seen, seen_key(st.rec.user, ""), [&](auto k, auto) {
-        keys.emplace_back(k);
-        return true;
-      });
-      for (auto& k : keys) {
-        txn.del(db::seen, k);
-      }
-      keys.clear();
-      txn.scan(db::outbox, "", [&](auto k, auto v) {
-        if (auto e = decode_outbox(v); e && e->user == st.rec.user) {
-          keys.emplace_back(k);
-        }
-        return true;
-      });
-      for (auto& k : keys) {
-        txn.del(db::outbox, k);
-      }
-      forget_fetch_resume(txn, st.rec.user);
-      st.rec.instagram_user_id.clear();
-      st.rec.username.clear();
-      st.rec.recent_imports.clear();
-      st.rec.initial_fetch_done = false;
-    }
-    if (notify) {
-      auto e = revoked_event(st.rec.user, ig, reason, now);
-      append_outbox(txn, e);
-    }
-    txn.put(db::users, st.rec.user, encode(st.rec));
-    txn.commit();
-  }
-  start_new_link_generation(st);
-  arm_fetch(self, 0);
-  ++st.refresh_gen;
-  log(log_level::notice, "user.unlinked",
-      {{"user", st.rec.user}, {"reason", reason}, {"erased", erase_data ? "true" : "false"}});
-  if (notify) {
-    caf::anon_send(st.delivery, kick_atom::value);
-  }
-}
-
-void on_restore(user_self self, const restore_order& order) {
-  auto& st = self->state;
-  if (st.rec.state != "active") {
+  if (!st.stored) {
+    rp.deliver(false);
     return;
   }
   auto now = st.ctx->now();
-  auto due = effective_due(st);
-  if (due == 0 && st.ctx->cfg.import.poll) {
-    due = now;
-  }
-  if (due != 0 && due <= now) {
-    // After downtime many users are overdue at once: spread them out so the
-    // provider sees a ramp, not a spike.
-    auto window = std::min<int64_t>(st.ctx->cfg.import.poll_tiers_s.front(),
-                                    static_cast<int64_t>(order.overdue_total / 5) + 1);
-    due = spread_overdue(now, order.overdue_rank, order.overdue_total, window);
-  }
-  arm_fetch(self, due);
-  arm_refresh(self);
+  auto delay = st.ctx->cfg.import.webhook_delay_s;
+  submit(self, {[notify, reason, now, delay](user_record& rec, write_txn& txn, write_notes& notes) {
+                  auto ig = rec.instagram_user_id;
+                  rec.state = user_state::unlinked;
+                  rec.token.clear();
+                  rec.token_expires_at = 0;
+                  rec.next_fetch_at = 0;
+                  rec.refresh_at = 0;
+                  rec.last_error = reason;
+                  if (auto h = tables::hints.get(txn, rec.user)) {
+                    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), rec.user});
+                    tables::hints.del(txn, rec.user);
+                  }
+                  if (notify) {
+                    auto e = revoked_event(rec.user, ig, reason, now);
+                    append_outbox(txn, notes, e);
+                  }
+                  return true;
+                },
+                [self, rp, reason, notify](bool ok, const std::string&) mutable {
+                  auto& st = self->state;
+                  rp.deliver(ok);
+                  if (!ok) {
+                    return;
+                  }
+                  new_link_generation(st);
+                  if (notify) {
+                    st.ctx->stats.inc("igbridge_link_revocations_total",
+                                      {{"reason", "deauthorized"}});
+                  }
+                  log(log_level::notice, "user.unlinked", {{"user", st.rec.user}, {"reason", reason}});
+                },
+                "unlink"});
 }
 
-/// Runs `f`; a store failure is logged and answered with false instead of
-/// killing the actor (an exception escaping a handler would).
+/// Everything the store holds of this user goes, in one transaction: its
+/// record, seen set, mailbox, schedule entry, cursors, queued and dead
+/// deliveries, OAuth states, index entries and dashboard entries.
+void erase_all(write_txn& txn, const user_record& rec, int64_t delay) {
+  const auto& user = rec.user;
+  std::vector<std::string> keys;
+  auto collect = [&](db d, const std::string& prefix) {
+    keys.clear();
+    txn.scan_prefix(d, prefix, [&](std::string_view k, std::string_view) {
+      keys.emplace_back(k);
+      return true;
+    });
+    for (auto& k : keys) {
+      txn.del(d, k);
+    }
+  };
+  std::string prefix = user;
+  prefix.push_back('\0');
+  collect(db::seen, prefix);
+  collect(db::seen_order, prefix);
+  if (auto h = tables::hints.get(txn, user)) {
+    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), user});
+    tables::hints.del(txn, user);
+  }
+  forget_resume(txn, user);
+  // Queued and dead deliveries are keyed by sequence: a scan, once per
+  // deletion request.
+  std::vector<outbox_entry> queued;
+  tables::outbox.each(txn, [&](uint64_t, const outbox_entry& e) {
+    if (e.user == user) {
+      queued.push_back(e);
+    }
+    return true;
+  });
+  for (auto& e : queued) {
+    tables::outbox.del(txn, e.seq);
+    txn.del(db::outbox_due, due_key(e.next_attempt_at, e.seq));
+  }
+  std::vector<uint64_t> dead;
+  tables::dead.each(txn, [&](uint64_t seq, const outbox_entry& e) {
+    if (e.user == user) {
+      dead.push_back(seq);
+    }
+    return true;
+  });
+  for (auto seq : dead) {
+    tables::dead.del(txn, seq);
+  }
+  keys.clear();
+  txn.scan_prefix(db::oauth_by_user, prefix, [&](std::string_view k, std::string_view) {
+    keys.emplace_back(k);
+    return true;
+  });
+  for (auto& k : keys) {
+    auto nonce = k.substr(prefix.size() + 8);
+    if (auto s = tables::oauth_states.get(txn, nonce)) {
+      txn.del(db::oauth_expiry, time_key(s->expires_at) + nonce);
+    }
+    tables::oauth_states.del(txn, nonce);
+    txn.del(db::oauth_by_user, k);
+  }
+  if (!rec.instagram_user_id.empty()) {
+    txn.del(db::ig_index, rec.instagram_user_id, user);
+  }
+  if (!rec.app_scoped_id.empty()) {
+    txn.del(db::ig_index, rec.app_scoped_id, user);
+  }
+  forget_latest_imports(txn, user);
+}
+
+void on_erase(user_self self, const std::string& reason, caf::typed_response_promise<bool> rp) {
+  auto& st = self->state;
+  if (!st.stored) {
+    rp.deliver(true); // nothing of this user is stored
+    return;
+  }
+  auto delay = st.ctx->cfg.import.webhook_delay_s;
+  submit(self, {[delay](user_record& rec, write_txn& txn, write_notes&) {
+                  erase_all(txn, rec, delay);
+                  return false; // the record goes too
+                },
+                [self, rp, reason](bool ok, const std::string&) mutable {
+                  auto& st = self->state;
+                  rp.deliver(ok);
+                  if (!ok) {
+                    return;
+                  }
+                  new_link_generation(st);
+                  st.ctx->stats.inc("igbridge_link_revocations_total",
+                                    {{"reason", "data_deletion"}});
+                  log(log_level::notice, "user.erased", {{"user", st.rec.user}, {"reason", reason}});
+                },
+                "erase"});
+}
+
+void on_rules(user_self self, user_rules rules, caf::typed_response_promise<bool> rp) {
+  auto& st = self->state;
+  if (!st.stored) {
+    rp.deliver(false);
+    return;
+  }
+  submit(self, {[rules](user_record& rec, write_txn&, write_notes&) {
+                  rec.rules = rules;
+                  return true;
+                },
+                [rp](bool ok, const std::string&) mutable { rp.deliver(ok); }, "rules"});
+}
+
+void on_idle(user_self self, uint64_t gen) {
+  auto& st = self->state;
+  if (gen != st.idle_gen || st.passivating) {
+    return;
+  }
+  bool busy = st.fetching || st.refreshing || st.write_in_flight || !st.writes.empty()
+              || st.http.in_flight() > 0 || st.retry_armed;
+  if (busy) {
+    return;
+  }
+  st.passivating = true;
+  // The registry says yes only if it has sent us nothing we have not
+  // handled; then nothing can reach us any more and we may go.
+  self->request(st.registry, std::chrono::seconds{10}, idle_atom::value, st.rec.user, st.handled)
+    .then(
+      [self](bool ok) {
+        self->state.passivating = false;
+        if (ok) {
+          self->quit();
+          return;
+        }
+        maybe_idle(self);
+      },
+      [self](caf::error&) {
+        self->state.passivating = false;
+        maybe_idle(self);
+      });
+}
+
+/// Runs `f`; a failure is logged instead of killing the actor (an exception
+/// escaping a handler would).
 template <class F>
-bool guarded(user_self self, const char* what, F f) {
+void guarded(user_self self, const char* what, F f) {
   try {
     f();
-    return true;
   } catch (const std::exception& e) {
     log(log_level::error, what, {{"user", self->state.rec.user}, {"error", e.what()}});
-    return false;
   }
 }
 
 } // namespace
 
-caf::behavior user_actor(caf::stateful_actor<user_state>* self, context_ptr ctx,
-                         caf::actor delivery, std::string user) {
-  self->state.ctx = std::move(ctx);
+user_actor::behavior_type user_behavior(user_self self, context_ptr ctx, writer_actor writer,
+                                        registry_actor registry, std::string user) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.writer = std::move(writer);
+  st.registry = std::move(registry);
   keep_running(self, "user");
-  self->state.delivery = std::move(delivery);
-  guarded(self, "user.load_failed", [&] { load(self, user); });
+  load(self, user);
+  maybe_idle(self);
   return {
-    [=](restore_atom, const restore_order& order) {
-      guarded(self, "user.restore_failed", [&] { on_restore(self, order); });
-    },
-    [=](link_atom, const link_grant& lg) -> bool {
-      return guarded(self, "user.link_failed", [&] { on_link(self, lg); });
-    },
-    [=](unlink_atom, bool notify, const std::string& reason) -> bool {
-      return guarded(self, "user.unlink_failed", [&] { on_unlink(self, notify, false, reason); });
-    },
-    [=](erase_atom, const std::string& reason) -> bool {
-      return guarded(self, "user.erase_failed", [&] { on_unlink(self, true, true, reason); });
-    },
-    [=](fetch_atom, uint64_t gen) {
-      if (gen != self->state.fetch_gen) {
-        return; // superseded timer
-      }
-      self->state.armed_due = 0;
-      guarded(self, "user.fetch_failed", [&] { start_fetch(self); });
+    [=](wake_atom) {
+      ++self->state.handled;
+      guarded(self, "user.wake_failed", [&] { on_wake(self); });
+      maybe_idle(self);
     },
     [=](fetch_now_atom) -> bool {
-      if (self->state.rec.state != "active") {
+      auto& st = self->state;
+      ++st.handled;
+      if (!st.stored || st.rec.state != user_state::active) {
         return false;
       }
       guarded(self, "user.fetch_failed", [&] { start_fetch(self); });
+      maybe_idle(self);
       return true;
     },
-    [=](hint_atom, int64_t due) {
-      auto& st = self->state;
-      if (st.rec.state != "active" || st.fetching) {
-        return; // a running fetch re-reads the stored hint when it ends
-      }
-      if (st.armed_due == 0 || due < st.armed_due) {
-        arm_fetch(self, due);
-      }
+    [=](link_atom, link_grant& lg) -> caf::typed_response_promise<bool> {
+      ++self->state.handled;
+      auto rp = self->make_response_promise<bool>();
+      on_link(self, lg, rp);
+      return rp;
     },
-    [=](refresh_atom, uint64_t gen) {
-      if (gen != self->state.refresh_gen) {
-        return;
-      }
-      guarded(self, "user.refresh_failed", [&] { refresh_token(self); });
+    [=](unlink_atom, bool notify, std::string& reason) -> caf::typed_response_promise<bool> {
+      ++self->state.handled;
+      auto rp = self->make_response_promise<bool>();
+      on_unlink(self, notify, reason, rp);
+      return rp;
+    },
+    [=](erase_atom, std::string& reason) -> caf::typed_response_promise<bool> {
+      ++self->state.handled;
+      auto rp = self->make_response_promise<bool>();
+      on_erase(self, reason, rp);
+      return rp;
+    },
+    [=](rules_atom, user_rules& rules) -> caf::typed_response_promise<bool> {
+      ++self->state.handled;
+      auto rp = self->make_response_promise<bool>();
+      on_rules(self, std::move(rules), rp);
+      return rp;
     },
     [=](http_done_atom, http_reply& reply) {
       guarded(self, "user.http_failed", [&] { self->state.http.complete(reply); });
+      maybe_idle(self);
+    },
+    [=](idle_atom, uint64_t gen) { on_idle(self, gen); },
+    [=](tick_atom, uint64_t gen) {
+      auto& st = self->state;
+      if (gen != st.retry_gen) {
+        return;
+      }
+      st.retry_armed = false;
+      guarded(self, "user.retry_failed", [&] { on_wake(self); });
+      maybe_idle(self);
     },
   };
 }

@@ -1,8 +1,15 @@
 #pragma once
 // The user actor: the only writer of one app user's records. It owns the
-// token, the seen set, the schedule and the fetch loop of that user.
+// token, the seen set, the schedule entry and the fetch loop of that user.
+// It is virtual: the registry activates it when a message for the user
+// arrives and it passivates after actors.idle_s without work, all of its
+// state being in LMDB. Split by job: user.cpp (behaviour: link, unlink,
+// erase, rules, wake, passivation), user_writes.cpp (its transactions),
+// user_fetch.cpp (the fetch loop), user_token.cpp (token refresh).
 
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <string>
 
 #include <caf/fwd.hpp>
@@ -10,64 +17,87 @@
 
 #include "http_waiter.hpp"
 #include "igbridge/context.hpp"
+#include "igbridge/messages.hpp"
 #include "igbridge/records.hpp"
 
 namespace igbridge {
 
-struct user_state {
+/// One transaction of this user, applied to the committed record.
+struct user_write {
+  /// Changes `rec` (stored afterwards unless it returns false: erased).
+  std::function<bool(user_record& rec, write_txn& txn, write_notes& notes)> apply;
+  /// After the commit (ok) or its failure (ok false, error set).
+  std::function<void(bool ok, const std::string& error)> done;
+  const char* what = "user";
+};
+
+struct user_actor_state {
   context_ptr ctx;
-  caf::actor delivery;
-  user_record rec;
+  writer_actor writer;
+  registry_actor registry;
+  user_record rec;        // as committed
+  bool stored = false;    // rec exists in LMDB
   http_waiter http;
+  uint64_t handled = 0;   // messages from the registry handled (passivation handshake)
 
   // -- the fetch in progress -----------------------------------------------
   bool fetching = false;
-  bool fetch_again = false; // a fetch was asked for while one ran
+  bool fetch_again = false; // a fetch-now arrived while one ran
   bool initial = false;     // this fetch is the first after linking
   int64_t fetch_started_at = 0;
   std::chrono::steady_clock::time_point fetch_started_clock{};
   int processed = 0;        // items looked at in this fetch
   int pages = 0;
   int imported_now = 0;
+  int64_t oldest_provisional = 0; // taken_at of the oldest young provisional post; 0 = none
 
-  // -- timers: a generation per timer, stale messages are ignored -----------
-  uint64_t fetch_gen = 0;
-  int64_t armed_due = 0;    // when the armed fetch timer fires (0: none)
-  uint64_t refresh_gen = 0;
-  uint64_t link_gen = 0;    // bumps on link/unlink; answers of an older link are dropped
+  // -- other work ------------------------------------------------------------
+  bool refreshing = false;
+  bool fetch_owed = false;       // a fetch failed and its retry could not be stored
+  std::deque<user_write> writes; // waiting; the one in flight is not in here
+  bool write_in_flight = false;
+  int storage_failures = 0;      // consecutive failed writes: in-memory retry backoff
+  uint64_t retry_gen = 0;        // a wake re-armed in memory after a failed write
+  bool retry_armed = false;
+
+  // -- generations: answers and timers of an older one are ignored -----------
+  uint64_t link_gen = 0; // bumps on link/unlink/erase
+  uint64_t idle_gen = 0;
+  bool passivating = false;
 
   static inline const char* name = "igbridge.user";
 };
 
-caf::behavior user_actor(caf::stateful_actor<user_state>* self, context_ptr ctx,
-                         caf::actor delivery, std::string user);
+using user_self = user_actor::stateful_pointer<user_actor_state>;
 
-} // namespace igbridge
+user_actor::behavior_type user_behavior(user_self self, context_ptr ctx, writer_actor writer,
+                                        registry_actor registry, std::string user);
 
-namespace igbridge {
+// -- shared by the user_*.cpp files ---------------------------------------------
 
-using user_self = caf::stateful_actor<user_state>*;
-
-// -- shared by user.cpp, user_fetch.cpp and user_token.cpp --------------------
-
-/// Arms the fetch timer for unix time `due` (0 disarms).
-void arm_fetch(user_self self, int64_t due);
-/// Arms the token refresh timer (graph tokens only).
-void arm_refresh(user_self self);
+/// Queues a transaction; they run one at a time, each on the record the
+/// previous one committed.
+void submit(user_self self, user_write w);
 /// Starts a fetch now, or marks one to follow the fetch in progress.
 void start_fetch(user_self self);
-/// Token invalid: reauth_required, polling stops, link.revoked delivered.
-void require_reauth(user_self self, const std::string& why);
-/// Writes the user record alone.
-void save_user(user_self self);
+/// Token invalid or a permission gone: reauth_required, polling stops,
+/// link.revoked delivered.
+void require_reauth(user_self self, const std::string& why, const char* reason);
 /// Token in the clear (unsealed when storage.key is set); empty when unusable.
-std::string plain_token(const user_state& st);
+std::string plain_token(const user_actor_state& st);
 /// Token as stored (sealed when storage.key is set).
-std::string stored_token(const user_state& st, const std::string& plain);
+std::string stored_token(const user_actor_state& st, const std::string& plain);
 caf::actor self_handle(user_self self);
-/// Drops the cursors of unfinished page runs (data deletion).
-void forget_fetch_resume(write_txn& txn, const std::string& user);
 /// Exchanges the token for a fresh long-lived one (graph).
 void refresh_token(user_self self);
+/// Arms the idle timer when nothing is in progress.
+void maybe_idle(user_self self);
+/// After a failed write: wake again later from memory (the store could not
+/// record the plan), with a short backoff that grows while it keeps failing.
+void retry_later(user_self self);
+/// Drops the fetch cursors of `user` (erase, re-link to another account).
+void forget_resume(write_txn& txn, const std::string& user);
+/// Random number in [0, 1) for jitter.
+double unit_random();
 
 } // namespace igbridge

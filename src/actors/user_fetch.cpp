@@ -1,19 +1,19 @@
 // The fetch loop of a user actor: ask the provider for recent media page by
-// page, mark new ids seen and queue tagged ones in one transaction per page,
-// then schedule the next fetch from the poll tier or a pending hint.
+// page, decide per post (fetch_plan.cpp), and apply each page in one
+// transaction (seen marks, imports into the outbox, cursors). When the
+// fetch ends, the next one is planned from the poll tier and the mailbox:
+// hints due by the time the fetch started are discharged, later ones stay.
 
 #include <algorithm>
-#include <random>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "fetch_plan.hpp"
 #include "igbridge/clock.hpp"
-#include "igbridge/hashtags.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/messages.hpp"
-#include "igbridge/metrics.hpp"
 #include "igbridge/schedule.hpp"
+#include "igbridge/tables.hpp"
 #include "igbridge/urls.hpp"
 #include "outbox_writer.hpp"
 #include "user.hpp"
@@ -26,19 +26,10 @@ namespace {
 /// that pages forever cannot keep a fetch alive forever.
 constexpr int max_pages = 200;
 constexpr auto fetch_timeout = std::chrono::seconds{30};
+/// Cursors of unfinished runs kept per user.
+constexpr std::size_t max_resume = 50;
 
-double unit_random() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
-
-void count(user_state& st, std::string_view name, const metric_labels& labels, double by = 1) {
-  if (st.ctx->stats) {
-    st.ctx->stats->inc(name, labels, by);
-  }
-}
-
-// -- resume cursors -------------------------------------------------------------
+// -- resume cursors ---------------------------------------------------------------
 //
 // Paging stops at the first known post. A run of pages cut short after some
 // of its pages committed (kill -9, a provider failure on page 3, the page
@@ -49,25 +40,15 @@ void count(user_state& st, std::string_view name, const metric_labels& labels, d
 // Stored without the access token: tokens are only kept (sealed) in the user
 // record.
 
-constexpr std::size_t max_resume = 50;
-
-std::string resume_key(const std::string& user) {
-  std::string k = "fetch_resume";
-  k.push_back('\0');
-  return k + user;
-}
-
-/// Cursors of this user's unfinished page runs, oldest first; runs of
-/// another Instagram account (before a re-link) are ignored.
 std::vector<std::string> load_resume(const read_txn& txn, const user_record& rec) {
   std::vector<std::string> out;
-  auto v = txn.get(db::meta, resume_key(rec.user));
+  auto v = tables::resume.get(txn, rec.user);
   if (!v) {
     return out;
   }
   auto j = nlohmann::json::parse(*v, nullptr, false);
   if (!j.is_object() || j.value("ig", std::string{}) != rec.instagram_user_id) {
-    return out;
+    return out; // cursors of another account (before a re-link)
   }
   if (auto it = j.find("urls"); it != j.end() && it->is_array()) {
     for (const auto& u : *it) {
@@ -83,13 +64,12 @@ void save_resume(write_txn& txn, const user_record& rec, std::vector<std::string
   if (urls.size() > max_resume) {
     urls.erase(urls.begin(), urls.end() - static_cast<std::ptrdiff_t>(max_resume));
   }
-  auto key = resume_key(rec.user);
   if (urls.empty()) {
-    txn.del(db::meta, key);
+    tables::resume.del(txn, rec.user);
     return;
   }
   nlohmann::json j{{"ig", rec.instagram_user_id}, {"urls", urls}};
-  txn.put(db::meta, key, j.dump());
+  tables::resume.put(txn, rec.user, j.dump());
 }
 
 /// The provider's next-page URL without its access_token parameter.
@@ -113,6 +93,74 @@ std::string with_token(const std::string& url, const std::string& token) {
          + build_query({{"access_token", token}});
 }
 
+/// The origin next-page URLs must stay on: they carry the token.
+const std::string& provider_base(const context& ctx) {
+  return ctx.dialect == dialect::legacy ? ctx.cfg.instagram.api_url : ctx.cfg.instagram.graph_url;
+}
+
+// -- the seen set ---------------------------------------------------------------------
+
+/// The oldest post younger than recheck_s whose verdict is still
+/// provisional: paging goes on until it is reached. 0 when there is none.
+int64_t oldest_provisional(const read_txn& txn, const std::string& user, int64_t now,
+                           int64_t recheck_s) {
+  std::string prefix = user;
+  prefix.push_back('\0');
+  int64_t found = 0;
+  txn.scan(db::seen_order, seen_order_key(user, now - recheck_s, ""),
+           [&](std::string_view k, std::string_view) {
+             if (k.substr(0, prefix.size()) != prefix || k.size() < prefix.size() + 8) {
+               return false;
+             }
+             auto media = k.substr(prefix.size() + 8);
+             auto e = tables::seen.get(txn, seen_key(user, media));
+             if (e && e->judged != verdict::imported) {
+               found = e->taken_at;
+               return false;
+             }
+             return true;
+           });
+  return found;
+}
+
+/// Keeps the newest `keep` seen ids and every id younger than recheck_s:
+/// paging stops at the newest known post, so it never reaches a pruned one.
+void prune_seen(write_txn& txn, user_record& rec, int64_t now, int64_t keep, int64_t recheck_s) {
+  if (rec.seen_count <= static_cast<uint64_t>(keep)) {
+    return;
+  }
+  auto excess = rec.seen_count - static_cast<uint64_t>(keep);
+  std::string prefix = rec.user;
+  prefix.push_back('\0');
+  std::vector<std::string> doomed;
+  txn.scan(db::seen_order, prefix, [&](std::string_view k, std::string_view) {
+    if (k.substr(0, prefix.size()) != prefix || k.size() < prefix.size() + 8
+        || doomed.size() >= excess) {
+      return false;
+    }
+    auto taken = static_cast<int64_t>(seq_from_key(k.substr(prefix.size(), 8)));
+    if (now - taken < recheck_s) {
+      return false; // young posts stay, whatever the count
+    }
+    doomed.emplace_back(k);
+    return true;
+  });
+  for (auto& k : doomed) {
+    txn.del(db::seen_order, k);
+    txn.del(db::seen, seen_key(rec.user, std::string_view(k).substr(prefix.size() + 8)));
+  }
+  rec.seen_count -= doomed.size();
+}
+
+tag_rules rules_of(const user_actor_state& st) {
+  if (st.rec.rules) {
+    return {st.rec.rules->tags, st.rec.rules->block};
+  }
+  return {st.ctx->cfg.import.tags, st.ctx->cfg.import.block};
+}
+
+// -- the loop ---------------------------------------------------------------------------
+
 void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_response resp);
 
 /// `chain`: the stored cursor this page continues ("" for the run that
@@ -120,63 +168,94 @@ void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_r
 void request_page(user_self self, http_request req, std::string chain = {}) {
   auto& st = self->state;
   auto gen = st.link_gen;
-  st.http.call(*st.ctx->http, self_handle(self), std::move(req), fetch_timeout,
+  st.http.call(st.ctx->http, self_handle(self), std::move(req), fetch_timeout,
                [self, gen, chain = std::move(chain)](http_response r) {
                  on_page(self, gen, chain, std::move(r));
                });
 }
 
-void finish_fetch(user_self self) {
+/// Moves a pending hint's queue entry to no earlier than `until`, so that a
+/// fetch that could not run is not retried before its backoff.
+void defer_hint(write_txn& txn, write_notes& notes, const std::string& user, int64_t until,
+                int64_t delay) {
+  auto h = tables::hints.get(txn, user);
+  if (!h) {
+    return;
+  }
+  auto at = hint_fetch_at(*h, delay);
+  if (at >= until) {
+    return;
+  }
+  tables::hint_due.del(txn, {at, user});
+  h->first_due = std::max(h->first_due, until);
+  h->last_due = std::max(h->last_due, until);
+  tables::hints.put(txn, user, *h);
+  tables::hint_due.put(txn, {hint_fetch_at(*h, delay), user}, {});
+  notes.wake(user, hint_fetch_at(*h, delay));
+}
+
+void finish_fetch(user_self self, int64_t account_hold) {
   auto& st = self->state;
   auto now = st.ctx->now();
-  st.fetching = false;
-  st.rec.initial_fetch_done = true;
-  st.rec.last_fetch_at = now;
-  st.rec.fetch_failures = 0;
-  st.rec.last_error.clear();
-  prune_recent(st.rec.recent_imports, now);
-  const auto& tiers = st.ctx->cfg.import.poll_tiers_s;
-  st.rec.poll_tier = poll_tier(st.rec.recent_imports.size(), tiers.size());
-  int64_t next = st.ctx->cfg.import.poll
-                   ? now + with_jitter(tiers[static_cast<std::size_t>(st.rec.poll_tier)],
-                                       unit_random())
-                   : 0;
-  {
-    auto txn = st.ctx->db->write();
-    if (auto v = txn.get(db::hints, st.rec.user)) {
-      auto h = decode_hint(*v);
-      if (!h || h->received_at < st.fetch_started_at) {
-        // Every hint so far arrived before this fetch began: it saw them.
-        txn.del(db::hints, st.rec.user);
-      } else {
-        // Some hints came during the fetch. Those before it are covered, so
-        // the earliest still owed is due no sooner than start + delay; keep
-        // an old, covered due time and a burst of hints loops forever.
-        h->due_at = std::max(h->due_at,
-                             st.fetch_started_at + st.ctx->cfg.import.webhook_delay_s);
-        txn.put(db::hints, st.rec.user, encode(*h));
-        next = next == 0 ? h->due_at : std::min(next, h->due_at);
-      }
-    }
-    st.rec.next_fetch_at = next;
-    txn.put(db::users, st.rec.user, encode(st.rec));
-    txn.commit();
-  }
-  count(st, "igbridge_fetches_total", {{"outcome", "ok"}});
-  if (st.ctx->stats) {
-    st.ctx->stats->observe(
-      "igbridge_fetch_duration_seconds", {},
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - st.fetch_started_clock)
-        .count());
-  }
-  log(log_level::info, "fetch.done",
-      {{"user", st.rec.user}, {"pages", std::to_string(st.pages)},
-       {"imported", std::to_string(st.imported_now)}, {"next_fetch_at", rfc3339(next)}});
-  arm_fetch(self, next);
-  if (st.fetch_again) {
-    st.fetch_again = false;
-    start_fetch(self);
-  }
+  auto started = st.fetch_started_at;
+  const auto& imp = st.ctx->cfg.import;
+  auto delay = imp.webhook_delay_s;
+  auto jitter = unit_random();
+  submit(self, {[now, started, account_hold, delay, jitter, &imp](user_record& rec, write_txn& txn,
+                                                                  write_notes& notes) {
+                  rec.initial_fetch_done = true;
+                  rec.last_fetch_at = now;
+                  rec.fetch_failures = 0;
+                  rec.last_error.clear();
+                  prune_recent(rec.recent_imports, now);
+                  rec.poll_tier = poll_tier(rec.recent_imports.size(), imp.poll_tiers_s.size());
+                  int64_t next = imp.poll ? now + with_jitter(imp.poll_tiers_s[static_cast<std::size_t>(
+                                                                rec.poll_tier)],
+                                                              jitter)
+                                          : 0;
+                  if (account_hold > now) {
+                    next = std::max(next, account_hold);
+                  }
+                  rec.next_fetch_at = next;
+                  // The mailbox: hints due by the start are discharged.
+                  if (auto h = tables::hints.get(txn, rec.user)) {
+                    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), rec.user});
+                    if (auto left = after_fetch(*h, started)) {
+                      tables::hints.put(txn, rec.user, *left);
+                      auto at = std::max(hint_fetch_at(*left, delay), account_hold);
+                      tables::hint_due.put(txn, {at, rec.user}, {});
+                      notes.wake(rec.user, at);
+                    } else {
+                      tables::hints.del(txn, rec.user);
+                    }
+                  }
+                  // Done with this wake-up: the scheduler frees its slot.
+                  notes.wake(rec.user, 0);
+                  return true;
+                },
+                [self](bool ok, const std::string& error) {
+                  auto& st = self->state;
+                  st.fetching = false;
+                  if (!ok) {
+                    st.fetch_owed = true;
+                    retry_later(self);
+                    return;
+                  }
+                  st.ctx->stats.inc("igbridge_fetches_total", {{"outcome", "ok"}});
+                  st.ctx->stats.observe("igbridge_fetch_duration_seconds", {},
+                                        std::chrono::duration<double>(
+                                          std::chrono::steady_clock::now() - st.fetch_started_clock)
+                                          .count());
+                  log(log_level::info, "fetch.done",
+                      {{"user", st.rec.user}, {"pages", std::to_string(st.pages)},
+                       {"imported", std::to_string(st.imported_now)},
+                       {"next_fetch_at", rfc3339(st.rec.next_fetch_at)}});
+                  if (st.fetch_again) {
+                    st.fetch_again = false;
+                    start_fetch(self);
+                  }
+                },
+                "fetch_done"});
 }
 
 void fail_fetch(user_self self, const provider_error& err, const std::string& chain = {}) {
@@ -184,48 +263,78 @@ void fail_fetch(user_self self, const provider_error& err, const std::string& ch
   auto now = st.ctx->now();
   st.fetching = false;
   st.fetch_again = false;
-  count(st, "igbridge_fetches_total", {{"outcome", to_string(err.kind)}});
+  const char* outcome = to_string(err.kind);
+  st.ctx->stats.inc("igbridge_fetches_total", {{"outcome", outcome}});
   if (err.kind == provider_failure::token_invalid) {
-    require_reauth(self, "token_invalid: " + err.message);
+    require_reauth(self, "token_invalid: " + err.message, "token_invalid");
     return;
   }
-  if (!chain.empty() && err.kind == provider_failure::denied) {
-    // The provider refuses this stored cursor (expired, another account's):
-    // retrying it would fail every fetch from now on.
-    auto txn = st.ctx->db->write();
-    auto urls = load_resume(txn, st.rec);
-    urls.erase(std::remove(urls.begin(), urls.end(), chain), urls.end());
-    save_resume(txn, st.rec, std::move(urls));
-    txn.commit();
-    log(log_level::warning, "fetch.resume_dropped",
-        {{"user", st.rec.user}, {"error", err.message}});
+  if (err.kind == provider_failure::permission) {
+    require_reauth(self, "permission: " + err.message, "permission");
+    return;
   }
-  ++st.rec.fetch_failures;
-  st.rec.last_error = std::string(to_string(err.kind)) + ": " + err.message;
-  auto delay = fetch_backoff_s(st.rec.fetch_failures, err.retry_after_s);
+  int64_t delay = 0;
   if (err.kind == provider_failure::rate_limited) {
-    // The limit is the app's, not the user's: hold every user's fetches.
-    auto until = now + std::max<int64_t>(err.retry_after_s, 60);
-    auto cur = st.ctx->throttle_until.load();
-    while (cur < until && !st.ctx->throttle_until.compare_exchange_weak(cur, until)) {
-      // retry
+    delay = std::max<int64_t>(err.retry_after_s, 60);
+    if (err.scope == rate_scope::app) {
+      // The app's quota: every user holds (the scheduler wakes nobody).
+      st.ctx->throttle(now + delay);
+      st.ctx->stats.inc("igbridge_provider_rate_limits_total", {{"scope", "app"}});
+    } else {
+      st.ctx->stats.inc("igbridge_provider_rate_limits_total", {{"scope", "account"}});
     }
+  } else {
+    delay = fetch_backoff_s(st.rec.fetch_failures + 1, err.retry_after_s);
   }
   auto next = now + delay;
-  st.rec.next_fetch_at = next;
-  save_user(self);
+  bool drop_chain = !chain.empty() && err.kind == provider_failure::denied;
+  auto resume = drop_chain ? load_resume(st.ctx->db->read(), st.rec) : std::vector<std::string>{};
+  if (drop_chain) {
+    // The provider refuses this stored cursor (expired, another account's):
+    // retrying it would fail every fetch from now on.
+    resume.erase(std::remove(resume.begin(), resume.end(), chain), resume.end());
+  }
+  auto message = std::string(outcome) + ": " + err.message;
+  auto hint_delay = st.ctx->cfg.import.webhook_delay_s;
+  submit(self, {[next, message, drop_chain, resume, hint_delay](user_record& rec, write_txn& txn,
+                                                                write_notes& notes) {
+                  ++rec.fetch_failures;
+                  rec.last_error = message;
+                  rec.next_fetch_at = next;
+                  defer_hint(txn, notes, rec.user, next, hint_delay);
+                  if (drop_chain) {
+                    save_resume(txn, rec, resume);
+                  }
+                  notes.wake(rec.user, next); // done with this wake-up
+                  return true;
+                },
+                [self](bool ok, const std::string&) {
+                  if (!ok) {
+                    self->state.fetch_owed = true;
+                    retry_later(self);
+                  }
+                },
+                "fetch_failed"});
   log(log_level::warning, "fetch.failed",
-      {{"user", st.rec.user}, {"kind", to_string(err.kind)}, {"error", err.message},
-       {"failures", std::to_string(st.rec.fetch_failures)}, {"retry_in_s", std::to_string(delay)}});
-  arm_fetch(self, next);
+      {{"user", st.rec.user}, {"kind", outcome}, {"error", err.message},
+       {"failures", std::to_string(st.rec.fetch_failures + 1)},
+       {"retry_in_s", std::to_string(delay)}});
+}
+
+/// A page's transaction failed (disk full, I/O error): nothing of it is
+/// stored, and the retry cannot be stored either; try again from memory.
+void fail_storage(user_self self, const std::string& error) {
+  auto& st = self->state;
+  st.fetching = false;
+  st.fetch_again = false;
+  st.fetch_owed = true;
+  st.ctx->stats.inc("igbridge_fetches_total", {{"outcome", "storage"}});
+  log(log_level::error, "fetch.storage_failed", {{"user", st.rec.user}, {"error", error}});
+  retry_later(self);
 }
 
 void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_response resp) {
   auto& st = self->state;
-  log(log_level::debug, "fetch.page",
-      {{"user", st.rec.user}, {"status", std::to_string(resp.status)},
-       {"fetching", st.fetching ? "true" : "false"},
-       {"stale", link_gen != st.link_gen ? "true" : "false"}});
   if (link_gen != st.link_gen || !st.fetching) {
     return; // the user was unlinked or re-linked meanwhile
   }
@@ -241,92 +350,153 @@ void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_r
     return fail_fetch(self, malformed, chain);
   }
   auto now = st.ctx->now();
-  const auto& imp = st.ctx->cfg.import;
-  int budget = st.initial ? imp.initial_count : 0;
-  bool all_new = true;
-  int imported = 0;
-  std::vector<int64_t> import_times;
-  auto txn = st.ctx->db->write();
-  for (const auto& item : page->items) {
-    if (budget > 0 && st.processed >= budget) {
-      all_new = false; // the initial fetch stops at its budget
-      break;
-    }
-    ++st.processed;
-    auto key = seen_key(st.rec.user, item.id);
-    if (txn.get(db::seen, key)) {
-      all_new = false;
-      count(st, "igbridge_media_total", {{"result", "duplicate"}});
-      continue;
-    }
-    auto verdict = judge_tags(item.tags, imp.tags, imp.block);
-    const char* mark = verdict == tag_verdict::import    ? "imported"
-                       : verdict == tag_verdict::blocked ? "blocked"
-                                                         : "untagged";
-    // Marked seen whatever the verdict, so paging stops at known posts; the
-    // import itself commits in this same transaction.
-    txn.put(db::seen, key, std::to_string(now) + " " + mark);
-    count(st, "igbridge_media_total", {{"result", mark}});
-    if (verdict != tag_verdict::import) {
-      continue;
-    }
-    outbox_entry e;
-    e.type = "media.imported";
-    e.id = "instagram:" + item.id;
-    e.user = st.rec.user;
-    e.created_at = now;
-    e.next_attempt_at = now;
-    e.data = import_record(st.rec.user, st.rec.instagram_user_id, item, now).dump();
-    append_outbox(txn, e);
-    ++imported;
-    import_times.push_back(now);
+  auto usage = read_usage(resp);
+  if (usage.app_wait_s > 0) {
+    st.ctx->throttle(now + usage.app_wait_s); // slow down before the provider refuses
   }
-  auto rec = st.rec;
-  rec.imported += static_cast<uint64_t>(imported);
-  rec.recent_imports.insert(rec.recent_imports.end(), import_times.begin(), import_times.end());
-  txn.put(db::users, rec.user, encode(rec));
+  const auto& imp = st.ctx->cfg.import;
+  std::vector<std::optional<seen_entry>> seen;
+  std::vector<std::string> resume;
+  {
+    auto txn = st.ctx->db->read();
+    for (const auto& item : page->items) {
+      seen.push_back(tables::seen.get(txn, seen_key(st.rec.user, item.id)));
+    }
+    resume = load_resume(txn, st.rec);
+  }
+  int budget_left = st.initial ? std::max(0, imp.initial_count - st.processed) : -1;
+  auto plan = plan_page(page->items, seen, rules_of(st), now, imp.recheck_s, budget_left);
+  st.processed += plan.looked_at;
+  bool has_next = !page->next_url.empty();
+  if (has_next && !same_origin(page->next_url, provider_base(*st.ctx))) {
+    // The token goes with the next-page URL: follow it to the provider only.
+    log(log_level::warning, "fetch.foreign_next_page", {{"user", st.rec.user}});
+    has_next = false;
+  }
+  bool go_on = keep_paging(plan, has_next, st.initial, st.processed, imp.initial_count,
+                           st.oldest_provisional);
   // Where paging goes on, stored with this page: see "resume cursors".
-  bool go_on = all_new && !page->next_url.empty() && (budget == 0 || st.processed < budget);
   std::string next_chain;
   std::string follow;
-  if (go_on || !chain.empty() || !st.initial) {
-    auto urls = load_resume(txn, rec);
-    auto mine = std::find(urls.begin(), urls.end(), chain);
-    if (!chain.empty() && mine != urls.end()) {
-      urls.erase(mine);
+  bool touch_resume = go_on || !chain.empty() || !st.initial;
+  if (touch_resume) {
+    if (auto mine = std::find(resume.begin(), resume.end(), chain);
+        !chain.empty() && mine != resume.end()) {
+      resume.erase(mine);
     }
     if (go_on) {
       next_chain = without_token(page->next_url);
-      urls.push_back(next_chain);
+      resume.push_back(next_chain);
       follow = page->next_url;
-    } else if (!st.initial && !urls.empty()) {
+    } else if (!st.initial && !resume.empty()) {
       // This run reached known posts: finish an older, interrupted one.
-      next_chain = urls.back();
+      next_chain = resume.back();
       follow = with_token(next_chain, plain_token(st));
     }
-    save_resume(txn, rec, std::move(urls));
   }
-  txn.commit();
-  st.rec = std::move(rec);
-  st.imported_now += imported;
-  ++st.pages;
-  if (imported > 0) {
-    caf::anon_send(st.delivery, kick_atom::value);
-    log(log_level::info, "media.imported",
-        {{"user", st.rec.user}, {"count", std::to_string(imported)}});
-  }
-  if (!follow.empty() && st.pages < max_pages) {
-    request_page(self, next_page_request(follow), std::move(next_chain));
-  } else {
-    finish_fetch(self);
-  }
+  bool first_of_initial = st.initial && st.pages == 0;
+  auto items = std::move(page->items);
+  auto keep = imp.seen_keep;
+  auto recheck = imp.recheck_s;
+  submit(self,
+         {[items, plan, now, touch_resume, resume, first_of_initial, keep, recheck](
+            user_record& rec, write_txn& txn, write_notes& notes) {
+            if (first_of_initial) {
+              forget_resume(txn, rec.user); // a new account starts afresh
+            }
+            std::vector<std::string> records;
+            for (std::size_t i = 0; i < items.size(); ++i) {
+              const auto& item = items[i];
+              const auto& p = plan.items[i];
+              if (p.action == item_action::known || p.action == item_action::beyond) {
+                continue;
+              }
+              seen_entry e;
+              e.first_seen = now;
+              e.taken_at = taken_at_of(item, now);
+              e.judged = p.action == item_action::rejudged ? verdict::imported : p.judged;
+              e.caption_hash = caption_hash(item.caption);
+              bool fresh = p.action == item_action::import || p.action == item_action::mark;
+              if (!fresh) {
+                if (auto old = tables::seen.get(txn, seen_key(rec.user, item.id))) {
+                  e.first_seen = old->first_seen;
+                  e.taken_at = old->taken_at;
+                }
+              }
+              tables::seen.put(txn, seen_key(rec.user, item.id), e);
+              if (fresh) {
+                txn.put(db::seen_order, seen_order_key(rec.user, e.taken_at, item.id), {});
+                ++rec.seen_count;
+              }
+              if (p.action != item_action::import && p.action != item_action::rejudged) {
+                continue;
+              }
+              outbox_entry out;
+              out.type = "media.imported";
+              out.id = "instagram:" + item.id;
+              out.user = rec.user;
+              out.created_at = now;
+              out.next_attempt_at = now;
+              out.data = import_record(rec.user, rec.instagram_user_id, item, now).dump();
+              records.push_back(out.data);
+              append_outbox(txn, notes, out);
+              ++rec.imported;
+              rec.recent_imports.push_back(now);
+            }
+            note_latest_imports(txn, records);
+            prune_seen(txn, rec, now, keep, recheck);
+            if (touch_resume) {
+              save_resume(txn, rec, resume);
+            }
+            return true;
+          },
+          [self, plan, follow, next_chain, usage, now](bool ok, const std::string& error) {
+            auto& st = self->state;
+            if (!st.fetching) {
+              return; // unlinked meanwhile
+            }
+            if (!ok) {
+              fail_storage(self, error);
+              return;
+            }
+            auto& stats = st.ctx->stats;
+            for (const auto& p : plan.items) {
+              switch (p.action) {
+                case item_action::known:
+                  stats.inc("igbridge_media_total", {{"result", "duplicate"}});
+                  break;
+                case item_action::import:
+                  stats.inc("igbridge_media_total", {{"result", "imported"}});
+                  break;
+                case item_action::rejudged:
+                  stats.inc("igbridge_media_total", {{"result", "imported"}});
+                  stats.inc("igbridge_media_total", {{"result", "rejudged"}});
+                  break;
+                case item_action::mark:
+                case item_action::remark:
+                  stats.inc("igbridge_media_total", {{"result", to_string(p.judged)}});
+                  break;
+                case item_action::beyond:
+                  break;
+              }
+            }
+            st.imported_now += plan.imports;
+            ++st.pages;
+            if (plan.imports > 0) {
+              log(log_level::info, "media.imported",
+                  {{"user", st.rec.user}, {"count", std::to_string(plan.imports)}});
+            }
+            int64_t hold = usage.account_wait_s > 0 ? now + usage.account_wait_s : 0;
+            if (!follow.empty() && st.pages < max_pages && hold == 0) {
+              request_page(self, next_page_request(follow), next_chain);
+            } else {
+              finish_fetch(self, hold);
+            }
+          },
+          "page"});
 }
 
 } // namespace
-
-void forget_fetch_resume(write_txn& txn, const std::string& user) {
-  txn.del(db::meta, resume_key(user));
-}
 
 void start_fetch(user_self self) {
   auto& st = self->state;
@@ -334,35 +504,40 @@ void start_fetch(user_self self) {
     st.fetch_again = true;
     return;
   }
-  if (st.rec.state != "active") {
+  if (!st.stored || st.rec.state != user_state::active) {
     return;
   }
   auto now = st.ctx->now();
   auto throttle = st.ctx->throttle_until.load();
   if (throttle > now) {
-    // Spread the held fetches over a minute after the limit lifts.
-    arm_fetch(self, throttle + static_cast<int64_t>(unit_random() * 60));
+    // The app is rate limited: try after it lifts, spread over a minute.
+    st.fetch_owed = true;
+    st.retry_armed = true;
+    ++st.retry_gen;
+    auto delay = throttle - now + static_cast<int64_t>(unit_random() * 60);
+    self->delayed_send(self, std::chrono::seconds(delay), tick_atom::value, st.retry_gen);
+    return;
+  }
+  if (st.rec.token_expires_at != 0 && now >= st.rec.token_expires_at) {
+    require_reauth(self, "token expired", "refresh_failed");
     return;
   }
   auto token = plain_token(st);
   if (token.empty()) {
-    require_reauth(self, "token unreadable (storage key changed?)");
+    require_reauth(self, "token unreadable (storage key changed?)", "token_invalid");
     return;
   }
+  const auto& imp = st.ctx->cfg.import;
   st.fetching = true;
+  st.fetch_owed = false;
   st.fetch_started_at = now;
   st.fetch_started_clock = std::chrono::steady_clock::now();
   st.initial = !st.rec.initial_fetch_done;
   st.processed = 0;
   st.pages = 0;
   st.imported_now = 0;
-  if (st.initial) {
-    // A new account starts afresh: no run of an earlier link goes on.
-    auto txn = st.ctx->db->write();
-    save_resume(txn, st.rec, {});
-    txn.commit();
-  }
-  const auto& imp = st.ctx->cfg.import;
+  st.oldest_provisional =
+    st.initial ? 0 : oldest_provisional(st.ctx->db->read(), st.rec.user, now, imp.recheck_s);
   int n = st.initial ? imp.initial_count : imp.update_count;
   request_page(self, media_request(st.ctx->cfg, token, st.rec.instagram_user_id, n));
 }

@@ -7,6 +7,7 @@
 #include "cli/load.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/link.hpp"
+#include "igbridge/text.hpp"
 
 namespace igbridge {
 
@@ -24,8 +25,8 @@ int run_link_url(const std::string& config_path, const std::string& user, long t
   if (!load_or_report(config_path, cfg)) {
     return 1;
   }
-  if (user.empty()) {
-    std::cerr << "--user must not be empty\n";
+  if (!valid_user_id(user)) {
+    std::cerr << "--user must be 1-256 bytes of UTF-8 without control characters\n";
     return 1;
   }
   auto ttl = ttl_s > 0 ? ttl_s : cfg.link.ttl_s;

@@ -1,11 +1,13 @@
 // `igbridge serve`: wires the store, the actor system, the HTTP client and
 // both listeners together, and takes them down in order on SIGTERM.
 
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <future>
+#include <optional>
 #include <iostream>
 #include <thread>
 
@@ -15,7 +17,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
-#include "actors/request_metrics.hpp"
+#include "actors/listener.hpp"
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/http_client.hpp"
@@ -30,75 +32,113 @@ namespace {
 
 /// How long SIGTERM waits for in-flight deliveries and requests.
 constexpr auto drain_bound = std::chrono::seconds{10};
-
-http_server::handler forward_to(caf::actor front, listener_kind kind, metrics* stats) {
-  return [front, kind, stats](http_request req, responder_ptr reply) {
-    auto counted = counting_responder(std::move(reply), stats, kind, route_label(kind, req.target));
-    caf::anon_send(front, inbound{kind, std::move(req), std::move(counted)});
-  };
-}
+/// File descriptors kept back from the listeners: LMDB, the JSONL file,
+/// outbound connections, media files.
+constexpr uint64_t reserved_fds = 128;
 
 void wait_for_answers(const http_server& a, const http_server& b,
-                       std::chrono::steady_clock::time_point until) {
-  while ((a.in_flight() + b.in_flight()) > 0
-         && std::chrono::steady_clock::now() < until) {
+                      std::chrono::steady_clock::time_point until) {
+  while ((a.in_flight() + b.in_flight()) > 0 && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds{50});
   }
+}
+
+/// Raises the open-file limit to its hard maximum and returns what the
+/// listeners may hold: connections beyond it would fail with EMFILE.
+uint64_t connection_budget() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    return 1024;
+  }
+  if (lim.rlim_cur < lim.rlim_max) {
+    auto raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      lim = raised;
+    }
+  }
+  auto n = static_cast<uint64_t>(lim.rlim_cur);
+  return n > reserved_fds ? n - reserved_fds : 16;
+}
+
+/// Connection caps that fit the open-file limit: the admin listener keeps
+/// its share, the public one gets the rest.
+std::pair<std::size_t, std::size_t> connection_caps(const config& cfg) {
+  auto budget = connection_budget();
+  auto admin = std::min<uint64_t>(cfg.admin.max_connections, std::max<uint64_t>(budget / 8, 2));
+  auto pub = std::min<uint64_t>(cfg.server.max_connections, budget - admin);
+  if (pub < static_cast<uint64_t>(cfg.server.max_connections)
+      || admin < static_cast<uint64_t>(cfg.admin.max_connections)) {
+    log(log_level::warning, "listen.caps_reduced",
+        {{"open_file_limit", std::to_string(budget + reserved_fds)},
+         {"public", std::to_string(pub)}, {"admin", std::to_string(admin)}});
+  }
+  return {static_cast<std::size_t>(pub), static_cast<std::size_t>(admin)};
 }
 
 } // namespace
 
 int run_serve(const std::string& config_path) {
-  auto ctx = std::make_shared<context>();
-  if (!load_or_report(config_path, ctx->cfg)) {
+  config cfg;
+  if (!load_or_report(config_path, cfg)) {
     return 1;
   }
-  const auto& cfg = ctx->cfg;
   set_log_level(parse_log_level(cfg.log.level));
   set_log_syslog_prefix(std::getenv("JOURNAL_STREAM") != nullptr);
-  ctx->dialect = dialect_of(cfg);
-  ctx->redirect_uri = cfg.server.public_url + "/oauth/instagram/callback";
-  ctx->started_at = unix_now();
-  ctx->webhook_secrets.push_back(cfg.instagram.client_secret);
-  for (const auto& s : cfg.instagram.extra_webhook_secrets) {
-    ctx->webhook_secrets.push_back(s);
-  }
+  store_ptr db;
   try {
-    ctx->db = std::make_shared<store>(cfg.storage.path);
+    db = std::make_shared<store>(cfg.storage.path,
+                                 static_cast<std::size_t>(cfg.storage.map_size_mb) << 20);
   } catch (const std::exception& e) {
     log(log_level::error, "storage.open_failed", {{"path", cfg.storage.path}, {"error", e.what()}});
     return 1;
   }
+  auto [public_cap, admin_cap] = connection_caps(cfg);
   metrics stats;
-  ctx->stats = &stats;
-
+  // Declared before the io_context so that it is destroyed after it: handlers
+  // still queued in asio hold actor handles, and the system's destructor
+  // waits until the detached actors' last handle is gone.
+  caf::actor_system_config caf_cfg;
+  std::optional<caf::actor_system> system;
   boost::asio::io_context io{cfg.server.threads};
   http_client client{io};
-  ctx->http = &client;
+  auto ctx = std::make_shared<context>(std::move(cfg), db, client, stats);
+  ctx->dialect = dialect_of(ctx->cfg);
+  ctx->redirect_uri = ctx->cfg.server.public_url + "/oauth/instagram/callback";
+  ctx->started_at = unix_now();
+  ctx->webhook_secrets.push_back(ctx->cfg.instagram.client_secret);
+  for (const auto& s : ctx->cfg.instagram.extra_webhook_secrets) {
+    ctx->webhook_secrets.push_back(s);
+  }
+  const auto& conf = ctx->cfg;
 
-  caf::actor_system_config caf_cfg;
-  caf::actor_system sys{caf_cfg};
-  auto delivery = spawn_delivery(sys, ctx);
-  auto registry = spawn_registry(sys, ctx, delivery);
-  auto front = spawn_front(sys, ctx, registry, delivery);
+  // As many CAF workers as cores, no more: they never block, so more would
+  // only add context switches on a small box.
+  caf_cfg.set("scheduler.max-threads",
+              static_cast<int64_t>(std::max(2u, std::thread::hardware_concurrency())));
+  auto& sys = system.emplace(caf_cfg);
+  auto actors = spawn_all(sys, ctx);
 
   std::unique_ptr<http_server> public_api;
   std::unique_ptr<http_server> admin_api;
   try {
-    public_api = std::make_unique<http_server>(
-      io, cfg.server.listen, forward_to(front, listener_kind::public_api, &stats));
-    admin_api = std::make_unique<http_server>(
-      io, cfg.admin.listen, forward_to(front, listener_kind::admin_api, &stats));
+    http_server_limits pub_limits;
+    pub_limits.max_connections = public_cap;
+    http_server_limits adm_limits;
+    adm_limits.max_connections = admin_cap;
+    public_api = std::make_unique<http_server>(io, conf.server.listen,
+                                               public_listener(ctx, actors), pub_limits);
+    admin_api = std::make_unique<http_server>(io, conf.admin.listen,
+                                              admin_listener(ctx, actors), adm_limits);
   } catch (const std::exception& e) {
     log(log_level::error, "listen_failed", {{"error", e.what()}});
-    for (auto& a : {front, registry, delivery}) {
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    }
+    stop_all(actors);
     return 1;
   }
+  public_api->on_refused([&stats] { stats.inc("igbridge_connections_refused_total", {{"listener", "public"}}); });
+  admin_api->on_refused([&stats] { stats.inc("igbridge_connections_refused_total", {{"listener", "admin"}}); });
   public_api->start();
   admin_api->start();
-  caf::anon_send(registry, restore_atom::value);
 
   std::promise<int> stop_signal;
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};
@@ -110,22 +150,27 @@ int run_serve(const std::string& config_path) {
   std::signal(SIGPIPE, SIG_IGN);
 
   std::vector<std::thread> threads;
-  for (int i = 0; i < cfg.server.threads; ++i) {
+  for (int i = 0; i < conf.server.threads; ++i) {
     threads.emplace_back([&io] { io.run(); });
   }
   log(log_level::notice, "started",
-      {{"public", cfg.server.listen.host + ":" + std::to_string(public_api->port())},
-       {"admin", cfg.admin.listen.host + ":" + std::to_string(admin_api->port())},
-       {"dialect", cfg.instagram.dialect},
-       {"sink", cfg.sink.type},
-       {"storage", cfg.storage.path}});
+      {{"public", conf.server.listen.host + ":" + std::to_string(public_api->port())},
+       {"admin", conf.admin.listen.host + ":" + std::to_string(admin_api->port())},
+       {"dialect", conf.instagram.dialect},
+       {"sink", conf.sink.type},
+       {"storage", conf.storage.path},
+       {"max_connections", std::to_string(public_cap) + "/" + std::to_string(admin_cap)}});
   sd_notify(0, "READY=1");
   caf::actor heart;
   uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
     // Beat at half the watchdog period, as sd_watchdog_enabled(3) advises.
     auto every = std::chrono::milliseconds(std::max<uint64_t>(watchdog_usec / 2000, 1));
-    heart = spawn_heartbeat(sys, every, {registry, front}, [] { sd_notify(0, "WATCHDOG=1"); });
+    heart = spawn_heartbeat(sys, every,
+                            {caf::actor_cast<caf::actor>(actors.registry),
+                             caf::actor_cast<caf::actor>(actors.scheduler), actors.front,
+                             actors.admin},
+                            [] { sd_notify(0, "WATCHDOG=1"); });
     log(log_level::info, "watchdog.enabled", {{"interval_ms", std::to_string(every.count())}});
   }
 
@@ -139,15 +184,15 @@ int run_serve(const std::string& config_path) {
     // The main thread is neither an asio nor a CAF worker thread, so it may
     // block here while deliveries in flight finish.
     caf::scoped_actor self{sys};
-    self->request(delivery, drain_bound, drain_atom::value)
+    self->request(actors.delivery, drain_bound, drain_atom::value)
       .receive([](bool) {}, [](const caf::error&) {});
   }
   wait_for_answers(*public_api, *admin_api, deadline);
-  for (auto& a : {heart, front, registry, delivery}) {
-    if (a) {
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    }
+  caf::anon_send(actors.registry, drain_atom::value);
+  if (heart) {
+    caf::anon_send_exit(heart, caf::exit_reason::user_shutdown);
   }
+  stop_all(actors);
   sys.await_all_actors_done();
   io.stop();
   for (auto& t : threads) {

@@ -46,18 +46,27 @@ void read_keys(const toml::table& root, config& c, problems& out) {
     read_listen(r, "listen", c.server.listen);
     r.get("public_url", c.server.public_url);
     r.get("threads", c.server.threads);
+    r.get("max_connections", c.server.max_connections);
     r.finish();
   }
   {
     section_reader r(section(root, "admin", out), "admin", out);
     read_listen(r, "listen", c.admin.listen);
     r.get("token_file", c.admin.token_file);
+    r.get("max_connections", c.admin.max_connections);
     r.finish();
   }
   {
     section_reader r(section(root, "storage", out), "storage", out);
     r.get("path", c.storage.path);
     r.get("key_file", c.storage.key_file);
+    r.get("map_size_mb", c.storage.map_size_mb);
+    r.finish();
+  }
+  {
+    section_reader r(section(root, "actors", out), "actors", out);
+    r.get("idle_s", c.actors.idle_s);
+    r.get("max_concurrent_fetches", c.actors.max_concurrent_fetches);
     r.finish();
   }
   {
@@ -69,9 +78,13 @@ void read_keys(const toml::table& root, config& c, problems& out) {
     r.get("verify_token_file", s.verify_token_file);
     r.get("extra_webhook_secret_files", s.extra_webhook_secret_files);
     r.get("webhook_fields", s.webhook_fields);
+    r.get("scopes", s.scopes);
+    r.get("app_id", s.app_id);
     r.get("authorize_url", s.authorize_url);
     r.get("token_url", s.token_url);
     r.get("graph_url", s.graph_url);
+    r.get("graph_version", s.graph_version);
+    r.get("facebook_graph_url", s.facebook_graph_url);
     r.get("api_url", s.api_url);
     r.finish();
   }
@@ -92,6 +105,8 @@ void read_keys(const toml::table& root, config& c, problems& out) {
     r.get("webhook_delay_s", s.webhook_delay_s);
     r.get("poll", s.poll);
     r.get("poll_tiers_s", s.poll_tiers_s);
+    r.get("recheck_s", s.recheck_s);
+    r.get("seen_keep", s.seen_keep);
     r.finish();
   }
   {
@@ -112,7 +127,7 @@ void read_keys(const toml::table& root, config& c, problems& out) {
     r.get("level", c.log.level);
     r.finish();
   }
-  static const char* const sections[] = {"server", "admin",  "storage", "instagram",
+  static const char* const sections[] = {"server", "admin",  "storage", "actors", "instagram",
                                          "link",   "import", "sink",    "log"};
   for (const auto& [k, v] : root) {
     bool known = false;

@@ -83,6 +83,71 @@ void normalize_tags(const std::string& key, std::vector<std::string>& tags, prob
   tags = std::move(result);
 }
 
+/// Webhook fields and the scopes that unlock them (Instagram API with
+/// Instagram Login): a field whose scope is not requested would be refused
+/// by Meta when subscribing, so it is refused here first.
+struct field_scope {
+  const char* field;
+  const char* scope;
+};
+constexpr field_scope field_scopes[] = {
+  {"comments", "instagram_business_manage_comments"},
+  {"live_comments", "instagram_business_manage_comments"},
+  {"mentions", "instagram_business_manage_comments"},
+  {"messages", "instagram_business_manage_messages"},
+  {"messaging_optins", "instagram_business_manage_messages"},
+  {"messaging_postbacks", "instagram_business_manage_messages"},
+  {"messaging_referral", "instagram_business_manage_messages"},
+  {"messaging_seen", "instagram_business_manage_messages"},
+  {"message_reactions", "instagram_business_manage_messages"},
+  {"message_edit", "instagram_business_manage_messages"},
+  {"standby", "instagram_business_manage_messages"},
+  {"story_insights", "instagram_business_manage_insights"},
+};
+
+bool graph_version_ok(const std::string& v) {
+  if (v.empty()) {
+    return true;
+  }
+  auto dot = v.find('.');
+  if (v.size() < 4 || v[0] != 'v' || dot == std::string::npos || dot < 2 || dot + 1 == v.size()) {
+    return false;
+  }
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    if (i != dot && (v[i] < '0' || v[i] > '9')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void check_graph_settings(const config::instagram_section& ig, problems& out) {
+  if (!graph_version_ok(ig.graph_version)) {
+    out.push_back({"instagram.graph_version", "must look like v23.0, or be empty"});
+  }
+  if (ig.dialect != "graph") {
+    return;
+  }
+  auto has = [&](const std::string& scope) {
+    return std::find(ig.scopes.begin(), ig.scopes.end(), scope) != ig.scopes.end();
+  };
+  if (!has("instagram_business_basic")) {
+    out.push_back({"instagram.scopes", "must include instagram_business_basic"});
+  }
+  for (const auto& field : ig.webhook_fields) {
+    const field_scope* known = nullptr;
+    for (const auto& fs : field_scopes) {
+      known = field == fs.field ? &fs : known;
+    }
+    if (known == nullptr) {
+      out.push_back({"instagram.webhook_fields", "'" + field + "' is not an Instagram webhook field"});
+    } else if (!has(known->scope)) {
+      out.push_back({"instagram.webhook_fields", "'" + field + "' needs the scope "
+                                                   + known->scope + " in instagram.scopes"});
+    }
+  }
+}
+
 void default_url(std::string& url, const char* value) {
   if (url.empty()) {
     url = value;
@@ -102,7 +167,20 @@ void validate(config& c, problems& out) {
     out.push_back({"admin.token_file",
                    "required when admin.listen is not a loopback address"});
   }
+  if (c.server.max_connections < 8 || c.server.max_connections > 1000000) {
+    out.push_back({"server.max_connections", "must be between 8 and 1000000"});
+  }
+  if (c.admin.max_connections < 2 || c.admin.max_connections > 100000) {
+    out.push_back({"admin.max_connections", "must be between 2 and 100000"});
+  }
   require("storage.path", c.storage.path, out);
+  if (c.storage.map_size_mb < 1 || c.storage.map_size_mb > (int64_t{1} << 22)) {
+    out.push_back({"storage.map_size_mb", "must be between 1 and 4194304"});
+  }
+  positive("actors.idle_s", c.actors.idle_s, out);
+  if (c.actors.max_concurrent_fetches < 1 || c.actors.max_concurrent_fetches > 100000) {
+    out.push_back({"actors.max_concurrent_fetches", "must be between 1 and 100000"});
+  }
 
   // instagram
   auto& ig = c.instagram;
@@ -113,6 +191,8 @@ void validate(config& c, problems& out) {
   check_url("instagram.token_url", ig.token_url, out);
   check_url("instagram.graph_url", ig.graph_url, out);
   check_url("instagram.api_url", ig.api_url, out);
+  check_url("instagram.facebook_graph_url", ig.facebook_graph_url, out);
+  check_graph_settings(ig, out);
   if (ig.dialect == "legacy") {
     default_url(ig.authorize_url, "https://api.instagram.com/oauth/authorize");
     default_url(ig.token_url, "https://api.instagram.com/oauth/access_token");
@@ -121,6 +201,10 @@ void validate(config& c, problems& out) {
     default_url(ig.authorize_url, "https://www.instagram.com/oauth/authorize");
     default_url(ig.token_url, "https://api.instagram.com/oauth/access_token");
     default_url(ig.graph_url, "https://graph.instagram.com");
+    default_url(ig.facebook_graph_url, "https://graph.facebook.com");
+  }
+  if (ig.app_id.empty()) {
+    ig.app_id = ig.client_id;
   }
 
   // link
@@ -142,6 +226,12 @@ void validate(config& c, problems& out) {
     out.push_back({"import.webhook_delay_s", "must not be negative"});
   }
   positive_list("import.poll_tiers_s", im.poll_tiers_s, out);
+  if (im.recheck_s < 0) {
+    out.push_back({"import.recheck_s", "must not be negative"});
+  }
+  if (im.seen_keep < 1) {
+    out.push_back({"import.seen_keep", "must be greater than 0"});
+  }
 
   // sink
   auto& s = c.sink;

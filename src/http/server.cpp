@@ -1,12 +1,17 @@
 // The Beast listener and its sessions, after Beast's advanced server example:
 // one session per connection, each async step preceded by its deadline.
+// The listener holds at most max_connections: at the cap a new connection
+// closes the oldest idle one (an idle connection costs an attacker nothing,
+// so it must not cost a real client its turn), and when every connection is
+// busy, accepting pauses until one closes. EMFILE pauses accepting briefly
+// instead of spinning.
 
 #include "igbridge/http_server.hpp"
 
 #include <array>
 #include <atomic>
+#include <list>
 #include <mutex>
-#include <set>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,6 +20,7 @@
 #include <boost/beast/http.hpp>
 
 #include "http_errors.hpp"
+#include "request_parser.hpp"
 
 namespace igbridge {
 
@@ -35,7 +41,6 @@ public:
     // nop
   }
   void respond(http_response r) override;
-  bool answered() const { return done_.load(); }
 
 private:
   std::weak_ptr<session> session_;
@@ -43,11 +48,18 @@ private:
   std::atomic<bool> done_{false};
 };
 
+/// What the acceptor and the sessions share. The session list is guarded
+/// by a mutex: sessions live on their own strands.
 struct server_shared {
   http_server::handler handler;
   http_server_limits limits;
+  std::function<void()> refused;
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::list<std::weak_ptr<session>> sessions; // oldest first
+  std::size_t open = 0;
+  std::function<void()> on_close; // resumes a paused acceptor
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -66,12 +78,43 @@ public:
     if (counted_) {
       --shared_->in_flight;
     }
+    std::function<void()> resume;
+    {
+      std::lock_guard<std::mutex> lock{shared_->mu};
+      if (registered_) {
+        shared_->sessions.erase(place_);
+        --shared_->open;
+      }
+      resume = shared_->on_close;
+    }
+    if (resume) {
+      resume();
+    }
+  }
+
+  /// Joins the server's list (under its lock, by the acceptor).
+  void enlist(std::list<std::weak_ptr<session>>::iterator place) {
+    place_ = place;
+    registered_ = true;
   }
 
   void run() {
     // Start on the session's strand so every later handler runs there too.
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&session::do_read, shared_from_this()));
+  }
+
+  /// Whether the session waits for a request (evictable).
+  bool idle() const { return idle_.load(); }
+
+  /// Closes an idle connection to make room for a new one.
+  void evict() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_.load()) {
+        beast::error_code ec;
+        self->stream_.socket().close(ec);
+      }
+    });
   }
 
   /// Called on the strand with the handler's answer.
@@ -83,22 +126,22 @@ public:
 private:
   void do_read() {
     parser_.emplace();
-    // Limits must be in place before the first byte is parsed.
-    parser_->header_limit(static_cast<std::uint32_t>(shared_->limits.header_limit));
-    parser_->body_limit(shared_->limits.body_limit);
-    buffer_.clear();
+    configure_request_parser(*parser_, shared_->limits);
+    // Bytes already buffered are the next pipelined request: keep them.
     // One deadline covers headers and body: a client that trickles bytes
     // (slowloris) is dropped when it passes, however steadily it sends.
     stream_.expires_after(shared_->limits.read_deadline);
+    idle_ = true;
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
+    idle_ = false;
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout
         || ec == net::error::operation_aborted || ec == net::error::connection_reset
-        || ec == net::error::eof) {
-      return close();
+        || ec == net::error::eof || ec == net::error::bad_descriptor) {
+      return do_close();
     }
     linger_ = static_cast<bool>(ec);
     if (ec == bhttp::error::header_limit) {
@@ -113,10 +156,12 @@ private:
     stream_.expires_never();
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == bhttp::verb::head;
     http_request req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     req.remote = remote_;
+    req.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
     for (auto& field : msg) {
       req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
@@ -156,9 +201,15 @@ private:
       res->set(bhttp::field::content_type, "application/json");
     }
     res->set(bhttp::field::server, "igbridge");
-    res->body() = std::move(r.body);
     res->keep_alive(!close_after);
-    res->prepare_payload();
+    if (head_) {
+      // HEAD: the headers a GET would get, Content-Length included, and no body.
+      res->content_length(r.body.size());
+      head_ = false;
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
     res_ = res;
     stream_.expires_after(shared_->limits.read_deadline);
     bhttp::async_write(stream_, *res,
@@ -172,12 +223,12 @@ private:
       --shared_->in_flight;
     }
     if (ec || close_after_) {
-      return close();
+      return do_close();
     }
     do_read();
   }
 
-  void close() {
+  void do_close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec || !linger_) {
@@ -188,12 +239,13 @@ private:
     // Closing now would reset the connection and destroy our answer in its
     // receive buffer, so read and discard for a short while first.
     drain_budget_ = 8 * 1024 * 1024;
+    drain_buf_ = std::make_unique<std::array<char, 16 * 1024>>();
     stream_.expires_after(std::chrono::seconds{2});
     do_drain();
   }
 
   void do_drain() {
-    stream_.async_read_some(net::buffer(drain_buf_),
+    stream_.async_read_some(net::buffer(*drain_buf_),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               if (ec || n >= self->drain_budget_) {
                                 beast::error_code ignored;
@@ -207,17 +259,21 @@ private:
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<request_parser> parser_;
   std::shared_ptr<void> res_;
   std::shared_ptr<server_shared> shared_;
   net::steady_timer wait_timer_;
   std::string remote_;
+  std::list<std::weak_ptr<session>>::iterator place_;
+  bool registered_ = false;
+  std::atomic<bool> idle_{false};
   bool keep_alive_ = false;
+  bool head_ = false;
   bool close_after_ = false;
   bool counted_ = false; // this session holds one in_flight count
   bool linger_ = false;  // drain the request before closing (early answers)
   std::size_t drain_budget_ = 0;
-  std::array<char, 16 * 1024> drain_buf_{};
+  std::unique_ptr<std::array<char, 16 * 1024>> drain_buf_;
 };
 
 void session_responder::respond(http_response r) {
@@ -231,36 +287,115 @@ void session_responder::respond(http_response r) {
   });
 }
 
+bool is_resource_error(const beast::error_code& ec) {
+  return ec == net::error::no_descriptors || ec == net::error::no_buffer_space
+         || ec == net::error::no_memory || ec.value() == ENFILE;
+}
+
 } // namespace
 
 struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
-  impl(net::io_context& io, const listen_address& addr) : io(io), acceptor(net::make_strand(io)) {
+  impl(net::io_context& io) : io(io), acceptor(net::make_strand(io)), backoff(acceptor.get_executor()) {
     // nop
   }
 
   void do_accept() {
+    paused = false;
     acceptor.async_accept(net::make_strand(io), [self = shared_from_this()](
                                                   beast::error_code ec, tcp::socket socket) {
-      if (!self->acceptor.is_open()) {
+      self->on_accept(ec, std::move(socket));
+    });
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (!acceptor.is_open()) {
+      return;
+    }
+    if (ec) {
+      // Out of descriptors (or a transient error): accepting again at once
+      // would fail again at once and spin. Wait, then try again.
+      backoff.expires_after(is_resource_error(ec) ? shared->limits.accept_backoff
+                                                  : std::chrono::milliseconds{10});
+      backoff.async_wait([self = shared_from_this()](beast::error_code e) {
+        if (!e && self->acceptor.is_open()) {
+          self->do_accept();
+        }
+      });
+      return;
+    }
+    auto s = std::make_shared<session>(std::move(socket), shared);
+    std::shared_ptr<session> evicted;
+    // Sessions looked at stay referenced until the lock is gone: the last
+    // reference dropped inside it would run a destructor that takes it.
+    std::vector<std::shared_ptr<session>> looked_at;
+    bool full = false;
+    {
+      std::lock_guard<std::mutex> lock{shared->mu};
+      if (shared->open >= shared->limits.max_connections) {
+        for (auto& w : shared->sessions) {
+          looked_at.push_back(w.lock());
+          if (looked_at.back() && looked_at.back()->idle()) {
+            evicted = looked_at.back();
+            break;
+          }
+        }
+      }
+      shared->sessions.push_back(s);
+      s->enlist(std::prev(shared->sessions.end()));
+      ++shared->open;
+      full = shared->open >= shared->limits.max_connections && !evicted;
+    }
+    if (evicted) {
+      evicted->evict();
+      if (shared->refused) {
+        shared->refused();
+      }
+    }
+    s->run();
+    if (full) {
+      // Every connection is busy: leave new ones in the kernel's queue
+      // until one closes (the session's destructor resumes us).
+      paused = true;
+      return;
+    }
+    do_accept();
+  }
+
+  /// From a closing session, on any thread.
+  void resume() {
+    net::post(acceptor.get_executor(), [self = shared_from_this()] {
+      if (!self->paused || !self->acceptor.is_open()) {
         return;
       }
-      if (!ec) {
-        std::make_shared<session>(std::move(socket), self->shared)->run();
+      std::size_t open = 0;
+      {
+        std::lock_guard<std::mutex> lock{self->shared->mu};
+        open = self->shared->open;
       }
-      self->do_accept();
+      if (open < self->shared->limits.max_connections) {
+        self->do_accept();
+      }
     });
   }
 
   net::io_context& io;
   tcp::acceptor acceptor;
+  net::steady_timer backoff;
+  bool paused = false; // touched on the acceptor's strand only
   std::shared_ptr<server_shared> shared = std::make_shared<server_shared>();
 };
 
 http_server::http_server(net::io_context& io, const listen_address& addr, handler h,
                          http_server_limits limits)
-  : impl_(std::make_shared<impl>(io, addr)) {
+  : impl_(std::make_shared<impl>(io)) {
   impl_->shared->handler = std::move(h);
   impl_->shared->limits = limits;
+  std::weak_ptr<impl> weak = impl_;
+  impl_->shared->on_close = [weak] {
+    if (auto i = weak.lock()) {
+      i->resume();
+    }
+  };
   auto host = addr.host == "localhost" ? std::string("127.0.0.1") : addr.host;
   tcp::endpoint ep{net::ip::make_address(host), addr.port};
   auto& a = impl_->acceptor;
@@ -272,6 +407,8 @@ http_server::http_server(net::io_context& io, const listen_address& addr, handle
 
 http_server::~http_server() {
   stop();
+  std::lock_guard<std::mutex> lock{impl_->shared->mu};
+  impl_->shared->on_close = nullptr;
 }
 
 uint16_t http_server::port() const {
@@ -288,11 +425,21 @@ void http_server::stop() {
   net::dispatch(impl_->acceptor.get_executor(), [self = impl_] {
     beast::error_code ec;
     self->acceptor.close(ec);
+    self->backoff.cancel();
   });
 }
 
 std::size_t http_server::in_flight() const {
   return impl_->shared->in_flight.load();
+}
+
+std::size_t http_server::open_connections() const {
+  std::lock_guard<std::mutex> lock{impl_->shared->mu};
+  return impl_->shared->open;
+}
+
+void http_server::on_refused(std::function<void()> f) {
+  impl_->shared->refused = std::move(f);
 }
 
 } // namespace igbridge

@@ -72,6 +72,36 @@ std::string upper(std::string s) {
   return s;
 }
 
+/// 90 days: longer than any token Instagram issues (60 days), so a bogus
+/// expires_in cannot push a refresh past the token's real end.
+constexpr int64_t max_expires_in_s = 90 * 86400;
+
+int64_t capped_expiry(int64_t expires_in) {
+  return std::clamp<int64_t>(expires_in, 0, max_expires_in_s);
+}
+
+std::vector<media_child> graph_children(const json& j) {
+  std::vector<media_child> out;
+  const json* children = member(j, "children");
+  const json* data = children != nullptr ? member(*children, "data") : nullptr;
+  if (data == nullptr || !data->is_array()) {
+    return out;
+  }
+  for (const auto& c : *data) {
+    auto id = id_of(c, "id");
+    if (!id) {
+      continue;
+    }
+    media_child child;
+    child.id = *id;
+    child.media_type = string_of(c, "media_type");
+    child.media_url = string_of(c, "media_url");
+    child.thumbnail_url = string_of(c, "thumbnail_url");
+    out.push_back(std::move(child));
+  }
+  return out;
+}
+
 std::optional<media_item> graph_item(const json& j) {
   auto id = id_of(j, "id");
   if (!id) {
@@ -89,6 +119,7 @@ std::optional<media_item> graph_item(const json& j) {
   if (auto t = parse_iso8601(string_of(j, "timestamp"))) {
     m.taken_at = rfc3339(*t);
   }
+  m.children = graph_children(j);
   return m;
 }
 
@@ -166,7 +197,7 @@ std::optional<token_grant> parse_code_exchange(dialect d, const std::string& bod
     return std::nullopt;
   }
   g.user_id = *id;
-  g.expires_in = integer_of(*grant, "expires_in");
+  g.expires_in = capped_expiry(integer_of(*grant, "expires_in"));
   return g;
 }
 
@@ -177,20 +208,22 @@ std::optional<token_grant> parse_long_lived(const std::string& body) {
   if (g.access_token.empty()) {
     return std::nullopt;
   }
-  g.expires_in = integer_of(j, "expires_in");
+  g.expires_in = capped_expiry(integer_of(j, "expires_in"));
   return g;
 }
 
 bool parse_me(const std::string& body, token_grant& grant) {
   json j = parse(body);
-  auto id = id_of(j, "user_id");
-  if (!id) {
-    id = id_of(j, "id");
+  auto professional = id_of(j, "user_id");
+  auto scoped = id_of(j, "id");
+  if (!professional) {
+    professional = scoped;
   }
-  if (!id) {
+  if (!professional) {
     return false;
   }
-  grant.user_id = *id;
+  grant.user_id = *professional;
+  grant.app_scoped_id = scoped ? *scoped : std::string{};
   if (auto name = string_of(j, "username"); !name.empty()) {
     grant.username = name;
   }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "igbridge/provider.hpp"
+#include "igbridge/urls.hpp"
 
 namespace igbridge {
 
@@ -54,16 +55,10 @@ int64_t retry_after(const http_response& r) {
   return std::min<int64_t>(std::stoll(v), max_retry_after_s);
 }
 
-/// X-App-Usage: {"call_count":N,"total_time":N,"total_cputime":N}, percents.
-bool app_usage_high(const http_response& r) {
-  std::string v = header_value(r.headers, "X-App-Usage");
-  if (v.empty()) {
-    return false;
-  }
-  json usage = json::parse(v, nullptr, false);
-  if (!usage.is_object()) {
-    return false;
-  }
+/// How long to hold off when usage is high but no estimate is given.
+constexpr int64_t default_hold_s = 60;
+
+bool usage_high(const json& usage) {
   for (const char* key : {"call_count", "total_time", "total_cputime"}) {
     auto it = usage.find(key);
     if (it != usage.end() && it->is_number() && it->get<double>() >= usage_limit_percent) {
@@ -71,6 +66,49 @@ bool app_usage_high(const http_response& r) {
     }
   }
   return false;
+}
+
+/// X-App-Usage: {"call_count":N,"total_time":N,"total_cputime":N}, percents.
+int64_t app_wait(const http_response& r) {
+  std::string v = header_value(r.headers, "X-App-Usage");
+  if (v.empty() || v.size() > 4096) {
+    return 0;
+  }
+  json usage = json::parse(v, nullptr, false);
+  return usage.is_object() && usage_high(usage) ? default_hold_s : 0;
+}
+
+/// X-Business-Use-Case-Usage: {"<id>":[{"type","call_count","total_cputime",
+/// "total_time","estimated_time_to_regain_access":MINUTES}]}; the longest
+/// wait any entry asks for.
+int64_t account_wait(const http_response& r) {
+  std::string v = header_value(r.headers, "X-Business-Use-Case-Usage");
+  if (v.empty() || v.size() > 16384) {
+    return 0;
+  }
+  json usage = json::parse(v, nullptr, false);
+  if (!usage.is_object()) {
+    return 0;
+  }
+  int64_t wait = 0;
+  for (const auto& [id, entries] : usage.items()) {
+    if (!entries.is_array()) {
+      continue;
+    }
+    for (const auto& e : entries) {
+      if (!e.is_object()) {
+        continue;
+      }
+      auto it = e.find("estimated_time_to_regain_access");
+      if (it != e.end() && it->is_number() && it->get<double>() > 0) {
+        auto minutes = std::min(it->get<double>(), static_cast<double>(max_retry_after_s / 60));
+        wait = std::max(wait, static_cast<int64_t>(minutes * 60));
+      } else if (usage_high(e)) {
+        wait = std::max(wait, default_hold_s);
+      }
+    }
+  }
+  return std::min(wait, max_retry_after_s);
 }
 
 int int_field(const json& obj, const char* key) {
@@ -115,11 +153,22 @@ provider_error graph_envelope(const json& body) {
     case 190:
       return make(provider_failure::token_invalid, text, code);
     case 4:
+      return make(provider_failure::rate_limited, text, code);
     case 17:
     case 32:
     case 613:
-      return make(provider_failure::rate_limited, text, code);
+    case 80002: {
+      // Business Use Case limits: this account's quota, not the app's.
+      auto e = make(provider_failure::rate_limited, text, code);
+      e.scope = rate_scope::account;
+      return e;
+    }
+    case 10:
+      return make(provider_failure::permission, text, code);
     default:
+      if (code >= 200 && code <= 299) {
+        return make(provider_failure::permission, text, code);
+      }
       return make(provider_failure::denied, text, code);
   }
 }
@@ -163,6 +212,8 @@ const char* to_string(provider_failure f) {
       return "none";
     case provider_failure::token_invalid:
       return "token_invalid";
+    case provider_failure::permission:
+      return "permission";
     case provider_failure::rate_limited:
       return "rate_limited";
     case provider_failure::server:
@@ -201,16 +252,34 @@ provider_error classify(const http_response& r) {
   } else if (e && e.kind == provider_failure::denied && r.status >= 500) {
     e.kind = provider_failure::server; // unknown code on a 5xx: try again later
   }
-  if (!e && app_usage_high(r)) {
-    e = make(provider_failure::rate_limited, "X-App-Usage at or above 75 %");
-  }
   if (!e && body.is_discarded()) {
     e = make(provider_failure::malformed, "HTTP " + std::to_string(r.status) + " answer is not JSON");
   }
   if (e.kind == provider_failure::rate_limited) {
-    e.retry_after_s = retry_after(r);
+    auto usage = read_usage(r);
+    if (usage.account_wait_s > 0 && e.scope == rate_scope::app && e.code != 4) {
+      e.scope = rate_scope::account; // only the account's header speaks: its quota
+    }
+    e.retry_after_s = std::max({retry_after(r), e.scope == rate_scope::account
+                                                  ? usage.account_wait_s
+                                                  : usage.app_wait_s});
   }
   return e;
+}
+
+usage_advice read_usage(const http_response& r) {
+  return usage_advice{app_wait(r), account_wait(r)};
+}
+
+bool same_origin(const std::string& url, const std::string& base) {
+  auto a = parse_url(url);
+  auto b = parse_url(base);
+  return a && b && a->scheme == b->scheme && a->port == b->port
+         && std::equal(a->host.begin(), a->host.end(), b->host.begin(), b->host.end(),
+                       [](char x, char y) {
+                         return std::tolower(static_cast<unsigned char>(x))
+                                == std::tolower(static_cast<unsigned char>(y));
+                       });
 }
 
 } // namespace igbridge

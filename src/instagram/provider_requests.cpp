@@ -7,7 +7,8 @@ namespace {
 
 /// The fields every graph media page asks for; the parser reads exactly these.
 constexpr const char* media_fields =
-    "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,username";
+    "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,username,"
+    "children{id,media_type,media_url,thumbnail_url}";
 
 http_request get(std::string url) {
   http_request r;
@@ -18,13 +19,24 @@ http_request get(std::string url) {
 
 } // namespace
 
+std::string graph_api_base(const config& cfg) {
+  const auto& ig = cfg.instagram;
+  return ig.graph_version.empty() ? ig.graph_url : ig.graph_url + "/" + ig.graph_version;
+}
+
 dialect dialect_of(const config& cfg) {
   return cfg.instagram.dialect == "legacy" ? dialect::legacy : dialect::graph;
 }
 
 std::string authorize_url(const config& cfg, const std::string& redirect_uri,
                           const std::string& state) {
-  const char* scope = dialect_of(cfg) == dialect::legacy ? "basic" : "instagram_business_basic";
+  std::string scope = "basic";
+  if (dialect_of(cfg) == dialect::graph) {
+    scope.clear();
+    for (const auto& s : cfg.instagram.scopes) {
+      scope += scope.empty() ? s : "," + s;
+    }
+  }
   return cfg.instagram.authorize_url + "?" +
          build_query({{"client_id", cfg.instagram.client_id},
                       {"redirect_uri", redirect_uri},
@@ -65,7 +77,7 @@ http_request refresh_request(const config& cfg, const std::string& token) {
 }
 
 http_request me_request(const config& cfg, const std::string& token) {
-  return get(cfg.instagram.graph_url + "/me?" +
+  return get(graph_api_base(cfg) + "/me?" +
              build_query({{"fields", "user_id,username"}, {"access_token", token}}));
 }
 
@@ -75,7 +87,7 @@ http_request media_request(const config& cfg, const std::string& token,
     return get(cfg.instagram.api_url + "/users/" + url_encode(ig_user_id) + "/media/recent?" +
                build_query({{"access_token", token}, {"count", std::to_string(count)}}));
   }
-  return get(cfg.instagram.graph_url + "/me/media?" +
+  return get(graph_api_base(cfg) + "/me/media?" +
              build_query({{"fields", media_fields},
                           {"limit", std::to_string(count)},
                           {"access_token", token}}));

@@ -17,11 +17,17 @@ std::string joined(const std::vector<std::string>& xs) {
 
 /// graph's app access token: "{app-id}|{app-secret}".
 std::string app_token(const config& cfg) {
-  return cfg.instagram.client_id + "|" + cfg.instagram.client_secret;
+  return cfg.instagram.app_id + "|" + cfg.instagram.client_secret;
 }
 
+/// App subscriptions live on the Facebook Graph host, not the Instagram one.
 std::string graph_subscriptions_url(const config& cfg) {
-  return cfg.instagram.graph_url + "/" + url_encode(cfg.instagram.client_id) + "/subscriptions";
+  const auto& ig = cfg.instagram;
+  auto base = ig.facebook_graph_url;
+  if (!ig.graph_version.empty()) {
+    base += "/" + ig.graph_version;
+  }
+  return base + "/" + url_encode(ig.app_id) + "/subscriptions";
 }
 
 http_request form_post(std::string url, const params& form) {
@@ -89,7 +95,7 @@ http_request subscription_delete_request(const config& cfg, const std::string& i
 http_request subscribed_apps_request(const config& cfg, const std::string& token) {
   http_request r;
   r.method = "POST";
-  r.url = cfg.instagram.graph_url + "/me/subscribed_apps?"
+  r.url = graph_api_base(cfg) + "/me/subscribed_apps?"
           + build_query({{"subscribed_fields", joined(cfg.instagram.webhook_fields)},
                          {"access_token", token}});
   return r;

@@ -1,5 +1,6 @@
 #include "igbridge/records.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -121,16 +122,85 @@ std::string dump(const json& j) {
 
 // -- user_record --------------------------------------------------------------
 
+const char* to_string(user_state s) {
+  switch (s) {
+    case user_state::active:
+      return "active";
+    case user_state::reauth_required:
+      return "reauth_required";
+    case user_state::unlinked:
+      return "unlinked";
+  }
+  return "unlinked";
+}
+
+std::optional<user_state> user_state_from(std::string_view s) {
+  for (auto st : all_user_states) {
+    if (s == to_string(st)) {
+      return st;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+json rules_json(const std::optional<user_rules>& r) {
+  if (!r) {
+    return nullptr;
+  }
+  return json{{"tags", r->tags}, {"block", r->block}};
+}
+
+bool read_strings(const json& j, const char* key, std::vector<std::string>& out) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    return true;
+  }
+  if (!it->is_array()) {
+    return false;
+  }
+  std::vector<std::string> v;
+  for (const auto& e : *it) {
+    if (!e.is_string()) {
+      return false;
+    }
+    v.push_back(e.get<std::string>());
+  }
+  out = std::move(v);
+  return true;
+}
+
+bool read_rules(const json& j, std::optional<user_rules>& out) {
+  auto it = j.find("rules");
+  if (it == j.end() || it->is_null()) {
+    return true;
+  }
+  if (!it->is_object()) {
+    return false;
+  }
+  user_rules r;
+  if (!read_strings(*it, "tags", r.tags) || !read_strings(*it, "block", r.block)) {
+    return false;
+  }
+  out = std::move(r);
+  return true;
+}
+
+} // namespace
+
 std::string encode(const user_record& r) {
   json j{
     {"user", r.user},
-    {"linked", r.linked},
-    {"state", r.state},
+    {"state", to_string(r.state)},
     {"instagram_user_id", r.instagram_user_id},
+    {"app_scoped_id", r.app_scoped_id},
     {"username", r.username},
     {"linked_at", r.linked_at},
     {"last_fetch_at", r.last_fetch_at},
     {"next_fetch_at", r.next_fetch_at},
+    {"refresh_at", r.refresh_at},
+    {"scheduled_at", r.scheduled_at},
     {"poll_tier", r.poll_tier},
     {"imported", r.imported},
     {"token_expires_at", r.token_expires_at},
@@ -139,7 +209,10 @@ std::string encode(const user_record& r) {
     {"token", r.token},
     {"initial_fetch_done", r.initial_fetch_done},
     {"fetch_failures", r.fetch_failures},
+    {"refresh_failures", r.refresh_failures},
+    {"seen_count", r.seen_count},
     {"recent_imports", r.recent_imports},
+    {"rules", rules_json(r.rules)},
   };
   return dump(j);
 }
@@ -150,30 +223,39 @@ std::optional<user_record> decode_user(std::string_view bytes) {
     return std::nullopt;
   }
   user_record r;
-  bool ok = read(*j, "user", r.user) && read(*j, "linked", r.linked)
-            && read(*j, "state", r.state) && read(*j, "instagram_user_id", r.instagram_user_id)
+  std::string state = "unlinked";
+  bool ok = read(*j, "user", r.user) && read(*j, "state", state)
+            && read(*j, "instagram_user_id", r.instagram_user_id)
+            && read(*j, "app_scoped_id", r.app_scoped_id)
             && read(*j, "username", r.username) && read(*j, "linked_at", r.linked_at)
             && read(*j, "last_fetch_at", r.last_fetch_at)
-            && read(*j, "next_fetch_at", r.next_fetch_at) && read(*j, "poll_tier", r.poll_tier)
+            && read(*j, "next_fetch_at", r.next_fetch_at)
+            && read(*j, "refresh_at", r.refresh_at)
+            && read(*j, "scheduled_at", r.scheduled_at) && read(*j, "poll_tier", r.poll_tier)
             && read(*j, "imported", r.imported)
             && read(*j, "token_expires_at", r.token_expires_at)
             && read(*j, "token_issued_at", r.token_issued_at)
             && read(*j, "last_error", r.last_error) && read(*j, "token", r.token)
             && read(*j, "initial_fetch_done", r.initial_fetch_done)
             && read(*j, "fetch_failures", r.fetch_failures)
-            && read(*j, "recent_imports", r.recent_imports);
-  if (!ok) {
+            && read(*j, "refresh_failures", r.refresh_failures)
+            && read(*j, "seen_count", r.seen_count)
+            && read(*j, "recent_imports", r.recent_imports) && read_rules(*j, r.rules);
+  auto st = user_state_from(state);
+  if (!ok || !st) {
     return std::nullopt;
   }
+  r.state = *st;
   return r;
 }
 
 json public_view(const user_record& r) {
   return json{
     {"user", r.user},
-    {"linked", r.linked},
-    {"state", r.state},
+    {"linked", r.linked()},
+    {"state", to_string(r.state)},
     {"instagram_user_id", r.instagram_user_id},
+    {"app_scoped_id", r.app_scoped_id},
     {"username", r.username},
     {"linked_at", time_or_null(r.linked_at)},
     {"last_fetch_at", time_or_null(r.last_fetch_at)},
@@ -182,7 +264,114 @@ json public_view(const user_record& r) {
     {"imported", r.imported},
     {"token_expires_at", time_or_null(r.token_expires_at)},
     {"last_error", r.last_error},
+    {"rules", rules_json(r.rules)},
   };
+}
+
+int64_t own_due(const user_record& r) {
+  int64_t due = r.next_fetch_at;
+  if (r.refresh_at != 0 && (due == 0 || r.refresh_at < due)) {
+    due = r.refresh_at;
+  }
+  return due;
+}
+
+// -- seen ---------------------------------------------------------------------
+
+const char* to_string(verdict v) {
+  switch (v) {
+    case verdict::imported:
+      return "imported";
+    case verdict::untagged:
+      return "untagged";
+    case verdict::blocked:
+      return "blocked";
+  }
+  return "untagged";
+}
+
+namespace {
+
+void put_be64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) {
+    out.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
+  }
+}
+
+uint64_t get_be64(std::string_view in) {
+  uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    v = (v << 8) | static_cast<uint8_t>(in[i]);
+  }
+  return v;
+}
+
+} // namespace
+
+std::string encode(const seen_entry& e) {
+  std::string out;
+  out.reserve(25);
+  put_be64(out, static_cast<uint64_t>(e.first_seen));
+  put_be64(out, static_cast<uint64_t>(e.taken_at));
+  out.push_back(static_cast<char>(e.judged));
+  put_be64(out, e.caption_hash);
+  return out;
+}
+
+std::optional<seen_entry> decode_seen(std::string_view bytes) {
+  if (bytes.size() != 25 || static_cast<uint8_t>(bytes[16]) > 2) {
+    return std::nullopt;
+  }
+  seen_entry e;
+  e.first_seen = static_cast<int64_t>(get_be64(bytes.substr(0, 8)));
+  e.taken_at = static_cast<int64_t>(get_be64(bytes.substr(8, 8)));
+  e.judged = static_cast<verdict>(bytes[16]);
+  e.caption_hash = get_be64(bytes.substr(17, 8));
+  return e;
+}
+
+uint64_t caption_hash(std::string_view caption) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : caption) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string seen_order_key(std::string_view user, int64_t taken_at, std::string_view media_id) {
+  std::string k;
+  k.reserve(user.size() + 9 + media_id.size());
+  k.append(user).push_back('\0');
+  put_be64(k, static_cast<uint64_t>(std::max<int64_t>(taken_at, 0)));
+  k.append(media_id);
+  return k;
+}
+
+std::string time_key(int64_t t) {
+  std::string k;
+  put_be64(k, static_cast<uint64_t>(std::max<int64_t>(t, 0)));
+  return k;
+}
+
+std::string when_key(int64_t at, std::string_view user) {
+  auto k = time_key(at);
+  k.append(user);
+  return k;
+}
+
+std::optional<std::pair<int64_t, std::string>> split_when_key(std::string_view key) {
+  if (key.size() < 8) {
+    return std::nullopt;
+  }
+  return std::make_pair(static_cast<int64_t>(get_be64(key.substr(0, 8))),
+                        std::string(key.substr(8)));
+}
+
+std::string due_key(int64_t at, uint64_t seq) {
+  auto k = time_key(at);
+  put_be64(k, seq);
+  return k;
 }
 
 // -- import record ------------------------------------------------------------
@@ -205,6 +394,18 @@ json import_record(const std::string& app_user, const std::string& ig_user_id,
   // Videos carry a still image; other media have none, so the key is absent.
   if (!m.thumbnail_url.empty()) {
     j["thumbnail_url"] = m.thumbnail_url;
+  }
+  // A carousel's images and videos, in order.
+  if (!m.children.empty()) {
+    auto children = json::array();
+    for (const auto& c : m.children) {
+      json child{{"id", c.id}, {"media_type", c.media_type}, {"media_url", c.media_url}};
+      if (!c.thumbnail_url.empty()) {
+        child["thumbnail_url"] = c.thumbnail_url;
+      }
+      children.push_back(std::move(child));
+    }
+    j["children"] = std::move(children);
   }
   return j;
 }
@@ -261,10 +462,13 @@ json public_view(const outbox_entry& e) {
   };
 }
 
-// -- oauth_state, hint --------------------------------------------------------
+// -- oauth_state, hint, deletion ---------------------------------------------------
 
 std::string encode(const oauth_state& s) {
-  return dump(json{{"user", s.user}, {"expires_at", s.expires_at}, {"cookie", s.cookie}});
+  return dump(json{{"user", s.user},
+                   {"expires_at", s.expires_at},
+                   {"created_at", s.created_at},
+                   {"cookie", s.cookie}});
 }
 
 std::optional<oauth_state> decode_oauth_state(std::string_view bytes) {
@@ -274,26 +478,85 @@ std::optional<oauth_state> decode_oauth_state(std::string_view bytes) {
   }
   oauth_state s;
   if (!read(*j, "user", s.user) || !read(*j, "expires_at", s.expires_at)
-      || !read(*j, "cookie", s.cookie)) {
+      || !read(*j, "created_at", s.created_at) || !read(*j, "cookie", s.cookie)) {
     return std::nullopt;
   }
   return s;
 }
 
 std::string encode(const hint& h) {
-  return dump(json{{"due_at", h.due_at}, {"received_at", h.received_at}});
+  return dump(json{{"first_due", h.first_due},
+                   {"last_due", h.last_due},
+                   {"received_at", h.received_at}});
 }
 
 std::optional<hint> decode_hint(std::string_view bytes) {
   auto j = parse_object(bytes);
-  if (!j || !j->contains("due_at")) {
+  if (!j || !j->contains("first_due")) {
     return std::nullopt;
   }
   hint h;
-  if (!read(*j, "due_at", h.due_at) || !read(*j, "received_at", h.received_at)) {
+  if (!read(*j, "first_due", h.first_due) || !read(*j, "last_due", h.last_due)
+      || !read(*j, "received_at", h.received_at)) {
     return std::nullopt;
   }
   return h;
+}
+
+int64_t hint_fetch_at(const hint& h, int64_t delay_s) {
+  return std::min(h.last_due, h.first_due + delay_s);
+}
+
+hint add_hint(std::optional<hint> h, int64_t now, int64_t delay_s) {
+  auto due = now + delay_s;
+  if (!h) {
+    return hint{due, due, now};
+  }
+  h->first_due = std::min(h->first_due, due);
+  h->last_due = std::max(h->last_due, due);
+  h->received_at = std::max(h->received_at, now);
+  return *h;
+}
+
+std::optional<hint> after_fetch(const hint& h, int64_t started) {
+  if (h.last_due <= started) {
+    return std::nullopt;
+  }
+  // Only the ones due after the start are left; their earliest is not
+  // kept, but it is later than the start.
+  hint left = h;
+  left.first_due = std::max(h.first_due, started + 1);
+  return left;
+}
+
+std::string encode(const deletion_record& d) {
+  return dump(json{{"status", d.status},
+                   {"instagram_user_id", d.instagram_user_id},
+                   {"users", d.users},
+                   {"requested_at", d.requested_at},
+                   {"completed_at", d.completed_at}});
+}
+
+std::optional<deletion_record> decode_deletion(std::string_view bytes) {
+  auto j = parse_object(bytes);
+  if (!j || !j->contains("status")) {
+    return std::nullopt;
+  }
+  deletion_record d;
+  if (!read(*j, "status", d.status) || !read(*j, "instagram_user_id", d.instagram_user_id)
+      || !read(*j, "users", d.users) || !read(*j, "requested_at", d.requested_at)
+      || !read(*j, "completed_at", d.completed_at)) {
+    return std::nullopt;
+  }
+  return d;
+}
+
+json public_view(const deletion_record& d, const std::string& code) {
+  return json{{"confirmation_code", code},
+              {"status", d.status},
+              {"users", d.users},
+              {"requested_at", time_or_null(d.requested_at)},
+              {"completed_at", time_or_null(d.completed_at)}};
 }
 
 std::string seen_key(std::string_view user, std::string_view media_id) {

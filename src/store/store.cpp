@@ -2,7 +2,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <memory>
+#include <mutex>
+
+#include "migrate.hpp"
 
 #include <lmdb.h>
 #include <sys/stat.h>
@@ -11,17 +15,24 @@ namespace igbridge {
 
 namespace {
 
-constexpr const char* db_names[] = {"users", "ig_index", "seen",  "outbox",
-                                    "dead",  "oauth_state", "hints", "meta"};
-constexpr std::size_t db_count = sizeof(db_names) / sizeof(db_names[0]);
+constexpr const char* db_names[] = {
+  "users",         "ig_index",  "seen",         "seen_order",        "outbox",
+  "outbox_due",    "dead",      "oauth_state",  "oauth_expiry",      "oauth_by_user",
+  "hints",         "hint_due",  "schedule",     "resume",            "deletions",
+  "deletion_requests", "counters", "attention", "dashboard",         "meta"};
+static_assert(sizeof(db_names) / sizeof(db_names[0]) == db_count, "one name per db");
 constexpr std::string_view schema_key = "schema_version";
 
 const char* name_of(db d) {
   return db_names[static_cast<std::size_t>(d)];
 }
 
-/// Throws store_error naming the operation when an LMDB call failed.
+/// Throws store_error naming the operation when an LMDB call failed;
+/// store_full when the map is full, so the writer can grow it and retry.
 void check(int rc, const std::string& what) {
+  if (rc == MDB_MAP_FULL) {
+    throw store_full("store: " + what + ": " + mdb_strerror(rc));
+  }
   if (rc != MDB_SUCCESS) {
     throw store_error("store: " + what + ": " + mdb_strerror(rc));
   }
@@ -72,14 +83,20 @@ using cursor_ptr = std::unique_ptr<MDB_cursor, cursor_closer>;
 
 // -- read_txn -----------------------------------------------------------------
 
-read_txn::read_txn(const store& s, bool write) : store_(&s), txn_(nullptr) {
+read_txn::read_txn(const store& s, bool write, void* parent) : store_(&s), txn_(nullptr) {
+  if (parent == nullptr) {
+    // Growth of the map waits until this transaction is gone.
+    resize_guard_ = std::shared_lock<std::shared_mutex>(s.resize_);
+  }
   MDB_txn* t = nullptr;
-  check(mdb_txn_begin(static_cast<MDB_env*>(s.env_), nullptr, write ? 0 : MDB_RDONLY, &t),
+  check(mdb_txn_begin(static_cast<MDB_env*>(s.env_), static_cast<MDB_txn*>(parent),
+                      write ? 0 : MDB_RDONLY, &t),
         write ? "begin write transaction" : "begin read transaction");
   txn_ = t;
 }
 
-read_txn::read_txn(read_txn&& other) noexcept : store_(other.store_), txn_(other.txn_) {
+read_txn::read_txn(read_txn&& other) noexcept
+  : store_(other.store_), txn_(other.txn_), resize_guard_(std::move(other.resize_guard_)) {
   other.txn_ = nullptr;
 }
 
@@ -87,6 +104,7 @@ read_txn::~read_txn() {
   if (txn_ != nullptr) {
     mdb_txn_abort(static_cast<MDB_txn*>(txn_));
   }
+  // resize_guard_ is released after the abort: member order.
 }
 
 std::optional<std::string> read_txn::get(db d, std::string_view key) const {
@@ -181,6 +199,10 @@ bool write_txn::del(db d, std::string_view key, std::string_view val) {
   return true;
 }
 
+write_txn write_txn::child() {
+  return write_txn(*store_, txn_of(txn_, "begin child transaction"));
+}
+
 void write_txn::commit() {
   auto* t = txn_of(txn_, "commit");
   // mdb_txn_commit frees the transaction even when it fails.
@@ -197,9 +219,12 @@ store::store(const std::string& dir, std::size_t map_size) : dir_(dir), env_(nul
   env_ = env;
   // The destructor does not run when the constructor throws: close here.
   try {
-    check(mdb_env_set_maxdbs(env, 16), "set max databases");
+    check(mdb_env_set_maxdbs(env, 32), "set max databases");
     check(mdb_env_set_mapsize(env, map_size), "set map size");
     check(mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0600), "open " + dir);
+    // A map grown by an earlier run is bigger than `map_size`: LMDB keeps
+    // the larger of the two when asked for size 0 after opening.
+    check(mdb_env_set_mapsize(env, 0), "adopt map size");
     write_txn w{*this};
     for (std::size_t i = 0; i < db_count; ++i) {
       unsigned flags = MDB_CREATE;
@@ -230,7 +255,10 @@ store::store(const std::string& dir, std::size_t map_size) : dir_(dir), env_(nul
                           + " is newer than this igbridge supports ("
                           + std::to_string(schema_version) + ")");
       }
-      // Older versions would be migrated here; version 1 is the first.
+      if (v < schema_version) {
+        migrate_store(w, static_cast<int>(v));
+        w.put(db::meta, schema_key, std::to_string(schema_version));
+      }
     }
     w.commit();
   } catch (...) {
@@ -252,6 +280,15 @@ read_txn store::read() const {
 
 write_txn store::write() const {
   return write_txn(*this);
+}
+
+void store::grow(std::size_t at_least) {
+  std::unique_lock<std::shared_mutex> no_transactions{resize_};
+  auto* env = static_cast<MDB_env*>(env_);
+  MDB_envinfo info{};
+  check(mdb_env_info(env, &info), "environment info");
+  auto size = std::max(info.me_mapsize * 2, at_least);
+  check(mdb_env_set_mapsize(env, size), "grow map");
 }
 
 std::pair<std::size_t, std::size_t> store::usage() const {

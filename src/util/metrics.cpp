@@ -1,7 +1,13 @@
+// The metric families igbridge exports and their storage. Every family
+// lists the values each label may take, so the series set is fixed at
+// start: unknown values fold into "other", whatever a client sends. Cells
+// are atomics in vectors sized once, so updates need no lock.
+
 #include "igbridge/metrics.hpp"
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <sstream>
 
@@ -10,11 +16,125 @@ namespace igbridge {
 namespace {
 
 /// Latency buckets in seconds, from a fast local commit to a slow provider.
-constexpr double bucket_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                    1,     2.5,  5,     10,   30,  60};
+constexpr double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                    0.25,   0.5,   1,      2.5,   5,    10,    30,   60};
 constexpr std::size_t bucket_count = sizeof(bucket_bounds) / sizeof(bucket_bounds[0]);
+constexpr int hours_kept = 48;
 
-std::string escape_label(const std::string& v) {
+enum class kind { counter, gauge, histogram };
+
+struct label_decl {
+  const char* name;
+  std::vector<const char*> values; // "other" is implied
+};
+
+struct family_decl {
+  const char* name;
+  kind type;
+  const char* help;
+  std::vector<label_decl> labels;
+  bool charted = false; // hourly sums kept for the dashboard
+};
+
+const std::vector<const char*> http_routes{
+  "/livez", "/readyz", "/metrics", "/status", "/oauth/instagram/start",
+  "/oauth/instagram/callback", "/hooks/instagram", "/hooks/instagram/deauthorize",
+  "/hooks/instagram/data-deletion", "/hooks/instagram/deletion", "/media/{file}", "/users",
+  "/users/{id}", "/users/{id}/fetch", "/users/{id}/rules", "/outbox", "/outbox/{id}/replay"};
+
+const std::vector<const char*> http_statuses{
+  "200", "201", "202", "204", "206", "302", "304", "400", "401", "403", "404", "405",
+  "409", "410", "413", "416", "429", "431", "500", "502", "503", "504"};
+
+const std::vector<const char*> fetch_outcomes{
+  "ok", "token_invalid", "rate_limited", "server", "transport", "malformed", "denied",
+  "permission", "storage"};
+
+const std::vector<family_decl>& declarations() {
+  static const std::vector<family_decl> decls{
+    {"igbridge_http_requests_total", kind::counter,
+     "HTTP requests served, by listener, route and status",
+     {{"listener", {"public", "admin"}}, {"route", http_routes}, {"status", http_statuses}}},
+    {"igbridge_http_request_duration_seconds", kind::histogram,
+     "Time from a request read to its answer, by route", {{"route", http_routes}}},
+    {"igbridge_connections_refused_total", kind::counter,
+     "Connections closed at once because the listener was full",
+     {{"listener", {"public", "admin"}}}},
+    {"igbridge_open_connections", kind::gauge, "Connections open, by listener",
+     {{"listener", {"public", "admin"}}}},
+    {"igbridge_webhook_updates_total", kind::counter,
+     "Webhook deliveries from Instagram, by result",
+     {{"result",
+       {"accepted", "missing_signature", "bad_signature", "malformed", "verify_refused",
+        "bad_signed_request", "stale_signed_request", "commit_failed"}}},
+     true},
+    {"igbridge_webhook_hints_total", kind::counter, "Fetch hints from webhooks, by result",
+     {{"result", {"scheduled", "unknown_account"}}}},
+    {"igbridge_webhook_commits_total", kind::counter,
+     "LMDB commits that recorded webhook hints (many payloads may share one)", {}},
+    {"igbridge_webhook_ack_duration_seconds", kind::histogram,
+     "Time from webhook receipt to 200", {}},
+    {"igbridge_store_commits_total", kind::counter,
+     "Group commits of the writer (many actors' transactions per fsync)", {}},
+    {"igbridge_store_jobs_total", kind::counter, "Transactions run by the writer, by result",
+     {{"result", {"ok", "failed"}}}},
+    {"igbridge_store_map_growths_total", kind::counter, "Times the LMDB map was grown", {}},
+    {"igbridge_store_commit_duration_seconds", kind::histogram,
+     "Duration of one group commit, fsync included", {}},
+    {"igbridge_fetches_total", kind::counter, "Provider media fetches, by outcome",
+     {{"outcome", fetch_outcomes}}},
+    {"igbridge_fetch_duration_seconds", kind::histogram, "Duration of a user's fetch", {}},
+    {"igbridge_media_total", kind::counter, "Media items looked at, by result",
+     {{"result", {"imported", "untagged", "blocked", "duplicate", "rejudged"}}},
+     true},
+    {"igbridge_media_downloads_total", kind::counter, "Media files downloaded, by result",
+     {{"result", {"stored", "reused", "failed", "too_large", "bad_type"}}}},
+    {"igbridge_deliveries_total", kind::counter, "Sink deliveries, by outcome",
+     {{"outcome", {"delivered", "retry", "dead", "gone", "skipped"}}}},
+    {"igbridge_delivery_duration_seconds", kind::histogram,
+     "Duration of one sink delivery, by sink", {{"sink", {"jsonl", "webhook", "micropub"}}}},
+    {"igbridge_link_attempts_total", kind::counter, "Account link attempts, by outcome",
+     {{"outcome",
+       {"started", "connected", "denied", "provider_error", "storage_error", "link_expired",
+        "link_invalid", "state_missing", "state_unknown", "state_expired", "cookie_mismatch",
+        "missing_code", "too_many_states"}}}},
+    {"igbridge_link_revocations_total", kind::counter, "Links lost, by reason",
+     {{"reason", {"token_invalid", "permission", "refresh_failed", "deauthorized",
+                  "data_deletion"}}}},
+    {"igbridge_token_refreshes_total", kind::counter, "Token refreshes, by outcome",
+     {{"outcome", {"ok", "failed"}}}},
+    {"igbridge_provider_rate_limits_total", kind::counter,
+     "Rate limits met, by scope (the app as a whole, or one account)",
+     {{"scope", {"app", "account"}}}},
+    {"igbridge_user_activations_total", kind::counter, "User actors activated", {}},
+    {"igbridge_user_passivations_total", kind::counter, "User actors passivated when idle", {}},
+    {"igbridge_user_actors", kind::gauge, "User actors active now", {}},
+    {"igbridge_wakes_total", kind::counter, "Users woken by the scheduler", {}},
+  };
+  return decls;
+}
+
+uint64_t to_bits(double v) {
+  uint64_t b = 0;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
+double from_bits(uint64_t b) {
+  double v = 0;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
+
+void atomic_add(std::atomic<uint64_t>& bits, double by) {
+  auto old = bits.load(std::memory_order_relaxed);
+  while (!bits.compare_exchange_weak(old, to_bits(from_bits(old) + by),
+                                     std::memory_order_relaxed)) {
+    // retry with the fresh value
+  }
+}
+
+std::string escape_label(std::string_view v) {
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"') {
@@ -27,23 +147,6 @@ std::string escape_label(const std::string& v) {
     }
   }
   return out;
-}
-
-std::string label_text(const metric_labels& labels) {
-  std::string s;
-  for (const auto& [k, v] : labels) {
-    s += s.empty() ? "" : ",";
-    s += k + "=\"" + escape_label(v) + "\"";
-  }
-  return s;
-}
-
-std::string braces(const std::string& labels, const std::string& extra = {}) {
-  std::string inner = labels;
-  if (!extra.empty()) {
-    inner += inner.empty() ? extra : "," + extra;
-  }
-  return inner.empty() ? std::string{} : "{" + inner + "}";
 }
 
 std::string number(double v) {
@@ -59,143 +162,239 @@ std::string number(double v) {
   return buf;
 }
 
+int64_t current_hour() {
+  return static_cast<int64_t>(std::time(nullptr)) / 3600;
+}
+
 } // namespace
 
+// -- cells ------------------------------------------------------------------------
+
+void metrics::cell::add(double by) {
+  atomic_add(bits, by);
+  touched.store(true, std::memory_order_relaxed);
+}
+
+void metrics::cell::set(double v) {
+  bits.store(to_bits(v), std::memory_order_relaxed);
+  touched.store(true, std::memory_order_relaxed);
+}
+
+double metrics::cell::value() const {
+  return from_bits(bits.load(std::memory_order_relaxed));
+}
+
+void metrics::cell::observe(double seconds) {
+  if (!buckets) {
+    return;
+  }
+  for (std::size_t i = 0; i < bucket_count; ++i) {
+    if (seconds <= bucket_bounds[i]) {
+      buckets[i].fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  buckets[bucket_count].fetch_add(1, std::memory_order_relaxed);
+  atomic_add(sum_bits, seconds);
+  touched.store(true, std::memory_order_relaxed);
+}
+
+// -- families -----------------------------------------------------------------------
+
+struct metrics::family {
+  const family_decl* decl;
+  std::vector<std::vector<std::string>> values; // per label, "other" last
+  std::vector<cell> cells;                      // row-major over the labels
+  // charted families: per cell, hours_kept slots of (hour, sum bits)
+  std::unique_ptr<std::atomic<int64_t>[]> hour_tags;
+  std::unique_ptr<std::atomic<uint64_t>[]> hour_sums;
+};
+
 metrics::metrics() {
-  describe_metrics(*this);
+  for (const auto& d : declarations()) {
+    auto f = std::make_unique<family>();
+    f->decl = &d;
+    std::size_t n = 1;
+    for (const auto& l : d.labels) {
+      std::vector<std::string> vals(l.values.begin(), l.values.end());
+      vals.emplace_back("other");
+      n *= vals.size();
+      f->values.push_back(std::move(vals));
+    }
+    f->cells = std::vector<cell>(n);
+    if (d.type == kind::histogram) {
+      for (auto& c : f->cells) {
+        c.buckets = std::make_unique<std::atomic<uint64_t>[]>(bucket_count + 1);
+      }
+    }
+    if (d.charted) {
+      f->hour_tags = std::make_unique<std::atomic<int64_t>[]>(n * hours_kept);
+      f->hour_sums = std::make_unique<std::atomic<uint64_t>[]>(n * hours_kept);
+    }
+    by_name_.emplace(d.name, f.get());
+    families_.push_back(std::move(f));
+  }
 }
 
-metrics::family& metrics::fam(std::string_view name) {
-  auto i = families_.find(name);
-  if (i == families_.end()) {
-    i = families_.emplace(std::string(name), family{}).first;
-    auto n = std::string(name);
-    i->second.type = n.size() > 6 && n.compare(n.size() - 6, 6, "_total") == 0 ? "counter"
-                                                                                : "gauge";
-  }
-  return i->second;
+metrics::~metrics() = default;
+
+const metrics::family* metrics::family_of(std::string_view name) const {
+  auto i = by_name_.find(name);
+  return i == by_name_.end() ? nullptr : i->second;
 }
 
-void metrics::note_recent(const std::string& key, double by) {
-  auto hour = static_cast<int64_t>(std::time(nullptr)) / 3600;
-  auto& h = hourly_[key];
-  h[hour] += by;
-  while (!h.empty() && h.begin()->first < hour - 48) {
-    h.erase(h.begin());
+std::size_t metrics::index_of(const family& f, const metric_labels& labels) const {
+  std::size_t index = 0;
+  for (std::size_t li = 0; li < f.values.size(); ++li) {
+    const auto& vals = f.values[li];
+    std::size_t pick = vals.size() - 1; // "other"
+    for (const auto& [k, v] : labels) {
+      if (k != f.decl->labels[li].name) {
+        continue;
+      }
+      for (std::size_t vi = 0; vi < vals.size(); ++vi) {
+        if (vals[vi] == v) {
+          pick = vi;
+          break;
+        }
+      }
+    }
+    index = index * vals.size() + pick;
   }
+  return index;
+}
+
+metrics::cell* metrics::find(std::string_view name, const metric_labels& labels) {
+  auto* f = const_cast<family*>(family_of(name));
+  return f == nullptr ? nullptr : &f->cells[index_of(*f, labels)];
 }
 
 void metrics::inc(std::string_view name, const metric_labels& labels, double by) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto labels_text = label_text(labels);
-  fam(name).values[labels_text] += by;
-  note_recent(std::string(name) + braces(labels_text), by);
+  auto* f = const_cast<family*>(family_of(name));
+  if (f == nullptr) {
+    return;
+  }
+  auto i = index_of(*f, labels);
+  f->cells[i].add(by);
+  if (f->hour_tags) {
+    auto hour = current_hour();
+    auto slot = i * hours_kept + static_cast<std::size_t>(hour % hours_kept);
+    if (f->hour_tags[slot].exchange(hour) != hour) {
+      f->hour_sums[slot].store(0); // a new hour in this slot: start over
+    }
+    atomic_add(f->hour_sums[slot], by);
+  }
 }
 
 void metrics::set(std::string_view name, const metric_labels& labels, double value) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  fam(name).values[label_text(labels)] = value;
+  if (auto* c = find(name, labels)) {
+    c->set(value);
+  }
 }
 
 void metrics::observe(std::string_view name, const metric_labels& labels, double seconds) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto& f = fam(name);
-  f.type = "histogram";
-  auto key = label_text(labels);
-  auto& b = f.buckets[key];
-  b.resize(bucket_count, 0);
-  for (std::size_t i = 0; i < bucket_count; ++i) {
-    if (seconds <= bucket_bounds[i]) {
-      ++b[i];
-    }
+  if (auto* c = find(name, labels)) {
+    c->observe(seconds);
   }
-  auto& s = f.sums[key];
-  s.first += seconds;
-  s.second += 1;
 }
 
 double metrics::value(std::string_view name, const metric_labels& labels) const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto i = families_.find(name);
-  if (i == families_.end()) {
-    return 0;
-  }
-  auto j = i->second.values.find(label_text(labels));
-  return j == i->second.values.end() ? 0 : j->second;
+  const auto* f = family_of(name);
+  return f == nullptr ? 0 : f->cells[index_of(*f, labels)].value();
 }
 
 std::vector<double> metrics::recent(std::string_view name, const metric_labels& labels,
                                     int hours) const {
-  std::lock_guard<std::mutex> guard{mutex_};
+  hours = std::max(0, std::min(hours, hours_kept));
   std::vector<double> out(static_cast<std::size_t>(hours), 0);
-  auto i = hourly_.find(std::string(name) + braces(label_text(labels)));
-  if (i == hourly_.end()) {
+  const auto* f = family_of(name);
+  if (f == nullptr || !f->hour_tags) {
     return out;
   }
-  auto now_hour = static_cast<int64_t>(std::time(nullptr)) / 3600;
-  for (const auto& [hour, v] : i->second) {
-    auto age = now_hour - hour;
-    if (age >= 0 && age < hours) {
-      out[static_cast<std::size_t>(hours - 1 - age)] += v;
+  auto i = index_of(*f, labels);
+  auto now = current_hour();
+  for (int age = 0; age < hours; ++age) {
+    auto hour = now - age;
+    auto slot = i * hours_kept + static_cast<std::size_t>(hour % hours_kept);
+    if (f->hour_tags[slot].load() == hour) {
+      out[static_cast<std::size_t>(hours - 1 - age)] = from_bits(f->hour_sums[slot].load());
     }
   }
   return out;
 }
 
-std::string metrics::render() const {
-  std::lock_guard<std::mutex> guard{mutex_};
+std::size_t metrics::series_bound() const {
+  std::size_t n = 0;
+  for (const auto& f : families_) {
+    n += f->cells.size() * (f->decl->type == kind::histogram ? bucket_count + 3 : 1);
+  }
+  return n;
+}
+
+std::string metrics::render(const std::string& extra) const {
   std::ostringstream out;
-  for (const auto& [name, f] : families_) {
-    if (f.values.empty() && f.buckets.empty()) {
-      continue; // nothing observed yet: no series rather than a phantom one
-    }
-    out << "# HELP " << name << ' ' << (f.help.empty() ? name : f.help) << '\n';
-    out << "# TYPE " << name << ' ' << f.type << '\n';
-    if (f.type == "histogram") {
-      for (const auto& [labels, b] : f.buckets) {
-        for (std::size_t i = 0; i < bucket_count; ++i) {
-          out << name << "_bucket" << braces(labels, "le=\"" + number(bucket_bounds[i]) + "\"")
-              << ' ' << b[i] << '\n';
-        }
-        auto& s = f.sums.at(labels);
-        out << name << "_bucket" << braces(labels, "le=\"+Inf\"") << ' ' << s.second << '\n';
-        out << name << "_sum" << braces(labels) << ' ' << number(s.first) << '\n';
-        out << name << "_count" << braces(labels) << ' ' << s.second << '\n';
+  for (const auto& f : families_) {
+    const auto& d = *f->decl;
+    bool header = false;
+    for (std::size_t i = 0; i < f->cells.size(); ++i) {
+      const auto& c = f->cells[i];
+      if (!c.touched.load(std::memory_order_relaxed)) {
+        continue; // nothing observed yet: no series rather than a phantom one
       }
-      continue;
-    }
-    for (const auto& [labels, v] : f.values) {
-      out << name << braces(labels) << ' ' << number(v) << '\n';
+      if (!header) {
+        header = true;
+        out << "# HELP " << d.name << ' ' << d.help << '\n';
+        out << "# TYPE " << d.name << ' '
+            << (d.type == kind::counter ? "counter"
+                : d.type == kind::gauge ? "gauge"
+                                        : "histogram")
+            << '\n';
+      }
+      // Label text from the cell's position, last label fastest.
+      std::vector<std::string> parts(f->values.size());
+      auto rest = i;
+      for (std::size_t li = f->values.size(); li-- > 0;) {
+        const auto& vals = f->values[li];
+        parts[li] = std::string(d.labels[li].name) + "=\"" + escape_label(vals[rest % vals.size()])
+                    + "\"";
+        rest /= vals.size();
+      }
+      std::string labels;
+      for (const auto& p : parts) {
+        labels += labels.empty() ? p : "," + p;
+      }
+      auto braces = [&](const std::string& more) {
+        std::string inner = labels;
+        if (!more.empty()) {
+          inner += inner.empty() ? more : "," + more;
+        }
+        return inner.empty() ? std::string{} : "{" + inner + "}";
+      };
+      if (d.type != kind::histogram) {
+        out << d.name << braces({}) << ' ' << number(c.value()) << '\n';
+        continue;
+      }
+      for (std::size_t b = 0; b < bucket_count; ++b) {
+        out << d.name << "_bucket" << braces("le=\"" + number(bucket_bounds[b]) + "\"") << ' '
+            << c.buckets[b].load() << '\n';
+      }
+      auto total = c.buckets[bucket_count].load();
+      out << d.name << "_bucket" << braces("le=\"+Inf\"") << ' ' << total << '\n';
+      out << d.name << "_sum" << braces({}) << ' ' << number(from_bits(c.sum_bits.load()))
+          << '\n';
+      out << d.name << "_count" << braces({}) << ' ' << total << '\n';
     }
   }
+  out << extra;
   return out.str();
 }
 
-void describe_metrics(metrics& m) {
-  struct d {
-    const char* name;
-    const char* type;
-    const char* help;
-  };
-  static const d known[] = {
-    {"igbridge_http_requests_total", "counter", "HTTP requests served, by listener, route and status"},
-    {"igbridge_webhook_updates_total", "counter", "Webhook deliveries from Instagram, by result"},
-    {"igbridge_webhook_hints_total", "counter", "Fetch hints from webhooks, by result"},
-    {"igbridge_webhook_commits_total", "counter", "LMDB commits recording webhook hints (one per payload)"},
-    {"igbridge_fetches_total", "counter", "Provider media fetches, by outcome"},
-    {"igbridge_media_total", "counter", "Media items looked at, by result"},
-    {"igbridge_deliveries_total", "counter", "Sink deliveries, by outcome"},
-    {"igbridge_link_attempts_total", "counter", "Account link attempts, by outcome"},
-    {"igbridge_link_revocations_total", "counter", "Links lost, by reason"},
-    {"igbridge_webhook_ack_duration_seconds", "histogram", "Time from webhook receipt to 200"},
-    {"igbridge_fetch_duration_seconds", "histogram", "Duration of a user's fetch"},
-    {"igbridge_delivery_duration_seconds", "histogram", "Duration of one sink delivery"},
-  };
-  for (const auto& k : known) {
-    auto& f = m.fam(k.name);
-    f.type = k.type;
-    f.help = k.help;
+std::string metric_help(std::string_view name) {
+  for (const auto& d : declarations()) {
+    if (name == d.name) {
+      return d.help;
+    }
   }
+  return {};
 }
 
 } // namespace igbridge

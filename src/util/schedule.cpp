@@ -10,6 +10,11 @@ namespace {
 constexpr int64_t recent_window_s = 14 * 86400;
 constexpr int64_t backoff_base_s = 60;
 constexpr int64_t backoff_cap_s = 6 * 3600;
+/// A sink's Retry-After beyond a day is not believed: a bad header must not
+/// park records for centuries (or overflow the time it is added to).
+constexpr int64_t max_retry_after_s = 86400;
+constexpr int64_t storage_backoff_base_s = 5;
+constexpr int64_t storage_backoff_cap_s = 300;
 
 } // namespace
 
@@ -49,7 +54,7 @@ int64_t fetch_backoff_s(int failures, int64_t retry_after_s) {
     delay *= 2;
   }
   delay = std::min(delay, backoff_cap_s);
-  return std::max(delay, retry_after_s);
+  return std::max(delay, std::clamp<int64_t>(retry_after_s, 0, max_retry_after_s));
 }
 
 int64_t delivery_delay_s(const std::vector<int64_t>& schedule, int attempts,
@@ -60,7 +65,15 @@ int64_t delivery_delay_s(const std::vector<int64_t>& schedule, int attempts,
   if (static_cast<std::size_t>(attempts) > schedule.size()) {
     return -1;
   }
-  return std::max(schedule[attempts - 1], retry_after_s);
+  return std::max(schedule[attempts - 1], std::clamp<int64_t>(retry_after_s, 0, max_retry_after_s));
+}
+
+int64_t storage_backoff_s(int failures) {
+  int64_t delay = storage_backoff_base_s;
+  for (int i = 1; i < failures && delay < storage_backoff_cap_s; ++i) {
+    delay *= 2;
+  }
+  return std::min(delay, storage_backoff_cap_s);
 }
 
 // spacing_s = window_s / n, so the last of n users (k = n - 1) is due

@@ -1,3 +1,5 @@
+/// The shared handler context: where absolute URLs in answers are rooted.
+
 #include "app.hpp"
 
 #include "http_types.hpp"

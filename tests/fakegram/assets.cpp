@@ -1,3 +1,7 @@
+/// Generated pictures for people (demo page, permalinks, legacy image URLs):
+/// SVGs that show the caption, and the avatars. The API's graph media URLs
+/// point at the CDN (cdn.cpp) instead.
+
 #include "assets.hpp"
 
 #include "codec.hpp"
@@ -59,7 +63,7 @@ reply svg_reply(std::string svg) {
 } // namespace
 
 reply handle_media_image(app& a, const std::string& media_id) {
-  auto m = a.st.find_media(media_id);
+  auto m = a.st.find_post_of(media_id);
   if (!m) {
     return json_reply(404, {{"error", "unknown media " + media_id}});
   }
@@ -68,13 +72,17 @@ reply handle_media_image(app& a, const std::string& media_id) {
                     "viewBox=\"0 0 640 640\">\n<rect width=\"640\" height=\"640\" fill=\"" + colour_for(m->id)
                     + "\"/>\n<g font-family=\"sans-serif\" fill=\"#fff\">\n";
   int y = 120;
-  for (const auto& line : wrap(m->caption.value_or("(no caption)"), 26, 12)) {
+  std::optional<std::string> caption; // a late caption is not on the picture yet
+  if (m->caption_shown(unix_now_ms())) {
+    caption = m->caption;
+  }
+  for (const auto& line : wrap(caption.value_or("(no caption)"), 26, 12)) {
     svg += "<text x=\"40\" y=\"" + std::to_string(y) + "\" font-size=\"36\">" + html_escape(line)
            + "</text>\n";
     y += 44;
   }
   svg += "<text x=\"40\" y=\"600\" font-size=\"22\" opacity=\"0.8\">@"
-         + html_escape(who ? who->username : std::string("?")) + " · fakegram " + html_escape(m->id)
+         + html_escape(who ? who->username : std::string("?")) + " · fakegram " + html_escape(media_id)
          + "</text>\n</g>\n</svg>\n";
   return svg_reply(std::move(svg));
 }
@@ -102,7 +110,8 @@ reply handle_permalink(app& a, const request& req, const std::string& media_id) 
                      "max-width:40em;margin:2em auto\">\n<p><b>@" + html_escape(who ? who->username : "?")
                      + "</b> · " + html_escape(graph_timestamp(m->created_time)) + "</p>\n<img src=\"/_fake/media/"
                      + html_escape(m->id) + ".svg\" width=\"480\" height=\"480\" alt=\"\">\n<p id=\"caption\">"
-                     + html_escape(m->caption.value_or("")) + "</p>\n<p><a href=\"/\">fakegram home</a></p>\n"
+                     + html_escape(m->caption_shown(unix_now_ms()) ? m->caption.value_or("") : std::string())
+                     + "</p>\n<p><a href=\"/\">fakegram home</a></p>\n"
                      "</body></html>\n";
   return html_reply(200, std::move(html));
 }

@@ -1,3 +1,6 @@
+/// URL, form, HTML and base64url encoding: the byte-level helpers every
+/// handler uses.
+
 #include "codec.hpp"
 
 namespace fakegram {

@@ -1,3 +1,6 @@
+/// The authorize dialog a person clicks through (pick an account, Allow or
+/// Deny), with stable element ids for browser tests.
+
 #include "consent_page.hpp"
 
 #include "codec.hpp"

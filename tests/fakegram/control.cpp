@@ -1,8 +1,22 @@
+/// The fake-only JSON control API under /_fake: accounts, posts and their
+/// files, caption edits, token revocation and ageing, faults, stats, and the
+/// on-demand deliveries (mention, deauthorize, data deletion). Bodies are
+/// validated strictly (unknown keys refused) so a test's typo fails loudly.
+
 #include "control.hpp"
 
 #include "assets.hpp"
+#include "callbacks.hpp"
+#include "cdn.hpp"
+#include "crypto.hpp"
 #include "demo_page.hpp"
+#include "faults.hpp"
+#include "media_files.hpp"
 #include "publish.hpp"
+#include "tags.hpp"
+#include "timefmt.hpp"
+
+#include <set>
 
 namespace fakegram {
 
@@ -10,42 +24,102 @@ namespace {
 
 using json = nlohmann::json;
 
+constexpr double max_caption_delay_s = 31536000; // a year
+constexpr long long max_age_s = 1000000000;
+
 reply error_reply(unsigned status, const std::string& message) {
   return json_reply(status, {{"error", message}});
 }
 
-/// Parses a JSON object body; nullopt (and a 400 in `error`) otherwise.
-std::optional<json> object_body(const request& req, reply& error) {
+/// Parses a JSON object body whose keys are all in `allowed`; nullopt (and a
+/// 400 in `error`) otherwise. Unknown keys are refused so typos surface.
+std::optional<json> object_body(const request& req, reply& error,
+                                const std::set<std::string>& allowed) {
   auto body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     error = error_reply(400, "the body must be a JSON object");
     return std::nullopt;
   }
+  for (const auto& [key, value] : body.items()) {
+    if (allowed.count(key) == 0) {
+      error = error_reply(400, "unknown key '" + key + "'");
+      return std::nullopt;
+    }
+  }
   return body;
 }
 
+const char* kind_of(token_kind k) {
+  switch (k) {
+    case token_kind::short_lived:
+      return "short_lived";
+    case token_kind::long_lived:
+      return "long_lived";
+    case token_kind::legacy:
+      return "legacy";
+  }
+  return "legacy";
+}
+
+json token_json(const token& t) {
+  return {{"token", t.value},       {"kind", kind_of(t.kind)},
+          {"permissions", t.permissions}, {"issued_at", t.issued_at},
+          {"expires_at", t.expires_at == 0 ? json(nullptr) : json(t.expires_at)}};
+}
+
 json account_json(app& a, const account& who) {
+  json details = json::array();
+  for (const auto& t : a.st.valid_token_records(who.id)) {
+    details.push_back(token_json(t));
+  }
   return {{"id", who.id},
           {"username", who.username},
+          {"app_scoped_id", who.app_scoped_id},
           {"tokens", a.st.valid_tokens(who.id)},
+          {"token_details", details},
+          {"subscribed_fields", who.subscribed_fields},
           {"media_count", a.st.media_count(who.id)}};
 }
 
 json media_json(app& a, const request& req, const media& m) {
   auto base = a.base_url(req);
+  auto now_ms = unix_now_ms();
   return {{"id", m.id},
           {"account_id", m.account_id},
           {"caption", m.caption ? json(*m.caption) : json(nullptr)},
+          {"caption_shown", m.caption_shown(now_ms)},
           {"tags", m.tags},
           {"media_type", m.media_type},
+          {"children", m.children},
+          {"no_media_url", m.no_media_url},
           {"created_time", m.created_time},
-          {"media_url", base + "/_fake/media/" + m.id + ".svg"},
+          {"preview_url", base + "/_fake/media/" + m.id + ".svg"},
           {"permalink", base + "/p/" + m.id}};
+}
+
+/// Every file of a post with fresh CDN URLs and the digests tests compare.
+json files_json(app& a, const request& req, const media& m) {
+  auto base = a.base_url(req);
+  auto all = files_of(m);
+  json out = json::array();
+  for (const auto& f : all) {
+    auto bytes = file_bytes(f);
+    // Whether the API's answers carry this file's URL (no_media_url hides media_url).
+    bool exposed = f.kind == file_kind::thumbnail || !m.no_media_url;
+    out.push_back({{"media_id", f.media_id},
+                   {"kind", kind_name(f.kind)},
+                   {"url", cdn_url(a, base, f)},
+                   {"sha256", sha256_hex(bytes)},
+                   {"content_type", content_type_of(f.kind)},
+                   {"bytes", bytes.size()},
+                   {"exposed", exposed}});
+  }
+  return out;
 }
 
 reply create_account(app& a, const request& req) {
   reply error;
-  auto body = object_body(req, error);
+  auto body = object_body(req, error, {"username"});
   if (!body) {
     return error;
   }
@@ -54,12 +128,34 @@ reply create_account(app& a, const request& req) {
     return error_reply(400, "username must be 1-30 letters, digits, '.' or '_'");
   }
   auto who = a.st.create_account(it->get<std::string>());
-  return json_reply(200, {{"id", who.id}, {"username", who.username}});
+  return json_reply(200, {{"id", who.id}, {"username", who.username},
+                          {"app_scoped_id", who.app_scoped_id}});
+}
+
+/// Reads `tags` (array of strings) when present.
+bool read_tags(const json& body, std::optional<std::vector<std::string>>& out) {
+  auto it = body.find("tags");
+  if (it == body.end() || it->is_null()) {
+    return true;
+  }
+  if (!it->is_array()) {
+    return false;
+  }
+  std::vector<std::string> tags;
+  for (const auto& t : *it) {
+    if (!t.is_string()) {
+      return false;
+    }
+    tags.push_back(t.get<std::string>());
+  }
+  out = std::move(tags);
+  return true;
 }
 
 reply post_media(app& a, const request& req, const std::string& account_id) {
   reply error;
-  auto body = object_body(req, error);
+  auto body = object_body(req, error, {"caption", "tags", "media_type", "children", "caption_after_s",
+                                       "no_media_url", "created_time"});
   if (!body) {
     return error;
   }
@@ -70,18 +166,8 @@ reply post_media(app& a, const request& req, const std::string& account_id) {
     }
     p.caption = it->get<std::string>();
   }
-  if (auto it = body->find("tags"); it != body->end() && !it->is_null()) {
-    if (!it->is_array()) {
-      return error_reply(400, "tags must be an array of strings");
-    }
-    std::vector<std::string> tags;
-    for (const auto& t : *it) {
-      if (!t.is_string()) {
-        return error_reply(400, "tags must be an array of strings");
-      }
-      tags.push_back(t.get<std::string>());
-    }
-    p.tags = std::move(tags);
+  if (!read_tags(*body, p.tags)) {
+    return error_reply(400, "tags must be an array of strings");
   }
   if (auto it = body->find("media_type"); it != body->end() && !it->is_null()) {
     if (!it->is_string()) {
@@ -89,8 +175,29 @@ reply post_media(app& a, const request& req, const std::string& account_id) {
     }
     p.media_type = it->get<std::string>();
   }
+  if (auto it = body->find("children"); it != body->end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<long long>() < 2 || it->get<long long>() > 10) {
+      return error_reply(400, "children must be an integer 2-10");
+    }
+    p.children = it->get<int>();
+    if (!body->contains("media_type")) {
+      p.media_type = "CAROUSEL_ALBUM";
+    }
+  }
+  if (auto it = body->find("caption_after_s"); it != body->end() && !it->is_null()) {
+    if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > max_caption_delay_s) {
+      return error_reply(400, "caption_after_s must be a number of seconds (0 to a year)");
+    }
+    p.caption_after_ms = static_cast<std::int64_t>(it->get<double>() * 1000);
+  }
+  if (auto it = body->find("no_media_url"); it != body->end() && !it->is_null()) {
+    if (!it->is_boolean()) {
+      return error_reply(400, "no_media_url must be a boolean");
+    }
+    p.no_media_url = it->get<bool>();
+  }
   if (auto it = body->find("created_time"); it != body->end() && !it->is_null()) {
-    if (!it->is_number_integer()) {
+    if (!it->is_number_integer() || it->get<long long>() < 0 || it->get<long long>() > 99999999999LL) {
       return error_reply(400, "created_time must be unix seconds");
     }
     p.created_time = it->get<std::int64_t>();
@@ -100,71 +207,78 @@ reply post_media(app& a, const request& req, const std::string& account_id) {
   if (!m) {
     return why.empty() ? error_reply(404, "unknown account " + account_id) : error_reply(400, why);
   }
-  auto answer = media_json(a, req, *m);
-  return json_reply(200, answer);
+  return json_reply(200, media_json(a, req, *m));
 }
 
-/// Reads an optional integer field within [lo, hi]; false when present but invalid.
-bool int_field(const json& body, const char* key, long long lo, long long hi, long long& out) {
-  auto it = body.find(key);
-  if (it == body.end() || it->is_null()) {
-    return true;
-  }
-  // Unsigned values above int64 would wrap: refuse them before converting.
-  if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<std::uint64_t>() > 1u << 30)) {
-    return false;
-  }
-  auto v = it->get<long long>();
-  if (v < lo || v > hi) {
-    return false;
-  }
-  out = v;
-  return true;
-}
-
-bool bool_field(const json& body, const char* key, bool& out) {
-  auto it = body.find(key);
-  if (it == body.end() || it->is_null()) {
-    return true;
-  }
-  if (!it->is_boolean()) {
-    return false;
-  }
-  out = it->get<bool>();
-  return true;
-}
-
-reply set_faults(app& a, const request& req) {
+reply edit_media(app& a, const request& req, const media& m) {
   reply error;
-  auto body = object_body(req, error);
+  auto body = object_body(req, error, {"caption", "tags"});
   if (!body) {
     return error;
   }
-  long long status = 0;
-  long long delay_ms = 0;
-  long long count = 1;
+  auto it = body->find("caption");
+  if (it == body->end() || !(it->is_string() || it->is_null())) {
+    return error_reply(400, "caption must be a string (or null to remove it)");
+  }
+  std::optional<std::string> caption;
+  if (it->is_string() && !it->get<std::string>().empty()) {
+    caption = it->get<std::string>();
+  }
+  std::optional<std::vector<std::string>> tags;
+  if (!read_tags(*body, tags)) {
+    return error_reply(400, "tags must be an array of strings");
+  }
+  // Like an edit in the app: no webhook, the next fetch sees the new caption.
+  auto edited = a.st.edit_caption(m.id, caption,
+                                  tags ? normalize_tags(*tags) : extract_hashtags(caption.value_or("")));
+  if (!edited) {
+    return error_reply(404, "unknown media " + m.id);
+  }
+  return json_reply(200, media_json(a, req, *edited));
+}
+
+reply media_detail(app& a, const request& req, const media& m) {
+  auto out = media_json(a, req, m);
+  out["files"] = files_json(a, req, m);
+  return json_reply(200, out);
+}
+
+reply age_tokens(app& a, const request& req, const account& who) {
+  reply error;
+  auto body = object_body(req, error, {"seconds"});
+  if (!body) {
+    return error;
+  }
+  auto it = body->find("seconds");
+  if (it == body->end() || !it->is_number_integer() || it->get<long long>() < 1
+      || it->get<long long>() > max_age_s) {
+    return error_reply(400, "seconds must be an integer 1-1000000000");
+  }
+  int aged = a.st.age_tokens(who.id, it->get<std::int64_t>());
+  json details = json::array();
+  for (const auto& t : a.st.valid_token_records(who.id)) {
+    details.push_back(token_json(t));
+  }
+  return json_reply(200, {{"aged", aged}, {"token_details", details}});
+}
+
+reply set_faults(app& a, const request& req) {
+  auto body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return error_reply(400, "the body must be a JSON object");
+  }
   fault f;
-  if (!int_field(*body, "status", 100, 599, status)) {
-    return error_reply(400, "status must be an HTTP status (100-599)");
+  int count = 1;
+  if (auto why = read_fault(a, body, f, count); !why.empty()) {
+    return error_reply(400, why);
   }
-  if (!int_field(*body, "delay_ms", 0, 600000, delay_ms)) {
-    return error_reply(400, "delay_ms must be an integer 0-600000");
-  }
-  if (!int_field(*body, "count", 0, 1000000, count)) {
-    return error_reply(400, "count must be an integer 0-1000000");
-  }
-  if (!bool_field(*body, "malformed", f.malformed) || !bool_field(*body, "rate_limit", f.rate_limit)) {
-    return error_reply(400, "malformed and rate_limit must be booleans");
-  }
-  f.status = static_cast<unsigned>(status);
-  f.delay_ms = static_cast<int>(delay_ms);
-  return json_reply(200, {{"pending", a.st.set_fault(f, static_cast<int>(count))}});
+  return json_reply(200, fault_json(f, a.st.set_fault(f, count)));
 }
 
 reply notifications(app& a) {
   json out = json::array();
   for (const auto& n : a.st.notifications()) {
-    out.push_back({{"time", n.time}, {"account_id", n.account_id}, {"media_id", n.media_id},
+    out.push_back({{"time", n.time}, {"what", n.what}, {"account_id", n.account_id},
                    {"status", n.status}, {"error", n.error}});
   }
   return json_reply(200, out);
@@ -177,6 +291,50 @@ std::string strip_svg(const std::string& name) {
     return {};
   }
   return name.substr(0, name.size() - ext.size());
+}
+
+reply account_routes(app& a, const request& req, const std::vector<std::string>& seg) {
+  const auto& m = req.method;
+  auto n = seg.size();
+  auto who = a.st.find_account(seg[2]);
+  if (!who) {
+    return error_reply(404, "unknown account " + seg[2]);
+  }
+  if (n == 3 && m == "GET") {
+    return json_reply(200, account_json(a, *who));
+  }
+  if (n == 4 && seg[3] == "media" && m == "POST") {
+    return post_media(a, req, who->id);
+  }
+  if (n == 4 && seg[3] == "media" && m == "GET") {
+    json out = json::array();
+    for (const auto& item : a.st.media_of(who->id)) {
+      out.push_back(media_json(a, req, item));
+    }
+    return json_reply(200, out);
+  }
+  if (n == 5 && seg[3] == "media" && (m == "GET" || m == "PATCH")) {
+    auto post = a.st.find_media(seg[4]);
+    if (!post || post->account_id != who->id) {
+      return error_reply(404, "account " + who->id + " has no media " + seg[4]);
+    }
+    return m == "GET" ? media_detail(a, req, *post) : edit_media(a, req, *post);
+  }
+  if (n == 4 && m == "POST") {
+    if (seg[3] == "revoke") {
+      return json_reply(200, {{"revoked", a.st.revoke_tokens(who->id)}});
+    }
+    if (seg[3] == "age") {
+      return age_tokens(a, req, *who);
+    }
+    if (seg[3] == "mention") {
+      return handle_mention(a, req, *who);
+    }
+    if (seg[3] == "deauthorize" || seg[3] == "data-deletion") {
+      return handle_signed_request_callback(a, req, *who, seg[3] == "data-deletion");
+    }
+  }
+  return error_reply(404, "no control endpoint " + m + " " + req.path);
 }
 
 } // namespace
@@ -198,33 +356,15 @@ reply handle_control(app& a, const request& req) {
     }
   }
   if (n >= 3 && seg[1] == "accounts") {
-    auto who = a.st.find_account(seg[2]);
-    if (!who) {
-      return error_reply(404, "unknown account " + seg[2]);
-    }
-    if (n == 3 && m == "GET") {
-      return json_reply(200, account_json(a, *who));
-    }
-    if (n == 4 && seg[3] == "media" && m == "POST") {
-      return post_media(a, req, who->id);
-    }
-    if (n == 4 && seg[3] == "media" && m == "GET") {
-      json out = json::array();
-      for (const auto& item : a.st.media_of(who->id)) {
-        out.push_back(media_json(a, req, item));
-      }
-      return json_reply(200, out);
-    }
-    if (n == 4 && seg[3] == "revoke" && m == "POST") {
-      return json_reply(200, {{"revoked", a.st.revoke_tokens(who->id)}});
-    }
+    return account_routes(a, req, seg);
   }
   if (n == 2 && seg[1] == "faults") {
     if (m == "POST") {
       return set_faults(a, req);
     }
     if (m == "GET") {
-      return json_reply(200, {{"pending", a.st.pending_faults()}});
+      return json_reply(200, {{"pending", a.st.pending_faults(fault_target::api)},
+                              {"pending_cdn", a.st.pending_faults(fault_target::cdn)}});
     }
   }
   if (n == 2 && seg[1] == "stats" && m == "GET") {
@@ -249,6 +389,9 @@ reply handle_control(app& a, const request& req) {
     }
     if (seg[2] == "post") {
       return handle_demo_post(a, req);
+    }
+    if (seg[2] == "mention") {
+      return handle_demo_mention(a, req);
     }
   }
   return error_reply(404, "no control endpoint " + m + " " + req.path);

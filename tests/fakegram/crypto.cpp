@@ -1,3 +1,5 @@
+/// OpenSSL-backed randomness, HMACs and digests.
+
 #include "crypto.hpp"
 
 #include <openssl/evp.h>
@@ -22,7 +24,7 @@ std::string to_hex(const unsigned char* data, std::size_t n) {
   return out;
 }
 
-std::string hmac_hex(const EVP_MD* md, std::string_view key, std::string_view data) {
+std::string hmac_raw(const EVP_MD* md, std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   // HMAC() wants a non-null key pointer even for an empty key.
@@ -33,7 +35,11 @@ std::string hmac_hex(const EVP_MD* md, std::string_view key, std::string_view da
       == nullptr) {
     throw std::runtime_error("HMAC failed");
   }
-  return to_hex(out, len);
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+std::string hex_of(const std::string& raw) {
+  return to_hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
 } // namespace
@@ -47,11 +53,24 @@ std::string random_hex(std::size_t bytes) {
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  return hmac_hex(EVP_sha256(), key, data);
+  return hex_of(hmac_raw(EVP_sha256(), key, data));
 }
 
 std::string hmac_sha1_hex(std::string_view key, std::string_view data) {
-  return hmac_hex(EVP_sha1(), key, data);
+  return hex_of(hmac_raw(EVP_sha1(), key, data));
+}
+
+std::string hmac_sha256_raw(std::string_view key, std::string_view data) {
+  return hmac_raw(EVP_sha256(), key, data);
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return to_hex(out, len);
 }
 
 } // namespace fakegram

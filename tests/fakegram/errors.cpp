@@ -1,3 +1,6 @@
+/// The error envelopes of both dialects, in the shapes Meta's "Handling
+/// Errors" page and the old v1 docs show (tests/samples has one of each).
+
 #include "errors.hpp"
 
 #include "crypto.hpp"
@@ -5,13 +8,67 @@
 namespace fakegram {
 
 reply graph_error(unsigned status, int code, const std::string& message,
-                  std::optional<int> subcode, const std::string& type) {
-  nlohmann::json err = {{"message", message}, {"type", type}, {"code", code}};
+                  std::optional<int> subcode, const std::string& type, bool is_transient) {
+  nlohmann::ordered_json err = {{"message", message}, {"type", type}};
+  if (is_transient) {
+    err["is_transient"] = true;
+  }
+  err["code"] = code;
   if (subcode) {
     err["error_subcode"] = *subcode;
   }
   err["fbtrace_id"] = "A" + random_hex(10);
-  return json_reply(status, {{"error", err}});
+  reply r;
+  r.status = status;
+  r.content_type = "application/json; charset=UTF-8";
+  r.body = nlohmann::ordered_json{{"error", err}}.dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+std::string graph_message_for(int code) {
+  switch (code) {
+    case 1:
+      return "An unknown error has occurred.";
+    case 2:
+      return "An unexpected error has occurred. Please retry your request later.";
+    case 4:
+      return "(#4) Application request limit reached";
+    case 10:
+      return "(#10) Application does not have permission for this action";
+    case 17:
+      return "(#17) User request limit reached";
+    case 32:
+      return "(#32) Page request limit reached";
+    case 100:
+      return "(#100) Invalid parameter";
+    case 190:
+      return "Error validating access token: The session has been invalidated because the user "
+             "changed their password or Facebook has changed the session for security reasons.";
+    case 341:
+      return "(#341) Application limit reached";
+    case 613:
+      return "(#613) Calls to this api have exceeded the rate limit.";
+    case 80002:
+      return "(#80002) There have been too many calls to this Instagram account. Wait a bit and "
+             "try again. For more info, please refer to "
+             "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.";
+    default:
+      break;
+  }
+  if (code >= 200 && code <= 299) {
+    return "(#" + std::to_string(code) + ") Permissions error";
+  }
+  return "(#" + std::to_string(code) + ") fakegram injected error";
+}
+
+bool graph_transient(int code) {
+  return code == 1 || code == 2 || code == 4 || code == 17 || code == 32 || code == 341
+         || code == 613 || code == 80002;
+}
+
+reply permission_error(const std::string& detail) {
+  return graph_error(400, 10, graph_message_for(10) + ": " + detail);
 }
 
 reply legacy_error(unsigned status, const std::string& type, const std::string& message) {
@@ -50,50 +107,15 @@ reply not_found(dialect dia, const std::string& method, const std::string& path)
   if (dia == dialect::legacy) {
     return legacy_error(404, "APINotFoundError", "invalid resource: " + method + " " + path);
   }
-  auto r = graph_error(404, 100, "Unsupported " + method + " request: " + path, 33,
-                       "IGApiException");
-  return r;
+  return graph_error(404, 100, "Unsupported " + method + " request: " + path, 33, "IGApiException");
 }
 
-reply fault_status(dialect dia, unsigned status) {
-  if (dia == dialect::legacy) {
-    return legacy_error(status, status >= 500 ? "APIError" : "APIRequestError",
-                        "fakegram injected HTTP " + std::to_string(status));
-  }
-  if (status >= 500) {
-    nlohmann::json err = {{"message", "An unexpected error has occurred. Please retry your request later."},
-                          {"type", "OAuthException"},
-                          {"is_transient", true},
-                          {"code", 2},
-                          {"fbtrace_id", "A" + random_hex(10)}};
-    return json_reply(status, {{"error", err}});
-  }
-  return graph_error(status, 1, "fakegram injected HTTP " + std::to_string(status));
-}
-
-reply fault_rate_limit(dialect dia) {
-  reply r;
-  if (dia == dialect::legacy) {
-    r = legacy_error(429, "OAuthRateLimitException",
-                     "The maximum number of requests per hour has been exceeded.");
-  } else {
-    nlohmann::json err = {{"message", "Application request limit reached"},
-                          {"type", "OAuthException"},
-                          {"is_transient", true},
-                          {"code", 4},
-                          {"fbtrace_id", "A" + random_hex(10)}};
-    r = json_reply(429, {{"error", err}});
-  }
-  r.headers.emplace_back("Retry-After", "30");
-  return r;
-}
-
-reply fault_malformed() {
-  reply r;
-  r.status = 200;
-  r.content_type = "application/json; charset=UTF-8";
-  r.body = "{\"data\":[{\"id\":\"1789";
-  return r;
+reply graph_no_object(const std::string& subject, const std::string& method) {
+  return graph_error(400, 100,
+                     "Unsupported " + method + " request. Object with ID '" + subject
+                       + "' does not exist, cannot be loaded due to missing permissions, or does "
+                         "not support this operation.",
+                     33, "IGApiException");
 }
 
 } // namespace fakegram

@@ -1,3 +1,6 @@
+/// The one outbound HTTP client (updates, challenges, callbacks): blocking,
+/// plain http, with one deadline over the whole exchange.
+
 #include "http_client.hpp"
 
 #include <boost/asio/connect.hpp>

@@ -1,3 +1,5 @@
+/// Requests and replies as plain structs, so handlers never see Beast.
+
 #include "http_types.hpp"
 
 namespace fakegram {

@@ -20,6 +20,7 @@ struct request {
   std::string body;
   std::string content_type;
   std::string host;         ///< Host header
+  std::string api_version;  ///< graph version prefix the path used ("v23.0"); "" when none
 
   /// A parameter from the form body, else from the query ("" if absent).
   std::string param(const std::string& key) const;

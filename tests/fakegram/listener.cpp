@@ -1,3 +1,6 @@
+/// Accepts connections; each session gets its own strand, and main() runs
+/// several io threads, so one slow handler never stalls the others.
+
 #include "listener.hpp"
 
 #include "session.hpp"

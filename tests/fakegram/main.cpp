@@ -1,6 +1,7 @@
 /// fakegram: the fake Instagram every igbridge test and the demo use (DESIGN.md §7).
 
 #include "app.hpp"
+#include "crypto.hpp"
 #include "listener.hpp"
 #include "notify.hpp"
 #include "options.hpp"
@@ -19,6 +20,9 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// Several threads: a few handlers block on purpose (the hub.challenge GET on
+// subscription create, mention and signed_request deliveries wait for
+// igbridge's answer), and other requests must keep flowing meanwhile.
 constexpr int io_threads = 4;
 
 std::string base_for(const tcp::endpoint& ep, const std::string& host) {
@@ -40,7 +44,7 @@ int main(int argc, char** argv) {
     auto address = net::ip::make_address(opts->host);
     fakegram::state st(opts->dia);
     fakegram::notifier notes(st, *opts);
-    fakegram::app application{*opts, st, notes, ""};
+    fakegram::app application{*opts, st, notes, "", fakegram::random_hex(16)};
     fakegram::router routes(application);
     auto server = std::make_shared<fakegram::listener>(ioc, tcp::endpoint{address, opts->port}, routes);
     application.listen_base = base_for(server->local_endpoint(), opts->host);

@@ -1,8 +1,10 @@
+/// The background sender of webhook updates (posts, demo mentions): one
+/// thread, one attempt each, every attempt logged for the demo page.
+
 #include "notify.hpp"
 
 #include "http_client.hpp"
 #include "timefmt.hpp"
-#include "updates.hpp"
 
 #include <iostream>
 
@@ -25,6 +27,14 @@ notifier::~notifier() {
 }
 
 void notifier::media_posted(const std::string& account_id, const std::string& media_id) {
+  enqueue({account_id, media_id, std::nullopt, "media " + media_id});
+}
+
+void notifier::send(signed_update u, const std::string& what, const std::string& account_id) {
+  enqueue({account_id, "", std::move(u), what});
+}
+
+void notifier::enqueue(job j) {
   if (opts_.webhook_url.empty()) {
     return;
   }
@@ -33,7 +43,7 @@ void notifier::media_posted(const std::string& account_id, const std::string& me
     if (stopping_) {
       return;
     }
-    queue_.push_back({account_id, media_id});
+    queue_.push_back(std::move(j));
   }
   wake_.notify_one();
 }
@@ -67,23 +77,26 @@ void notifier::run() {
 }
 
 void notifier::deliver(const job& j) {
-  // Legacy updates name the subscription; use the stored one when there is one.
-  std::string subscription_id = "1";
-  for (const auto& s : st_.subscriptions()) {
-    if (s.object == "user") {
-      subscription_id = s.id;
-    }
-  }
   auto now = unix_now();
-  auto u = build_update(opts_.dia, opts_.client_secret, j.account_id, j.media_id, now,
-                        subscription_id);
+  signed_update u;
+  if (j.ready) {
+    u = *j.ready;
+  } else {
+    // Legacy updates name the subscription; use the stored one when there is one.
+    std::string subscription_id = "1";
+    for (const auto& s : st_.subscriptions()) {
+      if (s.object == "user") {
+        subscription_id = s.id;
+      }
+    }
+    u = build_update(opts_.dia, opts_.client_secret, j.account_id, j.media_id, now, subscription_id);
+  }
   auto res = http_call("POST", opts_.webhook_url, u.body,
                        {{"Content-Type", "application/json"}, {u.signature_header, u.signature}},
                        delivery_timeout);
-  notification n{now, j.account_id, j.media_id, res.status, res.error};
-  std::cerr << "fakegram: update for media " << j.media_id << " -> "
+  std::cerr << "fakegram: update (" << j.what << ") -> "
             << (res.status ? std::to_string(res.status) : res.error) << std::endl;
-  st_.log_notification(std::move(n));
+  st_.log_notification({now, j.what, j.account_id, res.status, res.error});
 }
 
 } // namespace fakegram

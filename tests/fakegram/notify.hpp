@@ -2,6 +2,7 @@
 
 #include "options.hpp"
 #include "state.hpp"
+#include "updates.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -21,8 +22,11 @@ public:
   notifier(const notifier&) = delete;
   notifier& operator=(const notifier&) = delete;
 
-  /// Queues the update for new media (no-op without --webhook-url).
+  /// Queues the dialect's update for new media (no-op without --webhook-url).
   void media_posted(const std::string& account_id, const std::string& media_id);
+
+  /// Queues a ready, signed update (no-op without --webhook-url).
+  void send(signed_update u, const std::string& what, const std::string& account_id);
 
   /// Drops what is queued and joins the thread.
   void stop();
@@ -30,9 +34,12 @@ public:
 private:
   struct job {
     std::string account_id;
-    std::string media_id;
+    std::string media_id;              ///< a media update, built when it is sent
+    std::optional<signed_update> ready; ///< or an update built by the caller
+    std::string what;
   };
 
+  void enqueue(job j);
   void run();
   void deliver(const job& j);
 

@@ -1,32 +1,24 @@
+/// The OAuth endpoints of both dialects: the authorize dialog (scopes
+/// recorded on the code), the code exchange, and graph's long-lived token
+/// exchange and refresh with Meta's rules (1 h / 60 days, refresh after 24 h).
+
 #include "oauth.hpp"
 
 #include "consent_page.hpp"
 #include "errors.hpp"
+#include "scopes.hpp"
+#include "timefmt.hpp"
 
 namespace fakegram {
 
 namespace {
 
-constexpr int long_lived_expires_in = 5184000;
+constexpr int long_lived_expires_in = 5184000;   // 60 days
+constexpr std::int64_t refresh_min_age_s = 86400; // a token refreshes once it is 24 h old
 
 authorize_params read_authorize(const request& req) {
   return {req.param("client_id"), req.param("redirect_uri"), req.param("response_type"),
           req.param("scope"), req.param("state")};
-}
-
-bool has_scope(const std::string& scopes, const std::string& wanted) {
-  std::size_t i = 0;
-  while (i <= scopes.size()) {
-    auto end = scopes.find_first_of(", ", i);
-    if (end == std::string::npos) {
-      end = scopes.size();
-    }
-    if (scopes.compare(i, end - i, wanted) == 0 && end - i == wanted.size()) {
-      return true;
-    }
-    i = end + 1;
-  }
-  return false;
 }
 
 /// Checks what the real dialog checks before showing anything; "" when fine.
@@ -41,17 +33,14 @@ std::string authorize_problem(const app& a, const authorize_params& p) {
   if (p.response_type != "code") {
     return "Invalid response_type: only 'code' is supported.";
   }
-  auto wanted = a.graph() ? "instagram_business_basic" : "basic";
-  if (!has_scope(p.scope, wanted)) {
-    return std::string("Invalid Scopes: the scope must include '") + wanted + "'.";
-  }
-  return {};
+  return scope_problem(a.opts.dia, split_scopes(p.scope));
 }
 
 /// The approval redirect. Graph appends "#_" like the real dialog; it goes
 /// after the query so a browser still sends `state` to the callback.
 reply approve(app& a, const authorize_params& p, const account& who) {
-  auto code = a.st.issue_code(who.id, p.client_id, p.redirect_uri);
+  // The person grants what was asked for; the code remembers it for the token.
+  auto code = a.st.issue_code(who.id, p.client_id, p.redirect_uri, split_scopes(p.scope));
   param_list q{{"code", code}};
   if (!p.state.empty()) {
     q.emplace_back("state", p.state);
@@ -82,12 +71,18 @@ reply consent_again(app& a, const authorize_params& p, const std::string& error)
 }
 
 reply token_answer(app& a, const request& req, const token& t) {
-  if (a.graph()) {
-    return json_reply(200, {{"data", nlohmann::json::array({{{"access_token", t.value},
-                                                             {"user_id", t.account_id},
-                                                             {"permissions", "instagram_business_basic"}}})}});
-  }
   auto who = a.st.find_account(t.account_id);
+  if (a.graph()) {
+    // Business Login answers the app-scoped user id here, not the professional
+    // account id that /me's user_id and webhooks carry.
+    nlohmann::ordered_json grant = {{"access_token", t.value},
+                                    {"user_id", who ? who->app_scoped_id : t.account_id},
+                                    {"permissions", join_commas(t.permissions)}};
+    reply r;
+    r.content_type = "application/json; charset=UTF-8";
+    r.body = nlohmann::ordered_json{{"data", nlohmann::ordered_json::array({grant})}}.dump();
+    return r;
+  }
   auto username = who ? who->username : std::string();
   return json_reply(200, {{"access_token", t.value},
                           {"user",
@@ -168,9 +163,9 @@ reply handle_access_token(app& a, const request& req) {
   if (req.param("grant_type") != "authorization_code") {
     return oauth_error(a.opts.dia, 100, "Unsupported grant_type: " + req.param("grant_type"));
   }
-  std::string account_id;
+  grant g;
   switch (a.st.redeem_code(req.param("code"), req.param("client_id"), req.param("redirect_uri"),
-                           account_id)) {
+                           g)) {
     case code_status::ok:
       break;
     case code_status::expired:
@@ -191,7 +186,8 @@ reply handle_access_token(app& a, const request& req) {
                          legacy ? "Matching code was not found or was already used."
                                 : "Invalid verification code format.");
   }
-  auto t = a.st.issue_token(account_id, a.graph() ? token_kind::short_lived : token_kind::legacy);
+  auto t = a.st.issue_token(g.account_id, a.graph() ? token_kind::short_lived : token_kind::legacy,
+                            g.scopes);
   return token_answer(a, req, t);
 }
 
@@ -205,11 +201,20 @@ reply handle_exchange_token(app& a, const request& req) {
   if (req.param("client_secret") != a.opts.client_secret) {
     return graph_error(400, 1, "Error validating client secret.");
   }
+  if (req.param("access_token").empty()) {
+    return graph_error(400, 100, "Missing required parameter: access_token");
+  }
   token t;
   if (auto why = a.st.check_token(req.param("access_token"), t); why != token_status::ok) {
     return token_error(a.opts.dia, why);
   }
-  return long_lived_answer(a.st.issue_token(t.account_id, token_kind::long_lived));
+  if (t.kind != token_kind::short_lived) {
+    return graph_error(400, 100,
+                       "(#100) Only a short-lived Instagram User access token can be exchanged "
+                       "for a long-lived one.",
+                       std::nullopt, "IGApiException");
+  }
+  return long_lived_answer(a.st.issue_token(t.account_id, token_kind::long_lived, t.permissions));
 }
 
 reply handle_refresh_token(app& a, const request& req) {
@@ -221,9 +226,18 @@ reply handle_refresh_token(app& a, const request& req) {
     return token_error(a.opts.dia, why);
   }
   if (t.kind != token_kind::long_lived) {
-    return graph_error(400, 100, "Only long-lived tokens can be refreshed.");
+    return graph_error(400, 100, "(#100) Only a long-lived access token can be refreshed.",
+                       std::nullopt, "IGApiException");
   }
-  return long_lived_answer(a.st.issue_token(t.account_id, token_kind::long_lived));
+  // Meta documents the rule ("at least 24 hours old") but no error for it: the
+  // token is still valid, so not 190; the closest documented code is 100.
+  if (unix_now() - t.issued_at < refresh_min_age_s) {
+    return graph_error(400, 100,
+                       "(#100) The access token can not be refreshed yet: a long-lived access "
+                       "token can be refreshed once it is at least 24 hours old.",
+                       std::nullopt, "IGApiException");
+  }
+  return long_lived_answer(a.st.issue_token(t.account_id, token_kind::long_lived, t.permissions));
 }
 
 } // namespace fakegram

@@ -1,3 +1,5 @@
+/// The command line.
+
 #include "options.hpp"
 
 #include <string_view>
@@ -33,11 +35,40 @@ bool split_listen(const std::string& s, std::string& host, unsigned short& port)
   return true;
 }
 
+bool parse_seconds(const std::string& s, std::int64_t& out) {
+  if (s.empty() || s.size() > 9) {
+    return false;
+  }
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    v = v * 10 + (c - '0');
+  }
+  if (v <= 0) {
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+bool http_url(const std::string& s) {
+  return s.rfind("http://", 0) == 0 && s.size() > 7;
+}
+
 } // namespace
 
 const char* usage() {
-  return "usage: fakegram --listen HOST:PORT --dialect graph|legacy --client-id ID "
-         "--client-secret S [--webhook-url URL] [--verify-token T]";
+  return "usage: fakegram --listen HOST:PORT --dialect graph|legacy --client-id ID --client-secret S\n"
+         "                [--app-id ID]             Meta app id for /{app-id}/subscriptions (default: client id)\n"
+         "                [--webhook-url URL]       where signed updates go (POST)\n"
+         "                [--verify-token T]        legacy subscriptions: default hub.verify_token\n"
+         "                [--media-webhooks]        graph: also send an update for every new post. A demo\n"
+         "                                          convenience: the real Instagram API has no new-media webhook\n"
+         "                [--media-url-ttl-s S]     media_url/thumbnail_url stop serving S s after issue (86400)\n"
+         "                [--deauthorize-url URL]   igbridge's deauthorize callback\n"
+         "                [--data-deletion-url URL] igbridge's data-deletion callback";
 }
 
 std::optional<options> parse_options(int argc, char** argv, std::string& error) {
@@ -48,6 +79,10 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
     if (flag == "-h" || flag == "--help") {
       error = usage();
       return std::nullopt;
+    }
+    if (flag == "--media-webhooks") {
+      opts.media_webhooks = true;
+      continue;
     }
     if (i + 1 >= argc) {
       error = "missing value for " + std::string(flag);
@@ -73,8 +108,31 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
       opts.client_id = value;
     } else if (flag == "--client-secret") {
       opts.client_secret = value;
+    } else if (flag == "--app-id") {
+      opts.app_id = value;
     } else if (flag == "--webhook-url") {
+      if (!http_url(value)) {
+        error = "--webhook-url must be an http:// URL";
+        return std::nullopt;
+      }
       opts.webhook_url = value;
+    } else if (flag == "--deauthorize-url") {
+      if (!http_url(value)) {
+        error = "--deauthorize-url must be an http:// URL";
+        return std::nullopt;
+      }
+      opts.deauthorize_url = value;
+    } else if (flag == "--data-deletion-url") {
+      if (!http_url(value)) {
+        error = "--data-deletion-url must be an http:// URL";
+        return std::nullopt;
+      }
+      opts.data_deletion_url = value;
+    } else if (flag == "--media-url-ttl-s") {
+      if (!parse_seconds(value, opts.media_url_ttl_s)) {
+        error = "--media-url-ttl-s must be a positive number of seconds";
+        return std::nullopt;
+      }
     } else if (flag == "--verify-token") {
       opts.verify_token = value;
     } else {
@@ -85,6 +143,9 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
   if (!have_listen || opts.client_id.empty() || opts.client_secret.empty()) {
     error = "--listen, --client-id and --client-secret are required";
     return std::nullopt;
+  }
+  if (opts.app_id.empty()) {
+    opts.app_id = opts.client_id;
   }
   return opts;
 }

@@ -1,3 +1,5 @@
+/// Storing a fake post (control API and demo page) and telling igbridge.
+
 #include "publish.hpp"
 
 #include "notify.hpp"
@@ -5,6 +7,13 @@
 #include "timefmt.hpp"
 
 namespace fakegram {
+
+namespace {
+
+constexpr int min_children = 2; // Instagram carousels hold 2 to 10 items
+constexpr int max_children = 10;
+
+} // namespace
 
 std::optional<media> publish_media(app& a, const std::string& account_id, const post_request& p,
                                    std::string& error) {
@@ -21,15 +30,34 @@ std::optional<media> publish_media(app& a, const std::string& account_id, const 
     error = "media_type must be IMAGE, VIDEO or CAROUSEL_ALBUM";
     return std::nullopt;
   }
+  int children = 0;
+  if (type == "CAROUSEL_ALBUM") {
+    children = p.children.value_or(min_children);
+    if (children < min_children || children > max_children) {
+      error = "children must be 2-10 for a CAROUSEL_ALBUM";
+      return std::nullopt;
+    }
+  } else if (p.children) {
+    error = "children needs media_type CAROUSEL_ALBUM";
+    return std::nullopt;
+  }
   // An empty caption is no caption: graph then omits the key, legacy says null.
   std::optional<std::string> caption = p.caption;
   if (caption && caption->empty()) {
     caption.reset();
   }
-  auto tags = p.tags ? normalize_tags(*p.tags) : extract_hashtags(caption.value_or(""));
-  auto m = a.st.add_media(account_id, caption, std::move(tags), type,
-                          p.created_time.value_or(unix_now()));
-  if (m) {
+  state::new_media in;
+  in.tags = p.tags ? normalize_tags(*p.tags) : extract_hashtags(caption.value_or(""));
+  in.caption = std::move(caption);
+  in.media_type = type;
+  in.created_time = p.created_time.value_or(unix_now());
+  in.caption_visible_at_ms = p.caption_after_ms > 0 ? unix_now_ms() + p.caption_after_ms : 0;
+  in.no_media_url = p.no_media_url;
+  in.children = children;
+  auto m = a.st.add_media(account_id, std::move(in));
+  // Legacy had a realtime update per post. Graph has no new-media webhook at
+  // all; --media-webhooks adds one for the demo (a mentions change).
+  if (m && (!a.graph() || a.opts.media_webhooks)) {
     a.notes.media_posted(m->account_id, m->id);
   }
   return m;

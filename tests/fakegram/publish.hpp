@@ -14,10 +14,13 @@ struct post_request {
   std::optional<std::vector<std::string>> tags; ///< default: hashtags of the caption
   std::string media_type = "IMAGE";             ///< IMAGE, VIDEO, CAROUSEL_ALBUM (any case)
   std::optional<std::int64_t> created_time;     ///< default: now
+  std::optional<int> children;                  ///< carousel size (2-10, default 2)
+  std::int64_t caption_after_ms = 0;            ///< caption (and tags) appear this much later
+  bool no_media_url = false;                    ///< answers omit media_url
 };
 
-/// Stores the post and queues its update. nullopt: unknown account; `error`
-/// is set for a bad media_type instead.
+/// Stores the post and queues its update when the dialect has one. nullopt:
+/// unknown account, or `error` says what is wrong with the request.
 std::optional<media> publish_media(app& a, const std::string& account_id, const post_request& p,
                                    std::string& error);
 

@@ -1,12 +1,19 @@
+/// Classifies each request (control, page, consent, provider API, CDN),
+/// counts it, takes the fault that applies to it, and dispatches it; graph
+/// answers get Meta's usage headers.
+
 #include "router.hpp"
 
 #include "assets.hpp"
+#include "cdn.hpp"
 #include "control.hpp"
 #include "demo_page.hpp"
 #include "errors.hpp"
+#include "faults.hpp"
 #include "media.hpp"
 #include "oauth.hpp"
 #include "subscriptions.hpp"
+#include "usage_headers.hpp"
 
 #include <iostream>
 
@@ -14,24 +21,20 @@ namespace fakegram {
 
 namespace {
 
-enum class kind {
-  control,  ///< /_fake/…: neither counted nor faulted
-  page,     ///< demo page, permalinks: neither counted nor faulted
-  consent,  ///< the authorize dialog: counted, never faulted (a person is looking at it)
-  provider, ///< the API igbridge calls: counted and faulted
-};
-
-kind classify(const std::string& path) {
+request_kind classify(const std::string& path) {
   if (path == "/_fake" || path.rfind("/_fake/", 0) == 0) {
-    return kind::control;
+    return request_kind::control;
   }
   if (path == "/" || path == "/favicon.ico" || path.rfind("/p/", 0) == 0) {
-    return kind::page;
+    return request_kind::page;
+  }
+  if (path.rfind("/cdn/", 0) == 0) {
+    return request_kind::cdn;
   }
   if (path == "/oauth/authorize" || path.rfind("/oauth/authorize/", 0) == 0) {
-    return kind::consent;
+    return request_kind::consent;
   }
-  return kind::provider;
+  return request_kind::provider;
 }
 
 /// Graph accepts an optional version prefix ("/v21.0/me/media").
@@ -51,6 +54,12 @@ bool is_graph_version(const std::string& s) {
   return true;
 }
 
+/// Whether graph's usage headers belong on the answer: graph API calls, not
+/// the api.instagram.com OAuth endpoints.
+bool carries_usage(const app& a, const request& req, const plan& p) {
+  return a.graph() && p.kind == request_kind::provider && req.path.rfind("/oauth/", 0) != 0;
+}
+
 } // namespace
 
 router::router(app& a) : app_(a) {
@@ -59,30 +68,45 @@ router::router(app& a) : app_(a) {
 
 plan router::begin(const request& req) {
   plan p;
-  auto k = classify(req.path);
-  if (k == kind::consent || k == kind::provider) {
-    app_.st.count_call(req.method + " " + req.path);
-  }
-  if (k == kind::provider) {
-    p.injected = app_.st.take_fault();
+  p.kind = classify(req.path);
+  switch (p.kind) {
+    case request_kind::control:
+    case request_kind::page:
+      break;
+    case request_kind::consent:
+      app_.st.count_call(req.method + " " + req.path);
+      break;
+    case request_kind::provider: {
+      app_.st.count_call(req.method + " " + req.path);
+      // Faults for one account match calls made with any of its tokens, even dead ones.
+      token t;
+      if (app_.st.check_token(req.param("access_token"), t) != token_status::unknown) {
+        p.account_id = t.account_id;
+      }
+      p.injected = app_.st.take_fault(fault_target::api, p.account_id);
+      break;
+    }
+    case request_kind::cdn:
+      app_.st.count_call(req.method + " /cdn");
+      p.account_id = cdn_account(app_, req.path);
+      p.injected = app_.st.take_fault(fault_target::cdn, p.account_id);
+      break;
   }
   return p;
 }
 
 reply router::finish(const request& req, const plan& p) {
   try {
-    if (p.injected) {
-      if (p.injected->rate_limit) {
-        return fault_rate_limit(app_.opts.dia);
-      }
-      if (p.injected->status != 0) {
-        return fault_status(app_.opts.dia, p.injected->status);
-      }
-      if (p.injected->malformed) {
-        return fault_malformed();
-      }
+    reply r;
+    std::optional<reply> injected;
+    if (p.injected && p.kind == request_kind::provider) {
+      injected = api_fault_reply(app_.opts.dia, *p.injected, p.account_id);
     }
-    return dispatch(req);
+    r = injected ? std::move(*injected) : dispatch(req, p);
+    if (carries_usage(app_, req, p)) {
+      add_usage_headers(r, p.account_id);
+    }
+    return r;
   } catch (const std::exception& e) {
     // Only a bug gets here; answer rather than drop the connection.
     std::cerr << "fakegram: " << req.method << " " << req.path << " failed: " << e.what() << std::endl;
@@ -90,11 +114,11 @@ reply router::finish(const request& req, const plan& p) {
   }
 }
 
-reply router::dispatch(const request& req) {
-  switch (classify(req.path)) {
-    case kind::control:
+reply router::dispatch(const request& req, const plan& p) {
+  switch (p.kind) {
+    case request_kind::control:
       return handle_control(app_, req);
-    case kind::page: {
+    case request_kind::page: {
       auto seg = path_segments(req.path);
       if (req.method == "GET" && seg.empty()) {
         return handle_demo_index(app_, req);
@@ -104,8 +128,13 @@ reply router::dispatch(const request& req) {
       }
       return text_reply(404, "not found\n");
     }
-    case kind::consent:
-    case kind::provider:
+    case request_kind::cdn:
+      if (req.method != "GET" && req.method != "HEAD") {
+        return text_reply(405, "Method Not Allowed\n");
+      }
+      return handle_cdn(app_, req, p.injected);
+    case request_kind::consent:
+    case request_kind::provider:
       break;
   }
   auto seg = path_segments(req.path);
@@ -125,8 +154,10 @@ reply router::dispatch(const request& req) {
   return app_.graph() ? dispatch_graph(req, std::move(seg)) : dispatch_legacy(req, seg);
 }
 
-reply router::dispatch_graph(const request& req, std::vector<std::string> seg) {
+reply router::dispatch_graph(const request& in, std::vector<std::string> seg) {
+  request req = in;
   if (!seg.empty() && is_graph_version(seg.front())) {
+    req.api_version = seg.front();
     seg.erase(seg.begin());
   }
   const auto& m = req.method;
@@ -136,17 +167,21 @@ reply router::dispatch_graph(const request& req, std::vector<std::string> seg) {
   if (seg.size() == 1 && seg[0] == "refresh_access_token" && m == "GET") {
     return handle_refresh_token(app_, req);
   }
+  // The Facebook Graph host's app subscriptions share fakegram's address.
   if (seg.size() == 2 && seg[1] == "subscriptions" && (m == "GET" || m == "POST" || m == "DELETE")) {
     return handle_graph_subscriptions(app_, req, seg[0]);
   }
-  if (seg.size() == 2 && seg[1] == "subscribed_apps" && (m == "POST" || m == "DELETE")) {
+  if (seg.size() == 2 && seg[1] == "subscribed_apps" && (m == "GET" || m == "POST" || m == "DELETE")) {
     return handle_graph_subscribed_apps(app_, req, seg[0]);
   }
   if (seg.size() == 2 && seg[1] == "media" && m == "GET") {
     return handle_graph_media(app_, req, seg[0]);
   }
+  if (seg.size() == 2 && seg[1] == "children" && m == "GET") {
+    return handle_graph_children(app_, req, seg[0]);
+  }
   if (seg.size() == 1 && m == "GET") {
-    return handle_graph_me(app_, req, seg[0]);
+    return handle_graph_node(app_, req, seg[0]);
   }
   return not_found(app_.opts.dia, m, req.path);
 }

@@ -1,3 +1,6 @@
+/// One HTTP connection, Beast style: read, route (maybe after an injected
+/// delay on a timer), write, repeat while keep-alive.
+
 #include "session.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -130,6 +133,12 @@ private:
     res->keep_alive(keep_alive_);
     res->body() = std::move(r.body);
     res->prepare_payload();
+    if (request_.method == "HEAD") {
+      // HEAD: the GET's headers, Content-Length included, and no body.
+      auto n = res->body().size();
+      res->body().clear();
+      res->content_length(n);
+    }
     send(std::move(res));
   }
 

@@ -2,34 +2,60 @@
 """Walks fakegram through both dialects end to end (stdlib only).
 
 usage: smoke.py [path/to/fakegram]   (default: build/fakegram)
-Starts fakegram on 127.0.0.1:0 with a local webhook receiver, runs the OAuth
-flow, paging, faults, revoke, stats, subscriptions and signed updates, and
-exits non-zero on the first surprise. Not a ctest: a quick check after edits.
+Starts fakegram on 127.0.0.1:0 with a local receiver standing in for igbridge
+(webhooks, hub.challenge, deauthorize, data deletion) and walks: two ids per
+account, scopes, strict fields, carousels and videos, late captions, caption
+edits, expiring CDN URLs with real bytes, faults (by account, target, BUC, app
+limit, error codes), token age and refresh, app subscriptions, subscribed_apps,
+mentions and signed_requests; then the legacy dialect. Exits non-zero on the
+first surprise. Not a ctest: a quick check after edits.
 """
-import hashlib, hmac, http.server, json, os, subprocess, sys, threading, time
+import base64, hashlib, hmac, http.server, json, os, struct, subprocess, sys, threading, time, zlib
 import urllib.error, urllib.parse, urllib.request
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '../../build/fakegram')
 VERIFY = 'vt'
-hooks = []
+SECRET = 'sek'
+APP_ID = '999000111'
+TTL = 2
+hooks = []      # (headers, body) of POST /hooks/instagram
+callbacks = []  # (path, form) of POST /deauthorize and /deletion
+challenges = []
 
 
-class Hook(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-        ok = q.get('hub.verify_token', [''])[0] == VERIFY
-        body = q.get('hub.challenge', [''])[0].encode() if ok else b'no'
-        self.send_response(200 if ok else 403)
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """igbridge's part: echoes hub.challenge for the right verify token,
+    records signed updates and signed_requests."""
+
+    def _answer(self, status, body, ctype='application/json'):
+        self.send_response(status)
+        self.send_header('Content-Type', ctype)
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
+    def do_GET(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        challenges.append(q)
+        ok = (urllib.parse.urlparse(self.path).path == '/hooks/instagram'
+              and q.get('hub.mode') == ['subscribe'] and q.get('hub.verify_token', [''])[0] == VERIFY)
+        self._answer(200 if ok else 403, q.get('hub.challenge', [''])[0].encode() if ok else b'no',
+                     'text/plain')
+
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
-        hooks.append((dict(self.headers), body))
-        self.send_response(200)
-        self.send_header('Content-Length', '0')
-        self.end_headers()
+        path = urllib.parse.urlparse(self.path).path
+        if path == '/hooks/instagram':
+            hooks.append((dict(self.headers), body))
+            self._answer(200, b'')
+        elif path in ('/deauthorize', '/deletion'):
+            form = urllib.parse.parse_qs(body.decode())
+            callbacks.append((path, form, self.headers.get('Content-Type')))
+            answer = {} if path == '/deauthorize' else {'url': 'http://x/deletion?code=C1',
+                                                        'confirmation_code': 'C1'}
+            self._answer(200, json.dumps(answer).encode())
+        else:
+            self._answer(404, b'{}')
 
     def log_message(self, *a):
         pass
@@ -43,7 +69,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 opener = urllib.request.build_opener(NoRedirect)
 
 
-def call(method, url, data=None, form=None):
+def call(method, url, data=None, form=None, raw=False):
     body, headers = None, {}
     if data is not None:
         body, headers = json.dumps(data).encode(), {'Content-Type': 'application/json'}
@@ -52,10 +78,21 @@ def call(method, url, data=None, form=None):
         headers = {'Content-Type': 'application/x-www-form-urlencoded'}
     req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
-        with opener.open(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read().decode()
+        with opener.open(req, timeout=15) as r:
+            b = r.read()
+            return r.status, dict(r.headers), b if raw else b.decode('utf-8', 'replace')
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read().decode()
+        b = e.read()
+        return e.code, dict(e.headers), b if raw else b.decode('utf-8', 'replace')
+
+
+def send_raw(method, url, body):
+    req = urllib.request.Request(url, data=body, method=method, headers={'Content-Type': 'application/json'})
+    try:
+        with opener.open(req, timeout=15) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 def js(method, url, data=None, form=None, status=200):
@@ -70,11 +107,22 @@ def check(cond, what):
         sys.exit(1)
 
 
-def start(dialect, hook_port):
-    p = subprocess.Popen([BIN, '--listen', '127.0.0.1:0', '--dialect', dialect, '--client-id', '1234',
-                          '--client-secret', 'sek', '--webhook-url',
-                          f'http://127.0.0.1:{hook_port}/hooks/instagram', '--verify-token', VERIFY],
-                         stdout=subprocess.PIPE, text=True)
+def graph_err(method, url, status=400, data=None, form=None):
+    s, h, b = call(method, url, data, form)
+    assert s == status, (method, url, s, b)
+    return json.loads(b)['error'], h
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))
+
+
+def start(dialect, port, extra=()):
+    hook = f'http://127.0.0.1:{port}'
+    args = [BIN, '--listen', '127.0.0.1:0', '--dialect', dialect, '--client-id', '1234',
+            '--client-secret', SECRET, '--webhook-url', hook + '/hooks/instagram',
+            '--verify-token', VERIFY, *extra]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline().strip()
     check(line.startswith('fakegram listening on http://127.0.0.1:'), f'{dialect}: {line}')
     return p, line.split(' on ')[1]
@@ -84,7 +132,7 @@ def authorize(base, scope, user, redirect='http://127.0.0.1:9/cb'):
     q = urllib.parse.urlencode({'client_id': '1234', 'redirect_uri': redirect, 'response_type': 'code',
                                 'scope': scope, 'state': 'st8', 'as': user})
     s, h, _ = call('GET', f'{base}/oauth/authorize?{q}')
-    check(s == 302, f'authorize as={user} -> 302 {h.get("Location")}')
+    check(s == 302, f'authorize as={user} scope={scope!r} -> 302')
     u = urllib.parse.urlparse(h['Location'])
     q = urllib.parse.parse_qs(u.query)
     check(q['state'] == ['st8'], 'state survives the redirect')
@@ -93,19 +141,230 @@ def authorize(base, scope, user, redirect='http://127.0.0.1:9/cb'):
 
 def exchange(base, code, redirect='http://127.0.0.1:9/cb', status=200):
     return js('POST', f'{base}/oauth/access_token', status=status,
-              form={'client_id': '1234', 'client_secret': 'sek', 'grant_type': 'authorization_code',
+              form={'client_id': '1234', 'client_secret': SECRET, 'grant_type': 'authorization_code',
                     'redirect_uri': redirect, 'code': code})
 
 
-def common_faults(base, url, envelope_ok):
+def link(base, scope, user):
+    """Authorize, exchange, long-lived: (short grant, long-lived token)."""
+    code, _ = authorize(base, scope, user)
+    grant = exchange(base, code)['data'][0]
+    ll = js('GET', f'{base}/access_token?grant_type=ig_exchange_token&client_secret={SECRET}'
+                   f'&access_token={grant["access_token"]}')
+    return grant, ll['access_token']
+
+
+def q(s):
+    return urllib.parse.quote(s, safe='')
+
+
+# -- graph ----------------------------------------------------------------------
+
+def graph_ids_and_scopes(base):
+    alice = js('POST', f'{base}/_fake/accounts', {'username': 'alice'})
+    check(set(alice) == {'id', 'username', 'app_scoped_id'}, f'account shape {alice}')
+    check(alice['id'] != alice['app_scoped_id'] and alice['id'].isdigit()
+          and alice['app_scoped_id'].isdigit(), 'two different numeric ids')
+    s, _, page = call('GET', f'{base}/oauth/authorize?client_id=1234&redirect_uri=http://x/cb'
+                             '&response_type=code&scope=instagram_business_manage_comments&as=alice')
+    check(s == 400 and 'instagram_business_basic' in page, 'scope without instagram_business_basic -> 400')
+    s, _, page = call('GET', f'{base}/oauth/authorize?client_id=1234&redirect_uri=http://x/cb'
+                             '&response_type=code&scope=instagram_business_basic,business_basic&as=alice')
+    check(s == 400 and 'Invalid Scopes' in page, 'deprecated scope value -> 400 Invalid Scopes')
+    code, frag = authorize(base, 'instagram_business_basic instagram_business_manage_comments', 'alice')
+    check(frag == '_', 'graph appends #_')
+    check(exchange(base, code, 'http://other/', 400)['error']['type'] == 'OAuthException',
+          'mismatched redirect_uri -> 400 OAuthException')
+    tok = exchange(base, code)['data'][0]
+    check(tok['user_id'] == alice['app_scoped_id'], 'code exchange user_id is the app-scoped id')
+    check(tok['permissions'] == 'instagram_business_basic,instagram_business_manage_comments',
+          f'permissions {tok["permissions"]!r}')
+    check(exchange(base, code, status=400)['error']['code'] == 100, 'code is single-use')
+    ll = js('GET', f'{base}/access_token?grant_type=ig_exchange_token&client_secret={SECRET}'
+                   f'&access_token={tok["access_token"]}')
+    check(ll['token_type'] == 'bearer' and ll['expires_in'] == 5184000, 'long-lived token, 60 days')
+    err, _ = graph_err('GET', f'{base}/access_token?grant_type=ig_exchange_token&client_secret={SECRET}'
+                              f'&access_token={ll["access_token"]}')
+    check(err['code'] == 100, 'a long-lived token cannot be exchanged again')
+    t = ll['access_token']
+    s, h, b = call('GET', f'{base}/v23.0/me?fields=user_id,username&access_token={t}')
+    me = json.loads(b)
+    check(s == 200 and me == {'user_id': alice['id'], 'username': 'alice', 'id': alice['app_scoped_id']},
+          f'/me answers id (app-scoped) and user_id (professional): {me}')
+    check(json.loads(h['X-App-Usage'])['call_count'] < 10, f'low X-App-Usage {h["X-App-Usage"]}')
+    buc = json.loads(h['X-Business-Use-Case-Usage'])
+    check(list(buc) == [alice['id']] and buc[alice['id']][0]['type'] == 'instagram',
+          f'X-Business-Use-Case-Usage keyed by the professional id')
+    check('Retry-After' not in h, 'no Retry-After in graph')
+    check(js('GET', f'{base}/me?access_token={t}') == {'id': alice['app_scoped_id']}, '/me default: id only')
+    check(js('GET', f'{base}/{alice["id"]}?fields=username&access_token={t}')['username'] == 'alice',
+          '/{professional id} reads the user too')
+    err, _ = graph_err('GET', f'{base}/me?fields=user_id,email&access_token={t}')
+    check(err['code'] == 100 and '(email)' in err['message'], 'unknown /me field -> code 100')
+    err, _ = graph_err('GET', f'{base}/me?fields=username%7Bid%7D&access_token={t}')
+    check(err['code'] == 100, 'sub-fields on a plain field -> code 100')
+    return alice, tok, t
+
+
+def graph_media(base, alice, t):
+    acc = f'{base}/_fake/accounts/{alice["id"]}'
+    for i in range(7):
+        js('POST', f'{acc}/media', {'caption': f'Soup {i} #EatDifferent'})
+    img = js('POST', f'{acc}/media', {'caption': 'Plain photo #ed'})
+    vid = js('POST', f'{acc}/media', {'caption': 'Run #ed', 'media_type': 'VIDEO'})
+    car = js('POST', f'{acc}/media', {'caption': 'Tapas #ed', 'children': 3})
+    late = js('POST', f'{acc}/media', {'caption': 'Late tags #eatdifferent', 'caption_after_s': TTL})
+    hidden = js('POST', f'{acc}/media', {'caption': 'Song #ed', 'no_media_url': True})
+    check(car['media_type'] == 'CAROUSEL_ALBUM' and len(car['children']) == 3, 'children implies a carousel')
+    for bad, why in (({'caption': 1}, 'caption type'), ({'media_type': 'REEL'}, 'media_type'),
+                     ({'children': 1}, 'children < 2'), ({'children': 11}, 'children > 10'),
+                     ({'media_type': 'IMAGE', 'children': 3}, 'children on an image'),
+                     ({'caption_after_s': -1}, 'negative delay'), ({'captoin': 'x'}, 'unknown key')):
+        check(call('POST', f'{acc}/media', bad)[0] == 400, f'bad media ({why}) -> 400')
+    check(send_raw('POST', f'{acc}/media', b'{"caption":')[0] == 400, 'broken JSON -> 400')
+
+    err, _ = graph_err('GET', f'{base}/me/media?fields=id,caption,tags&access_token={t}')
+    check(err['code'] == 100 and '(tags)' in err['message'], 'unknown media field -> code 100')
+    err, _ = graph_err('GET', f'{base}/me/media?fields=id,children%7Bid&access_token={t}')
+    check(err['code'] == 2500, 'unbalanced braces -> code 2500 syntax error')
+    err, _ = graph_err('GET', f'{base}/me/media?fields=children%7Bcolour%7D&access_token={t}')
+    check(err['code'] == 100, 'unknown nested field -> code 100')
+
+    fields = ('id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,username,'
+              'children{id,media_type,media_url,thumbnail_url}')
+    url, seen, pages = f'{base}/v23.0/me/media?fields={q(fields)}&limit=4&access_token={t}', [], 0
+    while url:
+        page = js('GET', url)
+        pages += 1
+        seen += page['data']
+        url = page.get('paging', {}).get('next')
+        if url:
+            check(url.startswith(base + '/v23.0/me/media?'), 'paging.next keeps the version prefix')
+            check(page['paging']['cursors']['after'] in url, 'paging.next carries cursors.after')
+    check(len(seen) == 12 and pages == 3, f'paging 4+4+4 ({len(seen)} items, {pages} pages)')
+    by_id = {m['id']: m for m in seen}
+    check([m['id'] for m in seen[:5]] == [hidden['id'], late['id'], car['id'], vid['id'], img['id']],
+          'newest first')
+    allowed = set(fields.split(',')[:-1]) | {'children'}
+    check(all(set(m) <= allowed for m in seen), 'answers carry only requested fields')
+    check('caption' not in by_id[late['id']], 'a late caption is absent, not empty')
+    check('media_url' not in by_id[hidden['id']] and 'caption' in by_id[hidden['id']],
+          'no_media_url omits media_url only')
+    v = by_id[vid['id']]
+    check(v['media_type'] == 'VIDEO' and '.mp4' in v['media_url'] and 'thumbnail_url' in v,
+          'VIDEO has media_url (mp4) and thumbnail_url')
+    check('thumbnail_url' not in by_id[img['id']] and 'children' not in by_id[img['id']],
+          'IMAGE has no thumbnail_url or children')
+    c = by_id[car['id']]
+    kids = c['children']['data']
+    check([k['id'] for k in kids] == car['children'] and all(k['media_type'] == 'IMAGE' for k in kids),
+          'CAROUSEL_ALBUM children in order')
+    check(c['media_url'].split('?')[0] == kids[0]['media_url'].split('?')[0], 'album media_url is the first child')
+    for m in seen:
+        for key in ('media_url', 'thumbnail_url'):
+            if key in m:
+                qs = urllib.parse.parse_qs(urllib.parse.urlparse(m[key]).query)
+                check(m[key].startswith(base + '/cdn/') and 'oe' in qs and 'oh' in qs, f'{key} is a signed CDN URL')
+                break
+        else:
+            continue
+        break
+    node = js('GET', f'{base}/{car["id"]}?fields=id,media_type,children&access_token={t}')
+    check(node['children']['data'] == [{'id': k} for k in car['children']], '/{media-id} node read, children ids')
+    edge = js('GET', f'{base}/{car["id"]}/children?fields=media_url&access_token={t}')
+    check(len(edge['data']) == 3 and 'media_url' in edge['data'][0], '/{media-id}/children edge')
+    return img, vid, car, late, hidden, by_id
+
+
+def graph_cdn(base, alice, t, img, vid, car, late, hidden, by_id):
+    acc = f'{base}/_fake/accounts/{alice["id"]}'
+    js('POST', f'{base}/_fake/stats/reset')
+    shas = set()
+    for post, kinds in ((img, ['image']), (vid, ['video', 'thumbnail']), (car, ['image'] * 3),
+                        (hidden, ['image'])):
+        detail = js('GET', f'{acc}/media/{post["id"]}')
+        check([f['kind'] for f in detail['files']] == kinds and detail['id'] == post['id'],
+              f'{post["media_type"]} files {kinds}')
+        for f in detail['files']:
+            s, h, b = call('GET', f['url'], raw=True)
+            check(s == 200 and h['Content-Type'] == f['content_type'] and int(h['Content-Length']) == len(b)
+                  == f['bytes'] and hashlib.sha256(b).hexdigest() == f['sha256'],
+                  f'{f["kind"]} bytes match (type, length, sha256)')
+            if f['content_type'] == 'image/png':
+                check(b[:8] == b'\x89PNG\r\n\x1a\n', 'a PNG signature')
+                pos, idat = 8, b''
+                while pos < len(b):
+                    n, typ = struct.unpack('>I4s', b[pos:pos + 8])
+                    data = b[pos + 8:pos + 8 + n]
+                    crc_ok = zlib.crc32(typ + data) == struct.unpack('>I', b[pos + 8 + n:pos + 12 + n])[0]
+                    check(crc_ok, f'PNG chunk {typ.decode()} CRC')
+                    if typ == b'IDAT':
+                        idat += data
+                    pos += 12 + n
+                check(len(zlib.decompress(idat)) == 64 * (1 + 64 * 3), 'PNG IDAT inflates (Adler-32 ok)')
+            else:
+                check(b[4:8] == b'ftyp' and b[8:12] == b'isom' and b'moov' in b and b'mdat' in b,
+                      'an MP4 (ftyp isom, moov, mdat)')
+            shas.add(f['sha256'])
+        check(detail['files'][0]['exposed'] != (post is hidden), 'exposed says whether media_url is given')
+    check(len(shas) == 7, 'every file has its own bytes')
+    check(js('GET', f'{base}/_fake/stats')['calls'].get('GET /cdn') == 7, 'CDN downloads count as GET /cdn')
+    s, h, b = call('HEAD', js('GET', f'{acc}/media/{img["id"]}')['files'][0]['url'], raw=True)
+    check(s == 200 and b == b'' and int(h['Content-Length']) > 0, 'HEAD on the CDN: length, no body')
+    u = by_id[img['id']]['media_url']
+    check(call('GET', u.replace('oe=', 'oe=1'))[0] == 403, 'a tampered oe -> 403')
+    time.sleep(TTL + 1.2)
+    s, _, b = call('GET', u)
+    check(s == 403 and b == 'URL signature expired', f'after --media-url-ttl-s the URL is dead ({s} {b!r})')
+    fresh = js('GET', f'{base}/me/media?fields=id,caption,media_url&limit=5&access_token={t}')['data']
+    fresh = {m['id']: m for m in fresh}
+    check(call('GET', fresh[img['id']]['media_url'], raw=True)[0] == 200, 'a new answer issues a new URL')
+    check(fresh[late['id']].get('caption') == 'Late tags #eatdifferent', 'the late caption appears after caption_after_s')
+    n = len(hooks)
+    edited = js('PATCH', f'{acc}/media/{img["id"]}', {'caption': 'Edited #EatDifferent #new'})
+    check(edited['tags'] == ['eatdifferent', 'new'], 'PATCH re-reads tags from the caption')
+    check(js('GET', f'{base}/{img["id"]}?fields=caption&access_token={t}')['caption'] == 'Edited #EatDifferent #new',
+          'the edited caption is listed')
+    check(call('PATCH', f'{acc}/media/{img["id"]}', {'caption': 5})[0] == 400, 'PATCH validates')
+    check(call('PATCH', f'{acc}/media/404', {'caption': 'x'})[0] == 404, 'PATCH unknown media -> 404')
+    time.sleep(0.3)
+    check(len(hooks) == n == 0, 'graph posts and edits send no webhook without --media-webhooks')
+
+
+def graph_faults(base, alice, t, bob_t, bob, vid):
+    me = f'{base}/me?fields=id&access_token={t}'
+    bob_me = f'{base}/me?fields=id&access_token={bob_t}'
     js('POST', f'{base}/_fake/faults', {'status': 500, 'count': 1})
-    s, _, b = call('GET', url)
-    check(s == 500 and envelope_ok(json.loads(b)), 'fault status 500 with envelope')
+    err, _ = graph_err('GET', me, 500)
+    check(err['code'] == 2 and err['is_transient'], 'fault status 500 -> code 2, transient')
     js('POST', f'{base}/_fake/faults', {'rate_limit': True, 'count': 1})
-    s, h, b = call('GET', url)
-    check(s == 429 and h.get('Retry-After') == '30', 'fault rate_limit -> 429 Retry-After: 30')
+    err, h = graph_err('GET', me, 403)
+    check(err['code'] == 4 and json.loads(h['X-App-Usage'])['call_count'] == 100 and 'Retry-After' not in h,
+          'rate_limit true -> 403 code 4, X-App-Usage 100, no Retry-After')
+    js('POST', f'{base}/_fake/faults', {'rate_limit': 'app', 'count': 1})
+    err, h = graph_err('GET', f'{base}/{APP_ID}/subscriptions?access_token={APP_ID}%7C{SECRET}', 403)
+    check(err['code'] == 4, 'an app-level limit throttles app-token calls too')
+    js('POST', f'{base}/_fake/faults', {'rate_limit': 'buc', 'account': bob['id'], 'regain_minutes': 7,
+                                         'count': 1})
+    check(call('GET', me)[0] == 200, 'a BUC fault for bob leaves alice alone')
+    check(js('GET', f'{base}/_fake/faults')['pending'] == 1, '... and alice did not consume it')
+    err, h = graph_err('GET', bob_me, 400)
+    usage = json.loads(h['X-Business-Use-Case-Usage'])
+    check(err['code'] == 80002 and usage[bob['id']][0]['call_count'] == 100
+          and usage[bob['id']][0]['estimated_time_to_regain_access'] == 7 and 'Retry-After' not in h,
+          'rate_limit buc -> 400 code 80002, X-Business-Use-Case-Usage with regain minutes')
+    js('POST', f'{base}/_fake/faults', {'rate_limit': 'buc', 'count': 1})
+    check(call('POST', f'{base}/oauth/access_token', form={})[0] == 400
+          and js('GET', f'{base}/_fake/faults')['pending'] == 1, 'a BUC limit skips calls without an account')
+    check(graph_err('GET', me)[0]['code'] == 80002, 'BUC without account hits the next account call')
+    js('POST', f'{base}/_fake/faults', {'error_code': 10, 'count': 1})
+    err, _ = graph_err('GET', me, 400)
+    check(err['code'] == 10 and err['message'].startswith('(#10)'), 'error_code 10 -> permission error')
+    js('POST', f'{base}/_fake/faults', {'error_code': 190, 'error_subcode': 460, 'status': 401, 'count': 1})
+    err, _ = graph_err('GET', me, 401)
+    check(err['code'] == 190 and err['error_subcode'] == 460, 'error_code 190 + subcode + status')
     js('POST', f'{base}/_fake/faults', {'malformed': True, 'count': 1})
-    s, _, b = call('GET', url)
+    s, _, b = call('GET', me)
     try:
         json.loads(b)
         bad = False
@@ -113,69 +372,178 @@ def common_faults(base, url, envelope_ok):
         bad = True
     check(s == 200 and bad, 'fault malformed -> 200 non-JSON')
     js('POST', f'{base}/_fake/faults', {'delay_ms': 700, 'count': 1})
-    t = time.time()
-    s, _, _ = call('GET', url)
-    check(s == 200 and time.time() - t >= 0.65, 'fault delay_ms 700')
+    t0 = time.time()
+    check(call('GET', me)[0] == 200 and time.time() - t0 >= 0.65, 'fault delay_ms 700')
+    files = js('GET', f'{base}/_fake/accounts/{alice["id"]}/media/{vid["id"]}')['files']
+    js('POST', f'{base}/_fake/faults', {'target': 'cdn', 'status': 503, 'count': 1})
+    check(call('GET', me)[0] == 200, 'a cdn fault leaves API calls alone')
+    check(call('GET', files[0]['url'])[0] == 503, 'target cdn: the download fails')
+    js('POST', f'{base}/_fake/faults', {'target': 'cdn', 'malformed': True, 'account': bob['id'], 'count': 1})
+    s, _, b = call('GET', files[0]['url'], raw=True)
+    check(s == 200 and hashlib.sha256(b).hexdigest() == files[0]['sha256'], "bob's cdn fault spares alice's files")
+    js('POST', f'{base}/_fake/faults', {'target': 'cdn', 'malformed': True, 'count': 1})
+    s, _, b = call('GET', files[0]['url'], raw=True)
+    check(s == 200 and len(b) == files[0]['bytes'] // 2, 'cdn malformed -> truncated file')
+    for bad in ({'rate_limit': 'later'}, {'status': 99}, {'account': '404'}, {'target': 'disk'},
+                {'target': 'cdn', 'rate_limit': 'app'}, {'rate_limit': 'app', 'error_code': 4},
+                {'error_subcode': 3}, {'count': -1}, {'bogus': 1}):
+        check(call('POST', f'{base}/_fake/faults', bad)[0] == 400, f'bad fault {bad} -> 400')
     check(js('POST', f'{base}/_fake/faults', {'status': 503, 'count': 3})['pending'] == 3, 'pending 3')
     check(js('POST', f'{base}/_fake/faults', {'count': 0})['pending'] == 0, 'count 0 clears')
-    check(call('GET', url)[0] == 200, 'answers normally after clearing')
+    check(call('GET', me)[0] == 200, 'answers normally after clearing')
+
+
+def graph_subscriptions(base, alice, t, bob_t, hook_port):
+    callback = f'http://127.0.0.1:{hook_port}/hooks/instagram'
+    err, _ = graph_err('POST', f'{base}/me/subscribed_apps?subscribed_fields=comments,mentions&access_token={bob_t}')
+    check(err['code'] == 10 and 'instagram_business_manage_comments' in err['message'],
+          'subscribed_apps comments without the scope -> code 10')
+    check(js('POST', f'{base}/me/subscribed_apps?subscribed_fields=comments,mentions&access_token={t}')
+          == {'success': True}, 'subscribed_apps with instagram_business_manage_comments')
+    got = js('GET', f'{base}/me/subscribed_apps?access_token={t}')['data']
+    check(got[0]['subscribed_fields'] == ['comments', 'mentions'], 'subscribed_apps lists the fields')
+    check(graph_err('POST', f'{base}/me/subscribed_apps?subscribed_fields=likes&access_token={t}')[0]['code']
+          == 100, 'unknown webhook field -> 100')
+    form = {'object': 'instagram', 'callback_url': callback, 'fields': 'comments,mentions',
+            'verify_token': VERIFY, 'access_token': f'{APP_ID}|wrong'}
+    check(graph_err('POST', f'{base}/{APP_ID}/subscriptions', form=form)[0]['code'] == 190, 'bad app token -> 190')
+    form['access_token'] = f'1234|{SECRET}'
+    check(graph_err('POST', f'{base}/{APP_ID}/subscriptions', form=form)[0]['code'] == 190,
+          'the app token is {app_id}|{secret}, not the client id')
+    check(graph_err('POST', f'{base}/1234/subscriptions', form=form)[0]['code'] == 100, 'another app id -> 100')
+    form['access_token'] = f'{APP_ID}|{SECRET}'
+    challenges.clear()
+    err, _ = graph_err('POST', f'{base}/v23.0/{APP_ID}/subscriptions', form=dict(form, verify_token='nope'))
+    check(err['code'] == 2200 and challenges and challenges[0]['hub.verify_token'] == ['nope'],
+          'a refused hub.challenge -> 2200')
+    err, _ = graph_err('POST', f'{base}/{APP_ID}/subscriptions',
+                       form=dict(form, callback_url=f'http://127.0.0.1:{hook_port}/missing?x=1'))
+    check(err['code'] == 2200, 'a callback that does not echo -> 2200')
+    check(js('POST', f'{base}/v23.0/{APP_ID}/subscriptions', form=form) == {'success': True},
+          'app subscription created after the challenge echo')
+    c = challenges[-1]
+    check(c['hub.mode'] == ['subscribe'] and c['hub.challenge'][0].isdigit(), 'challenge GET shape')
+    lst = js('GET', f'{base}/{APP_ID}/subscriptions?access_token={APP_ID}%7C{SECRET}')['data']
+    check(lst == [{'object': 'instagram', 'callback_url': callback, 'active': True,
+                   'fields': [{'name': 'comments', 'version': 'v23.0'},
+                              {'name': 'mentions', 'version': 'v23.0'}]}], f'subscription list {lst}')
+    check(js('DELETE', f'{base}/{APP_ID}/subscriptions?object=instagram&access_token={APP_ID}%7C{SECRET}')
+          == {'success': True}, 'DELETE ?object=instagram')
+    check(js('GET', f'{base}/v23.0/{APP_ID}/subscriptions?access_token={APP_ID}%7C{SECRET}')['data'] == [],
+          'nothing left')
+
+
+def graph_mention_and_callbacks(base, alice, t):
+    acc = f'{base}/_fake/accounts/{alice["id"]}'
+    n = len(hooks)
+    r = js('POST', f'{acc}/mention', {'media_id': '17918195224117851'})
+    check(r['status'] == 200 and len(hooks) == n + 1, f'mention delivered, igbridge said {r["status"]}')
+    hdr, body = hooks[-1]
+    upd = json.loads(body)
+    entry = upd['entry'][0]
+    check(hdr.get('X-Hub-Signature-256') == 'sha256=' + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
+          'mention signed with X-Hub-Signature-256')
+    check(upd['object'] == 'instagram' and entry['id'] == alice['id']
+          and entry['changes'][0]['field'] == 'mentions'
+          and entry['changes'][0]['value']['media_id'] == '17918195224117851'
+          and 'comment_id' in entry['changes'][0]['value'], 'mentions update shape, entry id = professional id')
+    check(call('POST', f'{acc}/mention', {'media': 1})[0] == 400, 'mention validates its body')
+
+    r = js('POST', f'{acc}/deauthorize', {'issued_at': 1763641200})
+    path, form, ctype = callbacks[-1]
+    check(path == '/deauthorize' and ctype == 'application/x-www-form-urlencoded' and r['status'] == 200
+          and r['body'] == {}, 'deauthorize delivered as a form')
+    sig, payload = form['signed_request'][0].split('.')
+    want = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).digest())
+    check(sig == want.decode().rstrip('=') and '=' not in payload, 'signed_request signature (base64url, no padding)')
+    check(json.loads(b64url_decode(payload)) == {'algorithm': 'HMAC-SHA256', 'issued_at': 1763641200,
+                                                 'user_id': alice['app_scoped_id']},
+          'signed_request payload carries the app-scoped id and issued_at')
+    check(r['revoked'] >= 1 and js('GET', acc)['tokens'] == [], 'deauthorize revokes the tokens')
+    check(graph_err('GET', f'{base}/me?access_token={t}')[0]['code'] == 190, 'a deauthorized token -> 190')
+    r = js('POST', f'{acc}/data-deletion')
+    path, form, _ = callbacks[-1]
+    payload = json.loads(b64url_decode(form['signed_request'][0].split('.')[1]))
+    check(path == '/deletion' and r['body']['confirmation_code'] == 'C1' and abs(payload['issued_at'] - time.time()) < 5,
+          'data-deletion delivered; answer carries igbridge JSON')
+    r = js('POST', f'{acc}/data-deletion', {'user_id': alice['id'], 'revoke': False})
+    payload = json.loads(b64url_decode(callbacks[-1][1]['signed_request'][0].split('.')[1]))
+    check(payload['user_id'] == alice['id'], 'user_id override')
+    check(call('POST', f'{acc}/deauthorize', {'issued_at': 'yesterday'})[0] == 400, 'bad issued_at -> 400')
+
+
+def graph_token_age(base, alice):
+    acc = f'{base}/_fake/accounts/{alice["id"]}'
+    _, t = link(base, 'instagram_business_basic', 'alice')
+    refresh = f'{base}/refresh_access_token?grant_type=ig_refresh_token&access_token='
+    err, _ = graph_err('GET', refresh + t)
+    check(err['code'] == 100 and '24 hours' in err['message'], 'refresh of a token younger than 24 h -> 100')
+    aged = js('POST', f'{acc}/age', {'seconds': 86400 + 60})
+    check(aged['aged'] >= 1, 'age moves the tokens back')
+    det = [d for d in js('GET', acc)['token_details'] if d['token'] == t][0]
+    check(det['expires_at'] - det['issued_at'] == 5184000 and time.time() - det['issued_at'] > 86400,
+          'issued_at and expires_at both moved')
+    rf = js('GET', refresh + t)
+    check(rf['expires_in'] == 5184000 and rf['access_token'] != t, 'refresh after 24 h: a new 60-day token')
+    check(call('POST', f'{acc}/age', {'seconds': 0})[0] == 400, 'age validates seconds')
+    js('POST', f'{acc}/age', {'seconds': 5184000})
+    err, _ = graph_err('GET', f'{base}/me?access_token={t}')
+    check(err['code'] == 190 and err['error_subcode'] == 463, 'after 60 days: expired -> 190/463')
+    check(graph_err('GET', refresh + t)[0]['code'] == 190, 'an expired token cannot be refreshed')
+    check(t not in js('GET', acc)['tokens'] and rf['access_token'] not in js('GET', acc)['tokens'],
+          'expired tokens are not listed as valid')
 
 
 def graph(hook_port):
-    p, base = start('graph', hook_port)
+    p, base = start('graph', hook_port, ['--app-id', APP_ID, '--media-url-ttl-s', str(TTL),
+                                         '--deauthorize-url', f'http://127.0.0.1:{hook_port}/deauthorize',
+                                         '--data-deletion-url', f'http://127.0.0.1:{hook_port}/deletion'])
     try:
-        code, frag = authorize(base, 'instagram_business_basic', 'alice')
-        check(frag == '_', 'graph appends #_')
-        check(exchange(base, code, 'http://other/', 400)['error']['type'] == 'OAuthException',
-              'mismatched redirect_uri -> 400 OAuthException')
-        tok = exchange(base, code)['data'][0]
-        check(exchange(base, code, status=400)['error']['code'] == 100, 'code is single-use')
-        ll = js('GET', f'{base}/access_token?grant_type=ig_exchange_token&client_secret=sek&access_token={tok["access_token"]}')
-        check(ll['token_type'] == 'bearer' and ll['expires_in'] == 5184000, 'long-lived token')
-        rf = js('GET', f'{base}/refresh_access_token?grant_type=ig_refresh_token&access_token={ll["access_token"]}')
-        t = rf['access_token']
-        me = js('GET', f'{base}/me?fields=user_id,username&access_token={t}')
-        check(me == {'user_id': tok['user_id'], 'id': tok['user_id'], 'username': 'alice'}, f'/me {me}')
-        aid = me['id']
-        for i in range(7):
-            js('POST', f'{base}/_fake/accounts/{aid}/media', {'caption': f'Soup {i} #EatDifferent'})
-        js('POST', f'{base}/_fake/accounts/{aid}/media', {})
-        fields = 'id,caption,media_type,media_url,permalink,timestamp,username'
-        url, seen = f'{base}/me/media?fields={fields}&limit=3&access_token={t}', []
-        while url:
-            page = js('GET', url)
-            seen += page['data']
-            url = page.get('paging', {}).get('next')
-        check(len(seen) == 8 and 'caption' not in seen[0] and seen[1]['caption'] == 'Soup 6 #EatDifferent',
-              'paging 3+3+2, newest first, caption omitted when none')
-        check(seen[1]['timestamp'].endswith('+0000') and seen[1]['media_url'].endswith('.svg'), 'item shape')
-        check(call('GET', seen[1]['media_url'])[0] == 200, 'media_url serves an SVG')
-        common_faults(base, f'{base}/me?access_token={t}', lambda j: 'error' in j)
-        sub = js('POST', f'{base}/1234/subscriptions',
-                 form={'object': 'instagram', 'callback_url': f'http://127.0.0.1:{hook_port}/hooks/instagram',
-                       'fields': 'comments,mentions', 'verify_token': VERIFY, 'access_token': '1234|sek'})
-        check(sub == {'success': True}, 'graph subscription verified')
-        lst = js('GET', f'{base}/1234/subscriptions?access_token=1234%7Csek')['data']
-        check(lst[0]['fields'][1] == {'name': 'mentions', 'version': 'v21.0'}, 'subscription list')
-        time.sleep(0.5)
-        hdr, body = hooks[-1]
-        sig = 'sha256=' + hmac.new(b'sek', body, hashlib.sha256).hexdigest()
-        check(hdr.get('X-Hub-Signature-256') == sig and json.loads(body)['entry'][0]['id'] == aid,
-              f'signed graph update ({len(hooks)} received)')
-        acc = js('GET', f'{base}/_fake/accounts/{aid}')
-        check(t in acc['tokens'], 'account lists its valid tokens')
-        check(js('POST', f'{base}/_fake/accounts/{aid}/revoke')['revoked'] == len(acc['tokens']), 'revoke')
-        err = js('GET', f'{base}/me?access_token={t}', status=400)['error']
-        check(err['code'] == 190, 'revoked token -> 190')
+        alice, tok, t = graph_ids_and_scopes(base)
+        bob = js('POST', f'{base}/_fake/accounts', {'username': 'bob'})
+        _, bob_t = link(base, 'instagram_business_basic', 'bob')
+        img, vid, car, late, hidden, by_id = graph_media(base, alice, t)
+        graph_cdn(base, alice, t, img, vid, car, late, hidden, by_id)
+        graph_faults(base, alice, t, bob_t, bob, vid)
+        graph_subscriptions(base, alice, t, bob_t, hook_port)
+        acc = js('GET', f'{base}/_fake/accounts/{alice["id"]}')
+        check(t in acc['tokens'] and acc['app_scoped_id'] == alice['app_scoped_id'], 'account lists its valid tokens')
         stats = js('GET', f'{base}/_fake/stats')['calls']
-        check(stats['GET /me/media'] == 3 and stats['POST /oauth/access_token'] == 3, f'stats {stats}')
+        check(stats.get('GET /me/media') == 1 and stats.get('HEAD /cdn') == 1, f'stats keys {stats}')
+        graph_mention_and_callbacks(base, alice, t)
+        graph_token_age(base, alice)
+        check(js('POST', f'{base}/_fake/accounts/{bob["id"]}/revoke')['revoked'] == 2, "revoke: both of bob's tokens")
+        check(graph_err('GET', f'{base}/me?access_token={bob_t}')[0]['code'] == 190, 'revoked token -> 190')
         js('POST', f'{base}/_fake/stats/reset')
         check(js('GET', f'{base}/_fake/stats') == {'calls': {}}, 'stats reset')
         check(js('GET', f'{base}/_fake/accounts/404', status=404)['error'], 'unknown account 404')
+        check(call('GET', f'{base}/')[0] == 200, 'demo page renders')
     finally:
         p.terminate()
         check(p.wait(5) == 0, 'graph: clean exit on SIGTERM')
 
+
+def graph_media_webhooks(hook_port):
+    hooks.clear()
+    p, base = start('graph', hook_port, ['--media-webhooks'])
+    try:
+        alice = js('POST', f'{base}/_fake/accounts', {'username': 'alice'})
+        mid = js('POST', f'{base}/_fake/accounts/{alice["id"]}/media', {'caption': 'Demo #ed'})['id']
+        deadline = time.time() + 5
+        while not hooks and time.time() < deadline:
+            time.sleep(0.05)
+        check(hooks and json.loads(hooks[-1][1])['entry'][0]['changes'][0]['value']['media_id'] == mid,
+              '--media-webhooks: a post sends a signed update (demo only)')
+        s, _, page = call('GET', f'{base}/')
+        check('--media-webhooks' in page, 'the demo page says the webhook is a demo convenience')
+        s, h, _ = call('POST', f'{base}/_fake/demo/mention', form={'account': alice['id']})
+        check(s == 302, 'demo mention button')
+    finally:
+        p.terminate()
+        check(p.wait(5) == 0, 'graph --media-webhooks: clean exit')
+
+
+# -- legacy ---------------------------------------------------------------------
 
 def legacy(hook_port):
     hooks.clear()
@@ -199,21 +567,30 @@ def legacy(hook_port):
         check(len(seen) == 6 and seen[0]['caption'] is None and seen[0]['tags'] == ['ed'], 'paging 4+2, null caption')
         check(seen[1]['tags'] == ['eatdifferent', 'lunch'] and seen[1]['caption']['text'].startswith('Quinoa 4'),
               'tags from the caption')
+        check(call('GET', seen[1]['images']['standard_resolution']['url'])[0] == 200, 'legacy images serve')
         err = js('GET', f'{base}/v1/users/{other}/media/recent?access_token={t}', status=400)
         check(err['meta']['error_type'] == 'OAuthAccessTokenException', 'token of another user')
-        common_faults(base, f'{base}/v1/users/{uid}/media/recent?access_token={t}', lambda j: 'meta' in j)
-        form = {'client_id': '1234', 'client_secret': 'sek', 'object': 'user', 'aspect': 'media',
+        murl = f'{base}/v1/users/{uid}/media/recent?access_token={t}'
+        js('POST', f'{base}/_fake/faults', {'status': 500, 'count': 1})
+        s, _, b = call('GET', murl)
+        check(s == 500 and 'meta' in json.loads(b), 'legacy fault status 500 with envelope')
+        js('POST', f'{base}/_fake/faults', {'rate_limit': True, 'count': 1})
+        s, h, _ = call('GET', murl)
+        check(s == 429 and h.get('Retry-After') == '30', 'legacy rate_limit -> 429 Retry-After: 30')
+        check(call('POST', f'{base}/_fake/faults', {'rate_limit': 'buc'})[0] == 400, 'no BUC in legacy')
+        form = {'client_id': '1234', 'client_secret': SECRET, 'object': 'user', 'aspect': 'media',
                 'callback_url': f'http://127.0.0.1:{hook_port}/hooks/instagram', 'verify_token': VERIFY}
         sub = js('POST', f'{base}/v1/subscriptions', form=form)
         check(sub['data']['type'] == 'subscription', 'legacy subscription verified')
-        check(len(js('GET', f'{base}/v1/subscriptions?client_id=1234&client_secret=sek')['data']) == 1, 'list')
-        js('DELETE', f'{base}/v1/subscriptions?client_id=1234&client_secret=sek&object=all')
+        check(len(js('GET', f'{base}/v1/subscriptions?client_id=1234&client_secret={SECRET}')['data']) == 1, 'list')
+        js('DELETE', f'{base}/v1/subscriptions?client_id=1234&client_secret={SECRET}&object=all')
         time.sleep(0.5)
         hdr, body = hooks[-1]
-        check(hdr.get('X-Hub-Signature') == hmac.new(b'sek', body, hashlib.sha1).hexdigest()
+        check(hdr.get('X-Hub-Signature') == hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
               and json.loads(body)[0]['object_id'] == uid, f'signed legacy update ({len(hooks)} received)')
+        check(len(hooks) == 6, 'every legacy post sends its update')
         js('POST', f'{base}/_fake/accounts/{uid}/revoke')
-        js('GET', f'{base}/v1/users/{uid}/media/recent?access_token={t}', status=400)
+        js('GET', murl, status=400)
         check('GET /v1/users/' + uid + '/media/recent' in js('GET', f'{base}/_fake/stats')['calls'], 'stats key')
     finally:
         p.terminate()
@@ -221,10 +598,12 @@ def legacy(hook_port):
 
 
 def main():
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Hook)
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Receiver)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    graph(srv.server_address[1])
-    legacy(srv.server_address[1])
+    port = srv.server_address[1]
+    graph(port)
+    graph_media_webhooks(port)
+    legacy(port)
     print('all good')
 
 

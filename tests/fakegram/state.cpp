@@ -1,3 +1,6 @@
+/// Everything fakegram remembers, behind one mutex: accounts (two ids each),
+/// posts, codes, tokens, subscriptions, fault slots, stats and deliveries.
+
 #include "state.hpp"
 
 #include "crypto.hpp"
@@ -10,15 +13,20 @@ namespace fakegram {
 namespace {
 
 constexpr std::int64_t code_ttl_s = 600;
-constexpr std::int64_t short_token_ttl_s = 3600;
-constexpr std::int64_t long_token_ttl_s = 5184000; // 60 days, as graph's expires_in
+constexpr std::int64_t short_token_ttl_s = 3600;   // graph: one hour
+constexpr std::int64_t long_token_ttl_s = 5184000; // graph: 60 days, as expires_in
 constexpr std::size_t notification_log_size = 50;
 
 // First ids look like the real ones in the samples.
 constexpr std::uint64_t graph_account_base = 17841400000000001ULL;
 constexpr std::uint64_t legacy_account_base = 1574083ULL;
+// App-scoped ids are a different numbering, as on Instagram: a 16-digit
+// range no professional id (17 digits from 1784…) can ever equal.
+constexpr std::uint64_t app_scoped_base = 8712345600000001ULL;
 constexpr std::uint64_t graph_media_base = 17895695668004550ULL;
+constexpr std::uint64_t graph_child_base = 17918195224100000ULL;
 constexpr std::uint64_t legacy_media_base = 22699660ULL;
+constexpr std::uint64_t legacy_child_base = 32699660ULL;
 constexpr std::uint64_t legacy_caption_base = 26621408ULL;
 
 } // namespace
@@ -29,11 +37,6 @@ state::state(dialect dia) : dia_(dia) {
 
 // -- accounts ----------------------------------------------------------------
 
-std::string state::next_account_id() {
-  auto base = dia_ == dialect::graph ? graph_account_base : legacy_account_base;
-  return std::to_string(base + accounts_.size());
-}
-
 account state::create_account(const std::string& username) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& a : accounts_) {
@@ -41,7 +44,9 @@ account state::create_account(const std::string& username) {
       return a;
     }
   }
-  account a{next_account_id(), username};
+  auto n = accounts_.size();
+  auto base = dia_ == dialect::graph ? graph_account_base : legacy_account_base;
+  account a{std::to_string(base + n), std::to_string(app_scoped_base + n * 7919), username, {}};
   accounts_.push_back(a);
   return a;
 }
@@ -56,9 +61,30 @@ std::optional<account> state::find_account(const std::string& id) const {
   return std::nullopt;
 }
 
+std::optional<account> state::find_account_by_any_id(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& a : accounts_) {
+    if (a.id == id || a.app_scoped_id == id) {
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<account> state::accounts() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return accounts_;
+}
+
+bool state::set_subscribed_fields(const std::string& account_id, std::vector<std::string> fields) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& a : accounts_) {
+    if (a.id == account_id) {
+      a.subscribed_fields = std::move(fields);
+      return true;
+    }
+  }
+  return false;
 }
 
 // -- media -------------------------------------------------------------------
@@ -70,10 +96,7 @@ std::string state::next_media_id(const std::string& account_id) {
   return std::to_string(legacy_media_base + next_seq_) + "_" + account_id;
 }
 
-std::optional<media> state::add_media(const std::string& account_id,
-                                      std::optional<std::string> caption,
-                                      std::vector<std::string> tags, std::string media_type,
-                                      std::int64_t created_time) {
+std::optional<media> state::add_media(const std::string& account_id, new_media in) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto known = std::any_of(accounts_.begin(), accounts_.end(),
                            [&](const account& a) { return a.id == account_id; });
@@ -84,11 +107,21 @@ std::optional<media> state::add_media(const std::string& account_id,
   m.id = next_media_id(account_id);
   m.account_id = account_id;
   m.seq = next_seq_;
-  m.caption = std::move(caption);
+  m.caption = std::move(in.caption);
   m.caption_id = std::to_string(legacy_caption_base + next_seq_);
-  m.tags = std::move(tags);
-  m.media_type = std::move(media_type);
-  m.created_time = created_time;
+  m.tags = std::move(in.tags);
+  m.media_type = std::move(in.media_type);
+  m.created_time = in.created_time;
+  m.caption_visible_at_ms = in.caption_visible_at_ms;
+  m.no_media_url = in.no_media_url;
+  for (int i = 0; i < in.children; ++i) {
+    auto child = dia_ == dialect::graph
+                   ? std::to_string(graph_child_base + next_child_)
+                   : std::to_string(legacy_child_base + next_child_) + "_" + account_id;
+    ++next_child_;
+    child_parent_[child] = m.id;
+    m.children.push_back(child);
+  }
   ++next_seq_;
   media_.push_back(m);
   return m;
@@ -98,6 +131,20 @@ std::optional<media> state::find_media(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& m : media_) {
     if (m.id == id) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<media> state::find_post_of(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto wanted = id;
+  if (auto it = child_parent_.find(id); it != child_parent_.end()) {
+    wanted = it->second;
+  }
+  for (const auto& m : media_) {
+    if (m.id == wanted) {
       return m;
     }
   }
@@ -121,18 +168,34 @@ std::size_t state::media_count(const std::string& account_id) const {
     media_.begin(), media_.end(), [&](const media& m) { return m.account_id == account_id; }));
 }
 
+std::optional<media> state::edit_caption(const std::string& media_id,
+                                         std::optional<std::string> caption,
+                                         std::vector<std::string> tags) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& m : media_) {
+    if (m.id == media_id) {
+      m.caption = std::move(caption);
+      m.tags = std::move(tags);
+      m.caption_visible_at_ms = 0;
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
 // -- codes -------------------------------------------------------------------
 
 std::string state::issue_code(const std::string& account_id, const std::string& client_id,
-                              const std::string& redirect_uri) {
+                              const std::string& redirect_uri, std::vector<std::string> scopes) {
   std::string code = "AQ" + random_hex(24);
   std::lock_guard<std::mutex> lock(mutex_);
-  codes_[code] = code_record{account_id, client_id, redirect_uri, unix_now() + code_ttl_s, false};
+  codes_[code] = code_record{account_id,       client_id, redirect_uri, std::move(scopes),
+                             unix_now() + code_ttl_s, false};
   return code;
 }
 
 code_status state::redeem_code(const std::string& code, const std::string& client_id,
-                               const std::string& redirect_uri, std::string& account_id) {
+                               const std::string& redirect_uri, grant& out) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = codes_.find(code);
   if (it == codes_.end()) {
@@ -153,16 +216,19 @@ code_status state::redeem_code(const std::string& code, const std::string& clien
   }
   // Only a successful exchange burns the code; a rejected attempt leaves it usable.
   rec.used = true;
-  account_id = rec.account_id;
+  out.account_id = rec.account_id;
+  out.scopes = rec.scopes;
   return code_status::ok;
 }
 
 // -- tokens ------------------------------------------------------------------
 
-token state::issue_token(const std::string& account_id, token_kind kind) {
+token state::issue_token(const std::string& account_id, token_kind kind,
+                         std::vector<std::string> permissions) {
   token t;
   t.account_id = account_id;
   t.kind = kind;
+  t.permissions = std::move(permissions);
   t.issued_at = unix_now();
   switch (kind) {
     case token_kind::short_lived:
@@ -205,12 +271,20 @@ token_status state::check_token(const std::string& value, token& out) const {
 }
 
 std::vector<std::string> state::valid_tokens(const std::string& account_id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::string> out;
+  for (const auto& t : valid_token_records(account_id)) {
+    out.push_back(t.value);
+  }
+  return out;
+}
+
+std::vector<token> state::valid_token_records(const std::string& account_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<token> out;
   auto now = unix_now();
   for (const auto& [value, t] : tokens_) {
     if (t.account_id == account_id && valid_locked(t, now)) {
-      out.push_back(value);
+      out.push_back(t);
     }
   }
   return out;
@@ -223,6 +297,21 @@ int state::revoke_tokens(const std::string& account_id) {
   for (auto& [value, t] : tokens_) {
     if (t.account_id == account_id && valid_locked(t, now)) {
       t.revoked = true;
+      ++n;
+    }
+  }
+  return n;
+}
+
+int state::age_tokens(const std::string& account_id, std::int64_t seconds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int n = 0;
+  for (auto& [value, t] : tokens_) {
+    if (t.account_id == account_id) {
+      t.issued_at -= seconds;
+      if (t.expires_at != 0) {
+        t.expires_at -= seconds;
+      }
       ++n;
     }
   }
@@ -262,27 +351,59 @@ int state::delete_subscriptions(const std::string& id, const std::string& object
   return static_cast<int>(before - subscriptions_.size());
 }
 
+int state::delete_subscription_fields(const std::string& object,
+                                      const std::vector<std::string>& fields) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int n = 0;
+  for (auto& s : subscriptions_) {
+    if (s.object != object) {
+      continue;
+    }
+    auto before = s.fields.size();
+    s.fields.erase(std::remove_if(s.fields.begin(), s.fields.end(),
+                                  [&](const std::string& f) {
+                                    return std::find(fields.begin(), fields.end(), f) != fields.end();
+                                  }),
+                   s.fields.end());
+    n += static_cast<int>(before - s.fields.size());
+  }
+  subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(),
+                                      [&](const subscription& s) {
+                                        return s.object == object && s.fields.empty();
+                                      }),
+                       subscriptions_.end());
+  return n;
+}
+
 // -- faults ------------------------------------------------------------------
 
 int state::set_fault(const fault& f, int count) {
   std::lock_guard<std::mutex> lock(mutex_);
-  fault_ = f;
-  fault_count_ = std::max(count, 0);
-  return fault_count_;
+  auto& s = slot(f.target);
+  s.f = f;
+  s.count = std::max(count, 0);
+  return s.count;
 }
 
-std::optional<fault> state::take_fault() {
+std::optional<fault> state::take_fault(fault_target target, const std::string& account_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (fault_count_ <= 0) {
+  auto& s = slot(target);
+  if (s.count <= 0) {
     return std::nullopt;
   }
-  --fault_count_;
-  return fault_;
+  if (!s.f.account_id.empty() && s.f.account_id != account_id) {
+    return std::nullopt; // another account's calls pass untouched
+  }
+  if (s.f.rate_limit == rate_limit_kind::buc && account_id.empty()) {
+    return std::nullopt; // a Business Use Case limit needs an account to belong to
+  }
+  --s.count;
+  return s.f;
 }
 
-int state::pending_faults() const {
+int state::pending_faults(fault_target target) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return fault_count_;
+  return slot(target).count;
 }
 
 // -- stats -------------------------------------------------------------------

@@ -16,9 +16,15 @@ namespace fakegram {
 
 // -- records -----------------------------------------------------------------
 
+/// An Instagram professional account. It has two ids, as with Instagram Login:
+/// `id` is the professional account id (webhook `entry[].id`, `/me` `user_id`,
+/// every /_fake/accounts/{id} route); `app_scoped_id` is what the code
+/// exchange's `user_id`, `/me`'s `id` and signed_requests carry.
 struct account {
   std::string id;
+  std::string app_scoped_id;
   std::string username;
+  std::vector<std::string> subscribed_fields; ///< POST /me/subscribed_apps
 };
 
 struct media {
@@ -30,6 +36,12 @@ struct media {
   std::vector<std::string> tags; ///< lower case, no '#'
   std::string media_type;        ///< IMAGE, VIDEO or CAROUSEL_ALBUM
   std::int64_t created_time = 0; ///< unix seconds
+  std::int64_t caption_visible_at_ms = 0; ///< caption and tags are hidden before (unix ms)
+  bool no_media_url = false;     ///< answers omit media_url, as for copyrighted media
+  std::vector<std::string> children; ///< carousel children (images), in order
+
+  /// Whether the API shows the caption (and tags) at `now_ms`.
+  bool caption_shown(std::int64_t now_ms) const { return now_ms >= caption_visible_at_ms; }
 };
 
 enum class token_kind { short_lived, long_lived, legacy };
@@ -38,6 +50,7 @@ struct token {
   std::string value;
   std::string account_id;
   token_kind kind = token_kind::short_lived;
+  std::vector<std::string> permissions; ///< granted scopes
   std::int64_t issued_at = 0;
   std::int64_t expires_at = 0; ///< 0: never (legacy)
   bool revoked = false;
@@ -47,80 +60,127 @@ enum class token_status { ok, unknown, revoked, expired };
 
 enum class code_status { ok, unknown, used, expired, wrong_client, wrong_redirect };
 
+/// What a redeemed authorization code grants.
+struct grant {
+  std::string account_id;
+  std::vector<std::string> scopes;
+};
+
 struct subscription {
   std::string id;
   std::string object;       ///< graph "instagram", legacy "user"
   std::string aspect;       ///< legacy "media"
   std::string callback_url;
   std::vector<std::string> fields; ///< graph fields
+  std::string version;             ///< graph API version the fields were subscribed with
 };
 
-/// How the next provider calls misbehave (POST /_fake/faults).
+/// Where an injected fault strikes.
+enum class fault_target { api, cdn };
+
+/// Which rate limit an injected fault impersonates.
+enum class rate_limit_kind {
+  none,
+  app,    ///< graph: HTTP 403, code 4, X-App-Usage at 100
+  buc,    ///< graph: HTTP 400, code 80002, X-Business-Use-Case-Usage at 100
+  legacy, ///< legacy: HTTP 429 OAuthRateLimitException
+};
+
+/// How the next calls misbehave (POST /_fake/faults).
 struct fault {
-  unsigned status = 0; ///< 0: keep the real status
+  fault_target target = fault_target::api;
+  std::string account_id; ///< "": every call; else only calls made with this account's tokens
+  unsigned status = 0;    ///< 0: keep the real status (with error_code: 400)
   int delay_ms = 0;
   bool malformed = false;
-  bool rate_limit = false;
+  rate_limit_kind rate_limit = rate_limit_kind::none;
+  int regain_minutes = 1; ///< BUC estimated_time_to_regain_access
+  int error_code = 0;     ///< 0: none; else Meta's error envelope with this code
+  std::optional<int> error_subcode;
 };
 
-/// One attempt to deliver an update to --webhook-url (shown on the demo page).
+/// One attempt to deliver something to igbridge (shown on the demo page).
 struct notification {
   std::int64_t time = 0;
+  std::string what; ///< "media 123", "mention", "deauthorize", …
   std::string account_id;
-  std::string media_id;
-  int status = 0; ///< HTTP status, 0 when the request failed
+  int status = 0;   ///< HTTP status, 0 when the request failed
   std::string error;
 };
 
 // -- the store -----------------------------------------------------------------
 
 /// Everything fakegram knows, behind one mutex (it is a test fake: simple wins).
-/// Methods return copies so no caller ever holds a reference past the lock.
+/// Methods return copies so no caller ever holds a reference past the lock,
+/// and none does I/O while holding it.
 class state {
 public:
   explicit state(dialect dia);
 
   // accounts
   account create_account(const std::string& username); ///< finds or creates
-  std::optional<account> find_account(const std::string& id) const;
+  std::optional<account> find_account(const std::string& id) const; ///< professional id
+  std::optional<account> find_account_by_any_id(const std::string& id) const; ///< either id
   std::vector<account> accounts() const;
+  bool set_subscribed_fields(const std::string& account_id, std::vector<std::string> fields);
 
   // media
-  std::optional<media> add_media(const std::string& account_id, std::optional<std::string> caption,
-                                 std::vector<std::string> tags, std::string media_type,
-                                 std::int64_t created_time);
-  std::optional<media> find_media(const std::string& id) const;
+  struct new_media {
+    std::optional<std::string> caption;
+    std::vector<std::string> tags;
+    std::string media_type = "IMAGE";
+    std::int64_t created_time = 0;
+    std::int64_t caption_visible_at_ms = 0;
+    bool no_media_url = false;
+    int children = 0; ///< carousel children to create
+  };
+  std::optional<media> add_media(const std::string& account_id, new_media m);
+  std::optional<media> find_media(const std::string& id) const; ///< a post, not a child
+  /// The post `id` is, or the carousel that has `id` as a child.
+  std::optional<media> find_post_of(const std::string& id) const;
   std::vector<media> media_of(const std::string& account_id) const; ///< newest first
   std::size_t media_count(const std::string& account_id) const;
+  /// Replaces a post's caption (and tags) and shows it at once.
+  std::optional<media> edit_caption(const std::string& media_id, std::optional<std::string> caption,
+                                    std::vector<std::string> tags);
 
   // authorization codes (single use, 10 minutes, bound to client and redirect_uri)
   std::string issue_code(const std::string& account_id, const std::string& client_id,
-                         const std::string& redirect_uri);
+                         const std::string& redirect_uri, std::vector<std::string> scopes);
   code_status redeem_code(const std::string& code, const std::string& client_id,
-                          const std::string& redirect_uri, std::string& account_id);
+                          const std::string& redirect_uri, grant& out);
 
   // tokens
-  token issue_token(const std::string& account_id, token_kind kind);
+  token issue_token(const std::string& account_id, token_kind kind,
+                    std::vector<std::string> permissions);
+  /// Fills `out` whenever the token is known, even revoked or expired.
   token_status check_token(const std::string& value, token& out) const;
   std::vector<std::string> valid_tokens(const std::string& account_id) const;
+  std::vector<token> valid_token_records(const std::string& account_id) const;
   int revoke_tokens(const std::string& account_id);
+  /// Moves issued_at and expires_at of the account's tokens `seconds` back.
+  int age_tokens(const std::string& account_id, std::int64_t seconds);
 
   // provider subscriptions
   subscription put_subscription(subscription sub); ///< replaces one for the same object
   std::vector<subscription> subscriptions() const;
   int delete_subscriptions(const std::string& id, const std::string& object); ///< "" = any
+  /// Removes some fields of the object's subscription (the object goes when none is left).
+  int delete_subscription_fields(const std::string& object, const std::vector<std::string>& fields);
 
-  // faults
+  // faults: one slot per target
   int set_fault(const fault& f, int count);
-  std::optional<fault> take_fault();
-  int pending_faults() const;
+  /// Consumes the target's fault when it applies to a call made for
+  /// `account_id` ("" = no account token).
+  std::optional<fault> take_fault(fault_target target, const std::string& account_id);
+  int pending_faults(fault_target target) const;
 
   // stats
   void count_call(const std::string& key);
   nlohmann::json stats() const;
   void reset_stats();
 
-  // update deliveries
+  // deliveries to igbridge
   void log_notification(notification n);
   std::vector<notification> notifications() const;
 
@@ -129,25 +189,33 @@ private:
     std::string account_id;
     std::string client_id;
     std::string redirect_uri;
+    std::vector<std::string> scopes;
     std::int64_t expires_at = 0;
     bool used = false;
   };
 
-  std::string next_account_id();
+  struct fault_slot {
+    fault f;
+    int count = 0;
+  };
+
   std::string next_media_id(const std::string& account_id);
   bool valid_locked(const token& t, std::int64_t now) const;
+  fault_slot& slot(fault_target t) { return faults_[t == fault_target::api ? 0 : 1]; }
+  const fault_slot& slot(fault_target t) const { return faults_[t == fault_target::api ? 0 : 1]; }
 
   dialect dia_;
   mutable std::mutex mutex_;
   std::vector<account> accounts_;
   std::vector<media> media_;
+  std::map<std::string, std::string> child_parent_; ///< carousel child id -> post id
   std::map<std::string, code_record> codes_;
   std::map<std::string, token> tokens_;
   std::vector<subscription> subscriptions_;
   std::uint64_t next_seq_ = 0;
+  std::uint64_t next_child_ = 0;
   std::uint64_t next_subscription_ = 1;
-  fault fault_;
-  int fault_count_ = 0;
+  fault_slot faults_[2];
   std::map<std::string, std::uint64_t> calls_;
   std::deque<notification> notifications_;
 };

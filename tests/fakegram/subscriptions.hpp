@@ -7,10 +7,10 @@
 
 namespace fakegram {
 
-/// GET|POST|DELETE /{app-id}/subscriptions (graph, app credentials).
+/// GET|POST|DELETE /{app-id}/subscriptions (Facebook Graph host shape, app access token).
 reply handle_graph_subscriptions(app& a, const request& req, const std::string& app_id);
 
-/// POST|DELETE /me/subscribed_apps (graph, user token).
+/// GET|POST|DELETE /me/subscribed_apps (graph, user token; fields need their permissions).
 reply handle_graph_subscribed_apps(app& a, const request& req, const std::string& subject);
 
 /// GET|POST|DELETE /v1/subscriptions (legacy, client credentials).

@@ -1,3 +1,5 @@
+/// Hashtags as Instagram reads them from a caption.
+
 #include "tags.hpp"
 
 #include <algorithm>

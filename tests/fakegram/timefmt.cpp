@@ -1,3 +1,5 @@
+/// Clocks and graph's timestamp format.
+
 #include "timefmt.hpp"
 
 #include <chrono>
@@ -8,6 +10,11 @@ namespace fakegram {
 std::int64_t unix_now() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 std::string graph_timestamp(std::int64_t unix_seconds) {

@@ -6,6 +6,7 @@ import hmac
 import http.client
 import http.cookiejar
 import json
+import re
 import os
 import secrets
 import signal
@@ -148,17 +149,34 @@ class Browser:
 
 
 class Fakegram:
-    def __init__(self, dialect="graph", client_secret=None, webhook_url=None, verify_token=None):
+    """The fake Instagram (tests/fakegram). `media_webhooks` makes graph posts
+    send an update, a demo convenience the real API lacks; the deauthorize and
+    data-deletion URLs are where igbridge's callbacks are."""
+
+    def __init__(self, dialect="graph", client_secret=None, webhook_url=None, verify_token=None,
+                 app_id=None, media_webhooks=False, media_url_ttl_s=None, deauthorize_url=None,
+                 data_deletion_url=None):
         self.dialect = dialect
         self.client_secret = client_secret or secrets.token_hex(16)
+        self.app_id = app_id or CLIENT_ID
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         args = [FAKEGRAM, "--listen", f"127.0.0.1:{self.port}", "--dialect", dialect,
                 "--client-id", CLIENT_ID, "--client-secret", self.client_secret]
+        if app_id:
+            args += ["--app-id", app_id]
         if webhook_url:
             args += ["--webhook-url", webhook_url]
         if verify_token:
             args += ["--verify-token", verify_token]
+        if media_webhooks:
+            args += ["--media-webhooks"]
+        if media_url_ttl_s is not None:
+            args += ["--media-url-ttl-s", str(media_url_ttl_s)]
+        if deauthorize_url:
+            args += ["--deauthorize-url", deauthorize_url]
+        if data_deletion_url:
+            args += ["--data-deletion-url", data_deletion_url]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True)
         line = self.proc.stdout.readline()
@@ -171,21 +189,63 @@ class Fakegram:
             pass
 
     def account(self, username):
+        """{"id" (professional account id), "username", "app_scoped_id"}"""
         return post(self.base + "/_fake/accounts", {"username": username}).json()
 
-    def post_media(self, account_id, caption, tags=None):
+    def post_media(self, account_id, caption, tags=None, **extra):
+        """Posts and returns the media id. `extra`: media_type ("IMAGE" |
+        "VIDEO" | "CAROUSEL_ALBUM"), children (2-10), caption_after_s,
+        no_media_url, created_time."""
         body = {"caption": caption}
         if tags is not None:
             body["tags"] = tags
+        body.update(extra)
         r = post(f"{self.base}/_fake/accounts/{account_id}/media", body)
         assert r.status in (200, 201), r.body
         return r.json()["id"]
 
+    def media(self, account_id, media_id):
+        """{"id","caption","media_type",…,"files":[{"url","sha256","content_type","bytes",…}]}"""
+        r = get(f"{self.base}/_fake/accounts/{account_id}/media/{media_id}")
+        assert r.status == 200, r.body
+        return r.json()
+
+    def edit_caption(self, account_id, media_id, caption, tags=None):
+        body = {"caption": caption}
+        if tags is not None:
+            body["tags"] = tags
+        r = request("PATCH", f"{self.base}/_fake/accounts/{account_id}/media/{media_id}", body=body)
+        assert r.status == 200, r.body
+        return r.json()
+
+    def mention(self, account_id, **value):
+        """Sends a signed mentions update; {"status": igbridge's status, "body": its answer}."""
+        return post(f"{self.base}/_fake/accounts/{account_id}/mention", value).json()
+
+    def deauthorize(self, account_id, **kw):
+        """kw: issued_at, user_id, revoke. {"status","body","signed_request","revoked"}"""
+        return post(f"{self.base}/_fake/accounts/{account_id}/deauthorize", kw).json()
+
+    def data_deletion(self, account_id, **kw):
+        """kw: issued_at, user_id, revoke. {"status","body","signed_request","revoked"}"""
+        return post(f"{self.base}/_fake/accounts/{account_id}/data-deletion", kw).json()
+
+    def age_tokens(self, account_id, seconds):
+        """Makes the account's tokens `seconds` older (refresh after 24 h, expiry after 60 days)."""
+        return post(f"{self.base}/_fake/accounts/{account_id}/age", {"seconds": seconds}).json()
+
     def faults(self, **kw):
+        """kw: status, delay_ms, malformed, rate_limit (True | "app" | "buc"),
+        regain_minutes, error_code, error_subcode, account, target ("api" | "cdn"), count."""
         return post(self.base + "/_fake/faults", kw).json()
 
     def stats(self):
-        return get(self.base + "/_fake/stats").json()["calls"]
+        """Calls by "METHOD /path", the Graph API version prefix (/v23.0) left out."""
+        calls = {}
+        for k, v in get(self.base + "/_fake/stats").json()["calls"].items():
+            k = re.sub(r"^(\S+) /v\d+\.\d+/", r"\1 /", k)
+            calls[k] = calls.get(k, 0) + v
+        return calls
 
     def calls(self, key):
         return self.stats().get(key, 0)
@@ -194,8 +254,14 @@ class Fakegram:
         return sum(v for k, v in self.stats().items()
                    if k.startswith("GET /me/media") or k.endswith("/media/recent"))
 
+    def cdn_calls(self):
+        return self.calls("GET /cdn")
+
+    def account_info(self, account_id):
+        return get(f"{self.base}/_fake/accounts/{account_id}").json()
+
     def tokens(self, account_id):
-        return get(f"{self.base}/_fake/accounts/{account_id}").json()["tokens"]
+        return self.account_info(account_id)["tokens"]
 
     def revoke(self, account_id):
         return post(f"{self.base}/_fake/accounts/{account_id}/revoke", {}).json()
@@ -248,6 +314,8 @@ class Igbridge:
                           "authorize_url": fakegram.base + "/oauth/authorize",
                           "token_url": fakegram.base + "/oauth/access_token",
                           "graph_url": fakegram.base,
+                          "facebook_graph_url": fakegram.base,
+                          "app_id": fakegram.app_id,
                           "api_url": fakegram.base + "/v1"},
             "link": {"secret_file": self.secret_path("link_secret"),
                      "success_url": self.success_url, "ttl_s": 600},

@@ -240,8 +240,8 @@ class Deauthorize(DaemonTest):
         self.assertTrue(j["url"].startswith(self.ig.public + "/hooks/instagram/deletion?code="))
         status = get(j["url"]).json()
         self.assertEqual(status["status"], "completed")
-        self.assertEqual(self.ig.user_json("alice")["state"], "unlinked")
-        self.assertEqual(self.ig.user_json("alice")["instagram_user_id"], "")
+        # nothing of the user is left, not even the record (DESIGN §8)
+        self.assertEqual(self.ig.user("alice").status, 404)
         # the seen set is gone: linking again imports the old post again
         self.ig.link("alice", "alice.cooks")
         wait_until(lambda: len([x for x in self.ig.imports()

@@ -81,7 +81,16 @@ TEST_CASE("a minimal config is valid and fills defaults", "[config]") {
   CHECK(c.instagram.authorize_url == "https://www.instagram.com/oauth/authorize");
   CHECK(c.instagram.token_url == "https://api.instagram.com/oauth/access_token");
   CHECK(c.instagram.graph_url == "https://graph.instagram.com");
-  CHECK(c.instagram.webhook_fields == std::vector<std::string>{"comments", "mentions"});
+  CHECK(c.instagram.webhook_fields.empty()); // polling only
+  CHECK(c.instagram.scopes == std::vector<std::string>{"instagram_business_basic"});
+  CHECK(c.instagram.app_id == c.instagram.client_id);
+  CHECK(c.instagram.graph_version == "v23.0");
+  CHECK(c.instagram.facebook_graph_url == "https://graph.facebook.com");
+  CHECK(c.server.max_connections == 1024);
+  CHECK(c.admin.max_connections == 64);
+  CHECK(c.actors.idle_s == 30);
+  CHECK(c.import.recheck_s == 604800);
+  CHECK(c.import.seen_keep == 1000);
   CHECK(c.link.secret == "link-secret-value");
   CHECK(c.link.success_url == "https://app.example.com/settings");
   CHECK(c.link.ttl_s == 600);
@@ -128,7 +137,9 @@ TEST_CASE("every key can be set", "[config]") {
   config c;
   auto ps = parse_config(d.minimal("verify_token_file = \"" + verify +
                                        "\"\nextra_webhook_secret_files = [\"" + extra +
-                                       "\"]\nwebhook_fields = [\"mentions\"]",
+                                       "\"]\nwebhook_fields = [\"mentions\"]\n"
+                                       "scopes = [\"instagram_business_basic\", "
+                                       "\"instagram_business_manage_comments\"]",
                                    text),
                          c);
   INFO(dump(ps));
@@ -339,6 +350,24 @@ TEST_CASE("load_config reads a file", "[config]") {
   auto missing = load_config(d.path("nope.toml"), c);
   REQUIRE(missing.size() == 1);
   CHECK(missing[0].key == "config");
+}
+
+TEST_CASE("webhook fields need their scope", "[config]") {
+  secrets_dir d;
+  config c;
+  auto ps = parse_config(d.minimal("webhook_fields = [\"comments\"]"), c);
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0].key == "instagram.webhook_fields");
+  CHECK(ps[0].message.find("instagram_business_manage_comments") != std::string::npos);
+  ps = parse_config(d.minimal("webhook_fields = [\"coffee\"]"), c);
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0].message.find("not an Instagram webhook field") != std::string::npos);
+  ps = parse_config(d.minimal("scopes = [\"instagram_business_manage_comments\"]"), c);
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0].key == "instagram.scopes");
+  ps = parse_config(d.minimal("graph_version = \"23\""), c);
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0].key == "instagram.graph_version");
 }
 
 TEST_CASE("the documented config file parses", "[config]") {

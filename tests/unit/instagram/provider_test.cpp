@@ -7,6 +7,8 @@
 
 #include "igbridge/urls.hpp"
 
+#include <nlohmann/json.hpp>
+
 using namespace igbridge;
 
 namespace {
@@ -99,15 +101,19 @@ TEST_CASE("graph token and media requests", "[provider]") {
   CHECK(param(query_of(rf.url), "grant_type") == "ig_refresh_token");
   CHECK(param(query_of(rf.url), "access_token") == "tok");
 
+  // The token endpoints are documented unversioned; the rest carries a version.
   auto me = me_request(c, "tok");
-  CHECK(me.url.rfind("https://graph.instagram.com/me?", 0) == 0);
+  CHECK(me.url.rfind("https://graph.instagram.com/v23.0/me?", 0) == 0);
   CHECK(param(query_of(me.url), "fields") == "user_id,username");
 
   auto media = media_request(c, "tok", "ignored", 20);
-  CHECK(media.url.rfind("https://graph.instagram.com/me/media?", 0) == 0);
+  CHECK(media.url.rfind("https://graph.instagram.com/v23.0/me/media?", 0) == 0);
   auto mq = query_of(media.url);
   CHECK(param(mq, "fields") ==
-        "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,username");
+        "id,caption,media_type,media_url,permalink,thumbnail_url,timestamp,username,"
+        "children{id,media_type,media_url,thumbnail_url}");
+  c.instagram.graph_version.clear();
+  CHECK(media_request(c, "tok", "x", 1).url.rfind("https://graph.instagram.com/me/media?", 0) == 0);
   CHECK(param(mq, "limit") == "20");
   CHECK(param(mq, "access_token") == "tok");
 
@@ -161,16 +167,61 @@ TEST_CASE("long-lived token and /me", "[provider]") {
   CHECK_FALSE(parse_long_lived(R"({"token_type":"bearer"})"));
   CHECK_FALSE(parse_long_lived("[1]"));
 
+  // /me names both ids: the professional one (webhooks) and the app-scoped
+  // one (signed_requests). They differ, and both are kept.
   token_grant g;
-  g.user_id = "app-scoped";
-  REQUIRE(parse_me(R"({"user_id":"17841400000000001","username":"alice.cooks","id":"9"})", g));
+  g.user_id = "from-the-exchange";
+  REQUIRE(parse_me(sample("graph_me.json"), g));
   CHECK(g.user_id == "17841400000000001");
+  CHECK(g.app_scoped_id == "26953715872361804");
   CHECK(g.username == "alice.cooks");
   token_grant h;
   REQUIRE(parse_me(R"({"id":42,"username":"bob"})", h));
   CHECK(h.user_id == "42");
   CHECK_FALSE(parse_me(R"({"username":"bob"})", h));
   CHECK_FALSE(parse_me("nope", h));
+}
+
+TEST_CASE("graph media page with a carousel and videos", "[provider]") {
+  auto page = parse_media_page(dialect::graph, sample("graph_me_media_children.json"));
+  REQUIRE(page);
+  REQUIRE(page->items.size() == 4);
+  const auto& carousel = page->items[0];
+  CHECK(carousel.media_type == "CAROUSEL_ALBUM");
+  REQUIRE(carousel.children.size() == 3);
+  CHECK(carousel.children[0].id == "17918195224117851");
+  CHECK(carousel.children[2].media_url.find("tapas_3.jpg") != std::string::npos);
+  const auto& video = page->items[1];
+  CHECK(video.media_type == "VIDEO");
+  CHECK(video.thumbnail_url.find("knife_thumb.jpg") != std::string::npos);
+  CHECK(video.media_url.find("knife.mp4") != std::string::npos);
+  CHECK(page->items[2].media_url.empty()); // media_url may be absent
+  CHECK(page->items[3].caption.empty());   // listed before its caption
+}
+
+TEST_CASE("rate-limit and error samples classify as documented", "[provider]") {
+  auto headers = nlohmann::json::parse(sample("graph_rate_limit_headers.json"), nullptr, false);
+  REQUIRE(headers.is_object());
+  auto list = [&](const char* which) {
+    header_list out;
+    for (auto& [k, v] : headers[which].items()) {
+      out.emplace_back(k, v.get<std::string>());
+    }
+    return out;
+  };
+  auto normal = read_usage(answer(200, "{}", list("normal")));
+  CHECK(normal.app_wait_s == 0);
+  CHECK(normal.account_wait_s == 0);
+  CHECK(read_usage(answer(200, "{}", list("app_limited"))).app_wait_s == 60);
+  CHECK(read_usage(answer(200, "{}", list("account_limited"))).account_wait_s == 420);
+  auto buc = classify(answer(400, sample("graph_error_80002.json"), list("account_limited")));
+  CHECK(buc.kind == provider_failure::rate_limited);
+  CHECK(buc.scope == rate_scope::account);
+  CHECK(buc.retry_after_s == 420);
+  auto app = classify(answer(403, sample("graph_error_app_rate_limit.json"), list("app_limited")));
+  CHECK(app.kind == provider_failure::rate_limited);
+  CHECK(app.scope == rate_scope::app);
+  CHECK(classify(answer(400, sample("graph_error_10.json"))).kind == provider_failure::permission);
 }
 
 TEST_CASE("graph media page", "[provider]") {
@@ -270,14 +321,62 @@ TEST_CASE("classify: HTTP status and headers", "[provider]") {
         provider_failure::server);
   CHECK(classify(answer(404, "not found")).kind == provider_failure::denied);
   CHECK(classify(answer(200, "<html>")).kind == provider_failure::malformed);
-  auto busy = classify(answer(200, "{}", {{"X-App-Usage",
-                                           R"({"call_count":80,"total_time":10,"total_cputime":5})"}}));
-  CHECK(busy.kind == provider_failure::rate_limited);
-  CHECK(classify(answer(200, "{}", {{"X-App-Usage", R"({"call_count":74,"total_time":75})"}}))
-            .kind == provider_failure::rate_limited);
-  CHECK(classify(answer(200, "{}", {{"X-App-Usage", R"({"call_count":74,"total_time":10})"}}))
-            .kind == provider_failure::none);
-  CHECK(classify(answer(200, "{}", {{"X-App-Usage", "garbage"}})).kind == provider_failure::none);
+  // A successful answer is used, whatever the usage headers say; they only
+  // advise holding off before the provider refuses.
+  auto busy = answer(200, "{}", {{"X-App-Usage",
+                                  R"({"call_count":80,"total_time":10,"total_cputime":5})"}});
+  CHECK(classify(busy).kind == provider_failure::none);
+  CHECK(read_usage(busy).app_wait_s == 60);
+  CHECK(read_usage(answer(200, "{}", {{"X-App-Usage", R"({"call_count":74,"total_time":75})"}}))
+          .app_wait_s == 60);
+  CHECK(read_usage(answer(200, "{}", {{"X-App-Usage", R"({"call_count":74,"total_time":10})"}}))
+          .app_wait_s == 0);
+  CHECK(read_usage(answer(200, "{}", {{"X-App-Usage", "garbage"}})).app_wait_s == 0);
+}
+
+TEST_CASE("classify: app and account rate limits, permissions", "[provider]") {
+  // App level: code 4 on a 403 with X-App-Usage; everyone holds.
+  auto app = classify(answer(403, R"({"error":{"message":"Application request limit reached","code":4}})",
+                             {{"X-App-Usage", R"({"call_count":100,"total_time":20,"total_cputime":20})"}}));
+  CHECK(app.kind == provider_failure::rate_limited);
+  CHECK(app.scope == rate_scope::app);
+  CHECK(app.retry_after_s == 60);
+  // Business Use Case: code 80002 with the account's estimate (minutes).
+  auto buc = classify(answer(400, R"({"error":{"message":"too many calls","code":80002}})",
+                             {{"X-Business-Use-Case-Usage",
+                               R"({"1784":[{"type":"instagram","call_count":100,"total_cputime":4,"total_time":5,"estimated_time_to_regain_access":7}]})"}}));
+  CHECK(buc.kind == provider_failure::rate_limited);
+  CHECK(buc.scope == rate_scope::account);
+  CHECK(buc.retry_after_s == 420);
+  for (int code : {32, 613, 17}) {
+    INFO(code);
+    auto e = classify(answer(400, R"({"error":{"message":"x","code":)" + std::to_string(code) + "}}"));
+    CHECK(e.kind == provider_failure::rate_limited);
+    CHECK(e.scope == rate_scope::account);
+  }
+  // No Retry-After in the graph API: an absurd estimate is capped at a day.
+  auto huge = read_usage(answer(200, "{}", {{"X-Business-Use-Case-Usage",
+                                             R"({"1":[{"estimated_time_to_regain_access":1e12}]})"}}));
+  CHECK(huge.account_wait_s == 86400);
+  // Permissions: re-link, not back off.
+  CHECK(classify(answer(400, R"({"error":{"message":"x","code":10}})")).kind ==
+        provider_failure::permission);
+  CHECK(classify(answer(403, R"({"error":{"message":"x","code":200}})")).kind ==
+        provider_failure::permission);
+  CHECK(classify(answer(403, R"({"error":{"message":"x","code":299}})")).kind ==
+        provider_failure::permission);
+  CHECK(classify(answer(400, R"({"error":{"message":"x","code":100}})")).kind ==
+        provider_failure::denied);
+}
+
+TEST_CASE("next-page URLs are followed only to the provider's origin", "[provider]") {
+  CHECK(same_origin("https://graph.instagram.com/v23.0/1/media?after=x",
+                    "https://graph.instagram.com"));
+  CHECK(same_origin("https://GRAPH.instagram.com:443/x", "https://graph.instagram.com"));
+  CHECK_FALSE(same_origin("https://evil.example/x?access_token=", "https://graph.instagram.com"));
+  CHECK_FALSE(same_origin("http://graph.instagram.com/x", "https://graph.instagram.com"));
+  CHECK_FALSE(same_origin("https://graph.instagram.com:8443/x", "https://graph.instagram.com"));
+  CHECK_FALSE(same_origin("javascript:alert(1)", "https://graph.instagram.com"));
 }
 
 TEST_CASE("classify never echoes a token", "[provider]") {

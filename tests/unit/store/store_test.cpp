@@ -44,7 +44,7 @@ TEST_CASE("a new store creates its directory and records the schema", "[store]")
   REQUIRE(::stat(dir.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
   CHECK(s.path() == dir);
-  CHECK(s.read().get(db::meta, "schema_version") == std::string("1"));
+  CHECK(s.read().get(db::meta, "schema_version") == std::to_string(schema_version));
   auto [used, size] = s.usage();
   CHECK(size == small_map);
   CHECK(used > 0);
@@ -215,7 +215,7 @@ TEST_CASE("data survives reopening", "[store]") {
   auto r = s.read();
   CHECK(r.get(db::outbox, seq_key(7)) == std::string("entry"));
   CHECK(r.get(db::hints, "alice") == std::string("h"));
-  CHECK(r.get(db::meta, "schema_version") == std::string("1"));
+  CHECK(r.get(db::meta, "schema_version") == std::to_string(schema_version));
 }
 
 TEST_CASE("a newer schema is refused", "[store]") {

@@ -1,0 +1,145 @@
+// A user actor's transactions. They run one at a time, each on the record
+// the previous one committed, and each keeps the user's indexes in step
+// with the record in the same transaction: the schedule entry, the
+// per-state counters and the dashboard's attention list. The writer runs
+// them; a failed one leaves the committed record as it was.
+
+#include <nlohmann/json.hpp>
+
+#include <caf/all.hpp>
+
+#include "igbridge/log.hpp"
+#include "igbridge/schedule.hpp"
+#include "igbridge/tables.hpp"
+#include "user.hpp"
+
+namespace igbridge {
+
+namespace {
+
+/// A write that takes longer has met a wedged disk; the record stays as it
+/// was and the actor retries later.
+constexpr auto write_timeout = std::chrono::seconds{60};
+
+bool needs_attention(const user_record& r) {
+  return r.state == user_state::reauth_required
+         || (r.state == user_state::active && !r.last_error.empty());
+}
+
+/// Brings the indexes of one user in line with its record (`after` null:
+/// the record is being erased). `before` is what the store held.
+void settle(const std::optional<user_record>& before, user_record* after, write_txn& txn,
+            write_notes& notes, const std::string& user) {
+  auto old_state = before ? std::optional<user_state>(before->state) : std::nullopt;
+  auto new_state = after ? std::optional<user_state>(after->state) : std::nullopt;
+  if (old_state != new_state) {
+    if (old_state) {
+      add_counter(txn, users_counter(*old_state), -1);
+    }
+    if (new_state) {
+      add_counter(txn, users_counter(*new_state), 1);
+    }
+  }
+  int64_t old_due = before ? before->scheduled_at : 0;
+  int64_t new_due = after && after->state == user_state::active ? own_due(*after) : 0;
+  if (old_due != 0 && old_due != new_due) {
+    tables::schedule.del(txn, {old_due, user});
+  }
+  if (new_due != 0) {
+    tables::schedule.put(txn, {new_due, user}, {});
+  }
+  if (after) {
+    after->scheduled_at = new_due;
+  }
+  if (old_due != new_due) {
+    notes.wake(user, new_due); // the scheduler learns the new plan after the commit
+  }
+  if (after && needs_attention(*after)) {
+    tables::attention.put(txn, user, public_view(*after).dump());
+  } else {
+    tables::attention.del(txn, user);
+  }
+}
+
+void dispatch(user_self self);
+
+void finish_write(user_self self, bool ok, const std::string& error,
+                  const std::shared_ptr<std::optional<user_record>>& out) {
+  auto& st = self->state;
+  st.write_in_flight = false;
+  auto w = std::move(st.writes.front());
+  st.writes.pop_front();
+  if (ok) {
+    st.storage_failures = 0;
+    if (*out) {
+      st.rec = **out;
+      st.stored = true;
+    } else {
+      auto user = st.rec.user;
+      st.rec = user_record{};
+      st.rec.user = user;
+      st.stored = false;
+    }
+  } else {
+    ++st.storage_failures;
+    log(log_level::error, "user.write_failed",
+        {{"user", st.rec.user}, {"what", w.what}, {"error", error}});
+  }
+  if (w.done) {
+    w.done(ok, error);
+  }
+  dispatch(self);
+  maybe_idle(self);
+}
+
+void dispatch(user_self self) {
+  auto& st = self->state;
+  if (st.write_in_flight || st.writes.empty()) {
+    return;
+  }
+  st.write_in_flight = true;
+  const auto& w = st.writes.front();
+  auto out = std::make_shared<std::optional<user_record>>();
+  write_job job{[rec0 = st.rec, apply = w.apply, out](write_txn& txn, write_notes& notes) {
+                  // Runs on the writer's thread, maybe twice (map growth):
+                  // always from the captured record.
+                  auto before = tables::users.get(txn, rec0.user);
+                  user_record r = rec0;
+                  bool keep = apply(r, txn, notes);
+                  settle(before, keep ? &r : nullptr, txn, notes, rec0.user);
+                  if (keep) {
+                    tables::users.put(txn, r.user, r);
+                    *out = std::move(r);
+                  } else {
+                    tables::users.del(txn, rec0.user);
+                    out->reset();
+                  }
+                },
+                w.what};
+  self->request(st.writer, write_timeout, write_atom::value, std::move(job))
+    .then([=](write_result& res) { finish_write(self, res.ok, res.error, out); },
+          [=](caf::error& e) { finish_write(self, false, caf::to_string(e), out); });
+}
+
+} // namespace
+
+void submit(user_self self, user_write w) {
+  self->state.writes.push_back(std::move(w));
+  dispatch(self);
+}
+
+void retry_later(user_self self) {
+  auto& st = self->state;
+  auto delay = storage_backoff_s(std::max(1, st.storage_failures));
+  st.retry_armed = true;
+  ++st.retry_gen;
+  self->delayed_send(self, std::chrono::seconds(delay), tick_atom::value, st.retry_gen);
+  log(log_level::warning, "user.retry_later",
+      {{"user", st.rec.user}, {"in_s", std::to_string(delay)}});
+}
+
+void forget_resume(write_txn& txn, const std::string& user) {
+  tables::resume.del(txn, user);
+}
+
+} // namespace igbridge

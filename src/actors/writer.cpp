@@ -1,0 +1,256 @@
+// The writer: every LMDB write transaction of the daemon runs here, on a
+// thread of its own, so no CAF worker ever waits on fsync. Jobs that arrive
+// while a commit runs are gathered into the next one (group commit): each
+// runs in a child transaction, so one failing job fails alone, and all of
+// them share one fsync. Webhook hints are ingested here too, and answered
+// straight from the commit.
+
+#include <caf/all.hpp>
+
+#include "keep_running.hpp"
+
+#include "igbridge/actors.hpp"
+#include "igbridge/log.hpp"
+#include "igbridge/tables.hpp"
+#include "responses.hpp"
+
+namespace igbridge {
+
+namespace {
+
+/// A batch this large commits at once rather than growing without bound
+/// while the mailbox keeps filling.
+constexpr std::size_t max_batch = 2048;
+/// Map growths tried for one batch before its jobs fail.
+constexpr int max_growths = 8;
+
+struct pending_job {
+  write_job job;
+  caf::typed_response_promise<write_result> rp;
+};
+
+struct writer_state {
+  context_ptr ctx;
+  std::vector<pending_job> jobs;
+  std::vector<hint_batch> ingests;
+  bool flush_pending = false;
+  scheduler_actor scheduler;
+  delivery_actor delivery;
+  static inline const char* name = "igbridge.writer";
+};
+
+using writer_self = writer_actor::stateful_pointer<writer_state>;
+
+struct ingest_count {
+  std::size_t hinted = 0;
+  std::size_t unknown = 0;
+};
+
+/// One payload's hints: each linked, active app user of each Instagram id
+/// gets the hint folded into its mailbox and its place in the hint queue.
+ingest_count ingest(write_txn& txn, write_notes& notes, const hint_batch& b, int64_t now,
+                    int64_t delay) {
+  ingest_count n;
+  for (const auto& ig : b.instagram_user_ids) {
+    std::size_t before = n.hinted;
+    for (auto& u : txn.get_all(db::ig_index, ig)) {
+      auto rec = tables::users.get(txn, u);
+      if (!rec || rec->state != user_state::active) {
+        continue;
+      }
+      auto old = tables::hints.get(txn, u);
+      auto h = add_hint(old, now, delay);
+      if (old) {
+        tables::hint_due.del(txn, {hint_fetch_at(*old, delay), u});
+      }
+      auto at = hint_fetch_at(h, delay);
+      tables::hint_due.put(txn, {at, u}, {});
+      tables::hints.put(txn, u, h);
+      notes.wake(std::move(u), at);
+      ++n.hinted;
+    }
+    n.unknown += n.hinted == before ? 1 : 0;
+  }
+  return n;
+}
+
+void answer_ingests(writer_self self, std::vector<hint_batch>& batches,
+                    const std::vector<ingest_count>& counts, const std::string& error) {
+  auto& stats = self->state.ctx->stats;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    auto& b = batches[i];
+    if (!error.empty() || i >= counts.size()) {
+      stats.inc("igbridge_webhook_updates_total", {{"result", "commit_failed"}});
+      b.reply->respond(json_error(503, "could not record the update"));
+      continue;
+    }
+    auto [hinted, unknown] = counts[i];
+    http_response r;
+    r.status = 200;
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = "{\"hinted\":" + std::to_string(hinted) + ",\"unknown\":" + std::to_string(unknown)
+             + "}";
+    b.reply->respond(std::move(r));
+    stats.observe("igbridge_webhook_ack_duration_seconds", {},
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - b.received)
+                    .count());
+    stats.inc("igbridge_webhook_hints_total", {{"result", "scheduled"}},
+              static_cast<double>(hinted));
+    stats.inc("igbridge_webhook_hints_total", {{"result", "unknown_account"}},
+              static_cast<double>(unknown));
+  }
+}
+
+/// Runs the gathered jobs and ingests in one transaction and commits it.
+void commit_batch(writer_self self) {
+  auto& st = self->state;
+  st.flush_pending = false;
+  if (st.jobs.empty() && st.ingests.empty()) {
+    return;
+  }
+  auto jobs = std::move(st.jobs);
+  auto ingests = std::move(st.ingests);
+  st.jobs.clear();
+  st.ingests.clear();
+  auto& stats = st.ctx->stats;
+  auto start = std::chrono::steady_clock::now();
+  std::vector<write_result> results;
+  std::vector<ingest_count> counts;
+  write_notes all;
+  std::string batch_error;
+  for (int growth = 0;; ++growth) {
+    results.assign(jobs.size(), write_result{});
+    counts.clear();
+    all = write_notes{};
+    try {
+      auto txn = st.ctx->db->write();
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        write_notes notes;
+        try {
+          auto child = txn.child();
+          jobs[i].job.apply(child, notes);
+          child.commit();
+          results[i].ok = true;
+          all.wakes.insert(all.wakes.end(), std::make_move_iterator(notes.wakes.begin()),
+                           std::make_move_iterator(notes.wakes.end()));
+          all.outbox_grew = all.outbox_grew || notes.outbox_grew;
+        } catch (const store_full&) {
+          throw;
+        } catch (const std::exception& e) {
+          results[i].error = e.what();
+          log(log_level::error, "store.job_failed",
+              {{"job", jobs[i].job.what}, {"error", e.what()}});
+        }
+      }
+      if (!ingests.empty()) {
+        auto now = st.ctx->now();
+        auto delay = st.ctx->cfg.import.webhook_delay_s;
+        for (auto& b : ingests) {
+          write_notes notes;
+          auto child = txn.child();
+          counts.push_back(ingest(child, notes, b, now, delay));
+          child.commit();
+          all.wakes.insert(all.wakes.end(), std::make_move_iterator(notes.wakes.begin()),
+                           std::make_move_iterator(notes.wakes.end()));
+        }
+      }
+      txn.commit();
+      break;
+    } catch (const store_full& e) {
+      if (growth >= max_growths) {
+        batch_error = e.what();
+        break;
+      }
+      // No transaction is open here: growing is allowed once readers finish.
+      try {
+        st.ctx->db->grow();
+        stats.inc("igbridge_store_map_growths_total");
+        log(log_level::notice, "store.map_grown",
+            {{"map_bytes", std::to_string(st.ctx->db->usage().second)}});
+      } catch (const std::exception& g) {
+        batch_error = g.what();
+        break;
+      }
+    } catch (const std::exception& e) {
+      batch_error = e.what(); // the commit itself failed: disk full, I/O error
+      break;
+    }
+  }
+  if (!batch_error.empty()) {
+    log(log_level::error, "store.commit_failed",
+        {{"jobs", std::to_string(jobs.size())}, {"payloads", std::to_string(ingests.size())},
+         {"error", batch_error}});
+    for (auto& r : results) {
+      r = write_result{false, batch_error};
+    }
+    all = write_notes{};
+  } else {
+    stats.inc("igbridge_store_commits_total");
+    stats.observe("igbridge_store_commit_duration_seconds", {},
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (!ingests.empty()) {
+      stats.inc("igbridge_webhook_commits_total");
+    }
+  }
+  std::size_t failed = 0;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    failed += results[i].ok ? 0 : 1;
+    jobs[i].rp.deliver(std::move(results[i]));
+  }
+  stats.inc("igbridge_store_jobs_total", {{"result", "ok"}},
+            static_cast<double>(jobs.size() - failed));
+  stats.inc("igbridge_store_jobs_total", {{"result", "failed"}}, static_cast<double>(failed));
+  answer_ingests(self, ingests, counts, batch_error);
+  if (!all.wakes.empty() && st.scheduler) {
+    self->send(st.scheduler, notes_atom::value, wake_notes{std::move(all.wakes)});
+  }
+  if (all.outbox_grew && st.delivery) {
+    self->send(st.delivery, kick_atom::value);
+  }
+}
+
+/// Commits after every message already in the mailbox has joined the batch.
+void schedule_flush(writer_self self) {
+  auto& st = self->state;
+  if (st.jobs.size() + st.ingests.size() >= max_batch) {
+    commit_batch(self);
+    return;
+  }
+  if (!st.flush_pending) {
+    st.flush_pending = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+writer_actor::behavior_type writer_fn(writer_self self, context_ptr ctx) {
+  self->state.ctx = std::move(ctx);
+  keep_running(self, "writer");
+  return {
+    [=](write_atom, write_job& job) -> caf::typed_response_promise<write_result> {
+      auto rp = self->make_response_promise<write_result>();
+      self->state.jobs.push_back(pending_job{std::move(job), rp});
+      schedule_flush(self);
+      return rp;
+    },
+    [=](hint_batch& b) {
+      self->state.ingests.push_back(std::move(b));
+      schedule_flush(self);
+    },
+    [=](flush_atom) { commit_batch(self); },
+    [=](peers_atom, const caf::actor& scheduler, const caf::actor& delivery) {
+      self->state.scheduler = caf::actor_cast<scheduler_actor>(scheduler);
+      self->state.delivery = caf::actor_cast<delivery_actor>(delivery);
+    },
+  };
+}
+
+} // namespace
+
+writer_actor spawn_writer(caf::actor_system& sys, context_ptr ctx, bool detached) {
+  if (detached) {
+    return sys.spawn<caf::detached>(writer_fn, std::move(ctx));
+  }
+  return sys.spawn(writer_fn, std::move(ctx));
+}
+
+} // namespace igbridge

@@ -1,0 +1,23 @@
+#pragma once
+// How the listener reads a request: one Beast parser per request, its
+// limits set before the first byte. Shared by the server and the fuzz
+// target, so the fuzzer exercises exactly the configuration that faces
+// the network.
+
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "igbridge/http_server.hpp"
+
+namespace igbridge {
+
+using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+/// Header and body limits; must run before parsing starts (Beast ignores a
+/// header limit set later).
+inline void configure_request_parser(request_parser& p, const http_server_limits& limits) {
+  p.header_limit(static_cast<std::uint32_t>(limits.header_limit));
+  p.body_limit(limits.body_limit);
+}
+
+} // namespace igbridge
