@@ -6,9 +6,10 @@ JOBS ?= $(shell nproc)
 PACKAGES := cmake g++ make pkg-config python3 ccache libcaf-dev libboost1.81-dev \
   nlohmann-json3-dev libssl-dev liblmdb-dev catch2 libtomlplusplus-dev \
   libsystemd-dev libcli11-dev libicu-dev ca-certificates systemd curl dpkg-dev file python3-prometheus-client \
-  chromium chromium-driver
+  chromium chromium-driver \
+  clang libclang-rt-14-dev llvm
 
-.PHONY: all deps configure build test test-release test-asan run package clean
+.PHONY: all deps configure build test test-release test-asan test-fuzz fuzz run package clean
 
 all: build
 
@@ -37,7 +38,32 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 2
 
-test: test-release test-asan
+# libFuzzer targets (fuzz/README.md): their own clang build, at most 2 jobs.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_S ?= 300
+FUZZ_SHORT_S ?= 20
+FUZZ_TARGETS := http_request graph_update legacy_update signed_request provider_answers config
+
+$(FUZZ_BUILD)/CMakeCache.txt: | deps
+	CC=clang CXX=clang++ cmake -S fuzz -B $(FUZZ_BUILD)
+
+# Builds, then runs every target for $(1) seconds; any crash fails, after all ran.
+define run_fuzz
+	cmake --build $(FUZZ_BUILD) -j 2
+	@rm -f $(FUZZ_BUILD)/results.tsv; failed=""; \
+	for t in $(FUZZ_TARGETS); do ./fuzz/run.sh $$t $(1) $(FUZZ_BUILD) || failed="$$failed $$t"; done; \
+	echo; (echo -e "target\tseconds\texecutions\texec/s\tcov\tft\tcorpus"; cat $(FUZZ_BUILD)/results.tsv) \
+	  | awk -F'\t' '{ printf "%-17s %7s %11s %7s %6s %7s %7s\n", $$1, $$2, $$3, $$4, $$5, $$6, $$7 }'; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
+endef
+
+fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	$(call run_fuzz,$(FUZZ_S))
+
+test-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	$(call run_fuzz,$(FUZZ_SHORT_S))
+
+test: test-release test-asan test-fuzz
 
 package: build
 	cd $(BUILD) && cpack -G DEB
