@@ -174,8 +174,8 @@ void request_page(user_self self, http_request req, std::string chain = {}) {
                });
 }
 
-/// Moves a pending hint's queue entry to no earlier than `until`, so that a
-/// fetch that could not run is not retried before its backoff.
+} // namespace
+
 void defer_hint(write_txn& txn, write_notes& notes, const std::string& user, int64_t until,
                 int64_t delay) {
   auto h = tables::hints.get(txn, user);
@@ -193,6 +193,8 @@ void defer_hint(write_txn& txn, write_notes& notes, const std::string& user, int
   tables::hint_due.put(txn, {hint_fetch_at(*h, delay), user}, {});
   notes.wake(user, hint_fetch_at(*h, delay));
 }
+
+namespace {
 
 void finish_fetch(user_self self, int64_t account_hold) {
   auto& st = self->state;
