@@ -1,5 +1,7 @@
 #include "listener.hpp"
 
+#include <string_view>
+
 #include <caf/all.hpp>
 
 #include "igbridge/log.hpp"
@@ -67,8 +69,8 @@ void webhook_update(const context& ctx, const update_results& results,
                                     std::chrono::steady_clock::now()});
 }
 
-std::string path_of(const std::string& target) {
-  return target.substr(0, target.find('?'));
+std::string_view path_of(const std::string& target) {
+  return std::string_view{target}.substr(0, target.find('?'));
 }
 
 } // namespace
@@ -78,18 +80,21 @@ http_server::handler public_listener(context_ptr ctx, const actor_set& actors) {
   auto front = actors.front;
   auto counters = request_counters::make(ctx->stats, listener_kind::public_api);
   auto results = std::make_shared<const update_results>(ctx->stats);
-  return [ctx, writer, front, counters, results](http_request req, responder_ptr reply) {
-    auto counted = counters->wrap(std::move(reply),
-                                  route_label(listener_kind::public_api, req.target));
+  // Looked up once: the webhook path takes no route lookup per request.
+  const auto* hooks = &counters->route("/hooks/instagram");
+  return [ctx, writer, front, counters, results, hooks](http_request req, responder_ptr reply) {
     auto path = path_of(req.target);
+    if (path == "/hooks/instagram" && req.method == "POST") {
+      return webhook_update(*ctx, *results, writer, req, counters->wrap(std::move(reply), *hooks));
+    }
+    auto counted = counters->wrap(std::move(reply),
+                                  counters->route(route_label(listener_kind::public_api,
+                                                              req.target)));
     if (path == "/livez") {
       if (req.method == "GET" || req.method == "HEAD") {
         return counted->respond(livez());
       }
       return counted->respond(json_error(405, "method not allowed"));
-    }
-    if (path == "/hooks/instagram" && req.method == "POST") {
-      return webhook_update(*ctx, *results, writer, req, std::move(counted));
     }
     caf::anon_send(front, inbound{listener_kind::public_api, std::move(req), std::move(counted)});
   };
@@ -100,7 +105,8 @@ http_server::handler admin_listener(context_ptr ctx, const actor_set& actors) {
   auto counters = request_counters::make(ctx->stats, listener_kind::admin_api);
   return [admin, counters](http_request req, responder_ptr reply) {
     auto counted = counters->wrap(std::move(reply),
-                                  route_label(listener_kind::admin_api, req.target));
+                                  counters->route(route_label(listener_kind::admin_api,
+                                                              req.target)));
     caf::anon_send(admin, inbound{listener_kind::admin_api, std::move(req), std::move(counted)});
   };
 }

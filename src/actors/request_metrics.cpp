@@ -125,12 +125,13 @@ std::shared_ptr<const request_counters> request_counters::make(metrics& stats,
   return std::shared_ptr<const request_counters>(new request_counters(stats, kind));
 }
 
-responder_ptr request_counters::wrap(responder_ptr inner, const std::string& route) const {
-  auto i = routes_.find(route);
-  if (i == routes_.end()) {
-    i = routes_.find("other");
-  }
-  return std::make_shared<counting>(std::move(inner), shared_from_this(), i->second);
+const request_counters::route_series& request_counters::route(const std::string& label) const {
+  auto i = routes_.find(label);
+  return i != routes_.end() ? i->second : routes_.at("other");
+}
+
+responder_ptr request_counters::wrap(responder_ptr inner, const route_series& route) const {
+  return std::make_shared<counting>(std::move(inner), shared_from_this(), route);
 }
 
 } // namespace igbridge

@@ -34,9 +34,13 @@ public:
 
   static std::shared_ptr<const request_counters> make(metrics& stats, listener_kind kind);
 
-  /// `inner`, wrapped so that its answer is counted under `route` (a
-  /// route_label value) and timed from now.
-  responder_ptr wrap(responder_ptr inner, const std::string& route) const;
+  /// The series of `route` (a route_label value; "other" when unknown).
+  /// They live as long as this object: a listener may look a route up once.
+  const route_series& route(const std::string& label) const;
+
+  /// `inner`, wrapped so that its answer is counted in `route` and timed
+  /// from now.
+  responder_ptr wrap(responder_ptr inner, const route_series& route) const;
 
 private:
   request_counters(metrics& stats, listener_kind kind);
