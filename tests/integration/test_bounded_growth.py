@@ -76,12 +76,14 @@ class SeenPruning(DaemonTest):
         # A run cut short: page 1 and 2 commit, page 3 fails with a 500, so
         # its cursor is stored.
         post_round("b", 6)
+        calls = fg.media_calls()
         self.assertEqual(post(fg.base + "/_fake/faults", {"delay_ms": 3000, "count": 2}).status,
                          200)
         self.assertEqual(ig.fetch_now("alice").status, 202)
-        wait_until(lambda: set(tagged[-2:]) <= set(self.imported(ig)), timeout=30,
-                   what="page 1 committed")
-        time.sleep(1)  # page 2 is on its way (delayed), page 3 is not yet asked for
+        # fakegram counts a call when it arrives, before its fault's delay:
+        # page 2 has taken the second delay, page 3 will meet the 500.
+        wait_until(lambda: fg.media_calls() == calls + 2, timeout=30, interval=0.02,
+                   what="page 2 asked for")
         self.assertEqual(post(fg.base + "/_fake/faults", {"status": 500, "count": 1}).status, 200)
         wait_until(lambda: ig.user_json("alice")["last_error"], timeout=30,
                    what="the fetch failing on page 3")
