@@ -1,4 +1,5 @@
 #include "listener.hpp"
+#include "media_route.hpp"
 
 #include <caf/all.hpp>
 
@@ -70,6 +71,9 @@ http_server::handler public_listener(context_ptr ctx, const actor_set& actors) {
     }
     if (path == "/hooks/instagram" && req.method == "POST") {
       return webhook_update(*ctx, writer, req, std::move(counted));
+    }
+    if (path.compare(0, 7, "/media/") == 0) {
+      return counted->respond(serve_media(req, ctx->cfg.media.path));
     }
     caf::anon_send(front, inbound{listener_kind::public_api, std::move(req), std::move(counted)});
   };
