@@ -4,6 +4,7 @@
   python3 bench/bench.py webhooks [--requests 2000 --clients 8]
   python3 bench/bench.py imports  [--posts 2000]
   python3 bench/bench.py memory   [--users 1000]
+  python3 bench/bench.py hold     --users 200 --out FILE   (for bench/ingest.sh)
 
 Binaries come from IGBRIDGE_BIN / FAKEGRAM_BIN (default build/igbridge,
 build/fakegram). Every run starts its own processes and stops them."""
@@ -11,6 +12,7 @@ build/fakegram). Every run starts its own processes and stops them."""
 import argparse
 import json
 import os
+import signal
 import statistics
 import sys
 import threading
@@ -35,9 +37,11 @@ def rss_kib(pid):
     return 0
 
 
-def start(fg, **kw):
+def start(fg, server_threads=None, **kw):
     ig = Igbridge(fg, **kw)
     ig.sections["log"]["level"] = "warning"
+    if server_threads:
+        ig.sections["server"]["threads"] = server_threads
     ig.write_config()
     return ig.start()
 
@@ -133,6 +137,45 @@ def bench_memory(args):
         fg.stop()
 
 
+def bench_hold(args):
+    """Starts fakegram and igbridge (graph dialect, polling off, hints due in
+    an hour so no fetch runs meanwhile), links --users app users, writes what
+    an outside load generator needs to --out as JSON (public port, pid,
+    webhook secret, the users' Instagram ids, storage path) and holds
+    everything until SIGTERM or SIGINT. bench/ingest.sh drives wrk with it."""
+    fg = Fakegram("graph")
+    ig = start(fg, server_threads=args.server_threads,
+               import_overrides={"poll": False, "webhook_delay_s": 3600, "initial_count": 1})
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        def link(i):
+            acct = fg.account(f"ingest{i}")
+            ig.link(f"user{i}", f"ingest{i}", fast=True)
+            return acct["id"]
+
+        with ThreadPoolExecutor(8) as pool:
+            ids = list(pool.map(link, range(args.users)))
+        # The link-time fetches are not part of what the bench measures.
+        wait_until(lambda: all(u["last_fetch_at"] for u in
+                               get(ig.admin + f"/users?limit={args.users}").json()["users"]),
+                   timeout=300, interval=0.5, what="initial fetches")
+        setup = {"port": ig.port, "admin": ig.admin, "pid": ig.proc.pid,
+                 "secret": fg.client_secret, "ids": ids,
+                 "storage": ig.sections["storage"]["path"]}
+        tmp = args.out + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(setup, f)
+        os.replace(tmp, args.out)
+        while not stop.wait(0.5):
+            if ig.proc.poll() is not None:
+                raise SystemExit(f"igbridge exited with {ig.proc.returncode}")
+    finally:
+        ig.stop()
+        fg.stop()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="what", required=True)
@@ -143,8 +186,13 @@ def main():
     i.add_argument("--posts", type=int, default=2000)
     m = sub.add_parser("memory")
     m.add_argument("--users", type=int, default=1000)
+    h = sub.add_parser("hold")
+    h.add_argument("--users", type=int, default=200)
+    h.add_argument("--out", required=True)
+    h.add_argument("--server-threads", type=int, help="server.threads (default: the harness's 2)")
     args = p.parse_args()
-    {"webhooks": bench_webhooks, "imports": bench_imports, "memory": bench_memory}[args.what](args)
+    {"webhooks": bench_webhooks, "imports": bench_imports, "memory": bench_memory,
+     "hold": bench_hold}[args.what](args)
 
 
 if __name__ == "__main__":

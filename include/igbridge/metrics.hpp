@@ -3,7 +3,8 @@
 /// value its labels may take is declared up front (metrics.cpp): a label
 /// value outside that set is counted as "other", so no client can grow the
 /// number of series. Cells are atomics laid out at construction, so an
-/// update takes no lock; hot paths may keep a cell pointer.
+/// update takes no lock; per-request paths resolve a `series` once and
+/// update it with no lookup by name or label.
 
 #include <atomic>
 #include <cstdint>
@@ -19,6 +20,8 @@ namespace igbridge {
 using metric_labels = std::vector<std::pair<std::string, std::string>>;
 
 class metrics {
+  class family; // one declared family with its cells (metrics.cpp)
+
 public:
   /// One series: a counter or gauge value, or a histogram.
   struct cell {
@@ -33,6 +36,23 @@ public:
     void observe(double seconds);
   };
 
+  /// One series resolved once (family and cell index): updating it takes
+  /// no lock, no lookup and no allocation. A default one is a no-op.
+  class series {
+  public:
+    series() = default;
+    void inc(double by = 1) const;
+    void observe(double seconds) const;
+
+  private:
+    friend class metrics;
+    series(family* f, std::size_t index) : family_(f), index_(index) {
+      // nop
+    }
+    family* family_ = nullptr;
+    std::size_t index_ = 0;
+  };
+
   metrics();
   ~metrics();
   metrics(const metrics&) = delete;
@@ -41,6 +61,13 @@ public:
   /// The series of `name` with `labels` (values outside the declared set
   /// become "other"); null when the family is unknown.
   cell* find(std::string_view name, const metric_labels& labels = {});
+
+  /// The series of `name` with `labels`, for paths that update it often;
+  /// a no-op series when the family is unknown.
+  series at(std::string_view name, const metric_labels& labels = {});
+  /// The values a label of a family may take, "other" last (empty when
+  /// unknown): lets a hot path resolve one series per value up front.
+  std::vector<std::string> label_values(std::string_view name, std::string_view label) const;
 
   void inc(std::string_view name, const metric_labels& labels = {}, double by = 1);
   void set(std::string_view name, const metric_labels& labels, double value);
@@ -61,7 +88,6 @@ public:
   std::size_t series_bound() const;
 
 private:
-  struct family;
   const family* family_of(std::string_view name) const;
   std::size_t index_of(const family& f, const metric_labels& labels) const;
 

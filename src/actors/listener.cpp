@@ -1,6 +1,8 @@
 #include "listener.hpp"
 #include "media_route.hpp"
 
+#include <string_view>
+
 #include <caf/all.hpp>
 
 #include "igbridge/log.hpp"
@@ -16,33 +18,51 @@ http_response livez() {
   return json_response(200, {{"status", "ok"}});
 }
 
-void reject(metrics& stats, const responder_ptr& reply, const char* result, int status,
-            const char* message, const std::string& remote) {
-  stats.inc("igbridge_webhook_updates_total", {{"result", result}});
-  log(log_level::warning, "webhook.rejected", {{"reason", result}, {"remote", remote}});
+/// The webhook results counted per request, resolved once per listener.
+struct update_results {
+  explicit update_results(metrics& stats)
+    : accepted(of(stats, "accepted")), missing_signature(of(stats, "missing_signature")),
+      bad_signature(of(stats, "bad_signature")), malformed(of(stats, "malformed")) {
+    // nop
+  }
+  static metrics::series of(metrics& stats, const char* result) {
+    return stats.at("igbridge_webhook_updates_total", {{"result", result}});
+  }
+  metrics::series accepted;
+  metrics::series missing_signature;
+  metrics::series bad_signature;
+  metrics::series malformed;
+};
+
+void reject(const metrics::series& counter, const responder_ptr& reply, const char* reason,
+            int status, const char* message, const std::string& remote) {
+  counter.inc();
+  log(log_level::warning, "webhook.rejected", {{"reason", reason}, {"remote", remote}});
   reply->respond(json_error(status, message));
 }
 
 /// A signed update: signature over the raw body before any parsing, then
 /// the payload; the writer commits the hints and answers 200.
-void webhook_update(const context& ctx, const writer_actor& writer, http_request& req,
-                    responder_ptr reply) {
+void webhook_update(const context& ctx, const update_results& results,
+                    const writer_actor& writer, http_request& req, responder_ptr reply) {
   bool graph = ctx.dialect == dialect::graph;
   auto sig = header_value(req.headers, graph ? "X-Hub-Signature-256" : "X-Hub-Signature");
   if (sig.empty()) {
-    return reject(ctx.stats, reply, "missing_signature", 403, "missing signature", req.remote);
+    return reject(results.missing_signature, reply, "missing_signature", 403,
+                  "missing signature", req.remote);
   }
   bool ok = graph ? verify_sha256_signature(sig, req.body, ctx.webhook_secrets)
                   : verify_sha1_signature(sig, req.body, ctx.webhook_secrets);
   if (!ok) {
-    return reject(ctx.stats, reply, "bad_signature", 403, "invalid signature", req.remote);
+    return reject(results.bad_signature, reply, "bad_signature", 403, "invalid signature",
+                  req.remote);
   }
   auto ids = graph ? parse_graph_update(req.body) : parse_legacy_update(req.body);
   if (!ids) {
-    return reject(ctx.stats, reply, "malformed", 400, "not an Instagram update payload",
-                  req.remote);
+    return reject(results.malformed, reply, "malformed", 400,
+                  "not an Instagram update payload", req.remote);
   }
-  ctx.stats.inc("igbridge_webhook_updates_total", {{"result", "accepted"}});
+  results.accepted.inc();
   if (ids->empty()) {
     return reply->respond(json_response(200, {{"hinted", 0}, {"unknown", 0}}));
   }
@@ -50,8 +70,8 @@ void webhook_update(const context& ctx, const writer_actor& writer, http_request
                                     std::chrono::steady_clock::now()});
 }
 
-std::string path_of(const std::string& target) {
-  return target.substr(0, target.find('?'));
+std::string_view path_of(const std::string& target) {
+  return std::string_view{target}.substr(0, target.find('?'));
 }
 
 } // namespace
@@ -59,20 +79,25 @@ std::string path_of(const std::string& target) {
 http_server::handler public_listener(context_ptr ctx, const actor_set& actors) {
   auto writer = actors.writer;
   auto front = actors.front;
-  return [ctx, writer, front](http_request req, responder_ptr reply) {
-    auto counted = counting_responder(std::move(reply), ctx->stats, listener_kind::public_api,
-                                      route_label(listener_kind::public_api, req.target));
+  auto counters = request_counters::make(ctx->stats, listener_kind::public_api);
+  auto results = std::make_shared<const update_results>(ctx->stats);
+  // Looked up once: the webhook path takes no route lookup per request.
+  const auto* hooks = &counters->route("/hooks/instagram");
+  return [ctx, writer, front, counters, results, hooks](http_request req, responder_ptr reply) {
     auto path = path_of(req.target);
+    if (path == "/hooks/instagram" && req.method == "POST") {
+      return webhook_update(*ctx, *results, writer, req, counters->wrap(std::move(reply), *hooks));
+    }
+    auto counted = counters->wrap(std::move(reply),
+                                  counters->route(route_label(listener_kind::public_api,
+                                                              req.target)));
     if (path == "/livez") {
       if (req.method == "GET" || req.method == "HEAD") {
         return counted->respond(livez());
       }
       return counted->respond(json_error(405, "method not allowed"));
     }
-    if (path == "/hooks/instagram" && req.method == "POST") {
-      return webhook_update(*ctx, writer, req, std::move(counted));
-    }
-    if (path.compare(0, 7, "/media/") == 0) {
+    if (path.substr(0, 7) == "/media/") {
       return counted->respond(serve_media(req, ctx->cfg.media.path));
     }
     caf::anon_send(front, inbound{listener_kind::public_api, std::move(req), std::move(counted)});
@@ -81,9 +106,11 @@ http_server::handler public_listener(context_ptr ctx, const actor_set& actors) {
 
 http_server::handler admin_listener(context_ptr ctx, const actor_set& actors) {
   auto admin = actors.admin;
-  return [ctx, admin](http_request req, responder_ptr reply) {
-    auto counted = counting_responder(std::move(reply), ctx->stats, listener_kind::admin_api,
-                                      route_label(listener_kind::admin_api, req.target));
+  auto counters = request_counters::make(ctx->stats, listener_kind::admin_api);
+  return [admin, counters](http_request req, responder_ptr reply) {
+    auto counted = counters->wrap(std::move(reply),
+                                  counters->route(route_label(listener_kind::admin_api,
+                                                              req.target)));
     caf::anon_send(admin, inbound{listener_kind::admin_api, std::move(req), std::move(counted)});
   };
 }

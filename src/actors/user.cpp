@@ -180,6 +180,20 @@ void on_wake(user_self self) {
   if (refresh_due && !st.refreshing) {
     refresh_token(self);
   }
+  if (hint_due && !own_due && !st.fetch_owed && st.rec.fetch_failures > 0
+      && st.rec.next_fetch_at > now) {
+    // Backing off after a failed fetch (a rate limit's time to regain
+    // access, a server error's backoff): a hint that came in meanwhile
+    // waits for it too, like the ones pending when the fetch failed.
+    auto until = st.rec.next_fetch_at;
+    submit(self, {[until, delay](user_record& rec, write_txn& txn, write_notes& notes) {
+                    defer_hint(txn, notes, rec.user, until, delay);
+                    notes.wake(rec.user, until); // done with this wake-up
+                    return true;
+                  },
+                  {}, "defer_hint"});
+    return;
+  }
   if (own_due || hint_due || st.fetch_owed) {
     start_fetch(self);
   } else if (!refresh_due) {

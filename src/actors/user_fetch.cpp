@@ -124,7 +124,8 @@ int64_t oldest_provisional(const read_txn& txn, const std::string& user, int64_t
 }
 
 /// Keeps the newest `keep` seen ids and every id younger than recheck_s:
-/// paging stops at the newest known post, so it never reaches a pruned one.
+/// paging stops at the newest known post, so it never reaches a pruned one
+/// (cursors of unfinished runs aside: see on_page).
 void prune_seen(write_txn& txn, user_record& rec, int64_t now, int64_t keep, int64_t recheck_s) {
   if (rec.seen_count <= static_cast<uint64_t>(keep)) {
     return;
@@ -174,8 +175,8 @@ void request_page(user_self self, http_request req, std::string chain = {}) {
                });
 }
 
-/// Moves a pending hint's queue entry to no earlier than `until`, so that a
-/// fetch that could not run is not retried before its backoff.
+} // namespace
+
 void defer_hint(write_txn& txn, write_notes& notes, const std::string& user, int64_t until,
                 int64_t delay) {
   auto h = tables::hints.get(txn, user);
@@ -193,6 +194,8 @@ void defer_hint(write_txn& txn, write_notes& notes, const std::string& user, int
   tables::hint_due.put(txn, {hint_fetch_at(*h, delay), user}, {});
   notes.wake(user, hint_fetch_at(*h, delay));
 }
+
+namespace {
 
 void finish_fetch(user_self self, int64_t account_hold) {
   auto& st = self->state;
@@ -444,7 +447,13 @@ void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_r
               rec.recent_imports.push_back(now);
             }
             note_latest_imports(txn, records);
-            prune_seen(txn, rec, now, keep, recheck);
+            // A stored cursor pages on from the middle of a run cut short
+            // until it meets a post seen before that run; pruning now could
+            // drop that post and send the cursor on into posts imported
+            // long ago. So the seen set waits until no run is left unfinished.
+            if (resume.empty()) {
+              prune_seen(txn, rec, now, keep, recheck);
+            }
             if (touch_resume) {
               save_resume(txn, rec, resume);
             }

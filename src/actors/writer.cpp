@@ -2,8 +2,8 @@
 // thread of its own, so no CAF worker ever waits on fsync. Jobs that arrive
 // while a commit runs are gathered into the next one (group commit): each
 // runs in a child transaction, so one failing job fails alone, and all of
-// them share one fsync. Webhook hints are ingested here too, and answered
-// straight from the commit.
+// them share one fsync. Webhook hints are ingested here too, in the batch's
+// own transaction, and answered straight from the commit.
 
 #include <caf/all.hpp>
 
@@ -23,16 +23,52 @@ namespace {
 constexpr std::size_t max_batch = 2048;
 /// Map growths tried for one batch before its jobs fail.
 constexpr int max_growths = 8;
+/// Instagram ids whose active users are remembered at most (see below).
+constexpr std::size_t max_remembered = 100000;
 
 struct pending_job {
   write_job job;
   caf::typed_response_promise<write_result> rp;
 };
 
+/// The series the writer updates per commit and per webhook, resolved once.
+struct writer_series {
+  explicit writer_series(metrics& m)
+    : commit_failed(m.at("igbridge_webhook_updates_total", {{"result", "commit_failed"}})),
+      hints_scheduled(m.at("igbridge_webhook_hints_total", {{"result", "scheduled"}})),
+      hints_unknown(m.at("igbridge_webhook_hints_total", {{"result", "unknown_account"}})),
+      ack_duration(m.at("igbridge_webhook_ack_duration_seconds")),
+      webhook_commits(m.at("igbridge_webhook_commits_total")),
+      commits(m.at("igbridge_store_commits_total")),
+      commit_duration(m.at("igbridge_store_commit_duration_seconds")),
+      jobs_ok(m.at("igbridge_store_jobs_total", {{"result", "ok"}})),
+      jobs_failed(m.at("igbridge_store_jobs_total", {{"result", "failed"}})) {
+    // nop
+  }
+  metrics::series commit_failed;
+  metrics::series hints_scheduled;
+  metrics::series hints_unknown;
+  metrics::series ack_duration;
+  metrics::series webhook_commits;
+  metrics::series commits;
+  metrics::series commit_duration;
+  metrics::series jobs_ok;
+  metrics::series jobs_failed;
+};
+
+/// Instagram id → its linked, active app users, as the store has them.
+/// The writer is the only committer, and ingesting hints changes no user
+/// or index: what was read stays true until a job runs (a link, an unlink,
+/// a state change). So a batch with jobs, or one that fails, forgets it
+/// all; until then a hint costs no index scan and no user record decoded.
+using active_users = std::unordered_map<std::string, std::vector<std::string>>;
+
 struct writer_state {
   context_ptr ctx;
+  std::optional<writer_series> series;
   std::vector<pending_job> jobs;
   std::vector<hint_batch> ingests;
+  active_users active;
   bool flush_pending = false;
   scheduler_actor scheduler;
   delivery_actor delivery;
@@ -46,27 +82,49 @@ struct ingest_count {
   std::size_t unknown = 0;
 };
 
+/// The linked, active app users of Instagram id `ig`, from `known` or read
+/// from the store (and remembered).
+const std::vector<std::string>& active_users_of(write_txn& txn, active_users& known,
+                                                const std::string& ig) {
+  auto i = known.find(ig);
+  if (i != known.end()) {
+    return i->second;
+  }
+  if (known.size() >= max_remembered) {
+    known.clear();
+  }
+  std::vector<std::string> users;
+  for (auto& u : txn.get_all(db::ig_index, ig)) {
+    auto rec = tables::users.get(txn, u);
+    if (rec && rec->state == user_state::active) {
+      users.push_back(std::move(u));
+    }
+  }
+  return known.emplace(ig, std::move(users)).first->second;
+}
+
 /// One payload's hints: each linked, active app user of each Instagram id
 /// gets the hint folded into its mailbox and its place in the hint queue.
-ingest_count ingest(write_txn& txn, write_notes& notes, const hint_batch& b, int64_t now,
-                    int64_t delay) {
+ingest_count ingest(write_txn& txn, write_notes& notes, active_users& known,
+                    const hint_batch& b, int64_t now, int64_t delay) {
   ingest_count n;
   for (const auto& ig : b.instagram_user_ids) {
     std::size_t before = n.hinted;
-    for (auto& u : txn.get_all(db::ig_index, ig)) {
-      auto rec = tables::users.get(txn, u);
-      if (!rec || rec->state != user_state::active) {
-        continue;
-      }
+    for (const auto& u : active_users_of(txn, known, ig)) {
       auto old = tables::hints.get(txn, u);
       auto h = add_hint(old, now, delay);
-      if (old) {
-        tables::hint_due.del(txn, {hint_fetch_at(*old, delay), u});
-      }
       auto at = hint_fetch_at(h, delay);
-      tables::hint_due.put(txn, {at, u}, {});
+      // The queue entry moves only when the fetch time does: the hints of
+      // a burst rewrite the user's hint record, not its place in the queue.
+      auto was = old ? hint_fetch_at(*old, delay) : int64_t{-1};
+      if (was != at) {
+        if (old) {
+          tables::hint_due.del(txn, {was, u});
+        }
+        tables::hint_due.put(txn, {at, u}, {});
+      }
       tables::hints.put(txn, u, h);
-      notes.wake(std::move(u), at);
+      notes.wake(u, at);
       ++n.hinted;
     }
     n.unknown += n.hinted == before ? 1 : 0;
@@ -76,11 +134,11 @@ ingest_count ingest(write_txn& txn, write_notes& notes, const hint_batch& b, int
 
 void answer_ingests(writer_self self, std::vector<hint_batch>& batches,
                     const std::vector<ingest_count>& counts, const std::string& error) {
-  auto& stats = self->state.ctx->stats;
+  const auto& series = *self->state.series;
   for (std::size_t i = 0; i < batches.size(); ++i) {
     auto& b = batches[i];
     if (!error.empty() || i >= counts.size()) {
-      stats.inc("igbridge_webhook_updates_total", {{"result", "commit_failed"}});
+      series.commit_failed.inc();
       b.reply->respond(json_error(503, "could not record the update"));
       continue;
     }
@@ -91,13 +149,10 @@ void answer_ingests(writer_self self, std::vector<hint_batch>& batches,
     r.body = "{\"hinted\":" + std::to_string(hinted) + ",\"unknown\":" + std::to_string(unknown)
              + "}";
     b.reply->respond(std::move(r));
-    stats.observe("igbridge_webhook_ack_duration_seconds", {},
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - b.received)
-                    .count());
-    stats.inc("igbridge_webhook_hints_total", {{"result", "scheduled"}},
-              static_cast<double>(hinted));
-    stats.inc("igbridge_webhook_hints_total", {{"result", "unknown_account"}},
-              static_cast<double>(unknown));
+    series.ack_duration.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - b.received).count());
+    series.hints_scheduled.inc(static_cast<double>(hinted));
+    series.hints_unknown.inc(static_cast<double>(unknown));
   }
 }
 
@@ -113,7 +168,11 @@ void commit_batch(writer_self self) {
   st.jobs.clear();
   st.ingests.clear();
   auto& stats = st.ctx->stats;
+  const auto& series = *st.series;
   auto start = std::chrono::steady_clock::now();
+  if (!jobs.empty()) {
+    st.active.clear(); // a job may link, unlink or change a user
+  }
   std::vector<write_result> results;
   std::vector<ingest_count> counts;
   write_notes all;
@@ -144,21 +203,19 @@ void commit_batch(writer_self self) {
               {{"job", jobs[i].job.what}, {"error", e.what()}});
         }
       }
-      if (!ingests.empty()) {
-        auto now = st.ctx->now();
-        auto delay = st.ctx->cfg.import.webhook_delay_s;
-        for (auto& b : ingests) {
-          write_notes notes;
-          auto child = txn.child();
-          counts.push_back(ingest(child, notes, b, now, delay));
-          child.commit();
-          all.wakes.insert(all.wakes.end(), std::make_move_iterator(notes.wakes.begin()),
-                           std::make_move_iterator(notes.wakes.end()));
-        }
+      // Hints go straight into the batch's transaction: a child per
+      // payload would isolate nothing (an ingest that throws fails the
+      // whole batch anyway) and costs LMDB two large allocations and a
+      // merge of its dirty pages each time.
+      auto now = st.ctx->now();
+      auto delay = st.ctx->cfg.import.webhook_delay_s;
+      for (auto& b : ingests) {
+        counts.push_back(ingest(txn, all, st.active, b, now, delay));
       }
       txn.commit();
       break;
     } catch (const store_full& e) {
+      st.active.clear(); // what the aborted transaction read may be gone
       if (growth >= max_growths) {
         batch_error = e.what();
         break;
@@ -175,6 +232,7 @@ void commit_batch(writer_self self) {
       }
     } catch (const std::exception& e) {
       batch_error = e.what(); // the commit itself failed: disk full, I/O error
+      st.active.clear();
       break;
     }
   }
@@ -187,11 +245,11 @@ void commit_batch(writer_self self) {
     }
     all = write_notes{};
   } else {
-    stats.inc("igbridge_store_commits_total");
-    stats.observe("igbridge_store_commit_duration_seconds", {},
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    series.commits.inc();
+    series.commit_duration.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (!ingests.empty()) {
-      stats.inc("igbridge_webhook_commits_total");
+      series.webhook_commits.inc();
     }
   }
   std::size_t failed = 0;
@@ -199,9 +257,10 @@ void commit_batch(writer_self self) {
     failed += results[i].ok ? 0 : 1;
     jobs[i].rp.deliver(std::move(results[i]));
   }
-  stats.inc("igbridge_store_jobs_total", {{"result", "ok"}},
-            static_cast<double>(jobs.size() - failed));
-  stats.inc("igbridge_store_jobs_total", {{"result", "failed"}}, static_cast<double>(failed));
+  if (!jobs.empty()) {
+    series.jobs_ok.inc(static_cast<double>(jobs.size() - failed));
+    series.jobs_failed.inc(static_cast<double>(failed));
+  }
   answer_ingests(self, ingests, counts, batch_error);
   if (!all.wakes.empty() && st.scheduler) {
     self->send(st.scheduler, notes_atom::value, wake_notes{std::move(all.wakes)});
@@ -228,6 +287,7 @@ void schedule_flush(writer_self self) {
 
 writer_actor::behavior_type writer_fn(writer_self self, context_ptr ctx) {
   self->state.ctx = std::move(ctx);
+  self->state.series.emplace(self->state.ctx->stats);
   keep_running(self, "writer");
   return {
     [=](write_atom, write_job& job) -> caf::typed_response_promise<write_result> {

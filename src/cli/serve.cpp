@@ -116,6 +116,13 @@ int run_serve(const std::string& config_path) {
   // only add context switches on a small box.
   caf_cfg.set("scheduler.max-threads",
               static_cast<int64_t>(std::max(2u, std::thread::hardware_concurrency())));
+  // An idle worker spins briefly, then sleeps on its condition variable
+  // (woken by the next enqueue). CAF's default adds 500 rounds of 50 µs
+  // sleeps in between: under webhook load, where the workers get a message
+  // now and then (the writer's wake notes), that polling was a fifth of the
+  // process's CPU, all of it context switches.
+  caf_cfg.set("work-stealing.aggressive-poll-attempts", int64_t{50});
+  caf_cfg.set("work-stealing.moderate-poll-attempts", int64_t{0});
   auto& sys = system.emplace(caf_cfg);
   auto actors = spawn_all(sys, ctx);
 

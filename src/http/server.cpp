@@ -104,15 +104,22 @@ public:
                   beast::bind_front_handler(&session::do_read, shared_from_this()));
   }
 
-  /// Whether the session waits for a request (evictable).
-  bool idle() const { return idle_.load(); }
+  /// Whether the session waits for a request and is not being closed
+  /// already: closing it would make room.
+  bool evictable() const { return idle_.load() && !evicting_.load(); }
 
-  /// Closes an idle connection to make room for a new one.
+  /// Takes an evictable session for eviction, so that the next accept,
+  /// which may come before it has closed, looks for another one.
+  bool claim() { return idle_.load() && !evicting_.exchange(true); }
+
+  /// Closes a claimed idle connection to make room for a new one.
   void evict() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       if (self->idle_.load()) {
         beast::error_code ec;
         self->stream_.socket().close(ec);
+      } else {
+        self->evicting_ = false; // a request came meanwhile: it stays
       }
     });
   }
@@ -267,6 +274,7 @@ private:
   std::list<std::weak_ptr<session>>::iterator place_;
   bool registered_ = false;
   std::atomic<bool> idle_{false};
+  std::atomic<bool> evicting_{false};
   bool keep_alive_ = false;
   bool head_ = false;
   bool close_after_ = false;
@@ -334,7 +342,7 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
       if (shared->open >= shared->limits.max_connections) {
         for (auto& w : shared->sessions) {
           looked_at.push_back(w.lock());
-          if (looked_at.back() && looked_at.back()->idle()) {
+          if (looked_at.back() && looked_at.back()->claim()) {
             evicted = looked_at.back();
             break;
           }
@@ -343,7 +351,18 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
       shared->sessions.push_back(s);
       s->enlist(std::prev(shared->sessions.end()));
       ++shared->open;
-      full = shared->open >= shared->limits.max_connections && !evicted;
+      if (shared->open >= shared->limits.max_connections && !evicted) {
+        // At the cap, the next connection can still be taken when an idle
+        // one can make room for it; pause only when none can.
+        full = true;
+        for (auto& w : shared->sessions) {
+          looked_at.push_back(w.lock());
+          if (looked_at.back() && looked_at.back()->evictable()) {
+            full = false;
+            break;
+          }
+        }
+      }
     }
     if (evicted) {
       evicted->evict();

@@ -200,7 +200,8 @@ void metrics::cell::observe(double seconds) {
 
 // -- families -----------------------------------------------------------------------
 
-struct metrics::family {
+class metrics::family {
+public:
   const family_decl* decl;
   std::vector<std::vector<std::string>> values; // per label, "other" last
   std::vector<cell> cells;                      // row-major over the labels
@@ -208,6 +209,32 @@ struct metrics::family {
   std::unique_ptr<std::atomic<int64_t>[]> hour_tags;
   std::unique_ptr<std::atomic<uint64_t>[]> hour_sums;
 };
+
+// -- series -----------------------------------------------------------------------
+
+void metrics::series::inc(double by) const {
+  if (family_ == nullptr) {
+    return;
+  }
+  auto& f = *family_;
+  f.cells[index_].add(by);
+  if (f.hour_tags) {
+    auto hour = current_hour();
+    auto slot = index_ * hours_kept + static_cast<std::size_t>(hour % hours_kept);
+    if (f.hour_tags[slot].exchange(hour) != hour) {
+      f.hour_sums[slot].store(0); // a new hour in this slot: start over
+    }
+    atomic_add(f.hour_sums[slot], by);
+  }
+}
+
+void metrics::series::observe(double seconds) const {
+  if (family_ != nullptr) {
+    family_->cells[index_].observe(seconds);
+  }
+}
+
+// -- construction and lookup ---------------------------------------------------------
 
 metrics::metrics() {
   for (const auto& d : declarations()) {
@@ -268,21 +295,25 @@ metrics::cell* metrics::find(std::string_view name, const metric_labels& labels)
   return f == nullptr ? nullptr : &f->cells[index_of(*f, labels)];
 }
 
-void metrics::inc(std::string_view name, const metric_labels& labels, double by) {
+metrics::series metrics::at(std::string_view name, const metric_labels& labels) {
   auto* f = const_cast<family*>(family_of(name));
-  if (f == nullptr) {
-    return;
-  }
-  auto i = index_of(*f, labels);
-  f->cells[i].add(by);
-  if (f->hour_tags) {
-    auto hour = current_hour();
-    auto slot = i * hours_kept + static_cast<std::size_t>(hour % hours_kept);
-    if (f->hour_tags[slot].exchange(hour) != hour) {
-      f->hour_sums[slot].store(0); // a new hour in this slot: start over
+  return f == nullptr ? series{} : series{f, index_of(*f, labels)};
+}
+
+std::vector<std::string> metrics::label_values(std::string_view name,
+                                               std::string_view label) const {
+  if (const auto* f = family_of(name)) {
+    for (std::size_t li = 0; li < f->values.size(); ++li) {
+      if (label == f->decl->labels[li].name) {
+        return f->values[li];
+      }
     }
-    atomic_add(f->hour_sums[slot], by);
   }
+  return {};
+}
+
+void metrics::inc(std::string_view name, const metric_labels& labels, double by) {
+  at(name, labels).inc(by);
 }
 
 void metrics::set(std::string_view name, const metric_labels& labels, double value) {

@@ -26,6 +26,7 @@ using json = nlohmann::json;
 
 constexpr double max_caption_delay_s = 31536000; // a year
 constexpr long long max_age_s = 1000000000;
+constexpr long long max_seed = 100000; // accounts per bulk call, so an answer stays a few MB
 
 reply error_reply(unsigned status, const std::string& message) {
   return json_reply(status, {{"error", message}});
@@ -130,6 +131,48 @@ reply create_account(app& a, const request& req) {
   auto who = a.st.create_account(it->get<std::string>());
   return json_reply(200, {{"id", who.id}, {"username", who.username},
                           {"app_scoped_id", who.app_scoped_id}});
+}
+
+/// POST /_fake/accounts/bulk {"prefix", "from"?, "count"}: accounts
+/// prefix+from … prefix+(from+count-1), each with a fresh token as a finished
+/// link leaves it (graph: long-lived with instagram_business_basic; legacy:
+/// basic). Benchmarks seed a million linked users with it, in chunks.
+reply seed_accounts(app& a, const request& req) {
+  reply error;
+  auto body = object_body(req, error, {"prefix", "from", "count"});
+  if (!body) {
+    return error;
+  }
+  auto prefix = body->value("prefix", json()).is_string() ? (*body)["prefix"].get<std::string>()
+                                                          : std::string();
+  auto count = body->value("count", json());
+  auto from = body->value("from", json(0));
+  if (prefix.empty() || !valid_username(prefix + "0")
+      || !valid_username(prefix + std::to_string(max_seed * 100000))) {
+    return error_reply(400, "prefix must be a username prefix short enough for any number");
+  }
+  if (!count.is_number_integer() || count.get<long long>() < 1
+      || count.get<long long>() > max_seed) {
+    return error_reply(400, "count must be an integer 1-" + std::to_string(max_seed));
+  }
+  if (!from.is_number_integer() || from.get<long long>() < 0
+      || from.get<long long>() > max_seed * 100000) {
+    return error_reply(400, "from must be a non-negative integer");
+  }
+  auto kind = a.graph() ? token_kind::long_lived : token_kind::legacy;
+  std::vector<std::string> scopes{a.graph() ? "instagram_business_basic" : "basic"};
+  auto seeded = a.st.seed_accounts(prefix, from.get<std::uint64_t>(), count.get<std::uint64_t>(),
+                                   kind, scopes);
+  json out = json::array();
+  for (const auto& s : seeded) {
+    out.push_back({{"id", s.who.id},
+                   {"app_scoped_id", s.who.app_scoped_id},
+                   {"username", s.who.username},
+                   {"token", s.tok.value},
+                   {"issued_at", s.tok.issued_at},
+                   {"expires_at", s.tok.expires_at == 0 ? json(nullptr) : json(s.tok.expires_at)}});
+  }
+  return json_reply(200, {{"accounts", std::move(out)}});
 }
 
 /// Reads `tags` (array of strings) when present.
@@ -354,6 +397,9 @@ reply handle_control(app& a, const request& req) {
       }
       return json_reply(200, out);
     }
+  }
+  if (n == 3 && seg[1] == "accounts" && seg[2] == "bulk" && m == "POST") {
+    return seed_accounts(a, req);
   }
   if (n >= 3 && seg[1] == "accounts") {
     return account_routes(a, req, seg);

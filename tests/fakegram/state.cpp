@@ -37,36 +37,62 @@ state::state(dialect dia) : dia_(dia) {
 
 // -- accounts ----------------------------------------------------------------
 
-account state::create_account(const std::string& username) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& a : accounts_) {
-    if (a.username == username) {
-      return a;
-    }
+account& state::create_account_locked(const std::string& username) {
+  if (auto it = account_by_name_.find(username); it != account_by_name_.end()) {
+    return accounts_[it->second];
   }
   auto n = accounts_.size();
   auto base = dia_ == dialect::graph ? graph_account_base : legacy_account_base;
-  account a{std::to_string(base + n), std::to_string(app_scoped_base + n * 7919), username, {}};
-  accounts_.push_back(a);
+  accounts_.push_back(
+    account{std::to_string(base + n), std::to_string(app_scoped_base + n * 7919), username, {}});
+  auto& a = accounts_.back();
+  account_by_id_.emplace(a.id, n);
+  account_by_app_id_.emplace(a.app_scoped_id, n);
+  account_by_name_.emplace(a.username, n);
   return a;
+}
+
+const account* state::find_locked(const std::string& id) const {
+  auto it = account_by_id_.find(id);
+  return it == account_by_id_.end() ? nullptr : &accounts_[it->second];
+}
+
+account state::create_account(const std::string& username) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return create_account_locked(username);
+}
+
+std::vector<state::seeded_account> state::seed_accounts(const std::string& prefix,
+                                                        std::uint64_t from, std::uint64_t count,
+                                                        token_kind kind,
+                                                        const std::vector<std::string>& permissions) {
+  std::vector<seeded_account> out;
+  out.reserve(count);
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (std::uint64_t i = from; i < from + count; ++i) {
+    const auto& who = create_account_locked(prefix + std::to_string(i));
+    auto t = make_token(who.id, kind, permissions);
+    put_token_locked(t);
+    out.push_back({who, std::move(t)});
+  }
+  return out;
 }
 
 std::optional<account> state::find_account(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& a : accounts_) {
-    if (a.id == id) {
-      return a;
-    }
+  if (const auto* a = find_locked(id)) {
+    return *a;
   }
   return std::nullopt;
 }
 
 std::optional<account> state::find_account_by_any_id(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& a : accounts_) {
-    if (a.id == id || a.app_scoped_id == id) {
-      return a;
-    }
+  if (const auto* a = find_locked(id)) {
+    return *a;
+  }
+  if (auto it = account_by_app_id_.find(id); it != account_by_app_id_.end()) {
+    return accounts_[it->second];
   }
   return std::nullopt;
 }
@@ -78,13 +104,12 @@ std::vector<account> state::accounts() const {
 
 bool state::set_subscribed_fields(const std::string& account_id, std::vector<std::string> fields) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (auto& a : accounts_) {
-    if (a.id == account_id) {
-      a.subscribed_fields = std::move(fields);
-      return true;
-    }
+  auto it = account_by_id_.find(account_id);
+  if (it == account_by_id_.end()) {
+    return false;
   }
-  return false;
+  accounts_[it->second].subscribed_fields = std::move(fields);
+  return true;
 }
 
 // -- media -------------------------------------------------------------------
@@ -98,9 +123,7 @@ std::string state::next_media_id(const std::string& account_id) {
 
 std::optional<media> state::add_media(const std::string& account_id, new_media in) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto known = std::any_of(accounts_.begin(), accounts_.end(),
-                           [&](const account& a) { return a.id == account_id; });
-  if (!known) {
+  if (find_locked(account_id) == nullptr) {
     return std::nullopt;
   }
   media m;
@@ -123,16 +146,16 @@ std::optional<media> state::add_media(const std::string& account_id, new_media i
     m.children.push_back(child);
   }
   ++next_seq_;
+  media_by_id_.emplace(m.id, media_.size());
+  media_by_account_[account_id].push_back(media_.size());
   media_.push_back(m);
   return m;
 }
 
 std::optional<media> state::find_media(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& m : media_) {
-    if (m.id == id) {
-      return m;
-    }
+  if (auto it = media_by_id_.find(id); it != media_by_id_.end()) {
+    return media_[it->second];
   }
   return std::nullopt;
 }
@@ -143,10 +166,8 @@ std::optional<media> state::find_post_of(const std::string& id) const {
   if (auto it = child_parent_.find(id); it != child_parent_.end()) {
     wanted = it->second;
   }
-  for (const auto& m : media_) {
-    if (m.id == wanted) {
-      return m;
-    }
+  if (auto it = media_by_id_.find(wanted); it != media_by_id_.end()) {
+    return media_[it->second];
   }
   return std::nullopt;
 }
@@ -154,33 +175,35 @@ std::optional<media> state::find_post_of(const std::string& id) const {
 std::vector<media> state::media_of(const std::string& account_id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<media> out;
-  for (auto it = media_.rbegin(); it != media_.rend(); ++it) {
-    if (it->account_id == account_id) {
-      out.push_back(*it);
-    }
+  auto it = media_by_account_.find(account_id);
+  if (it == media_by_account_.end()) {
+    return out;
+  }
+  for (auto i = it->second.rbegin(); i != it->second.rend(); ++i) {
+    out.push_back(media_[*i]);
   }
   return out;
 }
 
 std::size_t state::media_count(const std::string& account_id) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return static_cast<std::size_t>(std::count_if(
-    media_.begin(), media_.end(), [&](const media& m) { return m.account_id == account_id; }));
+  auto it = media_by_account_.find(account_id);
+  return it == media_by_account_.end() ? 0 : it->second.size();
 }
 
 std::optional<media> state::edit_caption(const std::string& media_id,
                                          std::optional<std::string> caption,
                                          std::vector<std::string> tags) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (auto& m : media_) {
-    if (m.id == media_id) {
-      m.caption = std::move(caption);
-      m.tags = std::move(tags);
-      m.caption_visible_at_ms = 0;
-      return m;
-    }
+  auto it = media_by_id_.find(media_id);
+  if (it == media_by_id_.end()) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  auto& m = media_[it->second];
+  m.caption = std::move(caption);
+  m.tags = std::move(tags);
+  m.caption_visible_at_ms = 0;
+  return m;
 }
 
 // -- codes -------------------------------------------------------------------
@@ -223,8 +246,8 @@ code_status state::redeem_code(const std::string& code, const std::string& clien
 
 // -- tokens ------------------------------------------------------------------
 
-token state::issue_token(const std::string& account_id, token_kind kind,
-                         std::vector<std::string> permissions) {
+token state::make_token(const std::string& account_id, token_kind kind,
+                        std::vector<std::string> permissions) const {
   token t;
   t.account_id = account_id;
   t.kind = kind;
@@ -245,8 +268,19 @@ token state::issue_token(const std::string& account_id, token_kind kind,
       t.expires_at = 0;
       break;
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  return t;
+}
+
+void state::put_token_locked(const token& t) {
   tokens_[t.value] = t;
+  tokens_by_account_[t.account_id].push_back(t.value);
+}
+
+token state::issue_token(const std::string& account_id, token_kind kind,
+                         std::vector<std::string> permissions) {
+  auto t = make_token(account_id, kind, std::move(permissions));
+  std::lock_guard<std::mutex> lock(mutex_);
+  put_token_locked(t);
   return t;
 }
 
@@ -282,11 +316,18 @@ std::vector<token> state::valid_token_records(const std::string& account_id) con
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<token> out;
   auto now = unix_now();
-  for (const auto& [value, t] : tokens_) {
-    if (t.account_id == account_id && valid_locked(t, now)) {
+  auto it = tokens_by_account_.find(account_id);
+  if (it == tokens_by_account_.end()) {
+    return out;
+  }
+  for (const auto& value : it->second) {
+    const auto& t = tokens_.at(value);
+    if (valid_locked(t, now)) {
       out.push_back(t);
     }
   }
+  // In the order of the values, as before the per-account index.
+  std::sort(out.begin(), out.end(), [](const token& a, const token& b) { return a.value < b.value; });
   return out;
 }
 
@@ -294,8 +335,13 @@ int state::revoke_tokens(const std::string& account_id) {
   std::lock_guard<std::mutex> lock(mutex_);
   int n = 0;
   auto now = unix_now();
-  for (auto& [value, t] : tokens_) {
-    if (t.account_id == account_id && valid_locked(t, now)) {
+  auto it = tokens_by_account_.find(account_id);
+  if (it == tokens_by_account_.end()) {
+    return 0;
+  }
+  for (const auto& value : it->second) {
+    auto& t = tokens_.at(value);
+    if (valid_locked(t, now)) {
       t.revoked = true;
       ++n;
     }
@@ -306,14 +352,17 @@ int state::revoke_tokens(const std::string& account_id) {
 int state::age_tokens(const std::string& account_id, std::int64_t seconds) {
   std::lock_guard<std::mutex> lock(mutex_);
   int n = 0;
-  for (auto& [value, t] : tokens_) {
-    if (t.account_id == account_id) {
-      t.issued_at -= seconds;
-      if (t.expires_at != 0) {
-        t.expires_at -= seconds;
-      }
-      ++n;
+  auto it = tokens_by_account_.find(account_id);
+  if (it == tokens_by_account_.end()) {
+    return 0;
+  }
+  for (const auto& value : it->second) {
+    auto& t = tokens_.at(value);
+    t.issued_at -= seconds;
+    if (t.expires_at != 0) {
+      t.expires_at -= seconds;
     }
+    ++n;
   }
   return n;
 }

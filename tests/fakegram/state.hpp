@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace fakegram {
@@ -119,6 +120,17 @@ public:
 
   // accounts
   account create_account(const std::string& username); ///< finds or creates
+  /// An account with one valid token, as a finished link leaves it.
+  struct seeded_account {
+    account who;
+    token tok;
+  };
+  /// Finds or creates `count` accounts named `prefix` + number (from `from`
+  /// on), each with a fresh token of `kind`: N linked accounts without N
+  /// OAuth round trips (benchmarks).
+  std::vector<seeded_account> seed_accounts(const std::string& prefix, std::uint64_t from,
+                                            std::uint64_t count, token_kind kind,
+                                            const std::vector<std::string>& permissions);
   std::optional<account> find_account(const std::string& id) const; ///< professional id
   std::optional<account> find_account_by_any_id(const std::string& id) const; ///< either id
   std::vector<account> accounts() const;
@@ -200,6 +212,11 @@ private:
   };
 
   std::string next_media_id(const std::string& account_id);
+  account& create_account_locked(const std::string& username);
+  token make_token(const std::string& account_id, token_kind kind,
+                   std::vector<std::string> permissions) const;
+  void put_token_locked(const token& t);
+  const account* find_locked(const std::string& id) const;
   bool valid_locked(const token& t, std::int64_t now) const;
   fault_slot& slot(fault_target t) { return faults_[t == fault_target::api ? 0 : 1]; }
   const fault_slot& slot(fault_target t) const { return faults_[t == fault_target::api ? 0 : 1]; }
@@ -207,7 +224,15 @@ private:
   dialect dia_;
   mutable std::mutex mutex_;
   std::vector<account> accounts_;
+  // Indexes into accounts_ and media_, so that a fake with a million
+  // accounts answers as fast as one with ten (benchmarks seed that many).
+  std::unordered_map<std::string, std::size_t> account_by_id_;
+  std::unordered_map<std::string, std::size_t> account_by_app_id_;
+  std::unordered_map<std::string, std::size_t> account_by_name_;
   std::vector<media> media_;
+  std::unordered_map<std::string, std::size_t> media_by_id_;
+  std::unordered_map<std::string, std::vector<std::size_t>> media_by_account_; ///< oldest first
+  std::unordered_map<std::string, std::vector<std::string>> tokens_by_account_;
   std::map<std::string, std::string> child_parent_; ///< carousel child id -> post id
   std::map<std::string, code_record> codes_;
   std::map<std::string, token> tokens_;

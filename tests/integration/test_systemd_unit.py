@@ -113,6 +113,12 @@ class SystemdUnit(unittest.TestCase):
             self.assertIn(f"${{CREDENTIALS_DIRECTORY}}/{name}", self.text)
         self.assertEqual(self.value("Install", "WantedBy"), "multi-user.target")
 
+    def test_open_file_limit_fits_the_connection_caps(self):
+        # The default caps (server 1024 + admin 64) and the 128 files kept back
+        # for LMDB, the sink, outbound connections and media must fit.
+        limit = int(self.value("Service", "LimitNOFILE"))
+        self.assertGreaterEqual(limit, 1024 + 64 + 128)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
