@@ -23,10 +23,11 @@
 # Every process the script starts is stopped at the end.
 #
 # Environment: DURATION (s per measured run, 10), CONNECTIONS (32),
-# THREADS (wrk threads, 2), USERS (200), ROUNDS (max-rate rounds, medians
-# reported; 1), SEQ_DURATION (5), FAKEGRAM_BIN (build/fakegram), PERF=1
-# (after the measurements, one more max-rate run per binary under
-# `perf record -g`; reports land in the work directory, which is kept).
+# THREADS (wrk threads, 2), USERS (200), ROUNDS (rounds of every
+# measurement, the binaries taking turns; medians reported; 1),
+# SEQ_DURATION (5), FAKEGRAM_BIN (build/fakegram), PERF=1 (after the
+# measurements, one more max-rate run per binary under `perf record -g`,
+# summed up by bench/perf_summary.py; the work directory is kept).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -259,6 +260,10 @@ median_rps() { # median_rps WHO
     awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
+# Half rate: each binary's wait is calibrated once (two short passes),
+# then the half-rate and sequential runs take turns over the rounds too.
+thinks=()
+targets=()
 for i in "${!bins[@]}"; do
   url="http://127.0.0.1:$(setup "$work/setup$i.json" port)"
   max=$(median_rps "igbridge[$i]")
@@ -276,21 +281,28 @@ for i in "${!bins[@]}"; do
     think=$(awk -v c="$CONNECTIONS" -v r="$target" -v g="$got" -v t="$think" -v t0="$think0" \
       'BEGIN {a = c * 1000 / g - t; w = c * 1000 / r - a; printf "%.3f", (w > t0 / 4 ? w : t0 / 4)}')
   done
-  line=$(run_wrk "$url" "$work/bodies$i.txt" "$CONNECTIONS" "$THREADS" "$DURATION" "$think")
-  printf 'igbridge[%s]\thalf\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" \
-    "$(awk -v n="$(field "$line" requests)" -v d="$(field "$line" duration_us)" 'BEGIN {printf "%.0f", n / d * 1e6}')" \
-    "$(field "$line" p50_us)" "$(field "$line" p99_us)" "$think" "$target" "$(field "$line" non2xx)" "" >>"$results"
-
-  echo "igbridge[$i]: one sequential connection, ${SEQ_DURATION}s, between two fsync probes"
-  storage=$(setup "$work/setup$i.json" storage)
-  f0=$(fsync_probe "$storage")
-  line=$(run_wrk "$url" "$work/bodies$i.txt" 1 1 "$SEQ_DURATION")
-  f1=$(fsync_probe "$storage")
-  printf 'igbridge[%s]\tseq\t%s\t%s\t%s\t%s\t%s\t%s\t\n' "$i" \
-    "$(awk -v n="$(field "$line" requests)" -v d="$(field "$line" duration_us)" 'BEGIN {printf "%.0f", n / d * 1e6}')" \
-    "$(field "$line" p50_us)" "$(field "$line" p99_us)" "$f0" "$f1" "$(field "$line" non2xx)" >>"$results"
+  thinks+=("$think")
+  targets+=("$target")
 done
 
+for round in $(seq "$ROUNDS"); do
+  echo "round $round/$ROUNDS: half rate ${DURATION}s, then one sequential connection ${SEQ_DURATION}s between two fsync probes"
+  for i in "${!bins[@]}"; do
+    url="http://127.0.0.1:$(setup "$work/setup$i.json" port)"
+    line=$(run_wrk "$url" "$work/bodies$i.txt" "$CONNECTIONS" "$THREADS" "$DURATION" "${thinks[$i]}")
+    printf 'igbridge[%s]\thalf\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" \
+      "$(awk -v n="$(field "$line" requests)" -v d="$(field "$line" duration_us)" 'BEGIN {printf "%.0f", n / d * 1e6}')" \
+      "$(field "$line" p50_us)" "$(field "$line" p99_us)" "${thinks[$i]}" "${targets[$i]}" "$(field "$line" non2xx)" "" >>"$results"
+
+    storage=$(setup "$work/setup$i.json" storage)
+    f0=$(fsync_probe "$storage")
+    line=$(run_wrk "$url" "$work/bodies$i.txt" 1 1 "$SEQ_DURATION")
+    f1=$(fsync_probe "$storage")
+    printf 'igbridge[%s]\tseq\t%s\t%s\t%s\t%s\t%s\t%s\t\n' "$i" \
+      "$(awk -v n="$(field "$line" requests)" -v d="$(field "$line" duration_us)" 'BEGIN {printf "%.0f", n / d * 1e6}')" \
+      "$(field "$line" p50_us)" "$(field "$line" p99_us)" "$f0" "$f1" "$(field "$line" non2xx)" >>"$results"
+  done
+done
 
 if [ -n "${PERF:-}" ]; then
   for i in "${!bins[@]}"; do
@@ -303,7 +315,8 @@ if [ -n "${PERF:-}" ]; then
     wait "$perf_pid" || true
     perf report -i "$work/perf$i.data" --no-children --sort comm,dso,symbol --stdio 2>/dev/null |
       grep -v '^$' | head -400 >"$work/perf$i.txt" || true
-    echo "  $work/perf$i.txt"
+    python3 "$here/perf_summary.py" "$work/perf$i.data" | tee "$work/perf$i.summary" | sed 's/^/  /'
+    echo "  full report: $work/perf$i.txt"
   done
 fi
 
@@ -340,11 +353,18 @@ for i, b in enumerate(bins):
     print(f"                {acked} acknowledged, {hints} hints scheduled, {bad} non-2xx, "
           f"{err} socket errors")
     half = [r for r in rows if r[0] == w and r[1] == "half"][0]
-    print(f"    half rate:  {float(half[2]):8.0f} req/s (target {half[6]}/s, wait {half[5]} ms "
-          f"per connection)  p50 {ms(float(half[3]))}  p99 {ms(float(half[4]))}")
-    seq = [r for r in rows if r[0] == w and r[1] == "seq"][0]
-    fsync_us = (float(seq[5]) + float(seq[6])) / 2
-    print(f"    sequential: {float(seq[2]):8.0f} req/s  p50 {ms(float(seq[3]))}  "
-          f"p99 {ms(float(seq[4]))}  = one fsync ({ms(fsync_us)}: {ms(float(seq[5]))} before, "
-          f"{ms(float(seq[6]))} after) + {ms(float(seq[3]) - fsync_us)}")
+    print(f"    half rate:  {med(w, 'half', 2):8.0f} req/s (target {half[6]}/s, wait {half[5]} ms "
+          f"per connection)  p50 {ms(med(w, 'half', 3))}  p99 {ms(med(w, 'half', 4))}")
+    # One fsync: the mean of the probes just before and after each run.
+    seqs = [r for r in rows if r[0] == w and r[1] == "seq"]
+    fsync_us = statistics.median((float(r[5]) + float(r[6])) / 2 for r in seqs)
+    over = statistics.median(float(r[3]) - (float(r[5]) + float(r[6])) / 2 for r in seqs)
+    print(f"    sequential: {med(w, 'seq', 2):8.0f} req/s  p50 {ms(med(w, 'seq', 3))}  "
+          f"p99 {ms(med(w, 'seq', 4))}  one fsync {ms(fsync_us)}: p50 - fsync = {ms(over)}")
+    print(f"    per round:  max " + " ".join(f"{float(r[2]):.0f}/s" for r in rows
+                                           if r[0] == w and r[1] == "max")
+          + ";  half-rate p99 " + " ".join(ms(float(r[4])) for r in rows
+                                           if r[0] == w and r[1] == "half")
+          + ";  sequential p50 - fsync " + " ".join(
+              ms(float(r[3]) - (float(r[5]) + float(r[6])) / 2) for r in seqs))
 EOF

@@ -31,12 +31,22 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// Sessions name their strand's type rather than asio's type-erased
+// any_io_executor: every asynchronous step copies its executor several
+// times, and a typed strand copies without going through a vtable.
+using strand_type = net::strand<net::io_context::executor_type>;
+using stream_type = beast::basic_stream<tcp, strand_type>;
+using socket_type = stream_type::socket_type;
+using session_timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                                net::wait_traits<std::chrono::steady_clock>,
+                                                strand_type>;
+
 class session;
 
 /// Hands the actor's answer back to the session's strand; first answer wins.
 class session_responder final : public responder {
 public:
-  session_responder(std::weak_ptr<session> s, net::any_io_executor ex)
+  session_responder(std::weak_ptr<session> s, strand_type ex)
     : session_(std::move(s)), ex_(std::move(ex)) {
     // nop
   }
@@ -44,7 +54,7 @@ public:
 
 private:
   std::weak_ptr<session> session_;
-  net::any_io_executor ex_;
+  strand_type ex_;
   std::atomic<bool> done_{false};
 };
 
@@ -64,7 +74,7 @@ struct server_shared {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket&& socket, std::shared_ptr<server_shared> shared)
+  session(socket_type&& socket, std::shared_ptr<server_shared> shared)
     : stream_(std::move(socket)), shared_(std::move(shared)),
       wait_timer_(stream_.get_executor()) {
     beast::error_code ec;
@@ -264,12 +274,12 @@ private:
                             });
   }
 
-  beast::tcp_stream stream_;
+  stream_type stream_;
   beast::flat_buffer buffer_;
   std::optional<request_parser> parser_;
   std::shared_ptr<void> res_;
   std::shared_ptr<server_shared> shared_;
-  net::steady_timer wait_timer_;
+  session_timer wait_timer_;
   std::string remote_;
   std::list<std::weak_ptr<session>>::iterator place_;
   bool registered_ = false;
@@ -310,12 +320,12 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   void do_accept() {
     paused = false;
     acceptor.async_accept(net::make_strand(io), [self = shared_from_this()](
-                                                  beast::error_code ec, tcp::socket socket) {
+                                                  beast::error_code ec, socket_type socket) {
       self->on_accept(ec, std::move(socket));
     });
   }
 
-  void on_accept(beast::error_code ec, tcp::socket socket) {
+  void on_accept(beast::error_code ec, socket_type socket) {
     if (!acceptor.is_open()) {
       return;
     }

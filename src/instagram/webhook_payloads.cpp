@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <unordered_set>
 
 #include "bounded_json.hpp"
 #include "igbridge/webhook.hpp"
@@ -39,11 +40,18 @@ std::optional<std::string> id_value(const json& v) {
   return id;
 }
 
-void add_distinct(std::vector<std::string>& ids, std::string id) {
-  if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
-    ids.push_back(std::move(id));
+/// The ids of a payload in order of first appearance, each once. A set
+/// beside the list: a linear search per entry cost a 1000-entry payload
+/// half a million string compares before its acknowledgement.
+struct distinct_ids {
+  std::vector<std::string> ids;
+  std::unordered_set<std::string> seen;
+  void add(std::string id) {
+    if (seen.insert(id).second) {
+      ids.push_back(std::move(id));
+    }
   }
-}
+};
 
 } // namespace
 
@@ -60,7 +68,7 @@ std::optional<std::vector<std::string>> parse_graph_update(std::string_view body
   if (entries == j.end() || !entries->is_array() || entries->size() > max_webhook_entries) {
     return std::nullopt;
   }
-  std::vector<std::string> ids;
+  distinct_ids ids;
   for (const auto& entry : *entries) {
     if (!entry.is_object()) {
       return std::nullopt;
@@ -76,9 +84,9 @@ std::optional<std::vector<std::string>> parse_graph_update(std::string_view body
     if (auto changes = entry.find("changes"); changes != entry.end() && !changes->is_array()) {
       return std::nullopt;
     }
-    add_distinct(ids, std::move(*id));
+    ids.add(std::move(*id));
   }
-  return ids;
+  return std::move(ids.ids);
 }
 
 std::optional<std::vector<std::string>> parse_legacy_update(std::string_view body) {
@@ -86,7 +94,7 @@ std::optional<std::vector<std::string>> parse_legacy_update(std::string_view bod
   if (!j.is_array() || j.size() > max_webhook_entries) {
     return std::nullopt;
   }
-  std::vector<std::string> ids;
+  distinct_ids ids;
   for (const auto& update : j) {
     if (!update.is_object()) {
       return std::nullopt;
@@ -106,9 +114,9 @@ std::optional<std::vector<std::string>> parse_legacy_update(std::string_view bod
     if (!id) {
       return std::nullopt;
     }
-    add_distinct(ids, std::move(*id));
+    ids.add(std::move(*id));
   }
-  return ids;
+  return std::move(ids.ids);
 }
 
 } // namespace igbridge

@@ -494,6 +494,22 @@ def graph_token_age(base, alice):
           'expired tokens are not listed as valid')
 
 
+def graph_bulk(base):
+    """Linked accounts in bulk (benchmarks): each with a valid long-lived token."""
+    made = js('POST', f'{base}/_fake/accounts/bulk', {'prefix': 'seed', 'from': 7, 'count': 3})['accounts']
+    check([a['username'] for a in made] == ['seed7', 'seed8', 'seed9'], 'bulk: names prefix+number')
+    for a in made:
+        me = js('GET', f'{base}/me?fields=user_id,username&access_token={a["token"]}')
+        check(me['user_id'] == a['id'] and me['id'] == a['app_scoped_id'] and me['username'] == a['username'],
+              'bulk: the token is the account\'s')
+        check(a['expires_at'] - a['issued_at'] == 5184000, 'bulk: long-lived tokens')
+    again = js('POST', f'{base}/_fake/accounts/bulk', {'prefix': 'seed', 'from': 8, 'count': 1})['accounts'][0]
+    check(again['id'] == made[1]['id'] and again['token'] != made[1]['token'], 'bulk: finds existing accounts')
+    check(len(js('GET', f'{base}/_fake/accounts/{again["id"]}')['tokens']) == 2, 'bulk: tokens add up')
+    check(call('POST', f'{base}/_fake/accounts/bulk', {'prefix': 'seed', 'count': 0})[0] == 400, 'bulk: count 1+')
+    check(call('POST', f'{base}/_fake/accounts/bulk', {'prefix': 'bad-', 'count': 1})[0] == 400, 'bulk: prefix')
+
+
 def graph(hook_port):
     p, base = start('graph', hook_port, ['--app-id', APP_ID, '--media-url-ttl-s', str(TTL),
                                          '--deauthorize-url', f'http://127.0.0.1:{hook_port}/deauthorize',
@@ -512,6 +528,7 @@ def graph(hook_port):
         check(stats.get('GET /me/media') == 1 and stats.get('HEAD /cdn') == 1, f'stats keys {stats}')
         graph_mention_and_callbacks(base, alice, t)
         graph_token_age(base, alice)
+        graph_bulk(base)
         check(js('POST', f'{base}/_fake/accounts/{bob["id"]}/revoke')['revoked'] == 2, "revoke: both of bob's tokens")
         check(graph_err('GET', f'{base}/me?access_token={bob_t}')[0]['code'] == 190, 'revoked token -> 190')
         js('POST', f'{base}/_fake/stats/reset')
