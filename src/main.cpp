@@ -29,10 +29,15 @@ int main(int argc, char** argv) {
   add_config(users);
   std::string users_action, users_id, users_state;
   bool json = false;
-  users->add_option("action", users_action, "list | show | fetch | disconnect")
+  std::optional<std::string> rule_tags, rule_block;
+  users->add_option("action", users_action, "list | show | fetch | disconnect | rules")
     ->required()
-    ->check(CLI::IsMember({"list", "show", "fetch", "disconnect"}));
-  users->add_option("id", users_id, "app user id (show, fetch, disconnect)");
+    ->check(CLI::IsMember({"list", "show", "fetch", "disconnect", "rules"}));
+  users->add_option("id", users_id, "app user id (show, fetch, disconnect, rules)");
+  users->add_option("--tags", rule_tags,
+                    "rules: the user's own tags, comma-separated (e.g. soup,ed)");
+  users->add_option("--block", rule_block,
+                    "rules: tags that keep a post out, comma-separated (may be empty)");
   users->add_option("--state", users_state, "list: only users in this state");
   users->add_flag("--json", json, "print the raw JSON answer");
 
@@ -65,6 +70,9 @@ int main(int argc, char** argv) {
     return igbridge::run_link_url(config, link_user, ttl);
   }
   if (*users) {
+    if (users_action == "rules") {
+      return igbridge::run_user_rules(config, users_id, rule_tags, rule_block, json);
+    }
     return igbridge::run_users(config, users_action, users_id, users_state, json);
   }
   if (*outbox) {

@@ -18,6 +18,7 @@ namespace igbridge {
 struct actor_set {
   writer_actor writer;
   file_sink_actor file_sink; // JSONL sink only
+  media_store_actor media;   // media.store only
   delivery_actor delivery;
   registry_actor registry;
   scheduler_actor scheduler;
@@ -43,8 +44,12 @@ caf::actor spawn_heartbeat(caf::actor_system& sys, std::chrono::milliseconds int
 
 writer_actor spawn_writer(caf::actor_system& sys, context_ptr ctx, bool detached);
 file_sink_actor spawn_file_sink(caf::actor_system& sys, context_ptr ctx, bool detached);
+/// `media` empty: records go out without downloading their media.
 delivery_actor spawn_delivery(caf::actor_system& sys, context_ptr ctx, writer_actor writer,
-                              file_sink_actor file_sink);
+                              file_sink_actor file_sink, media_store_actor media = {});
+media_store_actor spawn_media_store(caf::actor_system& sys, context_ptr ctx, bool detached);
+/// Unlinks stored media files by name (invalid names are ignored).
+void remove_media_files(const std::string& dir, const std::vector<std::string>& names);
 registry_actor spawn_registry(caf::actor_system& sys, context_ptr ctx, writer_actor writer);
 scheduler_actor spawn_scheduler(caf::actor_system& sys, context_ptr ctx,
                                 registry_actor registry);

@@ -84,7 +84,16 @@ struct config {
     std::vector<int64_t> retry_schedule_s{5, 300, 1800, 7200, 18000, 36000, 36000};
     int concurrency = 8;
     int64_t timeout_s = 30;
+    std::string micropub_syntax = "form"; // "form" | "json" (W3C Micropub §3.3, §3.4)
   } sink;
+  struct media_section {
+    bool store = true;       // download and keep each import's media before delivery
+    std::string path;        // default <storage.path>/media
+    std::string base_url;    // default <server.public_url>/media
+    int64_t max_bytes = int64_t{50} << 20;
+    int concurrency = 4;     // downloads at once
+    int64_t timeout_s = 120; // one download, whole exchange
+  } media;
   struct log_section {
     std::string level = "info"; // debug|info|notice|warning|error
   } log;

@@ -20,6 +20,7 @@ struct http_request {
   header_list headers;
   std::string body;
   std::string remote; // server side: peer address
+  std::size_t max_body = 0; // client side: answer body limit; 0: the client's default
 };
 
 struct http_response {

@@ -47,6 +47,10 @@ using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;          // watchdog heartbeat
 using drain_atom = caf::atom_constant<caf::atom("drain")>;        // shutdown: stop new work
 using append_atom = caf::atom_constant<caf::atom("append")>;      // file sink: write lines
+using store_atom = caf::atom_constant<caf::atom("mstore")>;       // media store: keep bytes
+using load_atom = caf::atom_constant<caf::atom("mload")>;         // media store: read a file
+using media_atom = caf::atom_constant<caf::atom("media")>;        // delivery: media stored
+using micropub_atom = caf::atom_constant<caf::atom("micropub")>;  // delivery: entry posted
 
 /// Which listener a request came in on.
 enum class listener_kind { public_api, admin_api };
@@ -86,6 +90,8 @@ struct write_notes {
   /// the user's entries were removed.
   std::vector<std::pair<std::string, int64_t>> wakes;
   bool outbox_grew = false;
+  /// Media files no import references any more: removed after the commit.
+  std::vector<std::string> media_gone;
   void wake(std::string user, int64_t due) { wakes.emplace_back(std::move(user), due); }
 };
 
@@ -107,6 +113,29 @@ struct write_result {
 /// The scheduler's share of write_notes.
 struct wake_notes {
   std::vector<std::pair<std::string, int64_t>> wakes;
+};
+
+/// A file the media store kept: its name under media.path ("<sha256>.<ext>"),
+/// or `error` (safe to log) when the bytes were refused or not written.
+struct media_file {
+  std::string name;
+  std::string content_type;
+  uint64_t bytes = 0;
+  std::string error;
+};
+
+/// The stored copies of one import's media, in record order, or `error`.
+struct media_result {
+  std::vector<stored_media> media;
+  std::string error;
+};
+
+/// How one Micropub entry went: the create request's answer (or the failed
+/// upload's), and the media endpoint if this post discovered it.
+struct micropub_outcome {
+  http_response answer;
+  bool discovered = false;
+  std::string media_endpoint; // "" = the server has none
 };
 
 /// Lines for the JSONL file, with the outbox entries they carry.
@@ -161,7 +190,16 @@ using delivery_actor = caf::typed_actor<
   caf::reacts_to<tick_atom, uint64_t>,
   caf::replies_to<replay_atom, uint64_t>::with<bool>,
   caf::replies_to<drain_atom>::with<bool>,
+  caf::reacts_to<media_atom, uint64_t, media_result>, // a record's media, downloaded
+  caf::reacts_to<micropub_atom, uint64_t, micropub_outcome>,
   caf::reacts_to<http_done_atom, http_reply>>;
+
+/// Keeps media files content-addressed under media.path, on a thread of its
+/// own (writes are fsynced): `store` sniffs, hashes and writes atomically;
+/// `load` reads a stored file back (empty when it is missing).
+using media_store_actor = caf::typed_actor<
+  caf::replies_to<store_atom, std::string>::with<media_file>,
+  caf::replies_to<load_atom, std::string>::with<std::string>>;
 
 /// Appends to the JSONL file and fsyncs, on a thread of its own; answers
 /// an empty string on success, else what went wrong.
@@ -180,3 +218,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::write_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::wake_notes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::jsonl_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::user_rules)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::media_file)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::media_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::micropub_outcome)

@@ -52,6 +52,8 @@ enum class db {
   counters,          // name → int64 (figures kept without scans)
   attention,         // app user → short JSON summary (users needing attention)
   dashboard,         // "latest" → JSON list of the newest imports
+  media_refs,        // stored file name \0 user → "" (who references a media file)
+  user_media,        // user \0 stored file name → "" (a user's media files, for erasing)
   meta,              // schema_version, outbox_seq, sink_gone
 };
 

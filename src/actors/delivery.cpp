@@ -6,12 +6,17 @@
 // file is written by the file sink on a thread of its own.
 
 #include <set>
+#include <unordered_map>
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include "keep_running.hpp"
 
 #include "http_waiter.hpp"
+#include "media_fetch.hpp"
+#include "micropub_post.hpp"
+#include "outbox_writer.hpp"
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
@@ -31,6 +36,10 @@ struct delivery_state {
   context_ptr ctx;
   writer_actor writer;
   file_sink_actor file_sink;
+  media_store_actor media; // empty: records go out without their media
+  std::size_t media_in_flight = 0;
+  micropub_known micropub;  // the media endpoint, once asked
+  std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> micropub_started;
   http_waiter http;
   std::set<uint64_t> in_flight; // sent, or being removed: not picked again
   bool gone = false;            // the webhook endpoint answered 410
@@ -241,6 +250,84 @@ std::vector<outbox_entry> due_records(delivery_self self, std::size_t room, int6
   return due;
 }
 
+/// An import whose media are not stored yet (DESIGN §8): it waits for them.
+/// The record is dumped with sorted keys and a string value cannot hold an
+/// unescaped quote, so the key's text appears only as the key.
+bool needs_media(const outbox_entry& e) {
+  return e.type == "media.imported" && e.data.find("\"media\":[") == std::string::npos;
+}
+
+/// Stores the downloaded media in the record and its references, then the
+/// record is due for the sink like any other.
+void media_stored(delivery_self self, uint64_t seq, const std::vector<stored_media>& media) {
+  auto list = nlohmann::json::array();
+  for (const auto& m : media) {
+    list.push_back(to_json(m));
+  }
+  auto text = list.dump();
+  std::vector<std::string> names;
+  for (const auto& m : media) {
+    names.push_back(media_name(m));
+  }
+  write(self, "media_stored",
+        [seq, text, names](write_txn& txn, write_notes&) {
+          auto e = tables::outbox.get(txn, seq);
+          if (!e) {
+            return; // erased meanwhile (data deletion)
+          }
+          auto record = nlohmann::json::parse(e->data, nullptr, false);
+          if (!record.is_object()) {
+            return;
+          }
+          record["media"] = nlohmann::json::parse(text);
+          e->data = record.dump();
+          tables::outbox.put(txn, seq, *e);
+          for (const auto& n : names) {
+            txn.put(db::media_refs, n + std::string(1, '\0') + e->user, {});
+            txn.put(db::user_media, e->user + std::string(1, '\0') + n, {});
+          }
+          note_stored_media(txn, e->id, text);
+        },
+        [self, seq](bool ok) {
+          auto& st = self->state;
+          st.in_flight.erase(seq);
+          if (!ok) {
+            arm_tick(self, st.ctx->now() + 5);
+          }
+          answer_drain_waiters(st);
+          pump(self);
+        });
+}
+
+void start_media(delivery_self self, const outbox_entry& e) {
+  auto& st = self->state;
+  st.in_flight.insert(e.seq);
+  ++st.media_in_flight;
+  auto sources = media_sources(nlohmann::json::parse(e.data, nullptr, false));
+  spawn_media_fetch(self, st.ctx, st.media, caf::actor_cast<delivery_actor>(self), e.seq,
+                    std::move(sources));
+}
+
+/// Sends records that wait for media to the media fetchers (as many as
+/// media.concurrency allows; the rest stay due) and returns the others.
+std::vector<outbox_entry> take_media_work(delivery_self self, std::vector<outbox_entry> due) {
+  auto& st = self->state;
+  if (!st.media) {
+    return due;
+  }
+  auto bound = static_cast<std::size_t>(st.ctx->cfg.media.concurrency);
+  std::vector<outbox_entry> ready;
+  ready.reserve(due.size());
+  for (auto& e : due) {
+    if (!needs_media(e)) {
+      ready.push_back(std::move(e));
+    } else if (st.media_in_flight < bound) {
+      start_media(self, e);
+    }
+  }
+  return ready;
+}
+
 void pump_jsonl(delivery_self self, std::vector<outbox_entry> due) {
   auto& st = self->state;
   auto now = st.ctx->now();
@@ -288,7 +375,7 @@ void pump(delivery_self self) {
     return;
   }
   auto now = st.ctx->now();
-  auto due = due_records(self, room, now);
+  auto due = take_media_work(self, due_records(self, room, now));
   if (due.empty()) {
     return;
   }
@@ -304,10 +391,15 @@ void pump(delivery_self self) {
       skipped.push_back(e.seq);
       continue;
     }
-    auto req = sink.type == "webhook" ? webhook_request(sink.url, sink.secret, e, now)
-                                      : micropub_request(sink.url, sink.token, e);
     auto seq = e.seq;
     auto start = std::chrono::steady_clock::now();
+    if (sink.type == "micropub") {
+      st.micropub_started.emplace(seq, start);
+      spawn_micropub_post(self, st.ctx, st.media, caf::actor_cast<delivery_actor>(self),
+                          std::move(e), st.micropub);
+      continue;
+    }
+    auto req = webhook_request(sink.url, sink.secret, e, now);
     st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self), std::move(req),
                  std::chrono::seconds(sink.timeout_s), [self, seq, start](http_response r) {
                    on_http_result(self, seq, std::move(r), start);
@@ -328,11 +420,13 @@ void guarded(const char* what, F f) {
 }
 
 delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
-                                          writer_actor writer, file_sink_actor file_sink) {
+                                          writer_actor writer, file_sink_actor file_sink,
+                                          media_store_actor media) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
   st.writer = std::move(writer);
   st.file_sink = std::move(file_sink);
+  st.media = std::move(media);
   keep_running(self, "delivery");
   guarded("delivery.init_failed", [&] {
     if (st.ctx->cfg.sink.type == "webhook") {
@@ -389,6 +483,28 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
       }
       return rp;
     },
+    [=](media_atom, uint64_t seq, media_result& r) {
+      auto& st = self->state;
+      --st.media_in_flight;
+      if (!r.error.empty()) {
+        failed(self, {seq}, r.error, 0);
+        return;
+      }
+      guarded("delivery.media_failed", [&] { media_stored(self, seq, r.media); });
+    },
+    [=](micropub_atom, uint64_t seq, micropub_outcome& o) {
+      auto& st = self->state;
+      if (o.discovered) {
+        st.micropub = {true, o.media_endpoint};
+      }
+      auto start = std::chrono::steady_clock::now();
+      if (auto i = st.micropub_started.find(seq); i != st.micropub_started.end()) {
+        start = i->second;
+        st.micropub_started.erase(i);
+      }
+      guarded("delivery.result_failed",
+              [&] { on_http_result(self, seq, std::move(o.answer), start); });
+    },
     [=](http_done_atom, http_reply& reply) {
       guarded("delivery.result_failed", [&] { self->state.http.complete(reply); });
     },
@@ -398,8 +514,9 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
 } // namespace
 
 delivery_actor spawn_delivery(caf::actor_system& sys, context_ptr ctx, writer_actor writer,
-                              file_sink_actor file_sink) {
-  return sys.spawn(delivery_fn, std::move(ctx), std::move(writer), std::move(file_sink));
+                              file_sink_actor file_sink, media_store_actor media) {
+  return sys.spawn(delivery_fn, std::move(ctx), std::move(writer), std::move(file_sink),
+                   std::move(media));
 }
 
 } // namespace igbridge

@@ -1,4 +1,5 @@
 #include "listener.hpp"
+#include "media_route.hpp"
 
 #include <string_view>
 
@@ -95,6 +96,9 @@ http_server::handler public_listener(context_ptr ctx, const actor_set& actors) {
         return counted->respond(livez());
       }
       return counted->respond(json_error(405, "method not allowed"));
+    }
+    if (path.substr(0, 7) == "/media/") {
+      return counted->respond(serve_media(req, ctx->cfg.media.path));
     }
     caf::anon_send(front, inbound{listener_kind::public_api, std::move(req), std::move(counted)});
   };

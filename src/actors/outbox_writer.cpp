@@ -71,6 +71,17 @@ void note_latest_imports(write_txn& txn, const std::vector<std::string>& records
   tables::dashboard.put(txn, std::string(latest_key), list.dump());
 }
 
+void note_stored_media(write_txn& txn, const std::string& id, const std::string& media) {
+  auto list = latest_list(txn);
+  for (auto& r : list) {
+    if (r.is_object() && r.value("id", std::string{}) == id) {
+      r["media"] = nlohmann::json::parse(media, nullptr, false);
+      tables::dashboard.put(txn, std::string(latest_key), list.dump());
+      return;
+    }
+  }
+}
+
 void forget_latest_imports(write_txn& txn, const std::string& user) {
   auto list = latest_list(txn);
   auto kept = nlohmann::json::array();

@@ -23,6 +23,9 @@ void append_outbox(write_txn& txn, write_notes& notes, outbox_entry& e);
 /// `records` are import records (JSON) queued in this transaction.
 void note_latest_imports(write_txn& txn, const std::vector<std::string>& records);
 
+/// Gives the dashboard's entry of record `id` its stored media (a JSON array).
+void note_stored_media(write_txn& txn, const std::string& id, const std::string& media);
+
 /// Drops `user`'s entries from the dashboard's latest imports.
 void forget_latest_imports(write_txn& txn, const std::string& user);
 

@@ -11,7 +11,10 @@ actor_set spawn_all(caf::actor_system& sys, context_ptr ctx, bool detached) {
   actor_set a;
   a.writer = spawn_writer(sys, ctx, detached);
   a.file_sink = spawn_file_sink(sys, ctx, detached);
-  a.delivery = spawn_delivery(sys, ctx, a.writer, a.file_sink);
+  if (ctx->cfg.media.store) {
+    a.media = spawn_media_store(sys, ctx, detached);
+  }
+  a.delivery = spawn_delivery(sys, ctx, a.writer, a.file_sink, a.media);
   a.registry = spawn_registry(sys, ctx, a.writer);
   a.scheduler = spawn_scheduler(sys, ctx, a.registry);
   caf::anon_send(a.writer, peers_atom::value, caf::actor_cast<caf::actor>(a.scheduler),
@@ -33,6 +36,7 @@ void stop_all(const actor_set& a) {
   stop(a.registry);
   stop(a.delivery);
   stop(a.file_sink);
+  stop(a.media);
   stop(a.writer);
 }
 

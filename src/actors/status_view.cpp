@@ -28,6 +28,26 @@ std::string text_of(const nlohmann::json& j, const char* key) {
   return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
 }
 
+/// The picture the dashboard shows for an import: the stored copy (a
+/// video's thumbnail, else the first file). Instagram's URLs expire, so
+/// they are used only when igbridge keeps no media.
+std::string dashboard_thumb(const nlohmann::json& rec, bool media_store) {
+  auto media = rec.find("media");
+  if (media != rec.end() && media->is_array() && !media->empty()) {
+    for (const auto& m : *media) {
+      if (text_of(m, "type") == "IMAGE") {
+        return text_of(m, "url");
+      }
+    }
+    return text_of(media->front(), "url");
+  }
+  if (media_store) {
+    return {};
+  }
+  auto thumb = text_of(rec, "thumbnail_url");
+  return thumb.empty() ? text_of(rec, "media_url") : thumb;
+}
+
 /// A bar chart of hourly counts, oldest left; plain SVG, no script.
 std::string svg_bars(const std::vector<double>& values, const char* color, const char* label) {
   double max = 1;
@@ -139,6 +159,7 @@ status_figures read_status(const context& ctx) {
     }
   }
   f.sink_gone = tables::meta.contains(txn, "sink_gone");
+  f.media_store = ctx.cfg.media.store;
   auto [used, map] = ctx.db->usage();
   f.lmdb_used = used;
   f.lmdb_map = map;
@@ -301,14 +322,13 @@ std::string status_html(const status_figures& f) {
   } else {
     h += "<div class=\"imports\">";
     for (auto& rec : f.latest) {
-      auto thumb = text_of(rec, "thumbnail_url");
-      if (thumb.empty()) {
-        thumb = text_of(rec, "media_url");
-      }
+      auto thumb = dashboard_thumb(rec, f.media_store);
+      auto picture = thumb.empty()
+                       ? std::string("<span class=\"thumb pending\">media on its way</span>")
+                       : "<img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\""
+                           + html_escape(safe_url(thumb)) + "\">";
       h += "<div class=\"import\"><a href=\"" + html_escape(safe_url(text_of(rec, "permalink")))
-           + "\"><img class=\"thumb\" loading=\"lazy\" alt=\"\" src=\""
-           + html_escape(safe_url(thumb))
-           + "\"></a><p><strong>" + html_escape(text_of(rec, "user")) + "</strong> "
+           + "\">" + picture + "</a><p><strong>" + html_escape(text_of(rec, "user")) + "</strong> "
            + html_escape(text_of(rec, "caption")) + "</p><p class=\"muted\">"
            + html_escape(text_of(rec, "imported_at")) + "</p></div>";
     }

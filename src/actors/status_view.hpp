@@ -33,6 +33,7 @@ struct status_figures {
   nlohmann::json dead_letters = nlohmann::json::array();
   nlohmann::json latest = nlohmann::json::array(); // import records, newest first
   bool sink_gone = false;
+  bool media_store = false; // thumbnails only from stored copies
   int64_t throttled_until = 0;
   std::size_t lmdb_used = 0;
   std::size_t lmdb_map = 0;

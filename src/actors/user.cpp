@@ -15,6 +15,7 @@
 #include "igbridge/log.hpp"
 #include "igbridge/schedule.hpp"
 #include "igbridge/tables.hpp"
+#include "media_refs.hpp"
 #include "outbox_writer.hpp"
 
 namespace igbridge {
@@ -282,6 +283,7 @@ void on_unlink(user_self self, bool notify, const std::string& reason,
                     auto e = revoked_event(rec.user, ig, reason, now);
                     append_outbox(txn, notes, e);
                   }
+                  forget_user_media(txn, notes, rec.user);
                   return true;
                 },
                 [self, rp, reason, notify](bool ok, const std::string&) mutable {
@@ -303,7 +305,7 @@ void on_unlink(user_self self, bool notify, const std::string& reason,
 /// Everything the store holds of this user goes, in one transaction: its
 /// record, seen set, mailbox, schedule entry, cursors, queued and dead
 /// deliveries, OAuth states, index entries and dashboard entries.
-void erase_all(write_txn& txn, const user_record& rec, int64_t delay) {
+void erase_all(write_txn& txn, write_notes& notes, const user_record& rec, int64_t delay) {
   const auto& user = rec.user;
   std::vector<std::string> keys;
   auto collect = [&](db d, const std::string& prefix) {
@@ -368,6 +370,7 @@ void erase_all(write_txn& txn, const user_record& rec, int64_t delay) {
     txn.del(db::ig_index, rec.app_scoped_id, user);
   }
   forget_latest_imports(txn, user);
+  forget_user_media(txn, notes, user);
 }
 
 void on_erase(user_self self, const std::string& reason, caf::typed_response_promise<bool> rp) {
@@ -377,8 +380,8 @@ void on_erase(user_self self, const std::string& reason, caf::typed_response_pro
     return;
   }
   auto delay = st.ctx->cfg.import.webhook_delay_s;
-  submit(self, {[delay](user_record& rec, write_txn& txn, write_notes&) {
-                  erase_all(txn, rec, delay);
+  submit(self, {[delay](user_record& rec, write_txn& txn, write_notes& notes) {
+                  erase_all(txn, notes, rec, delay);
                   return false; // the record goes too
                 },
                 [self, rp, reason](bool ok, const std::string&) mutable {

@@ -193,6 +193,8 @@ void commit_batch(writer_self self) {
           all.wakes.insert(all.wakes.end(), std::make_move_iterator(notes.wakes.begin()),
                            std::make_move_iterator(notes.wakes.end()));
           all.outbox_grew = all.outbox_grew || notes.outbox_grew;
+          all.media_gone.insert(all.media_gone.end(), notes.media_gone.begin(),
+                                notes.media_gone.end());
         } catch (const store_full&) {
           throw;
         } catch (const std::exception& e) {
@@ -266,6 +268,8 @@ void commit_batch(writer_self self) {
   if (all.outbox_grew && st.delivery) {
     self->send(st.delivery, kick_atom::value);
   }
+  // Only after the commit: a file goes when no committed import needs it.
+  remove_media_files(st.ctx->cfg.media.path, all.media_gone);
 }
 
 /// Commits after every message already in the mailbox has joined the batch.

@@ -32,11 +32,16 @@ std::string admin_base(const config& cfg) {
   return "http://" + host + ":" + std::to_string(cfg.admin.listen.port);
 }
 
-http_response call(const config& cfg, const std::string& method, const std::string& path) {
+http_response call(const config& cfg, const std::string& method, const std::string& path,
+                   std::string json_body = {}) {
   http_request req;
   req.method = method;
   req.url = admin_base(cfg) + path;
   req.headers.emplace_back("Accept", "application/json");
+  if (!json_body.empty()) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = std::move(json_body);
+  }
   if (!cfg.admin.token.empty()) {
     req.headers.emplace_back("Authorization", "Bearer " + cfg.admin.token);
   }
@@ -102,6 +107,75 @@ const std::vector<std::string> user_head{"USER",       "STATE",         "USERNAM
                                          "LAST FETCH", "NEXT FETCH",    "LAST ERROR"};
 
 } // namespace
+
+namespace {
+
+/// "a, #B,c" → ["a","B","c"]; the daemon normalizes and validates tags.
+nlohmann::json tag_array(const std::string& csv) {
+  auto out = nlohmann::json::array();
+  std::size_t start = 0;
+  while (start <= csv.size()) {
+    auto end = csv.find(',', start);
+    auto item = csv.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    auto a = item.find_first_not_of(" \t#");
+    auto b = item.find_last_not_of(" \t");
+    if (a != std::string::npos) {
+      out.push_back(item.substr(a, b - a + 1));
+    }
+    if (end == std::string::npos) {
+      break;
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+} // namespace
+
+int run_user_rules(const std::string& config_path, const std::string& id,
+                   const std::optional<std::string>& tags, const std::optional<std::string>& block,
+                   bool json) {
+  config cfg;
+  if (!load_or_report(config_path, cfg)) {
+    return 1;
+  }
+  if (id.empty()) {
+    std::cerr << "users rules needs a user id\n";
+    return 2;
+  }
+  auto path = "/users/" + url_encode(id) + "/rules";
+  auto r = call(cfg, "GET", path);
+  if (auto rc = report(r)) {
+    return rc;
+  }
+  if (tags || block) {
+    auto now = nlohmann::json::parse(r.body, nullptr, false);
+    nlohmann::json body{{"tags", tags ? tag_array(*tags) : now.value("tags", nlohmann::json::array())},
+                        {"block", block ? tag_array(*block)
+                                        : now.value("block", nlohmann::json::array())}};
+    r = call(cfg, "PUT", path, body.dump());
+    if (auto rc = report(r)) {
+      return rc;
+    }
+  }
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (json || !j.is_object()) {
+    std::cout << (j.is_object() ? j.dump(2) : r.body) << "\n";
+    return 0;
+  }
+  auto list = [](const nlohmann::json& a) {
+    std::string s;
+    for (const auto& t : a) {
+      s += (s.empty() ? "" : ",") + (t.is_string() ? t.get<std::string>() : t.dump());
+    }
+    return s.empty() ? std::string("-") : s;
+  };
+  std::cout << "user   " << str(j, "user") << "\n"
+            << "tags   " << list(j.value("tags", nlohmann::json::array())) << "\n"
+            << "block  " << list(j.value("block", nlohmann::json::array())) << "\n"
+            << "source " << str(j, "source") << "\n";
+  return 0;
+}
 
 int run_users(const std::string& config_path, const std::string& action, const std::string& id,
               const std::string& state, bool json) {

@@ -1,6 +1,7 @@
 #pragma once
 // The igbridge subcommands; main.cpp parses the command line and calls one.
 
+#include <optional>
 #include <string>
 
 namespace igbridge {
@@ -10,6 +11,11 @@ int run_check_config(const std::string& config_path);
 int run_link_url(const std::string& config_path, const std::string& user, long ttl_s);
 
 /// Admin API calls to a running daemon; `json` prints the raw answer.
+/// `users rules ID`: shows the user's import rules, or sets them when
+/// --tags or --block is given (the one not given stays as it is).
+int run_user_rules(const std::string& config_path, const std::string& id,
+                   const std::optional<std::string>& tags, const std::optional<std::string>& block,
+                   bool json);
 int run_users(const std::string& config_path, const std::string& action, const std::string& id,
               const std::string& state, bool json);
 int run_outbox(const std::string& config_path, const std::string& action, const std::string& id,

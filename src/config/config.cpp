@@ -120,6 +120,18 @@ void read_keys(const toml::table& root, config& c, problems& out) {
     r.get("retry_schedule_s", s.retry_schedule_s);
     r.get("concurrency", s.concurrency);
     r.get("timeout_s", s.timeout_s);
+    r.get("micropub_syntax", s.micropub_syntax);
+    r.finish();
+  }
+  {
+    auto& s = c.media;
+    section_reader r(section(root, "media", out), "media", out);
+    r.get("store", s.store);
+    r.get("path", s.path);
+    r.get("base_url", s.base_url);
+    r.get("max_bytes", s.max_bytes);
+    r.get("concurrency", s.concurrency);
+    r.get("timeout_s", s.timeout_s);
     r.finish();
   }
   {
@@ -128,7 +140,7 @@ void read_keys(const toml::table& root, config& c, problems& out) {
     r.finish();
   }
   static const char* const sections[] = {"server", "admin",  "storage", "actors", "instagram",
-                                         "link",   "import", "sink",    "log"};
+                                         "link",   "import", "sink",    "media",  "log"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* name : sections) {

@@ -249,6 +249,25 @@ void validate(config& c, problems& out) {
   positive_list("sink.retry_schedule_s", s.retry_schedule_s, out);
   positive("sink.concurrency", s.concurrency, out);
   positive("sink.timeout_s", s.timeout_s, out);
+  one_of("sink.micropub_syntax", s.micropub_syntax, {"form", "json"}, out);
+
+  // media
+  auto& m = c.media;
+  if (m.path.empty()) {
+    m.path = c.storage.path + "/media";
+  }
+  if (m.base_url.empty()) {
+    m.base_url = c.server.public_url + "/media";
+  }
+  while (!m.base_url.empty() && m.base_url.back() == '/') {
+    m.base_url.pop_back();
+  }
+  check_url("media.base_url", m.base_url, out);
+  if (m.max_bytes < 1024 || m.max_bytes > (int64_t{4} << 30)) {
+    out.push_back({"media.max_bytes", "must be between 1024 and 4294967296"});
+  }
+  positive("media.concurrency", m.concurrency, out);
+  positive("media.timeout_s", m.timeout_s, out);
 
   // log
   one_of("log.level", c.log.level, {"debug", "info", "notice", "warning", "error"}, out);

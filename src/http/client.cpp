@@ -279,7 +279,7 @@ private:
     parser_.emplace();
     // Limits must be set before the first byte is parsed.
     parser_->header_limit(response_header_limit);
-    parser_->body_limit(client_->opts.max_body);
+    parser_->body_limit(in_.max_body != 0 ? in_.max_body : client_->opts.max_body);
     if (head_) {
       parser_->skip(true); // a HEAD answer has Content-Length but no body
     }

@@ -86,35 +86,175 @@ http_request webhook_request(const std::string& url, const std::string& secret,
   return r;
 }
 
-http_request micropub_request(const std::string& url, const std::string& token,
-                              const outbox_entry& e) {
-  ordered record = record_of(e);
-  params form{{"h", "entry"}, {"content", text_field(record, "caption")}};
-  auto add = [&form](const char* key, std::string value) {
+namespace {
+
+/// The entry's own properties, without media: content, category, published,
+/// syndication (W3C Micropub §3.2 names).
+std::vector<std::pair<std::string, std::string>> entry_fields(const ordered& record) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto add = [&out](const char* key, std::string value) {
     if (!value.empty()) {
-      form.emplace_back(key, std::move(value));
+      out.emplace_back(key, std::move(value));
     }
   };
-  add("photo", text_field(record, "media_url"));
+  add("content", text_field(record, "caption"));
   if (record.is_object()) {
     if (auto tags = record.find("tags"); tags != record.end() && tags->is_array()) {
       for (const auto& t : *tags) {
         if (t.is_string()) {
-          form.emplace_back("category[]", t.get<std::string>());
+          out.emplace_back("category", t.get<std::string>());
         }
       }
     }
   }
   add("published", text_field(record, "taken_at"));
   add("syndication", text_field(record, "permalink"));
+  return out;
+}
 
+http_request bearer_post(const std::string& url, const std::string& token) {
   http_request r;
   r.method = "POST";
   r.url = url;
-  r.body = build_query(form);
-  r.headers = {{"authorization", "Bearer " + token},
-               {"content-type", "application/x-www-form-urlencoded"}};
+  r.headers = {{"authorization", "Bearer " + token}};
   return r;
+}
+
+std::string multipart_part(const std::string& boundary, const std::string& name,
+                           const std::string& value, const std::string& filename = {},
+                           const std::string& content_type = {}) {
+  std::string p = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"";
+  if (!filename.empty()) {
+    p += "; filename=\"" + filename + "\"";
+  }
+  p += "\r\n";
+  if (!content_type.empty()) {
+    p += "Content-Type: " + content_type + "\r\n";
+  }
+  return p + "\r\n" + value + "\r\n";
+}
+
+} // namespace
+
+std::vector<micropub_media> micropub_media_of(const outbox_entry& e) {
+  ordered record = record_of(e);
+  std::vector<micropub_media> out;
+  if (!record.is_object()) {
+    return out;
+  }
+  if (auto m = record.find("media"); m != record.end() && m->is_array()) {
+    for (const auto& item : *m) {
+      if (item.is_object()) {
+        micropub_media mm;
+        mm.video = text_field(item, "type") == "VIDEO";
+        mm.url = text_field(item, "url");
+        auto sha = text_field(item, "sha256");
+        auto ct = text_field(item, "content_type");
+        mm.content_type = ct;
+        auto slash = ct.find('/');
+        auto ext = slash == std::string::npos ? std::string("bin") : ct.substr(slash + 1);
+        mm.file = sha + "." + (ext == "jpeg" ? "jpg" : ext == "quicktime" ? "mov" : ext);
+        out.push_back(std::move(mm));
+      }
+    }
+    return out;
+  }
+  micropub_media mm;
+  mm.video = text_field(record, "media_type") == "VIDEO";
+  mm.url = text_field(record, "media_url");
+  if (!mm.url.empty()) {
+    out.push_back(std::move(mm));
+  }
+  return out;
+}
+
+http_request micropub_request(const std::string& url, const std::string& token,
+                              const outbox_entry& e, const std::string& syntax,
+                              const std::vector<micropub_media>& media) {
+  ordered record = record_of(e);
+  auto fields = entry_fields(record);
+  auto r = bearer_post(url, token);
+  if (syntax == "json") {
+    ordered props = ordered::object();
+    for (auto& [k, v] : fields) {
+      props[k].push_back(v);
+    }
+    for (const auto& m : media) {
+      props[m.video ? "video" : "photo"].push_back(m.url);
+    }
+    ordered body{{"type", ordered::array({"h-entry"})}, {"properties", props}};
+    r.body = dump(body);
+    r.headers.emplace_back("content-type", "application/json");
+    return r;
+  }
+  params form{{"h", "entry"}};
+  for (auto& [k, v] : fields) {
+    form.emplace_back(k == "category" ? "category[]" : k, v);
+  }
+  for (const auto& m : media) {
+    // One file keeps the plain name, as every Micropub server reads it;
+    // several are a list.
+    auto key = std::string(m.video ? "video" : "photo") + (media.size() > 1 ? "[]" : "");
+    form.emplace_back(key, m.url);
+  }
+  r.body = build_query(form);
+  r.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
+  return r;
+}
+
+http_request micropub_multipart_request(const std::string& url, const std::string& token,
+                                        const outbox_entry& e,
+                                        const std::vector<micropub_media>& media,
+                                        const std::vector<std::string>& bytes) {
+  ordered record = record_of(e);
+  auto boundary = "igbridge-" + to_hex(random_bytes(12));
+  auto r = bearer_post(url, token);
+  std::string body = multipart_part(boundary, "h", "entry");
+  for (auto& [k, v] : entry_fields(record)) {
+    body += multipart_part(boundary, k == "category" ? "category[]" : k, v);
+  }
+  for (std::size_t i = 0; i < media.size() && i < bytes.size(); ++i) {
+    const auto& m = media[i];
+    body += multipart_part(boundary, m.video ? "video[]" : "photo[]", bytes[i], m.file,
+                           m.content_type);
+  }
+  body += "--" + boundary + "--\r\n";
+  r.body = std::move(body);
+  r.headers.emplace_back("content-type", "multipart/form-data; boundary=" + boundary);
+  return r;
+}
+
+http_request micropub_upload_request(const std::string& endpoint, const std::string& token,
+                                     const micropub_media& m, std::string bytes) {
+  auto boundary = "igbridge-" + to_hex(random_bytes(12));
+  auto r = bearer_post(endpoint, token);
+  r.body = multipart_part(boundary, "file", bytes, m.file, m.content_type) + "--" + boundary
+           + "--\r\n";
+  r.headers.emplace_back("content-type", "multipart/form-data; boundary=" + boundary);
+  return r;
+}
+
+http_request micropub_config_request(const std::string& url, const std::string& token) {
+  http_request r;
+  r.url = url + (url.find('?') == std::string::npos ? "?" : "&") + "q=config";
+  r.headers = {{"authorization", "Bearer " + token}, {"accept", "application/json"}};
+  return r;
+}
+
+std::string micropub_media_endpoint(const http_response& r) {
+  if (r.status != 200) {
+    return {};
+  }
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_object()) {
+    return {};
+  }
+  auto it = j.find("media-endpoint");
+  if (it == j.end() || !it->is_string()) {
+    return {};
+  }
+  auto v = it->get<std::string>();
+  return v.rfind("https://", 0) == 0 || v.rfind("http://", 0) == 0 ? v : std::string{};
 }
 
 } // namespace igbridge

@@ -19,7 +19,8 @@ constexpr const char* db_names[] = {
   "users",         "ig_index",  "seen",         "seen_order",        "outbox",
   "outbox_due",    "dead",      "oauth_state",  "oauth_expiry",      "oauth_by_user",
   "hints",         "hint_due",  "schedule",     "resume",            "deletions",
-  "deletion_requests", "counters", "attention", "dashboard",         "meta"};
+  "deletion_requests", "counters", "attention", "dashboard",         "media_refs",
+  "user_media",        "meta"};
 static_assert(sizeof(db_names) / sizeof(db_names[0]) == db_count, "one name per db");
 constexpr std::string_view schema_key = "schema_version";
 

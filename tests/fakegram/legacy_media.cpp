@@ -1,9 +1,10 @@
 /// The legacy (v1) dialect's reads: `/v1/users/{id|self}` and its
-/// `/media/recent`, in the `{meta, data, pagination}` envelope. Pictures stay
-/// the generated SVGs of /_fake/media, as this dialect always served them.
+/// `/media/recent`, in the `{meta, data, pagination}` envelope. Pictures and
+/// videos are files on the fake CDN, as Instagram's were (JPEG/MP4 on its CDN).
 
 #include "media.hpp"
 
+#include "cdn.hpp"
 #include "errors.hpp"
 #include "paging.hpp"
 #include "timefmt.hpp"
@@ -16,9 +17,6 @@ namespace {
 
 constexpr int default_count = 20;
 
-std::string picture_url(const std::string& base, const std::string& media_id) {
-  return base + "/_fake/media/" + media_id + ".svg";
-}
 
 std::string permalink(const std::string& base, const media& m) {
   return base + "/p/" + m.id;
@@ -46,9 +44,10 @@ nlohmann::json images_of(const std::string& url) {
   return {{"thumbnail", image(150)}, {"low_resolution", image(306)}, {"standard_resolution", image(612)}};
 }
 
-nlohmann::json legacy_item(const std::string& base, const media& m, const account& who,
-                           std::int64_t now_ms) {
-  auto url = picture_url(base, m.id);
+nlohmann::json legacy_item(const app& a, const std::string& base, const media& m,
+                           const account& who, std::int64_t now_ms) {
+  bool video = m.media_type == "VIDEO";
+  auto url = cdn_url(a, base, {m.id, video ? file_kind::thumbnail : file_kind::image});
   // A caption that is not shown yet is null, and so are its tags: both come late.
   bool shown = m.caption && m.caption_shown(now_ms);
   nlohmann::json caption = nullptr;
@@ -72,12 +71,15 @@ nlohmann::json legacy_item(const std::string& base, const media& m, const accoun
                          {"likes", {{"count", 0}}},
                          {"comments", {{"count", 0}}}};
   if (m.media_type == "VIDEO") {
-    item["videos"] = {{"standard_resolution", {{"url", url}, {"width", 612}, {"height", 612}}}};
+    item["videos"] = {{"standard_resolution",
+                       {{"url", cdn_url(a, base, {m.id, file_kind::video})},
+                        {"width", 612},
+                        {"height", 612}}}};
   }
   if (m.media_type == "CAROUSEL_ALBUM") {
     nlohmann::json children = nlohmann::json::array();
     for (const auto& child : m.children) {
-      children.push_back({{"type", "image"}, {"images", images_of(picture_url(base, child))},
+      children.push_back({{"type", "image"}, {"images", images_of(cdn_url(a, base, {child, file_kind::image}))},
                           {"users_in_photo", nlohmann::json::array()}});
     }
     item["carousel_media"] = children;
@@ -148,7 +150,7 @@ reply handle_legacy_media(app& a, const request& req, const std::string& user_id
   auto now_ms = unix_now_ms();
   nlohmann::json data = nlohmann::json::array();
   for (auto it = begin; it != end; ++it) {
-    data.push_back(legacy_item(base, *it, *who, now_ms));
+    data.push_back(legacy_item(a, base, *it, *who, now_ms));
   }
   nlohmann::json pagination = nlohmann::json::object();
   if (end != all.end()) {

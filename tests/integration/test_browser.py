@@ -2,7 +2,8 @@
 driven over chromedriver's W3C WebDriver API. A host page's "Connect
 Instagram" link -> igbridge -> fakegram's consent page (Allow) -> back on the
 host page with instagram=connected; then a photo posted on fakegram's demo
-page shows up, thumbnail and all, in igbridge's HTML dashboard.
+page shows up, thumbnail and all, in igbridge's HTML dashboard: the
+thumbnail is igbridge's stored copy, loaded from igbridge.
 Screenshots are kept in $IGBRIDGE_ARTIFACTS/browser/."""
 
 import html
@@ -206,10 +207,11 @@ class BrowserEndToEnd(DaemonTest):
                           f"page starts:\n{b.source()[:1500]}")
             time.sleep(0.5)
             b.refresh()
-        self.assertEqual(found["src"], media_url,
-                         f"thumbnail src {found['src']!r} is not the post's media_url")
-        self.assertTrue(found["src"].startswith(fg.base),
-                        f"thumbnail src {found['src']!r} does not point at fakegram {fg.base}")
+        stored = imported[0]["media"][0]["url"]
+        self.assertEqual(found["src"], stored,
+                         f"thumbnail src {found['src']!r} is not igbridge's stored copy")
+        self.assertTrue(found["src"].startswith(ig.public + "/media/"), found["src"])
+        self.assertNotEqual(found["src"], media_url)
         width = b.execute("return document.querySelector('.import img.thumb').naturalWidth")
         self.assertGreater(width or 0, 0, "the dashboard thumbnail did not load in the browser")
         self.shot("dashboard")

@@ -188,8 +188,9 @@ class MetricsAndStatus(DaemonTest):
         self.assertIn("Lunch bowl #eatdifferent", html)
         self.assertIn("Dinner #ed", html)
         self.assertNotIn("Commute selfie", html)
-        for x in latest:
-            self.assertIn(x["media_url"].replace("&", "&amp;"), html)
+        for x in latest:  # thumbnails are igbridge's stored copies, not Instagram's URLs
+            self.assertIn(x["media"][0]["url"], html)
+            self.assertNotIn(x["media_url"].replace("&", "&amp;"), html)
         self.assertIn("<svg", html)
         self.assertIn("alice", html)
         # self-contained: no scripts or stylesheets from elsewhere

@@ -59,6 +59,7 @@ struct actor_fixture {
   actor_fixture() {
     config c;
     c.sink.type = "jsonl";
+    c.media.store = false; // media downloads have tests of their own
     c.sink.path = dir.path() + "/imports.jsonl";
     c.sink.retry_schedule_s = {5, 300};
     c.instagram.graph_url = "https://graph.example";

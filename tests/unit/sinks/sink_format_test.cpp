@@ -74,7 +74,8 @@ TEST_CASE("webhook request: body, headers and a verifiable signature", "[sink_fo
 }
 
 TEST_CASE("micropub request: an h-entry form with a bearer token", "[sink_format]") {
-  auto r = micropub_request("https://blog.example/micropub", "tok", entry());
+  auto e = entry();
+  auto r = micropub_request("https://blog.example/micropub", "tok", e, "form", micropub_media_of(e));
   CHECK(r.method == "POST");
   CHECK(r.url == "https://blog.example/micropub");
   CHECK(header_value(r.headers, "Authorization") == "Bearer tok");
@@ -100,5 +101,39 @@ TEST_CASE("hostile record text never throws", "[sink_format]") {
   CHECK_NOTHROW(jsonl_line(e, 1));
   e.data = "not json";
   CHECK_NOTHROW(webhook_request("https://x", "whsec_AAAA", e, 1));
-  CHECK_NOTHROW(micropub_request("https://x", "t", e));
+  CHECK_NOTHROW(micropub_request("https://x", "t", e, "json", micropub_media_of(e)));
+}
+
+TEST_CASE("micropub: stored media as URLs (json) or as files (multipart); video as video",
+          "[sink_format]") {
+  auto e = entry();
+  auto record = json::parse(e.data);
+  std::string sha(64, 'a');
+  record["media"] = json::array(
+    {{{"type", "VIDEO"}, {"url", "https://m.example/" + sha + ".mp4"}, {"sha256", sha},
+      {"content_type", "video/mp4"}, {"bytes", 3}},
+     {{"type", "IMAGE"}, {"url", "https://m.example/" + sha + ".jpg"}, {"sha256", sha},
+      {"content_type", "image/jpeg"}, {"bytes", 3}}});
+  e.data = record.dump();
+  auto media = micropub_media_of(e);
+  REQUIRE(media.size() == 2);
+  CHECK(media[0].video);
+  CHECK(media[0].file == sha + ".mp4");
+  CHECK(media[1].file == sha + ".jpg");
+
+  auto j = micropub_request("https://b.example/mp", "t", e, "json", media);
+  CHECK(header_value(j.headers, "content-type") == "application/json");
+  auto body = json::parse(j.body);
+  CHECK(body["type"] == json::array({"h-entry"}));
+  CHECK(body["properties"]["video"] == json::array({"https://m.example/" + sha + ".mp4"}));
+  CHECK(body["properties"]["photo"] == json::array({"https://m.example/" + sha + ".jpg"}));
+  CHECK(body["properties"]["category"] == json::array({"eatdifferent", "homemade"}));
+
+  auto m = micropub_multipart_request("https://b.example/mp", "t", e, media, {"VID", "IMG"});
+  auto ct = header_value(m.headers, "content-type");
+  REQUIRE(ct.rfind("multipart/form-data; boundary=", 0) == 0);
+  CHECK(m.body.find("name=\"video[]\"; filename=\"" + sha + ".mp4\"\r\nContent-Type: video/mp4\r\n\r\nVID\r\n")
+        != std::string::npos);
+  CHECK(m.body.find("name=\"photo[]\"; filename=\"" + sha + ".jpg\"") != std::string::npos);
+  CHECK(m.body.find("name=\"photo[]\"; filename=\"" + sha + ".mp4\"") == std::string::npos);
 }

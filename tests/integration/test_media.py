@@ -1,0 +1,290 @@
+"""Media the host keeps (DESIGN §8): each import's files are downloaded and
+stored content-addressed before delivery, served by igbridge after
+Instagram's URLs expired, retried with the delivery schedule, and removed
+with the user's data; per-user rules; Micropub uploads."""
+
+import hashlib
+import json
+import os
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from harness import DaemonTest, Fakegram, Igbridge, free_port, get, post, wait_until
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def media_imports(ig, media_id=None):
+    return [x for x in ig.imports()
+            if x.get("media_id") and (media_id is None or x["media_id"] == media_id)]
+
+
+def media_dir(ig):
+    return os.path.join(ig.dir, "db", "media")
+
+
+class StoredCopies(DaemonTest):
+    def start(self, **fg_kw):
+        self.fg = self.track(Fakegram("graph", **fg_kw))
+        self.ig = self.track(Igbridge(self.fg, import_overrides={"poll_tiers_s": [1]}))
+        self.ig.start()
+        self.acct = self.fg.account("alice.cooks")
+        self.ig.link("alice", "alice.cooks")
+        wait_until(lambda: self.ig.user_json("alice")["last_fetch_at"], what="initial fetch")
+
+    def imported(self, media_id, timeout=30):
+        return wait_until(lambda: media_imports(self.ig, media_id), timeout=timeout,
+                          what=f"import of {media_id}")[0]
+
+    def test_served_after_instagram_url_expired(self):
+        self.start(media_url_ttl_s=5)
+        mid = self.fg.post_media(self.acct["id"], "Lentil soup #ed")
+        rec = self.imported(mid)
+        files = self.fg.media(self.acct["id"], mid)["files"]
+        self.assertEqual(len(rec["media"]), 1)
+        m = rec["media"][0]
+        self.assertEqual(m["type"], "IMAGE")
+        self.assertEqual(m["sha256"], files[0]["sha256"])
+        self.assertEqual(m["bytes"], files[0]["bytes"])
+        self.assertTrue(m["url"].startswith(self.ig.public + "/media/" + m["sha256"] + "."), m)
+        self.assertEqual(rec["media_url"][:len(self.fg.base)], self.fg.base)  # kept as received
+        time.sleep(6)
+        self.assertEqual(get(rec["media_url"]).status, 403)  # Instagram's URL has expired
+        r = get(m["url"])
+        self.assertEqual(r.status, 200)
+        self.assertEqual(sha(r.body), files[0]["sha256"])
+        self.assertEqual(r.header("Content-Type"), m["content_type"])
+        self.assertEqual(r.header("ETag"), '"' + m["sha256"] + '"')
+        self.assertIn("immutable", r.header("Cache-Control"))
+        # Range, for video players
+        part = get(m["url"], headers={"Range": "bytes=0-9"})
+        self.assertEqual(part.status, 206)
+        self.assertEqual(part.body, r.body[:10])
+        self.assertEqual(part.header("Content-Range"), f"bytes 0-9/{len(r.body)}")
+        self.assertEqual(get(m["url"], headers={"Range": f"bytes={len(r.body)}-"}).status, 416)
+        # Nothing but stored names reaches the file system.
+        for bad in ("/media/../db/data.mdb", "/media/%2e%2e%2fdata.mdb", "/media/x.png",
+                    "/media/" + m["sha256"] + ".svg", "/media/" + m["sha256"].upper() + ".png"):
+            self.assertEqual(get(self.ig.public + bad).status, 404, bad)
+
+    def test_carousel_and_video(self):
+        self.start()
+        car = self.fg.post_media(self.acct["id"], "Three plates #ed", media_type="CAROUSEL_ALBUM",
+                                 children=3)
+        vid = self.fg.post_media(self.acct["id"], "Stirring #ed", media_type="VIDEO")
+        rec = self.imported(car)
+        files = [f for f in self.fg.media(self.acct["id"], car)["files"]]
+        self.assertEqual([m["sha256"] for m in rec["media"]], [f["sha256"] for f in files])
+        self.assertEqual([m["type"] for m in rec["media"]], ["IMAGE"] * 3)
+        for m in rec["media"]:
+            self.assertEqual(sha(get(m["url"]).body), m["sha256"])
+        rec = self.imported(vid)
+        self.assertEqual([m["type"] for m in rec["media"]], ["VIDEO", "IMAGE"])
+        self.assertEqual(rec["media"][0]["content_type"], "video/mp4")
+        by_kind = {f["kind"]: f["sha256"] for f in self.fg.media(self.acct["id"], vid)["files"]}
+        self.assertEqual(rec["media"][0]["sha256"], by_kind["video"])
+        self.assertEqual(rec["media"][1]["sha256"], by_kind["thumbnail"])
+
+    def test_failed_downloads_retried_and_nothing_delivered_before(self):
+        self.start()
+        self.fg.faults(target="cdn", status=500, count=2)
+        mid = self.fg.post_media(self.acct["id"], "Flatbread #ed")
+        rec = self.imported(mid, timeout=40)
+        self.assertEqual(len(rec["media"]), 1)
+        self.assertGreaterEqual(self.fg.cdn_calls(), 3)
+        time.sleep(2)
+        self.assertEqual(len(media_imports(self.ig, mid)), 1)  # delivered once, with its media
+        m = self.ig.metrics_text()
+        self.assertIn('igbridge_media_downloads_total{result="failed"} 2', m)
+
+
+class CrashDuringDownloads(DaemonTest):
+    def test_kill9_during_downloads(self):
+        fg = self.track(Fakegram("graph"))
+        ig = self.track(Igbridge(fg, import_overrides={"poll_tiers_s": [1]})).start()
+        acct = fg.account("alice.cooks")
+        ig.link("alice", "alice.cooks")
+        wait_until(lambda: ig.user_json("alice")["last_fetch_at"], what="initial fetch")
+        fg.faults(target="cdn", delay_ms=1500, count=4)  # slow downloads to be killed in
+        ids = [fg.post_media(acct["id"], f"Plate {i} #ed", media_type="VIDEO") for i in range(3)]
+        wait_until(lambda: fg.cdn_calls() >= 1, timeout=20, what="downloads under way")
+        time.sleep(0.5)
+        ig.kill9()
+        ig.start()
+        wait_until(lambda: {x["media_id"] for x in media_imports(ig)} >= set(ids), timeout=60,
+                   what="every import delivered after the restart")
+        for x in media_imports(ig):
+            self.assertEqual(len(x["media"]), 2, x)
+            for m in x["media"]:
+                self.assertEqual(sha(get(m["url"]).body), m["sha256"])
+        for name in os.listdir(media_dir(ig)):
+            self.assertFalse(name.startswith(".tmp-"), "leftover temp file after restart")
+            with open(os.path.join(media_dir(ig), name), "rb") as f:
+                self.assertEqual(sha(f.read()), name.split(".")[0], name)
+
+
+class Rules(DaemonTest):
+    def test_user_rules_from_the_cli(self):
+        fg = self.track(Fakegram("graph"))
+        ig = self.track(Igbridge(fg, import_overrides={"poll_tiers_s": [1]})).start()
+        a = fg.account("ann.cooks")
+        b = fg.account("bob.cooks")
+        ig.link("ann", "ann.cooks")
+        ig.link("bob", "bob.cooks")
+        out = ig.cli("users", "rules", "ann", "--tags", "soup", "--block", "", check=True)
+        self.assertIn("soup", out.stdout)
+        rules = get(ig.admin + "/users/ann/rules", headers=ig.auth()).json()
+        self.assertEqual((rules["tags"], rules["source"]), (["soup"], "user"))
+        self.assertEqual(ig.user_json("ann")["rules"]["tags"], ["soup"])
+        ids = {(who, tag): fg.post_media(acct["id"], f"Dinner #{tag}")
+               for who, acct in (("ann", a), ("bob", b)) for tag in ("soup", "ed")}
+        wait_until(lambda: {x["media_id"] for x in media_imports(ig)} >= {ids["ann", "soup"],
+                                                                          ids["bob", "ed"]},
+                   timeout=30, what="imports by rules")
+        time.sleep(3)
+        got = {x["media_id"] for x in media_imports(ig)}
+        self.assertNotIn(ids["ann", "ed"], got)
+        self.assertNotIn(ids["bob", "soup"], got)
+
+
+class Deletion(DaemonTest):
+    def test_data_deletion_and_unlink_remove_unshared_files(self):
+        port = free_port()
+        fg = self.track(Fakegram("graph", data_deletion_url=f"http://127.0.0.1:{port}"
+                                                            "/hooks/instagram/data-deletion"))
+        ig = self.track(Igbridge(fg, port=port, import_overrides={"poll_tiers_s": [1]})).start()
+        shared = fg.account("shared.kitchen")
+        own = fg.account("carol.cooks")
+        ig.link("ann", "shared.kitchen")
+        ig.link("bob", "shared.kitchen")
+        ig.link("carol", "carol.cooks")
+        s_id = fg.post_media(shared["id"], "Shared soup #ed")
+        c_id = fg.post_media(own["id"], "Carol's soup #ed")
+        wait_until(lambda: len(media_imports(ig)) == 3, timeout=30, what="three imports")
+        files = {x["user"]: x["media"][0]["sha256"] + "." + x["media"][0]["url"].rsplit(".", 1)[1]
+                 for x in media_imports(ig)}
+        path = lambda u: os.path.join(media_dir(ig), files[u])
+        self.assertEqual(files["ann"], files["bob"])
+        for u in files:
+            self.assertTrue(os.path.exists(path(u)), u)
+
+        r = fg.data_deletion(own["id"])
+        self.assertEqual(r["status"], 200, r)
+        wait_until(lambda: not os.path.exists(path("carol")), what="carol's file removed")
+        self.assertEqual(get(ig.public + "/media/" + files["carol"]).status, 404)
+
+        r = ig.cli("users", "disconnect", "ann", check=True)
+        time.sleep(1)
+        self.assertTrue(os.path.exists(path("bob")), "a file bob's import uses must stay")
+        self.assertEqual(get(ig.public + "/media/" + files["bob"]).status, 200)
+        self.assertEqual(c_id in {x["media_id"] for x in media_imports(ig)}, True)
+        self.assertTrue(s_id)
+
+
+class MicropubServer:
+    """A Micropub endpoint with an optional media endpoint, as a blog has."""
+
+    def __init__(self, media_endpoint=True):
+        self.entries, self.uploads, self.lock = [], [], threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                body = {"media-endpoint": f"{outer.base}/media"} if media_endpoint else {}
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                ctype = self.headers.get("Content-Type", "")
+                with outer.lock:
+                    if self.path == "/media":
+                        outer.uploads.append((ctype, body))
+                        loc = f"{outer.base}/files/{len(outer.uploads)}"
+                    else:
+                        outer.entries.append((ctype, body))
+                        loc = f"{outer.base}/post/{len(outer.entries)}"
+                self.send_response(201)
+                self.send_header("Location", loc)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def multipart_names(ctype, body):
+    boundary = ctype.split("boundary=", 1)[1].encode()
+    names = []
+    for part in body.split(b"--" + boundary):
+        head = part.split(b"\r\n\r\n", 1)[0]
+        if b'name="' in head:
+            names.append(head.split(b'name="', 1)[1].split(b'"', 1)[0].decode())
+    return names
+
+
+class Micropub(DaemonTest):
+    def run_with(self, media_endpoint):
+        mp = MicropubServer(media_endpoint)
+        self.addCleanup(mp.stop)
+        fg = self.track(Fakegram("graph"))
+        ig = Igbridge(fg, import_overrides={"poll_tiers_s": [1]},
+                      sink={"type": "micropub", "url": mp.base + "/micropub",
+                            "retry_schedule_s": [1, 1, 1]})
+        ig.write_secret("mp_token", "mp-token")
+        ig.sections["sink"]["token_file"] = ig.secret_path("mp_token")
+        ig.write_config()
+        self.track(ig).start()
+        acct = fg.account("alice.cooks")
+        ig.link("alice", "alice.cooks")
+        fg.post_media(acct["id"], "Soup #ed")
+        fg.post_media(acct["id"], "Stirring #ed", media_type="VIDEO")
+        wait_until(lambda: len(mp.entries) == 2, timeout=40, what="two Micropub entries")
+        return mp
+
+    def test_with_media_endpoint(self):
+        mp = self.run_with(True)
+        self.assertEqual(len(mp.uploads), 3)  # image; video and its thumbnail
+        for ctype, body in mp.uploads:
+            self.assertEqual(multipart_names(ctype, body), ["file"])
+        forms = [dict(x.split("=", 1) for x in body.decode().split("&"))
+                 for ctype, body in mp.entries]
+        self.assertTrue(all(c.startswith("application/x-www-form-urlencoded")
+                            for c, _ in mp.entries))
+        keys = set().union(*forms)
+        self.assertTrue(any(k.startswith("video") for k in keys), keys)
+        for f in forms:
+            for k, v in f.items():
+                if k.startswith(("photo", "video")):
+                    self.assertIn("%2Ffiles%2F", v)  # the Locations the endpoint returned
+
+    def test_without_media_endpoint(self):
+        mp = self.run_with(False)
+        self.assertEqual(mp.uploads, [])
+        names = [multipart_names(c, b) for c, b in mp.entries]
+        self.assertIn(["h", "content", "category[]", "published", "syndication", "photo[]"],
+                      names)
+        video = [n for n in names if "video[]" in n]
+        self.assertEqual(len(video), 1, names)
+        self.assertEqual(video[0].count("photo[]"), 1)  # the thumbnail is a photo; the video never
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
