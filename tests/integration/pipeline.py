@@ -69,7 +69,7 @@ def fetch_and_wait(test, ig, fg=None, user="alice", timeout=20, drain=True):
     test.assertEqual(r.status, 202, r.body)
     wait_fetched(ig, user, before, timeout)
     if drain:
-        settle(ig)
+        settle(ig, max(timeout, 20))
     return ig.user_json(user)
 
 

@@ -51,8 +51,9 @@ class Crash(DaemonTest):
         kills += 1
 
         ig.start()
-        fetch_and_wait(self, ig, fg, timeout=60)
-        wait_until(lambda: not pending(ig), timeout=30, what="outbox empty")
+        # Generous: every import downloads its picture first (slow under ASan).
+        fetch_and_wait(self, ig, fg, timeout=180)
+        wait_until(lambda: not pending(ig), timeout=120, what="outbox empty")
         recs = media_records(ig)
         got = [r["media_id"] for r in recs]
         missing = set(ids) - set(got)
