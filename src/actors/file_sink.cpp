@@ -15,6 +15,7 @@
 #include <caf/all.hpp>
 
 #include "keep_running.hpp"
+#include "write_all.hpp"
 
 #include "igbridge/actors.hpp"
 #include "igbridge/log.hpp"
@@ -92,20 +93,6 @@ std::string open_file(file_sink_state& st) {
   return {};
 }
 
-bool write_all(int fd, const std::string& data) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    auto n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return false;
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 file_sink_actor::behavior_type file_sink_fn(file_sink_self self, context_ptr ctx) {
   self->state.ctx = std::move(ctx);

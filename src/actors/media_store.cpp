@@ -20,6 +20,7 @@
 #include <caf/all.hpp>
 
 #include "keep_running.hpp"
+#include "write_all.hpp"
 
 #include "igbridge/actors.hpp"
 #include "igbridge/crypto.hpp"
@@ -41,20 +42,6 @@ using media_store_self = media_store_actor::stateful_pointer<media_store_state>;
 
 std::string errno_text(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    auto n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 bool fsync_dir(const std::string& dir) {
