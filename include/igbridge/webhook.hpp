@@ -8,12 +8,34 @@
 #include <string_view>
 #include <vector>
 
+#include "igbridge/crypto.hpp"
+
 namespace igbridge {
+
+/// The webhook secrets, each keyed once for both digests (hmac_key), so a
+/// signature check per request does not hash a secret again. Empty secrets
+/// are left out: an unset secret never verifies anything. Shared read-only
+/// by every HTTP thread.
+class webhook_keys {
+public:
+  explicit webhook_keys(const std::vector<std::string>& secrets);
+  const std::vector<hmac_key>& sha256() const { return sha256_; }
+  const std::vector<hmac_key>& sha1() const { return sha1_; }
+
+private:
+  std::vector<hmac_key> sha256_;
+  std::vector<hmac_key> sha1_;
+};
 
 /// graph: header "X-Hub-Signature-256: sha256=<hex>", HMAC-SHA256.
 bool verify_sha256_signature(std::string_view header, std::string_view body,
-                             const std::vector<std::string>& secrets);
+                             const webhook_keys& keys);
 /// legacy: header "X-Hub-Signature: <hex>" or "sha1=<hex>", HMAC-SHA1.
+bool verify_sha1_signature(std::string_view header, std::string_view body,
+                           const webhook_keys& keys);
+/// The same, keying the secrets for this one call.
+bool verify_sha256_signature(std::string_view header, std::string_view body,
+                             const std::vector<std::string>& secrets);
 bool verify_sha1_signature(std::string_view header, std::string_view body,
                            const std::vector<std::string>& secrets);
 

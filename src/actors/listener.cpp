@@ -43,7 +43,7 @@ void reject(const metrics::series& counter, const responder_ptr& reply, const ch
 
 /// A signed update: signature over the raw body before any parsing, then
 /// the payload; the writer commits the hints and answers 200.
-void webhook_update(const context& ctx, const update_results& results,
+void webhook_update(const context& ctx, const webhook_keys& keys, const update_results& results,
                     const writer_actor& writer, http_request& req, responder_ptr reply) {
   bool graph = ctx.dialect == dialect::graph;
   auto sig = header_value(req.headers, graph ? "X-Hub-Signature-256" : "X-Hub-Signature");
@@ -51,8 +51,8 @@ void webhook_update(const context& ctx, const update_results& results,
     return reject(results.missing_signature, reply, "missing_signature", 403,
                   "missing signature", req.remote);
   }
-  bool ok = graph ? verify_sha256_signature(sig, req.body, ctx.webhook_secrets)
-                  : verify_sha1_signature(sig, req.body, ctx.webhook_secrets);
+  bool ok = graph ? verify_sha256_signature(sig, req.body, keys)
+                  : verify_sha1_signature(sig, req.body, keys);
   if (!ok) {
     return reject(results.bad_signature, reply, "bad_signature", 403, "invalid signature",
                   req.remote);
@@ -81,12 +81,16 @@ http_server::handler public_listener(context_ptr ctx, const actor_set& actors) {
   auto front = actors.front;
   auto counters = request_counters::make(ctx->stats, listener_kind::public_api);
   auto results = std::make_shared<const update_results>(ctx->stats);
+  // Keyed once: the HTTP threads share them and only duplicate them.
+  auto keys = std::make_shared<const webhook_keys>(ctx->webhook_secrets);
   // Looked up once: the webhook path takes no route lookup per request.
   const auto* hooks = &counters->route("/hooks/instagram");
-  return [ctx, writer, front, counters, results, hooks](http_request req, responder_ptr reply) {
+  return [ctx, writer, front, counters, results, keys, hooks](http_request req,
+                                                              responder_ptr reply) {
     auto path = path_of(req.target);
     if (path == "/hooks/instagram" && req.method == "POST") {
-      return webhook_update(*ctx, *results, writer, req, counters->wrap(std::move(reply), *hooks));
+      return webhook_update(*ctx, *keys, *results, writer, req,
+                            counters->wrap(std::move(reply), *hooks));
     }
     auto counted = counters->wrap(std::move(reply),
                                   counters->route(route_label(listener_kind::public_api,

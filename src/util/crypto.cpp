@@ -3,9 +3,11 @@
 #include <memory>
 #include <stdexcept>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "igbridge/text.hpp"
@@ -135,6 +137,67 @@ std::string hmac_sha256(std::string_view key, std::string_view msg) {
 std::string hmac_sha1(std::string_view key, std::string_view msg) {
   return hmac(EVP_sha1(), key, msg);
 }
+
+// -- hmac_key ----------------------------------------------------------------------
+
+void hmac_key::ctx_free::operator()(evp_mac_ctx_st* ctx) const {
+  EVP_MAC_CTX_free(ctx);
+}
+
+hmac_key::hmac_key(digest d, std::string_view key) {
+  struct mac_free {
+    void operator()(EVP_MAC* m) const { EVP_MAC_free(m); }
+  };
+  std::unique_ptr<EVP_MAC, mac_free> mac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
+  if (!mac) {
+    throw std::runtime_error("HMAC unavailable");
+  }
+  keyed_.reset(EVP_MAC_CTX_new(mac.get())); // holds its own reference to `mac`
+  char sha256_name[] = "SHA256";
+  char sha1_name[] = "SHA1";
+  char* name = d == digest::sha1 ? sha1_name : sha256_name;
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0),
+                         OSSL_PARAM_construct_end()};
+  // An empty key is valid, but OpenSSL wants a non-null pointer for one.
+  static const unsigned char empty = 0;
+  const unsigned char* k = key.empty() ? &empty : bytes_of(key);
+  if (!keyed_ || EVP_MAC_init(keyed_.get(), k, key.size(), params) != 1) {
+    throw std::runtime_error("HMAC keying failed");
+  }
+  size_ = EVP_MAC_CTX_get_mac_size(keyed_.get());
+}
+
+namespace {
+
+/// The MAC of `msg` under a copy of `keyed` into `out` (EVP_MAX_MD_SIZE).
+std::size_t mac_into(evp_mac_ctx_st* keyed, std::string_view msg, unsigned char* out) {
+  std::unique_ptr<EVP_MAC_CTX, void (*)(EVP_MAC_CTX*)> ctx{EVP_MAC_CTX_dup(keyed),
+                                                            &EVP_MAC_CTX_free};
+  std::size_t len = 0;
+  static const unsigned char empty = 0;
+  const unsigned char* m = msg.empty() ? &empty : bytes_of(msg);
+  if (!ctx || EVP_MAC_update(ctx.get(), m, msg.size()) != 1
+      || EVP_MAC_final(ctx.get(), out, &len, EVP_MAX_MD_SIZE) != 1) {
+    throw std::runtime_error("HMAC failed");
+  }
+  return len;
+}
+
+} // namespace
+
+std::string hmac_key::sign(std::string_view msg) const {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  std::size_t len = mac_into(keyed_.get(), msg, out);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+bool hmac_key::verify(std::string_view msg, std::string_view mac) const {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  std::size_t len = mac_into(keyed_.get(), msg, out);
+  return mac.size() == len && CRYPTO_memcmp(out, mac.data(), len) == 0;
+}
+
+// -- digests and encodings ----------------------------------------------------------
 
 std::string sha256(std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
