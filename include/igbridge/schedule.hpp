@@ -9,8 +9,13 @@ namespace igbridge {
 /// Tier index from imports in the last 14 days: >=7 → 0, >=4 → 1, >=2 → 2,
 /// else the last tier; clamped to the number of tiers.
 int poll_tier(std::size_t imports_last_14d, std::size_t tiers);
-/// Drops entries older than 14 days before `now`.
+/// Drops entries older than 14 days before `now`, and all but the newest
+/// ones note_recent keeps.
 void prune_recent(std::vector<int64_t>& times, int64_t now);
+/// Adds an import time, keeping only the newest ones the tiers can tell
+/// apart (7: the busiest tier's threshold), so a user's record stays small
+/// whatever a fetch imports.
+void note_recent(std::vector<int64_t>& times, int64_t t);
 
 /// interval + up to 10 % jitter; `unit` in [0, 1).
 int64_t with_jitter(int64_t interval_s, double unit);

@@ -24,9 +24,10 @@ nlohmann::json latest_list(const read_txn& txn) {
   return nlohmann::json::array();
 }
 
-std::string taken(const nlohmann::json& r) {
+std::string_view taken(const nlohmann::json& r) {
   auto it = r.find("taken_at");
-  return it != r.end() && it->is_string() ? it->get<std::string>() : std::string{};
+  return it != r.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
+                                          : std::string_view{};
 }
 
 } // namespace
@@ -48,21 +49,25 @@ void append_outbox(write_txn& txn, write_notes& notes, outbox_entry& e) {
   notes.outbox_grew = true;
 }
 
-void note_latest_imports(write_txn& txn, const std::vector<std::string>& records) {
+void note_latest_imports(write_txn& txn, std::vector<nlohmann::json>& records) {
   if (records.empty()) {
     return;
   }
+  // A page comes newest first, so order by when the post was taken rather
+  // than by arrival (RFC 3339 UTC strings sort as times). Only the newest
+  // few of a page can make the list.
+  auto newer = [](const nlohmann::json& a, const nlohmann::json& b) { return taken(a) > taken(b); };
+  if (records.size() > latest_kept) {
+    std::partial_sort(records.begin(), records.begin() + latest_kept, records.end(), newer);
+    records.resize(latest_kept);
+  }
   auto list = latest_list(txn);
-  for (const auto& text : records) {
-    auto record = nlohmann::json::parse(text, nullptr, false);
+  for (auto& record : records) {
     if (!record.is_object()) {
       continue;
     }
-    // A page comes newest first, so order by when the post was taken rather
-    // than by arrival (RFC 3339 UTC strings sort as times).
-    auto at = std::find_if(list.begin(), list.end(), [&](const nlohmann::json& r) {
-      return taken(r) <= taken(record);
-    });
+    auto at = std::find_if(list.begin(), list.end(),
+                           [&](const nlohmann::json& r) { return taken(r) <= taken(record); });
     list.insert(at, std::move(record));
   }
   if (list.size() > latest_kept) {

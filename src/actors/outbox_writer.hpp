@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "igbridge/messages.hpp"
 #include "igbridge/records.hpp"
 #include "igbridge/store.hpp"
@@ -20,8 +22,9 @@ uint64_t next_outbox_seq(write_txn& txn);
 void append_outbox(write_txn& txn, write_notes& notes, outbox_entry& e);
 
 /// The dashboard's "latest imports": the newest records first, bounded;
-/// `records` are import records (JSON) queued in this transaction.
-void note_latest_imports(write_txn& txn, const std::vector<std::string>& records);
+/// `records` are import records queued in this transaction (reordered and
+/// consumed).
+void note_latest_imports(write_txn& txn, std::vector<nlohmann::json>& records);
 
 /// Gives the dashboard's entry of record `id` its stored media (a JSON array).
 void note_stored_media(write_txn& txn, const std::string& id, const std::string& media);

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
@@ -50,12 +51,18 @@ struct user_actor_state {
   int pages = 0;
   int imported_now = 0;
   int64_t oldest_provisional = 0; // taken_at of the oldest young provisional post; 0 = none
+  uint64_t fetch_gen = 0;         // bumps per fetch: answers of an earlier one are ignored
+  // Pages are fetched while earlier ones commit (user_fetch.cpp "pipeline").
+  int uncommitted = 0;                  // pages planned, their write not yet committed
+  std::vector<std::string> resume;      // this fetch's view of the stored resume cursors
+  std::string held_url, held_chain;     // the next page, waiting for commits to catch up
 
   // -- other work ------------------------------------------------------------
   bool refreshing = false;
   bool fetch_owed = false;       // a fetch failed and its retry could not be stored
-  std::deque<user_write> writes; // waiting; the one in flight is not in here
+  std::deque<user_write> writes; // the ones in flight first, then the waiting ones
   bool write_in_flight = false;
+  std::size_t writes_in_flight = 0; // the first ones of `writes`, sent as one transaction
   int storage_failures = 0;      // consecutive failed writes: in-memory retry backoff
   uint64_t retry_gen = 0;        // a wake re-armed in memory after a failed write
   bool retry_armed = false;

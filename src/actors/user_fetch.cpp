@@ -3,8 +3,16 @@
 // transaction (seen marks, imports into the outbox, cursors). When the
 // fetch ends, the next one is planned from the poll tier and the mailbox:
 // hints due by the time the fetch started are discharged, later ones stay.
+//
+// The pipeline: the next page is asked for as soon as a page is planned, not
+// when its transaction commits, so fetching overlaps committing, and pages
+// that arrive while a commit runs share the next one (user_writes.cpp). A
+// page is planned from what was committed when it arrived; its transaction
+// checks the seen set again, so a post that two pages both carry (new posts
+// shift the pages while paging) is taken once.
 
 #include <algorithm>
+#include <memory>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -28,6 +36,9 @@ constexpr int max_pages = 200;
 constexpr auto fetch_timeout = std::chrono::seconds{30};
 /// Cursors of unfinished runs kept per user.
 constexpr std::size_t max_resume = 50;
+/// Pages fetched ahead of their commit: enough to keep the provider and the
+/// disk busy at once, few enough that a failing disk wastes little.
+constexpr int max_uncommitted = 8;
 
 // -- resume cursors ---------------------------------------------------------------
 //
@@ -162,17 +173,24 @@ tag_rules rules_of(const user_actor_state& st) {
 
 // -- the loop ---------------------------------------------------------------------------
 
-void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_response resp);
+void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, const std::string& chain,
+             http_response resp);
 
 /// `chain`: the stored cursor this page continues ("" for the run that
 /// started at the newest posts and has stored nothing yet).
 void request_page(user_self self, http_request req, std::string chain = {}) {
   auto& st = self->state;
   auto gen = st.link_gen;
+  auto fgen = st.fetch_gen;
   st.http.call(st.ctx->http, self_handle(self), std::move(req), fetch_timeout,
-               [self, gen, chain = std::move(chain)](http_response r) {
-                 on_page(self, gen, chain, std::move(r));
+               [self, gen, fgen, chain = std::move(chain)](http_response r) {
+                 on_page(self, gen, fgen, chain, std::move(r));
                });
+}
+
+/// Whether `w` belongs to a fetch's chain of transactions.
+bool is_fetch_write(const user_write& w) {
+  return std::string_view(w.what) == "page" || std::string_view(w.what) == "fetch_done";
 }
 
 } // namespace
@@ -291,7 +309,7 @@ void fail_fetch(user_self self, const provider_error& err, const std::string& ch
   }
   auto next = now + delay;
   bool drop_chain = !chain.empty() && err.kind == provider_failure::denied;
-  auto resume = drop_chain ? load_resume(st.ctx->db->read(), st.rec) : std::vector<std::string>{};
+  auto resume = drop_chain ? st.resume : std::vector<std::string>{};
   if (drop_chain) {
     // The provider refuses this stored cursor (expired, another account's):
     // retrying it would fail every fetch from now on.
@@ -331,15 +349,120 @@ void fail_storage(user_self self, const std::string& error) {
   st.fetching = false;
   st.fetch_again = false;
   st.fetch_owed = true;
+  st.held_url.clear();
+  // The pages queued behind the failed one would commit posts past a gap;
+  // the retry fetches them again.
+  auto queued = st.writes.begin() + static_cast<std::ptrdiff_t>(st.writes_in_flight);
+  st.writes.erase(std::remove_if(queued, st.writes.end(), is_fetch_write), st.writes.end());
   st.ctx->stats.inc("igbridge_fetches_total", {{"outcome", "storage"}});
   log(log_level::error, "fetch.storage_failed", {{"user", st.rec.user}, {"error", error}});
   retry_later(self);
 }
 
-void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_response resp) {
+/// A page's transaction: seen marks, imports into the outbox, cursors.
+/// `taken_before` receives the items an earlier page of the fetch took.
+user_write page_write(const std::vector<media_item>& items, const page_plan& plan, int64_t now,
+                      bool touch_resume, const std::vector<std::string>& resume,
+                      bool first_of_initial, int64_t keep, int64_t recheck,
+                      std::shared_ptr<std::vector<bool>> taken_before) {
+  return {[items, plan, now, touch_resume, resume, first_of_initial, keep, recheck,
+           taken_before](user_record& rec, write_txn& txn, write_notes& notes) {
+            taken_before->assign(items.size(), false); // this may run twice (map growth)
+            if (first_of_initial) {
+              forget_resume(txn, rec.user); // a new account starts afresh
+            }
+            std::vector<nlohmann::json> records;
+            for (std::size_t i = 0; i < items.size(); ++i) {
+              const auto& item = items[i];
+              const auto& p = plan.items[i];
+              if (p.action == item_action::known || p.action == item_action::beyond) {
+                continue;
+              }
+              auto old = tables::seen.get(txn, seen_key(rec.user, item.id));
+              bool fresh = p.action == item_action::import || p.action == item_action::mark;
+              if ((fresh && old) || (!fresh && old && old->judged == verdict::imported)) {
+                (*taken_before)[i] = true; // an earlier page of this fetch took it
+                continue;
+              }
+              seen_entry e;
+              e.first_seen = old ? old->first_seen : now;
+              e.taken_at = old ? old->taken_at : taken_at_of(item, now);
+              e.judged = p.action == item_action::rejudged ? verdict::imported : p.judged;
+              e.caption_hash = caption_hash(item.caption);
+              tables::seen.put(txn, seen_key(rec.user, item.id), e);
+              if (fresh) {
+                txn.put(db::seen_order, seen_order_key(rec.user, e.taken_at, item.id), {});
+                ++rec.seen_count;
+              }
+              if (p.action != item_action::import && p.action != item_action::rejudged) {
+                continue;
+              }
+              outbox_entry out;
+              out.type = "media.imported";
+              out.id = "instagram:" + item.id;
+              out.user = rec.user;
+              out.created_at = now;
+              out.next_attempt_at = now;
+              auto record = import_record(rec.user, rec.instagram_user_id, item, now);
+              out.data = record.dump();
+              records.push_back(std::move(record));
+              append_outbox(txn, notes, out);
+              ++rec.imported;
+              note_recent(rec.recent_imports, now);
+            }
+            note_latest_imports(txn, records);
+            // A stored cursor pages on from the middle of a run cut short
+            // until it meets a post seen before that run; pruning now could
+            // drop that post and send the cursor on into posts imported
+            // long ago. So the seen set waits until no run is left unfinished.
+            if (resume.empty()) {
+              prune_seen(txn, rec, now, keep, recheck);
+            }
+            if (touch_resume) {
+              save_resume(txn, rec, resume);
+            }
+            return true;
+          },
+          {},
+          "page"};
+}
+
+/// Counts the page's posts as committed; returns how many were imported.
+int count_page(const context& ctx, const page_plan& plan, const std::vector<bool>& taken_before) {
+  auto& stats = ctx.stats;
+  int imported = 0;
+  for (std::size_t i = 0; i < plan.items.size(); ++i) {
+    auto action = i < taken_before.size() && taken_before[i] ? item_action::known
+                                                             : plan.items[i].action;
+    const auto& p = plan.items[i];
+    imported += action == item_action::import || action == item_action::rejudged ? 1 : 0;
+    switch (action) {
+      case item_action::known:
+        stats.inc("igbridge_media_total", {{"result", "duplicate"}});
+        break;
+      case item_action::import:
+        stats.inc("igbridge_media_total", {{"result", "imported"}});
+        break;
+      case item_action::rejudged:
+        stats.inc("igbridge_media_total", {{"result", "imported"}});
+        stats.inc("igbridge_media_total", {{"result", "rejudged"}});
+        break;
+      case item_action::mark:
+      case item_action::remark:
+        stats.inc("igbridge_media_total", {{"result", to_string(p.judged)}});
+        break;
+      case item_action::beyond:
+        break;
+    }
+  }
+  return imported;
+}
+
+void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, const std::string& chain,
+             http_response resp) {
   auto& st = self->state;
-  if (link_gen != st.link_gen || !st.fetching) {
-    return; // the user was unlinked or re-linked meanwhile
+  if (link_gen != st.link_gen || fetch_gen != st.fetch_gen || !st.fetching) {
+    return; // the user was unlinked or re-linked meanwhile, or this fetch ended
   }
   auto err = classify(resp);
   if (err) {
@@ -359,13 +482,11 @@ void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_r
   }
   const auto& imp = st.ctx->cfg.import;
   std::vector<std::optional<seen_entry>> seen;
-  std::vector<std::string> resume;
   {
     auto txn = st.ctx->db->read();
     for (const auto& item : page->items) {
       seen.push_back(tables::seen.get(txn, seen_key(st.rec.user, item.id)));
     }
-    resume = load_resume(txn, st.rec);
   }
   int budget_left = st.initial ? std::max(0, imp.initial_count - st.processed) : -1;
   auto plan = plan_page(page->items, seen, rules_of(st), now, imp.recheck_s, budget_left);
@@ -379,6 +500,7 @@ void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_r
   bool go_on = keep_paging(plan, has_next, st.initial, st.processed, imp.initial_count,
                            st.oldest_provisional);
   // Where paging goes on, stored with this page: see "resume cursors".
+  auto& resume = st.resume;
   std::string next_chain;
   std::string follow;
   bool touch_resume = go_on || !chain.empty() || !st.initial;
@@ -396,113 +518,56 @@ void on_page(user_self self, uint64_t link_gen, const std::string& chain, http_r
       next_chain = resume.back();
       follow = with_token(next_chain, plain_token(st));
     }
+    if (resume.size() > max_resume) {
+      resume.erase(resume.begin(), resume.end() - static_cast<std::ptrdiff_t>(max_resume));
+    }
   }
   bool first_of_initial = st.initial && st.pages == 0;
-  auto items = std::move(page->items);
-  auto keep = imp.seen_keep;
-  auto recheck = imp.recheck_s;
-  submit(self,
-         {[items, plan, now, touch_resume, resume, first_of_initial, keep, recheck](
-            user_record& rec, write_txn& txn, write_notes& notes) {
-            if (first_of_initial) {
-              forget_resume(txn, rec.user); // a new account starts afresh
-            }
-            std::vector<std::string> records;
-            for (std::size_t i = 0; i < items.size(); ++i) {
-              const auto& item = items[i];
-              const auto& p = plan.items[i];
-              if (p.action == item_action::known || p.action == item_action::beyond) {
-                continue;
-              }
-              seen_entry e;
-              e.first_seen = now;
-              e.taken_at = taken_at_of(item, now);
-              e.judged = p.action == item_action::rejudged ? verdict::imported : p.judged;
-              e.caption_hash = caption_hash(item.caption);
-              bool fresh = p.action == item_action::import || p.action == item_action::mark;
-              if (!fresh) {
-                if (auto old = tables::seen.get(txn, seen_key(rec.user, item.id))) {
-                  e.first_seen = old->first_seen;
-                  e.taken_at = old->taken_at;
-                }
-              }
-              tables::seen.put(txn, seen_key(rec.user, item.id), e);
-              if (fresh) {
-                txn.put(db::seen_order, seen_order_key(rec.user, e.taken_at, item.id), {});
-                ++rec.seen_count;
-              }
-              if (p.action != item_action::import && p.action != item_action::rejudged) {
-                continue;
-              }
-              outbox_entry out;
-              out.type = "media.imported";
-              out.id = "instagram:" + item.id;
-              out.user = rec.user;
-              out.created_at = now;
-              out.next_attempt_at = now;
-              out.data = import_record(rec.user, rec.instagram_user_id, item, now).dump();
-              records.push_back(out.data);
-              append_outbox(txn, notes, out);
-              ++rec.imported;
-              rec.recent_imports.push_back(now);
-            }
-            note_latest_imports(txn, records);
-            // A stored cursor pages on from the middle of a run cut short
-            // until it meets a post seen before that run; pruning now could
-            // drop that post and send the cursor on into posts imported
-            // long ago. So the seen set waits until no run is left unfinished.
-            if (resume.empty()) {
-              prune_seen(txn, rec, now, keep, recheck);
-            }
-            if (touch_resume) {
-              save_resume(txn, rec, resume);
-            }
-            return true;
-          },
-          [self, plan, follow, next_chain, usage, now](bool ok, const std::string& error) {
-            auto& st = self->state;
-            if (!st.fetching) {
-              return; // unlinked meanwhile
-            }
-            if (!ok) {
-              fail_storage(self, error);
-              return;
-            }
-            auto& stats = st.ctx->stats;
-            for (const auto& p : plan.items) {
-              switch (p.action) {
-                case item_action::known:
-                  stats.inc("igbridge_media_total", {{"result", "duplicate"}});
-                  break;
-                case item_action::import:
-                  stats.inc("igbridge_media_total", {{"result", "imported"}});
-                  break;
-                case item_action::rejudged:
-                  stats.inc("igbridge_media_total", {{"result", "imported"}});
-                  stats.inc("igbridge_media_total", {{"result", "rejudged"}});
-                  break;
-                case item_action::mark:
-                case item_action::remark:
-                  stats.inc("igbridge_media_total", {{"result", to_string(p.judged)}});
-                  break;
-                case item_action::beyond:
-                  break;
-              }
-            }
-            st.imported_now += plan.imports;
-            ++st.pages;
-            if (plan.imports > 0) {
-              log(log_level::info, "media.imported",
-                  {{"user", st.rec.user}, {"count", std::to_string(plan.imports)}});
-            }
-            int64_t hold = usage.account_wait_s > 0 ? now + usage.account_wait_s : 0;
-            if (!follow.empty() && st.pages < max_pages && hold == 0) {
-              request_page(self, next_page_request(follow), next_chain);
-            } else {
-              finish_fetch(self, hold);
-            }
-          },
-          "page"});
+  ++st.pages;
+  ++st.uncommitted;
+  auto taken_before = std::make_shared<std::vector<bool>>();
+  auto w = page_write(page->items, plan, now, touch_resume, resume, first_of_initial,
+                      imp.seen_keep, imp.recheck_s, taken_before);
+  auto gen = st.fetch_gen;
+  w.done = [self, plan, gen, taken_before](bool ok, const std::string& error) {
+    auto& st = self->state;
+    // Not current: this fetch ended meanwhile (unlinked, failed on a later
+    // page, a page before failed to commit); what committed still counts.
+    bool current = gen == st.fetch_gen && st.fetching;
+    if (current) {
+      --st.uncommitted;
+    }
+    if (!ok) {
+      if (current) {
+        fail_storage(self, error);
+      }
+      return;
+    }
+    auto imported = count_page(*st.ctx, plan, *taken_before);
+    if (imported > 0) {
+      log(log_level::info, "media.imported",
+          {{"user", st.rec.user}, {"count", std::to_string(imported)}});
+    }
+    if (!current) {
+      return;
+    }
+    st.imported_now += imported;
+    if (!st.held_url.empty() && st.uncommitted < max_uncommitted) {
+      auto url = std::move(st.held_url);
+      st.held_url.clear();
+      request_page(self, next_page_request(url), std::move(st.held_chain));
+    }
+  };
+  submit(self, std::move(w));
+  int64_t hold = usage.account_wait_s > 0 ? now + usage.account_wait_s : 0;
+  if (follow.empty() || st.pages >= max_pages || hold != 0) {
+    finish_fetch(self, hold); // queued behind the pages' writes
+  } else if (st.uncommitted < max_uncommitted) {
+    request_page(self, next_page_request(follow), next_chain);
+  } else {
+    st.held_url = std::move(follow);
+    st.held_chain = std::move(next_chain);
+  }
 }
 
 } // namespace
@@ -545,6 +610,10 @@ void start_fetch(user_self self) {
   st.processed = 0;
   st.pages = 0;
   st.imported_now = 0;
+  ++st.fetch_gen;
+  st.uncommitted = 0;
+  st.held_url.clear();
+  st.resume = load_resume(st.ctx->db->read(), st.rec);
   st.oldest_provisional =
     st.initial ? 0 : oldest_provisional(st.ctx->db->read(), st.rec.user, now, imp.recheck_s);
   int n = st.initial ? imp.initial_count : imp.update_count;

@@ -63,12 +63,22 @@ void settle(const std::optional<user_record>& before, user_record* after, write_
 
 void dispatch(user_self self);
 
+/// Queued writes that go to the writer as one transaction: a fetch's pages
+/// that pile up while a commit runs share the next one.
+constexpr std::size_t max_writes_per_job = 16;
+
 void finish_write(user_self self, bool ok, const std::string& error,
                   const std::shared_ptr<std::optional<user_record>>& out) {
   auto& st = self->state;
+  auto n = std::min(st.writes_in_flight, st.writes.size());
   st.write_in_flight = false;
-  auto w = std::move(st.writes.front());
-  st.writes.pop_front();
+  st.writes_in_flight = 0;
+  std::vector<user_write> done;
+  done.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    done.push_back(std::move(st.writes.front()));
+    st.writes.pop_front();
+  }
   if (ok) {
     st.storage_failures = 0;
     if (*out) {
@@ -83,10 +93,13 @@ void finish_write(user_self self, bool ok, const std::string& error,
   } else {
     ++st.storage_failures;
     log(log_level::error, "user.write_failed",
-        {{"user", st.rec.user}, {"what", w.what}, {"error", error}});
+        {{"user", st.rec.user}, {"what", done.empty() ? "user" : done.front().what},
+         {"error", error}});
   }
-  if (w.done) {
-    w.done(ok, error);
+  for (auto& w : done) {
+    if (w.done) {
+      w.done(ok, error);
+    }
   }
   dispatch(self);
   maybe_idle(self);
@@ -98,24 +111,43 @@ void dispatch(user_self self) {
     return;
   }
   st.write_in_flight = true;
-  const auto& w = st.writes.front();
+  st.writes_in_flight = std::min(st.writes.size(), max_writes_per_job);
+  std::vector<std::function<bool(user_record&, write_txn&, write_notes&)>> applies;
+  applies.reserve(st.writes_in_flight);
+  for (std::size_t i = 0; i < st.writes_in_flight; ++i) {
+    applies.push_back(st.writes[i].apply);
+  }
   auto out = std::make_shared<std::optional<user_record>>();
-  write_job job{[rec0 = st.rec, apply = w.apply, out](write_txn& txn, write_notes& notes) {
+  write_job job{[rec0 = st.rec, applies = std::move(applies), out](write_txn& txn, write_notes& notes) {
                   // Runs on the writer's thread, maybe twice (map growth):
-                  // always from the captured record.
+                  // always from the captured record. Each write applies
+                  // to what the one before it left, as if committed alone.
                   auto before = tables::users.get(txn, rec0.user);
                   user_record r = rec0;
-                  bool keep = apply(r, txn, notes);
-                  settle(before, keep ? &r : nullptr, txn, notes, rec0.user);
-                  if (keep) {
-                    tables::users.put(txn, r.user, r);
+                  bool exists = true;
+                  for (const auto& apply : applies) {
+                    if (!exists) { // erased by the write before
+                      r = user_record{};
+                      r.user = rec0.user;
+                    }
+                    bool keep = apply(r, txn, notes);
+                    settle(before, keep ? &r : nullptr, txn, notes, rec0.user);
+                    if (keep) {
+                      tables::users.put(txn, r.user, r);
+                      before = r;
+                    } else {
+                      tables::users.del(txn, rec0.user);
+                      before.reset();
+                    }
+                    exists = keep;
+                  }
+                  if (exists) {
                     *out = std::move(r);
                   } else {
-                    tables::users.del(txn, rec0.user);
                     out->reset();
                   }
                 },
-                w.what};
+                st.writes.front().what};
   self->request(st.writer, write_timeout, write_atom::value, std::move(job))
     .then([=](write_result& res) { finish_write(self, res.ok, res.error, out); },
           [=](caf::error& e) { finish_write(self, false, caf::to_string(e), out); });

@@ -8,6 +8,8 @@ namespace igbridge {
 namespace {
 
 constexpr int64_t recent_window_s = 14 * 86400;
+/// poll_tier's highest threshold: more recent imports change nothing.
+constexpr std::size_t recent_kept = 7;
 constexpr int64_t backoff_base_s = 60;
 constexpr int64_t backoff_cap_s = 6 * 3600;
 /// A sink's Retry-After beyond a day is not believed: a bad header must not
@@ -40,6 +42,19 @@ void prune_recent(std::vector<int64_t>& times, int64_t now) {
   times.erase(std::remove_if(times.begin(), times.end(),
                              [cutoff](int64_t t) { return t < cutoff; }),
               times.end());
+  // Records written before note_recent kept every import time.
+  if (times.size() > recent_kept) {
+    std::sort(times.begin(), times.end());
+    times.erase(times.begin(), times.end() - static_cast<std::ptrdiff_t>(recent_kept));
+  }
+}
+
+void note_recent(std::vector<int64_t>& times, int64_t t) {
+  times.push_back(t);
+  std::sort(times.begin(), times.end());
+  if (times.size() > recent_kept) {
+    times.erase(times.begin(), times.end() - static_cast<std::ptrdiff_t>(recent_kept));
+  }
 }
 
 int64_t with_jitter(int64_t interval_s, double unit) {

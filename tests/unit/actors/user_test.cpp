@@ -282,3 +282,39 @@ TEST_CASE("per-user rules decide what the next fetch imports", "[user]") {
   REQUIRE(e);
   CHECK(e->judged == verdict::untagged);
 }
+
+TEST_CASE("the next page is asked for before the page before commits, and a post on both "
+          "pages is imported once",
+          "[user]") {
+  actor_fixture f;
+  f.start();
+  link(f, "alice", "1784");
+  f.http.answer(200, page(f, {})); // the initial fetch finds nothing yet
+  f.run();
+  send_hint(f, "1784");
+  f.advance(60);
+  REQUIRE(f.http.calls.size() == 1);
+  auto first = nlohmann::json::parse(page(f, {{"m3", "Dinner #ed"}, {"m2", "Lunch #ed"}}));
+  first["paging"]["next"] = "https://graph.example/me/media?after=c1&access_token=t";
+  f.http.answer(200, first.dump());
+  f.sched->run_once(); // the user actor alone: it plans page 1 and asks for page 2
+  REQUIRE(f.http.calls.size() == 1);
+  CHECK(f.http.calls.front().request.url.find("after=c1") != std::string::npos);
+  CHECK(record(f, "alice").imported == 0); // page 1 is not committed yet
+  // A new post shifted the pages: m2 comes again on page 2, planned before
+  // page 1's commit saw it.
+  f.http.answer(200, page(f, {{"m2", "Lunch #ed"}, {"m1", "Breakfast #ed"}}));
+  f.sched->run_once_lifo(); // the user actor again, ahead of the writer
+  CHECK(record(f, "alice").imported == 0);
+  CHECK(f.stats.value("igbridge_media_total", {{"result", "imported"}}) == 0);
+  f.run();
+  auto rec = record(f, "alice");
+  CHECK(rec.imported == 3);
+  CHECK(rec.seen_count == 3);
+  CHECK(f.stats.value("igbridge_media_total", {{"result", "imported"}}) == 3);
+  CHECK(f.stats.value("igbridge_media_total", {{"result", "duplicate"}}) == 1);
+  CHECK(f.stats.value("igbridge_deliveries_total", {{"outcome", "delivered"}}) == 3);
+  CHECK(f.read().count(db::seen) == 3);
+  CHECK_FALSE(tables::resume.get(f.read(), "alice")); // the run finished
+  CHECK_FALSE(tables::hints.get(f.read(), "alice"));
+}

@@ -86,3 +86,16 @@ TEST_CASE("graph tokens are refreshed with 20 days left, never before 24 h", "[s
   // tokens that never expire are never refreshed
   CHECK(igbridge::token_refresh_due(1000, 0) == 0);
 }
+
+TEST_CASE("note_recent keeps the newest times the tiers tell apart", "[schedule]") {
+  std::vector<int64_t> t;
+  for (int64_t i = 0; i < 10'000; ++i) {
+    note_recent(t, 1'000 + i);
+  }
+  REQUIRE(t.size() == 7);
+  CHECK(t.front() == 1'000 + 10'000 - 7);
+  CHECK(t.back() == 1'000 + 9'999);
+  CHECK(poll_tier(t.size(), 4) == 0);
+  note_recent(t, 5); // an older time does not push a newer one out
+  CHECK(t.front() == 1'000 + 10'000 - 7);
+}
