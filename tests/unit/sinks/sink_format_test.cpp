@@ -50,6 +50,33 @@ TEST_CASE("jsonl line: the record with type and timestamp first", "[sink_format]
   CHECK(j["user"] == "u42");
 }
 
+TEST_CASE("jsonl line: the record's own bytes behind type and timestamp", "[sink_format]") {
+  auto e = entry();
+  // The same bytes as building the line field by field.
+  auto record = nlohmann::ordered_json::parse(e.data);
+  nlohmann::ordered_json built{{"type", e.type}, {"timestamp", 1763641200}};
+  for (auto& [k, v] : record.items()) {
+    built[k] = v;
+  }
+  CHECK(jsonl_line(e, 1763641200) == built.dump() + "\n");
+  // A record with keys of its own named type or timestamp: the line's win.
+  e.data = R"({"type":"other","timestamp":"x","id":"a","nested":{"type":1}})";
+  auto j = json::parse(jsonl_line(e, 5));
+  CHECK(j["type"] == "media.imported");
+  CHECK(j["timestamp"] == 5);
+  CHECK(j["nested"]["type"] == 1);
+  // A nested "type" alone does not stop the splice.
+  e.data = R"({"id":"a","nested":{"type":1},"list":[{"timestamp":2}]})";
+  CHECK(jsonl_line(e, 5) ==
+        R"({"type":"media.imported","timestamp":5,"id":"a","nested":{"type":1},"list":[{"timestamp":2}]})"
+        "\n");
+  // Not an object, or an empty one.
+  e.data = R"(["a"])";
+  CHECK(json::parse(jsonl_line(e, 5))["data"] == json::array({"a"}));
+  e.data = "{}";
+  CHECK(jsonl_line(e, 5) == R"({"type":"media.imported","timestamp":5})" "\n");
+}
+
 TEST_CASE("webhook request: body, headers and a verifiable signature", "[sink_format]") {
   const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   auto r = webhook_request("https://app.example/hook", secret, entry(), 1763641200);
