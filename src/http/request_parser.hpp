@@ -4,6 +4,8 @@
 // target, so the fuzzer exercises exactly the configuration that faces
 // the network.
 
+#include <memory_resource>
+
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -11,7 +13,11 @@
 
 namespace igbridge {
 
-using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+/// Header fields take their memory from a resource the server names (a
+/// session's pool; the default resource when constructed without one).
+using fields_allocator = std::pmr::polymorphic_allocator<char>;
+using request_parser =
+    boost::beast::http::request_parser<boost::beast::http::string_body, fields_allocator>;
 
 /// Header and body limits; must run before parsing starts (Beast ignores a
 /// header limit set later).

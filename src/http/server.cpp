@@ -11,7 +11,9 @@
 #include <array>
 #include <atomic>
 #include <list>
+#include <memory_resource>
 #include <mutex>
+#include <tuple>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -40,6 +42,10 @@ using socket_type = stream_type::socket_type;
 using session_timer = net::basic_waitable_timer<std::chrono::steady_clock,
                                                 net::wait_traits<std::chrono::steady_clock>,
                                                 strand_type>;
+using response_type =
+    bhttp::response<bhttp::string_body, bhttp::basic_fields<fields_allocator>>;
+using response_serializer =
+    bhttp::response_serializer<bhttp::string_body, bhttp::basic_fields<fields_allocator>>;
 
 class session;
 
@@ -71,6 +77,16 @@ struct server_shared {
   std::size_t open = 0;
   std::function<void()> on_close; // resumes a paused acceptor
 };
+
+/// Blocks up to 1 KiB (a field's name and value in one) are pooled, a few
+/// dozen per chunk; larger ones go to the heap, so a session's pool stays
+/// small whatever its peer sends.
+std::pmr::pool_options fields_pool_options() {
+  std::pmr::pool_options o;
+  o.max_blocks_per_chunk = 32;
+  o.largest_required_pool_block = 1024;
+  return o;
+}
 
 class session : public std::enable_shared_from_this<session> {
 public:
@@ -142,7 +158,8 @@ public:
 
 private:
   void do_read() {
-    parser_.emplace();
+    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                    std::make_tuple(fields_allocator{&fields_pool_}));
     configure_request_parser(*parser_, shared_->limits);
     // Bytes already buffered are the next pipelined request: keep them.
     // One deadline covers headers and body: a client that trickles bytes
@@ -204,36 +221,40 @@ private:
 
   void write(http_response r, bool close_after) {
     close_after_ = close_after;
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(r.status));
+    auto& res = res_.emplace(std::piecewise_construct, std::make_tuple(),
+                             std::make_tuple(fields_allocator{&fields_pool_}));
+    res.version(11);
+    res.result(static_cast<unsigned>(r.status));
     bool has_type = false;
     for (auto& [name, value] : r.headers) {
-      res->insert(name, value);
+      res.insert(name, value);
       if (beast::iequals(name, "content-type")) {
         has_type = true;
       }
     }
     if (!has_type && !r.body.empty()) {
-      res->set(bhttp::field::content_type, "application/json");
+      res.set(bhttp::field::content_type, "application/json");
     }
-    res->set(bhttp::field::server, "igbridge");
-    res->keep_alive(!close_after);
+    res.set(bhttp::field::server, "igbridge");
+    res.keep_alive(!close_after);
     if (head_) {
       // HEAD: the headers a GET would get, Content-Length included, and no body.
-      res->content_length(r.body.size());
+      res.content_length(r.body.size());
       head_ = false;
     } else {
-      res->body() = std::move(r.body);
-      res->prepare_payload();
+      res.body() = std::move(r.body);
+      res.prepare_payload();
     }
-    res_ = res;
+    // Written through a serializer the session keeps: async_write of a
+    // message would allocate one per answer.
+    auto& sr = sr_.emplace(res);
     stream_.expires_after(shared_->limits.read_deadline);
-    bhttp::async_write(stream_, *res,
+    bhttp::async_write(stream_, sr,
                        beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
+    sr_.reset();
     res_.reset();
     if (counted_) {
       counted_ = false;
@@ -276,8 +297,14 @@ private:
 
   stream_type stream_;
   beast::flat_buffer buffer_;
+  /// Header fields of the requests read and the answers written: a
+  /// keep-alive connection takes many, and without the pool each of their
+  /// fields was allocated and freed on its own. Touched on the strand only;
+  /// declared before the messages that use it, so it outlives them.
+  std::pmr::unsynchronized_pool_resource fields_pool_{fields_pool_options()};
   std::optional<request_parser> parser_;
-  std::shared_ptr<void> res_;
+  std::optional<response_type> res_; // the answer being written
+  std::optional<response_serializer> sr_; // over res_
   std::shared_ptr<server_shared> shared_;
   session_timer wait_timer_;
   std::string remote_;
