@@ -412,22 +412,44 @@ json import_record(const std::string& app_user, const std::string& ig_user_id,
 
 // -- outbox_entry -------------------------------------------------------------
 
-std::string encode(const outbox_entry& e) {
-  json j{
-    {"seq", e.seq},
-    {"type", e.type},
-    {"id", e.id},
-    {"user", e.user},
-    {"data", e.data},
-    {"attempts", e.attempts},
-    {"created_at", e.created_at},
-    {"next_attempt_at", e.next_attempt_at},
-    {"last_error", e.last_error},
-  };
-  return dump(j);
+// Every import is written once and read at least once on its way out, with
+// its record (JSON text) inside: as a JSON field that text was escaped on
+// the way in and unescaped on the way out. So an outbox entry is a format
+// byte, four big-endian 64-bit fields (seq, attempts, created_at,
+// next_attempt_at) and five strings each behind a big-endian 32-bit length
+// (type, id, user, data, last_error). The byte is one no JSON text starts
+// with: entries queued as JSON by earlier versions are still read.
+namespace {
+
+constexpr char outbox_format = '\x01';
+
+void put_text(std::string& out, std::string_view text) {
+  auto n = static_cast<uint32_t>(text.size());
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((n >> shift) & 0xff));
+  }
+  out.append(text);
 }
 
-std::optional<outbox_entry> decode_outbox(std::string_view bytes) {
+/// Reads one length-prefixed string at `at`, moving `at` past it.
+bool get_text(std::string_view in, std::size_t& at, std::string& out) {
+  if (in.size() - at < 4) {
+    return false;
+  }
+  uint32_t n = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    n = (n << 8) | static_cast<uint8_t>(in[at + i]);
+  }
+  at += 4;
+  if (in.size() - at < n) {
+    return false;
+  }
+  out.assign(in.substr(at, n));
+  at += n;
+  return true;
+}
+
+std::optional<outbox_entry> decode_json_outbox(std::string_view bytes) {
   auto j = parse_object(bytes);
   if (!j || !j->contains("id")) {
     return std::nullopt;
@@ -439,6 +461,52 @@ std::optional<outbox_entry> decode_outbox(std::string_view bytes) {
             && read(*j, "next_attempt_at", e.next_attempt_at)
             && read(*j, "last_error", e.last_error);
   if (!ok) {
+    return std::nullopt;
+  }
+  return e;
+}
+
+} // namespace
+
+std::string encode(const outbox_entry& e) {
+  std::string out;
+  out.reserve(1 + 4 * 8 + 5 * 4 + e.type.size() + e.id.size() + e.user.size() + e.data.size()
+              + e.last_error.size());
+  out.push_back(outbox_format);
+  put_be64(out, e.seq);
+  put_be64(out, static_cast<uint64_t>(static_cast<int64_t>(e.attempts)));
+  put_be64(out, static_cast<uint64_t>(e.created_at));
+  put_be64(out, static_cast<uint64_t>(e.next_attempt_at));
+  for (const auto* text : {&e.type, &e.id, &e.user, &e.data, &e.last_error}) {
+    put_text(out, *text);
+  }
+  return out;
+}
+
+std::optional<outbox_entry> decode_outbox(std::string_view bytes) {
+  if (bytes.empty() || bytes[0] != outbox_format) {
+    return decode_json_outbox(bytes);
+  }
+  constexpr std::size_t fixed = 1 + 4 * 8;
+  if (bytes.size() < fixed) {
+    return std::nullopt;
+  }
+  outbox_entry e;
+  e.seq = get_be64(bytes.substr(1, 8));
+  auto attempts = static_cast<int64_t>(get_be64(bytes.substr(9, 8)));
+  e.created_at = static_cast<int64_t>(get_be64(bytes.substr(17, 8)));
+  e.next_attempt_at = static_cast<int64_t>(get_be64(bytes.substr(25, 8)));
+  if (attempts < 0 || attempts > std::numeric_limits<int>::max()) {
+    return std::nullopt;
+  }
+  e.attempts = static_cast<int>(attempts);
+  std::size_t at = fixed;
+  for (auto* text : {&e.type, &e.id, &e.user, &e.data, &e.last_error}) {
+    if (!get_text(bytes, at, *text)) {
+      return std::nullopt;
+    }
+  }
+  if (at != bytes.size()) {
     return std::nullopt;
   }
   return e;

@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 IGBRIDGE = os.environ.get("IGBRIDGE_BIN", "build/igbridge")
 FAKEGRAM = os.environ.get("FAKEGRAM_BIN", "build/fakegram")
 ARTIFACTS = os.environ.get("IGBRIDGE_ARTIFACTS", tempfile.gettempdir())
+os.makedirs(ARTIFACTS, exist_ok=True)  # soak and single tests may run first
 CLIENT_ID = "1234567890"
 
 

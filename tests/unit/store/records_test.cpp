@@ -184,6 +184,41 @@ TEST_CASE("import_record carries a carousel's children in order", "[records]") {
   CHECK_FALSE(j["children"][0].contains("thumbnail_url"));
 }
 
+TEST_CASE("outbox entries queued as JSON by earlier versions are still read", "[records]") {
+  auto d = decode_outbox(
+    R"({"seq":12,"type":"media.imported","id":"instagram:1","user":"alice",)"
+    R"("data":"{\"id\":\"instagram:1\"}","attempts":2,"created_at":1795178096,)"
+    R"("next_attempt_at":1795178396,"last_error":"HTTP 503"})");
+  REQUIRE(d);
+  CHECK(d->seq == 12);
+  CHECK(d->data == R"({"id":"instagram:1"})");
+  CHECK(d->attempts == 2);
+  CHECK(d->last_error == "HTTP 503");
+  // Written back in the current form, it reads the same.
+  auto again = decode_outbox(encode(*d));
+  REQUIRE(again);
+  CHECK(again->data == d->data);
+  CHECK(again->next_attempt_at == 1795178396);
+}
+
+TEST_CASE("a truncated or padded binary outbox entry is refused", "[records]") {
+  outbox_entry e;
+  e.seq = 3;
+  e.id = "instagram:2";
+  e.user = "bob";
+  e.data = "{}";
+  auto bytes = encode(e);
+  REQUIRE(decode_outbox(bytes));
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    INFO(n);
+    CHECK_FALSE(decode_outbox(bytes.substr(0, n)));
+  }
+  CHECK_FALSE(decode_outbox(bytes + "x"));
+  auto negative = bytes;
+  negative[9] = '\xff'; // attempts < 0
+  CHECK_FALSE(decode_outbox(negative));
+}
+
 TEST_CASE("outbox_entry round trips and has a public view", "[records]") {
   outbox_entry e;
   e.seq = 12;
