@@ -149,11 +149,13 @@ void answer_ingests(writer_self self, std::vector<hint_batch>& batches,
     r.body.reserve(48);
     r.body.append("{\"hinted\":").append(std::to_string(hinted));
     r.body.append(",\"unknown\":").append(std::to_string(unknown)).append("}");
-    b.reply->respond(std::move(r));
+    // Counted before the answer leaves: a sender that reads /metrics on
+    // its 200 must find its webhook there.
     series.ack_duration.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - b.received).count());
     series.hints_scheduled.inc(static_cast<double>(hinted));
     series.hints_unknown.inc(static_cast<double>(unknown));
+    b.reply->respond(std::move(r));
   }
 }
 
