@@ -2,7 +2,7 @@
 """igbridge benchmarks against the real binaries on loopback.
 
   python3 bench/bench.py webhooks [--requests 2000 --clients 8]
-  python3 bench/bench.py imports  [--posts 2000]
+  python3 bench/bench.py imports  [--posts 2000] [--media] [--perf FILE]
   python3 bench/bench.py memory   [--users 1000]
   python3 bench/bench.py hold     --users 200 --out FILE   (for bench/ingest.sh)
 
@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -104,11 +105,21 @@ def bench_imports(args):
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: fg.post_media(acct["id"], f"dish {i} #eatdifferent"),
                           range(args.posts)))
+        perf = None
+        if args.perf:
+            # From the fetch to the last line only, not the posting before it.
+            perf = subprocess.Popen(["perf", "record", "-F", "4000", "-g", "-p",
+                                     str(ig.proc.pid), "-o", args.perf],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
         t0 = time.perf_counter()
         ig.fetch_now("bench")
         wait_until(lambda: len(ig.imports()) >= args.posts, timeout=600, interval=0.05,
                    what="all imports")
         wall = time.perf_counter() - t0
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
         calls = fg.media_calls()
         # The fetches' own time (pages asked for, planned and committed),
         # the rest being the delivery's lag behind them.
@@ -192,6 +203,8 @@ def main():
     i.add_argument("--posts", type=int, default=2000)
     i.add_argument("--media", action="store_true",
                    help="download every post's media into the media store before delivery")
+    i.add_argument("--perf", metavar="FILE",
+                   help="perf record igbridge from the fetch to the last line into FILE")
     m = sub.add_parser("memory")
     m.add_argument("--users", type=int, default=1000)
     h = sub.add_parser("hold")
