@@ -304,16 +304,17 @@ reply handle_graph_media(app& a, const request& req, const std::string& subject)
     return graph_error(400, 100, "(#100) The parameter limit must be a positive integer.");
   }
   limit = std::min(limit, max_page);
-  auto all = a.st.media_of(c->who.id);
-  auto begin = all.begin();
+  std::optional<std::uint64_t> before;
   if (req.has_param("after")) {
-    auto seq = cursor_seq(req.param("after"));
-    if (!seq) {
+    before = cursor_seq(req.param("after"));
+    if (!before) {
       return graph_error(400, 100, "(#100) Invalid cursor: " + req.param("after"));
     }
-    begin = std::find_if(all.begin(), all.end(), [&](const media& m) { return m.seq < *seq; });
   }
-  auto end = all.end() - begin > limit ? begin + limit : all.end();
+  bool more = false;
+  auto page = a.st.media_page(c->who.id, before, static_cast<std::size_t>(limit), more);
+  auto begin = page.begin();
+  auto end = page.end();
   auto base = a.base_url(req);
   item_context ctx{a, base, unix_now_ms(), c->who};
   json data = json::array();
@@ -325,7 +326,7 @@ reply handle_graph_media(app& a, const request& req, const std::string& subject)
     // Like graph: cursors whenever there is data, `next` only when more follows,
     // rooted where the request went (same version prefix, same subject).
     json paging = {{"cursors", {{"before", cursor_of(*begin)}, {"after", cursor_of(*(end - 1))}}}};
-    if (end != all.end()) {
+    if (more) {
       param_list q{{"access_token", req.param("access_token")}};
       if (req.has_param("fields")) {
         q.emplace_back("fields", req.param("fields"));

@@ -185,6 +185,30 @@ std::vector<media> state::media_of(const std::string& account_id) const {
   return out;
 }
 
+std::vector<media> state::media_page(const std::string& account_id,
+                                     std::optional<std::uint64_t> before_seq, std::size_t limit,
+                                     bool& more) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<media> out;
+  more = false;
+  auto it = media_by_account_.find(account_id);
+  if (it == media_by_account_.end()) {
+    return out;
+  }
+  const auto& ids = it->second; // oldest first: seq grows along it
+  auto stop = ids.end();
+  if (before_seq) {
+    stop = std::lower_bound(ids.begin(), ids.end(), *before_seq,
+                            [this](std::size_t i, std::uint64_t seq) { return media_[i].seq < seq; });
+  }
+  for (auto i = stop; i != ids.begin() && out.size() < limit;) {
+    --i;
+    out.push_back(media_[*i]);
+  }
+  more = static_cast<std::size_t>(stop - ids.begin()) > out.size();
+  return out;
+}
+
 std::size_t state::media_count(const std::string& account_id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = media_by_account_.find(account_id);

@@ -151,6 +151,12 @@ public:
   /// The post `id` is, or the carousel that has `id` as a child.
   std::optional<media> find_post_of(const std::string& id) const;
   std::vector<media> media_of(const std::string& account_id) const; ///< newest first
+  /// Up to `limit` of an account's media created before `before_seq` (from
+  /// the newest when absent), newest first, without copying the rest;
+  /// `more` says whether older ones follow.
+  std::vector<media> media_page(const std::string& account_id,
+                                std::optional<std::uint64_t> before_seq, std::size_t limit,
+                                bool& more) const;
   std::size_t media_count(const std::string& account_id) const;
   /// Replaces a post's caption (and tags) and shows it at once.
   std::optional<media> edit_caption(const std::string& media_id, std::optional<std::string> caption,
