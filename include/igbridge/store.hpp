@@ -60,7 +60,10 @@ enum class db {
 constexpr std::size_t db_count = static_cast<std::size_t>(db::meta) + 1;
 
 /// 2: typed tables and indexes (schedule, due outbox, hint queue, counters).
-constexpr int schema_version = 2;
+/// 3: hints and outbox entries in binary form (JSON ones still read), so
+///    that an older igbridge refuses the store instead of reading them as
+///    absent.
+constexpr int schema_version = 3;
 
 class store;
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "igbridge/store.hpp"
+#include "igbridge/tables.hpp"
 #include "temp_dir.hpp"
 
 using namespace igbridge;
@@ -216,6 +217,31 @@ TEST_CASE("data survives reopening", "[store]") {
   CHECK(r.get(db::outbox, seq_key(7)) == std::string("entry"));
   CHECK(r.get(db::hints, "alice") == std::string("h"));
   CHECK(r.get(db::meta, "schema_version") == std::to_string(schema_version));
+}
+
+TEST_CASE("a schema 2 store opens as 3 and its JSON hints and outbox entries still read",
+          "[store]") {
+  temp_dir tmp;
+  {
+    store s{tmp.path(), small_map};
+    auto w = s.write();
+    w.put(db::meta, "schema_version", "2");
+    w.put(db::hints, "alice", R"({"first_due":100,"last_due":160,"received_at":90})");
+    w.put(db::outbox, seq_key(4),
+          R"({"seq":4,"type":"media.imported","id":"instagram:9","user":"alice",)"
+          R"("data":"{}","attempts":1,"created_at":90,"next_attempt_at":95,"last_error":""})");
+    w.commit();
+  }
+  store s{tmp.path(), small_map};
+  auto r = s.read();
+  CHECK(r.get(db::meta, "schema_version") == std::string("3"));
+  auto h = tables::hints.get(r, "alice");
+  REQUIRE(h);
+  CHECK(h->last_due == 160);
+  auto e = tables::outbox.get(r, 4);
+  REQUIRE(e);
+  CHECK(e->id == "instagram:9");
+  CHECK(e->attempts == 1);
 }
 
 TEST_CASE("a newer schema is refused", "[store]") {
