@@ -10,7 +10,7 @@ PACKAGES := cmake g++ make pkg-config python3 ccache libcaf-dev libboost1.81-dev
   chromium chromium-driver \
   clang libclang-rt-14-dev llvm
 
-.PHONY: all deps configure build test test-release test-asan test-fuzz fuzz soak run package clean
+.PHONY: all deps configure build test test-release test-asan asan-build asan-ctest test-fuzz fuzz fuzz-build soak run package clean
 
 all: build
 
@@ -29,15 +29,24 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The sanitizer build checks igbridge: the test tools (fakegram, seed_users)
+# come from the release build instead of being compiled a second time.
 $(ASAN_BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DIGBRIDGE_SANITIZE=ON
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DIGBRIDGE_SANITIZE=ON \
+	  -DIGBRIDGE_TOOLS_DIR=$(abspath $(BUILD))
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
-test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+asan-build: $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+asan-ctest:
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 2
+
+# The tests run the release build's fakegram.
+test-asan: build asan-build
+	$(MAKE) --no-print-directory asan-ctest
 
 # libFuzzer targets (fuzz/README.md): their own clang build, at most 2 jobs.
 FUZZ_BUILD ?= build-fuzz
@@ -47,6 +56,9 @@ FUZZ_TARGETS := http_request graph_update legacy_update signed_request provider_
 
 $(FUZZ_BUILD)/CMakeCache.txt: | deps
 	CC=clang CXX=clang++ cmake -S fuzz -B $(FUZZ_BUILD)
+
+fuzz-build: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j 2
 
 # Builds, then runs every target for $(1) seconds; any crash fails, after all ran.
 define run_fuzz
@@ -64,7 +76,13 @@ fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 test-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 	$(call run_fuzz,$(FUZZ_SHORT_S))
 
-test: test-release test-asan test-fuzz
+# All three configurations. The integration tests mostly wait on timers and
+# sockets (the release suite uses about a quarter of two cores), so the next
+# configuration compiles beside them at the lowest CPU priority: the
+# sanitizer build beside the release tests, the fuzz build beside the
+# sanitizer tests (scripts/make-test.sh; a 2-core machine stays under 30 min).
+test: build
+	./scripts/make-test.sh $(MAKE)
 
 # Crash soak (tests/soak/soak.py): SOAK_CYCLES kill -9s at random instants under
 # webhooks, new posts and a failing sink, then checks nothing was lost. It prints

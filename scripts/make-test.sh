@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `make test`: the release tests, the sanitizer tests and the short fuzz runs.
+# Each test run overlaps the next configuration's compile, which runs at the
+# lowest CPU priority so the tests keep the cores they ask for; its output
+# goes to a log that is shown when it fails. Every stage runs even after a
+# failure, and the exit status says whether all passed.
+#
+#   scripts/make-test.sh [make]
+set -u
+make_cmd=${1:-make}
+logs=$(mktemp -d)
+failed=()
+
+# Runs "$@" niced in the background; `finish NAME` waits for it.
+declare -A pids
+background() {
+  local name=$1
+  shift
+  nice -n 19 "$@" > "$logs/$name.log" 2>&1 &
+  pids[$name]=$!
+}
+finish() {
+  local name=$1
+  if ! wait "${pids[$name]}"; then
+    echo "=== $name failed; its output:"
+    cat "$logs/$name.log"
+    failed+=("$name")
+    return 1
+  fi
+  echo "=== $name done"
+}
+stage() {
+  local name=$1
+  shift
+  echo "=== $name"
+  "$@" || failed+=("$name")
+}
+
+start=$SECONDS
+background asan-build "$make_cmd" --no-print-directory asan-build
+stage test-release "$make_cmd" --no-print-directory test-release
+asan_ok=1
+finish asan-build || asan_ok=0
+
+background fuzz-build "$make_cmd" --no-print-directory fuzz-build
+if [ "$asan_ok" = 1 ]; then
+  stage test-asan "$make_cmd" --no-print-directory asan-ctest
+fi
+finish fuzz-build && stage test-fuzz "$make_cmd" --no-print-directory test-fuzz
+
+echo "=== make test: $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
+rm -rf "$logs"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "make test: FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "make test: all passed"
