@@ -190,7 +190,22 @@ void request_page(user_self self, http_request req, std::string chain = {}) {
 
 /// Whether `w` belongs to a fetch's chain of transactions.
 bool is_fetch_write(const user_write& w) {
-  return std::string_view(w.what) == "page" || std::string_view(w.what) == "fetch_done";
+  std::string_view what = w.what;
+  return what == "page" || what == "fetch_done" || what == "fetch_failed";
+}
+
+bool fetch_writes_pending(const user_actor_state& st) {
+  return std::any_of(st.writes.begin(), st.writes.end(), is_fetch_write);
+}
+
+/// A fetch asked for while the last one's pages were still committing
+/// starts once they have (see start_fetch).
+void start_deferred_fetch(user_self self) {
+  auto& st = self->state;
+  if (!st.fetching && st.fetch_again && !fetch_writes_pending(st)) {
+    st.fetch_again = false;
+    start_fetch(self);
+  }
 }
 
 } // namespace
@@ -333,7 +348,9 @@ void fail_fetch(user_self self, const provider_error& err, const std::string& ch
                   if (!ok) {
                     self->state.fetch_owed = true;
                     retry_later(self);
+                    return;
                   }
+                  start_deferred_fetch(self);
                 },
                 "fetch_failed"});
   log(log_level::warning, "fetch.failed",
@@ -549,6 +566,7 @@ void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, const std::s
           {{"user", st.rec.user}, {"count", std::to_string(imported)}});
     }
     if (!current) {
+      start_deferred_fetch(self);
       return;
     }
     st.imported_now += imported;
@@ -575,6 +593,12 @@ void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, const std::s
 void start_fetch(user_self self) {
   auto& st = self->state;
   if (st.fetching) {
+    st.fetch_again = true;
+    return;
+  }
+  if (fetch_writes_pending(st)) {
+    // A fetch that failed on a later page may leave its earlier pages
+    // committing: the next fetch reads the cursors they store.
     st.fetch_again = true;
     return;
   }

@@ -318,3 +318,42 @@ TEST_CASE("the next page is asked for before the page before commits, and a post
   CHECK_FALSE(tables::resume.get(f.read(), "alice")); // the run finished
   CHECK_FALSE(tables::hints.get(f.read(), "alice"));
 }
+
+TEST_CASE("a fetch asked for while a failed fetch's pages commit starts after them and "
+          "follows their cursor",
+          "[user]") {
+  actor_fixture f;
+  f.start();
+  link(f, "alice", "1784");
+  f.http.answer(200, page(f, {}));
+  f.run();
+  send_hint(f, "1784");
+  f.advance(60);
+  REQUIRE(f.http.calls.size() == 1);
+  auto first = nlohmann::json::parse(page(f, {{"m3", "Dinner #ed"}, {"m2", "Lunch #ed"}}));
+  first["paging"]["next"] = "https://graph.example/me/media?after=c1&access_token=t";
+  f.http.answer(200, first.dump());
+  f.sched->run_once(); // page 1 planned, its write sent, page 2 asked for
+  REQUIRE(f.http.calls.size() == 1);
+  f.http.answer(500, R"({"error":{"message":"oops","code":2}})");
+  f.sched->run_once_lifo(); // page 2 fails before page 1 has committed
+  CHECK(record(f, "alice").imported == 0);
+  caf::anon_send(f.actors.registry, fetch_now_atom::value, std::string("alice"));
+  f.sched->run_once_lifo(); // the registry, ahead of the writer
+  f.sched->run_once_lifo(); // the user actor: the fetch-now waits for page 1
+  CHECK(f.http.calls.empty());
+  f.run();
+  // Page 1 committed with its cursor; only then did the new fetch start.
+  CHECK(record(f, "alice").imported == 2);
+  REQUIRE(f.http.calls.size() == 1);
+  CHECK(f.http.calls.front().request.url.find("after=") == std::string::npos);
+  f.http.answer(200, page(f, {{"m3", "Dinner #ed"}, {"m2", "Lunch #ed"}}));
+  f.run();
+  // Known posts: the fetch goes on where the failed one stopped.
+  REQUIRE(f.http.calls.size() == 1);
+  CHECK(f.http.calls.front().request.url.find("after=c1") != std::string::npos);
+  f.http.answer(200, page(f, {{"m1", "Breakfast #ed"}}));
+  f.run();
+  CHECK(record(f, "alice").imported == 3);
+  CHECK_FALSE(tables::resume.get(f.read(), "alice"));
+}
