@@ -84,6 +84,23 @@ int64_t schedule_of(actor_fixture& f, const std::string& user) {
   return at;
 }
 
+/// A linked user whose hinted fetch got its first page (m3, m2, and a next
+/// page after=c1): the user actor alone has run, so page 1's write is on
+/// its way to the writer, not committed, and page 2 is asked for.
+void answer_first_of_two_pages(actor_fixture& f) {
+  f.start();
+  link(f, "alice", "1784");
+  f.http.answer(200, page(f, {})); // the initial fetch finds nothing yet
+  f.run();
+  send_hint(f, "1784");
+  f.advance(60);
+  REQUIRE(f.http.calls.size() == 1);
+  auto first = nlohmann::json::parse(page(f, {{"m3", "Dinner #ed"}, {"m2", "Lunch #ed"}}));
+  first["paging"]["next"] = "https://graph.example/me/media?after=c1&access_token=t";
+  f.http.answer(200, first.dump());
+  f.sched->run_once();
+}
+
 } // namespace
 
 TEST_CASE("a link stores the grant, fetches at once and plans the next poll", "[user]") {
@@ -287,17 +304,7 @@ TEST_CASE("the next page is asked for before the page before commits, and a post
           "pages is imported once",
           "[user]") {
   actor_fixture f;
-  f.start();
-  link(f, "alice", "1784");
-  f.http.answer(200, page(f, {})); // the initial fetch finds nothing yet
-  f.run();
-  send_hint(f, "1784");
-  f.advance(60);
-  REQUIRE(f.http.calls.size() == 1);
-  auto first = nlohmann::json::parse(page(f, {{"m3", "Dinner #ed"}, {"m2", "Lunch #ed"}}));
-  first["paging"]["next"] = "https://graph.example/me/media?after=c1&access_token=t";
-  f.http.answer(200, first.dump());
-  f.sched->run_once(); // the user actor alone: it plans page 1 and asks for page 2
+  answer_first_of_two_pages(f);
   REQUIRE(f.http.calls.size() == 1);
   CHECK(f.http.calls.front().request.url.find("after=c1") != std::string::npos);
   CHECK(record(f, "alice").imported == 0); // page 1 is not committed yet
@@ -323,17 +330,7 @@ TEST_CASE("a fetch asked for while a failed fetch's pages commit starts after th
           "follows their cursor",
           "[user]") {
   actor_fixture f;
-  f.start();
-  link(f, "alice", "1784");
-  f.http.answer(200, page(f, {}));
-  f.run();
-  send_hint(f, "1784");
-  f.advance(60);
-  REQUIRE(f.http.calls.size() == 1);
-  auto first = nlohmann::json::parse(page(f, {{"m3", "Dinner #ed"}, {"m2", "Lunch #ed"}}));
-  first["paging"]["next"] = "https://graph.example/me/media?after=c1&access_token=t";
-  f.http.answer(200, first.dump());
-  f.sched->run_once(); // page 1 planned, its write sent, page 2 asked for
+  answer_first_of_two_pages(f);
   REQUIRE(f.http.calls.size() == 1);
   f.http.answer(500, R"({"error":{"message":"oops","code":2}})");
   f.sched->run_once_lifo(); // page 2 fails before page 1 has committed
