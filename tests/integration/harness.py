@@ -9,6 +9,7 @@ import json
 import re
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -279,7 +280,8 @@ class Igbridge:
                  port=None):
         self.fg = fakegram
         self.dialect = dialect or fakegram.dialect
-        self.dir = workdir or tempfile.mkdtemp(prefix="igbridge-it-")
+        self.dir = workdir or tempfile.mkdtemp(prefix="igbridge-it-", dir=ARTIFACTS)
+        self.own_dir = workdir is None  # removed after a passing test
         self.port = port or free_port()
         self.admin_port = free_port()
         self.public = f"http://127.0.0.1:{self.port}"
@@ -563,3 +565,8 @@ class DaemonTest(unittest.TestCase):
                 pass
             if isinstance(p, Igbridge) and failed:
                 print(f"\n--- igbridge log ({p.dir}) ---\n{p.log()[-6000:]}")
+        if not failed:
+            # A failed test keeps its state directories for a look.
+            for p in self._procs:
+                if isinstance(p, Igbridge) and p.own_dir:
+                    shutil.rmtree(p.dir, ignore_errors=True)
