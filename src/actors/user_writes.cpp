@@ -118,35 +118,32 @@ void dispatch(user_self self) {
     applies.push_back(st.writes[i].apply);
   }
   auto out = std::make_shared<std::optional<user_record>>();
-  write_job job{[rec0 = st.rec, applies = std::move(applies), out](write_txn& txn, write_notes& notes) {
-                  // Runs on the writer's thread, maybe twice (map growth):
-                  // always from the captured record. Each write applies
-                  // to what the one before it left, as if committed alone.
-                  auto before = tables::users.get(txn, rec0.user);
-                  user_record r = rec0;
-                  bool exists = true;
-                  for (const auto& apply : applies) {
-                    if (!exists) { // erased by the write before
-                      r = user_record{};
-                      r.user = rec0.user;
-                    }
-                    bool keep = apply(r, txn, notes);
-                    settle(before, keep ? &r : nullptr, txn, notes, rec0.user);
-                    if (keep) {
-                      tables::users.put(txn, r.user, r);
-                      before = r;
-                    } else {
-                      tables::users.del(txn, rec0.user);
-                      before.reset();
-                    }
-                    exists = keep;
-                  }
-                  if (exists) {
-                    *out = std::move(r);
-                  } else {
-                    out->reset();
-                  }
-                },
+  auto run = [rec0 = st.rec, applies = std::move(applies), out](write_txn& txn,
+                                                               write_notes& notes) {
+    // Runs on the writer's thread, maybe twice (map growth): always from
+    // the captured record. Each write applies to what the one before it
+    // left, as if committed alone; the record itself is stored once.
+    auto before = tables::users.get(txn, rec0.user);
+    user_record r = rec0;
+    bool exists = true;
+    for (const auto& apply : applies) {
+      if (!exists) { // erased by the write before
+        r = user_record{};
+        r.user = rec0.user;
+      }
+      exists = apply(r, txn, notes);
+      settle(before, exists ? &r : nullptr, txn, notes, rec0.user);
+      before = exists ? std::optional<user_record>(r) : std::nullopt;
+    }
+    if (exists) {
+      tables::users.put(txn, r.user, r);
+      *out = std::move(r);
+    } else {
+      tables::users.del(txn, rec0.user);
+      out->reset();
+    }
+  };
+  write_job job{std::move(run),
                 st.writes.front().what};
   self->request(st.writer, write_timeout, write_atom::value, std::move(job))
     .then([=](write_result& res) { finish_write(self, res.ok, res.error, out); },
