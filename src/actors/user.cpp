@@ -45,7 +45,7 @@ std::string stored_token(const user_actor_state& st, const std::string& plain) {
 
 void maybe_idle(user_self self) {
   auto& st = self->state;
-  bool busy = st.fetching || st.refreshing || st.write_in_flight || !st.writes.empty()
+  bool busy = st.fetching || st.refreshing || !st.writes.empty()
               || st.http.in_flight() > 0 || st.retry_armed || st.passivating;
   if (busy) {
     return;
@@ -416,7 +416,7 @@ void on_idle(user_self self, uint64_t gen) {
   if (gen != st.idle_gen || st.passivating) {
     return;
   }
-  bool busy = st.fetching || st.refreshing || st.write_in_flight || !st.writes.empty()
+  bool busy = st.fetching || st.refreshing || !st.writes.empty()
               || st.http.in_flight() > 0 || st.retry_armed;
   if (busy) {
     return;

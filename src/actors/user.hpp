@@ -30,6 +30,9 @@ struct user_write {
   /// After the commit (ok) or its failure (ok false, error set).
   std::function<void(bool ok, const std::string& error)> done;
   const char* what = "user";
+  /// One of a fetch's transactions (its pages, its end): the next fetch
+  /// reads the cursors they store, so it waits for them.
+  bool of_fetch = false;
 };
 
 struct user_actor_state {
@@ -61,7 +64,6 @@ struct user_actor_state {
   bool refreshing = false;
   bool fetch_owed = false;       // a fetch failed and its retry could not be stored
   std::deque<user_write> writes; // the ones in flight first, then the waiting ones
-  bool write_in_flight = false;
   std::size_t writes_in_flight = 0; // the first ones of `writes`, sent as one transaction
   int storage_failures = 0;      // consecutive failed writes: in-memory retry backoff
   uint64_t retry_gen = 0;        // a wake re-armed in memory after a failed write

@@ -71,10 +71,15 @@ std::vector<std::string> load_resume(const read_txn& txn, const user_record& rec
   return out;
 }
 
-void save_resume(write_txn& txn, const user_record& rec, std::vector<std::string> urls) {
+/// Keeps the newest max_resume cursors.
+void bound_resume(std::vector<std::string>& urls) {
   if (urls.size() > max_resume) {
     urls.erase(urls.begin(), urls.end() - static_cast<std::ptrdiff_t>(max_resume));
   }
+}
+
+void save_resume(write_txn& txn, const user_record& rec, std::vector<std::string> urls) {
+  bound_resume(urls);
   if (urls.empty()) {
     tables::resume.del(txn, rec.user);
     return;
@@ -188,10 +193,8 @@ void request_page(user_self self, http_request req, std::string chain = {}) {
                });
 }
 
-/// Whether `w` belongs to a fetch's chain of transactions.
 bool is_fetch_write(const user_write& w) {
-  std::string_view what = w.what;
-  return what == "page" || what == "fetch_done" || what == "fetch_failed";
+  return w.of_fetch;
 }
 
 bool fetch_writes_pending(const user_actor_state& st) {
@@ -291,7 +294,7 @@ void finish_fetch(user_self self, int64_t account_hold) {
                     start_fetch(self);
                   }
                 },
-                "fetch_done"});
+                "fetch_done", true});
 }
 
 void fail_fetch(user_self self, const provider_error& err, const std::string& chain = {}) {
@@ -352,7 +355,7 @@ void fail_fetch(user_self self, const provider_error& err, const std::string& ch
                   }
                   start_deferred_fetch(self);
                 },
-                "fetch_failed"});
+                "fetch_failed", true});
   log(log_level::warning, "fetch.failed",
       {{"user", st.rec.user}, {"kind", outcome}, {"error", err.message},
        {"failures", std::to_string(st.rec.fetch_failures + 1)},
@@ -441,7 +444,8 @@ user_write page_write(const std::vector<media_item>& items, const page_plan& pla
             return true;
           },
           {},
-          "page"};
+          "page",
+          true};
 }
 
 /// Counts the page's posts as committed; returns how many were imported.
@@ -535,9 +539,7 @@ void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, const std::s
       next_chain = resume.back();
       follow = with_token(next_chain, plain_token(st));
     }
-    if (resume.size() > max_resume) {
-      resume.erase(resume.begin(), resume.end() - static_cast<std::ptrdiff_t>(max_resume));
-    }
+    bound_resume(resume);
   }
   bool first_of_initial = st.initial && st.pages == 0;
   ++st.pages;

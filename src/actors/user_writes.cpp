@@ -71,7 +71,6 @@ void finish_write(user_self self, bool ok, const std::string& error,
                   const std::shared_ptr<std::optional<user_record>>& out) {
   auto& st = self->state;
   auto n = std::min(st.writes_in_flight, st.writes.size());
-  st.write_in_flight = false;
   st.writes_in_flight = 0;
   std::vector<user_write> done;
   done.reserve(n);
@@ -107,10 +106,9 @@ void finish_write(user_self self, bool ok, const std::string& error,
 
 void dispatch(user_self self) {
   auto& st = self->state;
-  if (st.write_in_flight || st.writes.empty()) {
+  if (st.writes_in_flight != 0 || st.writes.empty()) {
     return;
   }
-  st.write_in_flight = true;
   st.writes_in_flight = std::min(st.writes.size(), max_writes_per_job);
   std::vector<std::function<bool(user_record&, write_txn&, write_notes&)>> applies;
   applies.reserve(st.writes_in_flight);

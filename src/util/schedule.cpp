@@ -8,8 +8,9 @@ namespace igbridge {
 namespace {
 
 constexpr int64_t recent_window_s = 14 * 86400;
-/// poll_tier's highest threshold: more recent imports change nothing.
-constexpr std::size_t recent_kept = 7;
+/// poll_tier's highest threshold: more recent imports change nothing, so
+/// no more import times than this are kept.
+constexpr std::size_t busiest_tier_imports = 7;
 constexpr int64_t backoff_base_s = 60;
 constexpr int64_t backoff_cap_s = 6 * 3600;
 /// A sink's Retry-After beyond a day is not believed: a bad header must not
@@ -18,6 +19,14 @@ constexpr int64_t max_retry_after_s = 86400;
 constexpr int64_t storage_backoff_base_s = 5;
 constexpr int64_t storage_backoff_cap_s = 300;
 
+/// Keeps the newest busiest_tier_imports times.
+void keep_newest(std::vector<int64_t>& times) {
+  if (times.size() > busiest_tier_imports) {
+    std::sort(times.begin(), times.end());
+    times.erase(times.begin(), times.end() - static_cast<std::ptrdiff_t>(busiest_tier_imports));
+  }
+}
+
 } // namespace
 
 int poll_tier(std::size_t imports_last_14d, std::size_t tiers) {
@@ -25,7 +34,7 @@ int poll_tier(std::size_t imports_last_14d, std::size_t tiers) {
     return 0;
   }
   std::size_t tier;
-  if (imports_last_14d >= 7) {
+  if (imports_last_14d >= busiest_tier_imports) {
     tier = 0;
   } else if (imports_last_14d >= 4) {
     tier = 1;
@@ -42,19 +51,12 @@ void prune_recent(std::vector<int64_t>& times, int64_t now) {
   times.erase(std::remove_if(times.begin(), times.end(),
                              [cutoff](int64_t t) { return t < cutoff; }),
               times.end());
-  // Records written before note_recent kept every import time.
-  if (times.size() > recent_kept) {
-    std::sort(times.begin(), times.end());
-    times.erase(times.begin(), times.end() - static_cast<std::ptrdiff_t>(recent_kept));
-  }
+  keep_newest(times); // records written before note_recent kept every time
 }
 
 void note_recent(std::vector<int64_t>& times, int64_t t) {
   times.push_back(t);
-  std::sort(times.begin(), times.end());
-  if (times.size() > recent_kept) {
-    times.erase(times.begin(), times.end() - static_cast<std::ptrdiff_t>(recent_kept));
-  }
+  keep_newest(times);
 }
 
 int64_t with_jitter(int64_t interval_s, double unit) {
