@@ -10,11 +10,9 @@
 #include "igbridge/config.hpp"
 #include "igbridge/http_types.hpp"
 
-namespace boost::asio {
-class io_context;
-} // namespace boost::asio
-
 namespace igbridge {
+
+class io_pool;
 
 /// Completes one request. Thread-safe; the first respond() wins, later
 /// ones (e.g. after the session's own 503 timer) are ignored.
@@ -24,6 +22,22 @@ public:
   virtual void respond(http_response r) = 0;
 };
 using responder_ptr = std::shared_ptr<responder>;
+
+/// While one is alive on a thread, the answers that thread gives are held,
+/// and when it ends each I/O thread gets its share in one handler: a commit
+/// that answers a hundred webhooks wakes each I/O thread once, not a
+/// hundred times. Batches nest; the outermost one sends.
+class answer_batch {
+public:
+  answer_batch();
+  ~answer_batch();
+  answer_batch(const answer_batch&) = delete;
+  answer_batch& operator=(const answer_batch&) = delete;
+
+private:
+  struct groups;
+  std::unique_ptr<groups> groups_; // the held answers, when this batch is the outermost
+};
 
 struct http_server_limits {
   std::size_t header_limit = 8 * 1024;       // larger → 431
@@ -44,7 +58,9 @@ public:
   using handler = std::function<void(http_request, responder_ptr)>;
 
   /// Binds immediately (throws std::system_error naming the address).
-  http_server(boost::asio::io_context& io, const listen_address& addr, handler h,
+  /// Accepts on the pool's main context; each connection runs on one of
+  /// the pool's threads, in turn.
+  http_server(io_pool& pool, const listen_address& addr, handler h,
               http_server_limits limits = {});
   ~http_server();
 

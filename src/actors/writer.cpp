@@ -10,6 +10,7 @@
 #include "keep_running.hpp"
 
 #include "igbridge/actors.hpp"
+#include "igbridge/http_server.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/tables.hpp"
 #include "responses.hpp"
@@ -135,6 +136,7 @@ ingest_count ingest(write_txn& txn, write_notes& notes, active_users& known,
 void answer_ingests(writer_self self, std::vector<hint_batch>& batches,
                     const std::vector<ingest_count>& counts, const std::string& error) {
   const auto& series = *self->state.series;
+  answer_batch together; // one hand-off per I/O thread for the whole commit
   for (std::size_t i = 0; i < batches.size(); ++i) {
     auto& b = batches[i];
     if (!error.empty() || i >= counts.size()) {

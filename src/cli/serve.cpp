@@ -22,6 +22,7 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/http_client.hpp"
 #include "igbridge/http_server.hpp"
+#include "igbridge/io_pool.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/messages.hpp"
 #include "igbridge/metrics.hpp"
@@ -100,8 +101,8 @@ int run_serve(const std::string& config_path) {
   // waits until the detached actors' last handle is gone.
   caf::actor_system_config caf_cfg;
   std::optional<caf::actor_system> system;
-  boost::asio::io_context io{cfg.server.threads};
-  http_client client{io};
+  io_pool io{cfg.server.threads};
+  http_client client{io.main()};
   auto ctx = std::make_shared<context>(std::move(cfg), db, client, stats);
   ctx->dialect = dialect_of(ctx->cfg);
   ctx->redirect_uri = ctx->cfg.server.public_url + "/oauth/instagram/callback";
@@ -148,7 +149,7 @@ int run_serve(const std::string& config_path) {
   admin_api->start();
 
   std::promise<int> stop_signal;
-  boost::asio::signal_set signals{io, SIGINT, SIGTERM};
+  boost::asio::signal_set signals{io.main(), SIGINT, SIGTERM};
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (!ec) {
       stop_signal.set_value(sig);
@@ -156,10 +157,7 @@ int run_serve(const std::string& config_path) {
   });
   std::signal(SIGPIPE, SIG_IGN);
 
-  std::vector<std::thread> threads;
-  for (int i = 0; i < conf.server.threads; ++i) {
-    threads.emplace_back([&io] { io.run(); });
-  }
+  io.start();
   log(log_level::notice, "started",
       {{"public", conf.server.listen.host + ":" + std::to_string(public_api->port())},
        {"admin", conf.admin.listen.host + ":" + std::to_string(admin_api->port())},
@@ -202,9 +200,6 @@ int run_serve(const std::string& config_path) {
   stop_all(actors);
   sys.await_all_actors_done();
   io.stop();
-  for (auto& t : threads) {
-    t.join();
-  }
   log(log_level::notice, "stopped", {});
   return 0;
 }

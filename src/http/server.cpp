@@ -8,6 +8,7 @@
 
 #include "igbridge/http_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <list>
@@ -21,6 +22,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "igbridge/io_pool.hpp"
 #include "http_errors.hpp"
 #include "request_parser.hpp"
 
@@ -33,15 +35,16 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// Sessions name their strand's type rather than asio's type-erased
+// A session runs on its io_context's one thread (io_pool), so it needs no
+// strand. It names the executor's type rather than asio's type-erased
 // any_io_executor: every asynchronous step copies its executor several
-// times, and a typed strand copies without going through a vtable.
-using strand_type = net::strand<net::io_context::executor_type>;
-using stream_type = beast::basic_stream<tcp, strand_type>;
+// times, and a typed one copies without going through a vtable.
+using session_executor = net::io_context::executor_type;
+using stream_type = beast::basic_stream<tcp, session_executor>;
 using socket_type = stream_type::socket_type;
 using session_timer = net::basic_waitable_timer<std::chrono::steady_clock,
                                                 net::wait_traits<std::chrono::steady_clock>,
-                                                strand_type>;
+                                                session_executor>;
 using response_type =
     bhttp::response<bhttp::string_body, bhttp::basic_fields<fields_allocator>>;
 using response_serializer =
@@ -49,10 +52,10 @@ using response_serializer =
 
 class session;
 
-/// Hands the actor's answer back to the session's strand; first answer wins.
+/// Hands the actor's answer back to the session's thread; first answer wins.
 class session_responder final : public responder {
 public:
-  session_responder(std::weak_ptr<session> s, strand_type ex)
+  session_responder(std::weak_ptr<session> s, session_executor ex)
     : session_(std::move(s)), ex_(std::move(ex)) {
     // nop
   }
@@ -60,12 +63,24 @@ public:
 
 private:
   std::weak_ptr<session> session_;
-  strand_type ex_;
+  session_executor ex_;
   std::atomic<bool> done_{false};
 };
 
+/// Answers held by an answer_batch, one group per I/O thread.
+struct held_answer {
+  std::weak_ptr<session> to;
+  http_response answer;
+};
+struct held_group {
+  session_executor ex;
+  std::vector<held_answer> answers;
+};
+/// The batch open on this thread, if any.
+thread_local std::vector<held_group>* open_batch = nullptr;
+
 /// What the acceptor and the sessions share. The session list is guarded
-/// by a mutex: sessions live on their own strands.
+/// by a mutex: sessions live on several threads.
 struct server_shared {
   http_server::handler handler;
   http_server_limits limits;
@@ -125,7 +140,7 @@ public:
   }
 
   void run() {
-    // Start on the session's strand so every later handler runs there too.
+    // Start on the session's thread: the acceptor runs on another one.
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&session::do_read, shared_from_this()));
   }
@@ -150,7 +165,7 @@ public:
     });
   }
 
-  /// Called on the strand with the handler's answer.
+  /// Called on the session's thread with the handler's answer.
   void deliver(http_response r) {
     wait_timer_.cancel();
     write(std::move(r), !keep_alive_ || shared_->stopping.load());
@@ -299,7 +314,7 @@ private:
   beast::flat_buffer buffer_;
   /// Header fields of the requests read and the answers written: a
   /// keep-alive connection takes many, and without the pool each of their
-  /// fields was allocated and freed on its own. Touched on the strand only;
+  /// fields was allocated and freed on its own. Touched on its thread only;
   /// declared before the messages that use it, so it outlives them.
   std::pmr::unsynchronized_pool_resource fields_pool_{fields_pool_options()};
   std::optional<request_parser> parser_;
@@ -325,6 +340,16 @@ void session_responder::respond(http_response r) {
   if (done_.exchange(true)) {
     return;
   }
+  if (open_batch != nullptr) {
+    auto& groups = *open_batch;
+    auto g = std::find_if(groups.begin(), groups.end(),
+                          [this](const held_group& h) { return h.ex == ex_; });
+    if (g == groups.end()) {
+      g = groups.insert(groups.end(), held_group{ex_, {}});
+    }
+    g->answers.push_back(held_answer{session_, std::move(r)});
+    return;
+  }
   net::post(ex_, [s = session_, r = std::move(r)]() mutable {
     if (auto self = s.lock()) {
       self->deliver(std::move(r));
@@ -339,14 +364,41 @@ bool is_resource_error(const beast::error_code& ec) {
 
 } // namespace
 
+struct answer_batch::groups : std::vector<held_group> {};
+
+answer_batch::answer_batch() {
+  if (open_batch == nullptr) {
+    groups_ = std::make_unique<groups>();
+    open_batch = groups_.get();
+  }
+}
+
+answer_batch::~answer_batch() {
+  if (!groups_) {
+    return; // an inner batch: the outer one sends
+  }
+  open_batch = nullptr;
+  for (auto& g : *groups_) {
+    net::post(g.ex, [answers = std::move(g.answers)]() mutable {
+      for (auto& a : answers) {
+        if (auto s = a.to.lock()) {
+          s->deliver(std::move(a.answer));
+        }
+      }
+    });
+  }
+}
+
 struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
-  impl(net::io_context& io) : io(io), acceptor(net::make_strand(io)), backoff(acceptor.get_executor()) {
+  impl(io_pool& pool)
+    : pool(pool), acceptor(net::make_strand(pool.main())), backoff(acceptor.get_executor()) {
     // nop
   }
 
   void do_accept() {
     paused = false;
-    acceptor.async_accept(net::make_strand(io), [self = shared_from_this()](
+    // Each connection goes to the next I/O thread and stays there.
+    acceptor.async_accept(pool.next().get_executor(), [self = shared_from_this()](
                                                   beast::error_code ec, socket_type socket) {
       self->on_accept(ec, std::move(socket));
     });
@@ -434,16 +486,16 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
     });
   }
 
-  net::io_context& io;
+  io_pool& pool;
   tcp::acceptor acceptor;
   net::steady_timer backoff;
   bool paused = false; // touched on the acceptor's strand only
   std::shared_ptr<server_shared> shared = std::make_shared<server_shared>();
 };
 
-http_server::http_server(net::io_context& io, const listen_address& addr, handler h,
+http_server::http_server(io_pool& pool, const listen_address& addr, handler h,
                          http_server_limits limits)
-  : impl_(std::make_shared<impl>(io)) {
+  : impl_(std::make_shared<impl>(pool)) {
   impl_->shared->handler = std::move(h);
   impl_->shared->limits = limits;
   std::weak_ptr<impl> weak = impl_;
