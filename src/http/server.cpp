@@ -25,6 +25,7 @@
 #include "igbridge/io_pool.hpp"
 #include "http_errors.hpp"
 #include "request_parser.hpp"
+#include "response_head.hpp"
 
 namespace igbridge {
 
@@ -45,10 +46,6 @@ using socket_type = stream_type::socket_type;
 using session_timer = net::basic_waitable_timer<std::chrono::steady_clock,
                                                 net::wait_traits<std::chrono::steady_clock>,
                                                 session_executor>;
-using response_type =
-    bhttp::response<bhttp::string_body, bhttp::basic_fields<fields_allocator>>;
-using response_serializer =
-    bhttp::response_serializer<bhttp::string_body, bhttp::basic_fields<fields_allocator>>;
 
 class session;
 
@@ -236,41 +233,22 @@ private:
 
   void write(http_response r, bool close_after) {
     close_after_ = close_after;
-    auto& res = res_.emplace(std::piecewise_construct, std::make_tuple(),
-                             std::make_tuple(fields_allocator{&fields_pool_}));
-    res.version(11);
-    res.result(static_cast<unsigned>(r.status));
-    bool has_type = false;
-    for (auto& [name, value] : r.headers) {
-      res.insert(name, value);
-      if (beast::iequals(name, "content-type")) {
-        has_type = true;
-      }
-    }
-    if (!has_type && !r.body.empty()) {
-      res.set(bhttp::field::content_type, "application/json");
-    }
-    res.set(bhttp::field::server, "igbridge");
-    res.keep_alive(!close_after);
-    if (head_) {
-      // HEAD: the headers a GET would get, Content-Length included, and no body.
-      res.content_length(r.body.size());
-      head_ = false;
-    } else {
-      res.body() = std::move(r.body);
-      res.prepare_payload();
-    }
-    // Written through a serializer the session keeps: async_write of a
-    // message would allocate one per answer.
-    auto& sr = sr_.emplace(res);
+    head_bytes_.clear();
+    append_response_head(r, close_after, head_bytes_);
+    // HEAD: the head a GET would get, Content-Length included, and no body.
+    body_ = head_ || bodiless_status(r.status) ? std::string() : std::move(r.body);
+    head_ = false;
     stream_.expires_after(shared_->limits.read_deadline);
-    bhttp::async_write(stream_, sr,
-                       beast::bind_front_handler(&session::on_write, shared_from_this()));
+    std::array<net::const_buffer, 2> bytes{net::buffer(head_bytes_), net::buffer(body_)};
+    net::async_write(stream_, bytes,
+                     beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    sr_.reset();
-    res_.reset();
+    body_.clear();
+    if (body_.capacity() > 64 * 1024) {
+      body_.shrink_to_fit(); // a media file's bytes are not kept for the next answer
+    }
     if (counted_) {
       counted_ = false;
       --shared_->in_flight;
@@ -312,14 +290,13 @@ private:
 
   stream_type stream_;
   beast::flat_buffer buffer_;
-  /// Header fields of the requests read and the answers written: a
-  /// keep-alive connection takes many, and without the pool each of their
+  /// Header fields of the requests read: a keep-alive connection takes many, and without the pool each of their
   /// fields was allocated and freed on its own. Touched on its thread only;
   /// declared before the messages that use it, so it outlives them.
   std::pmr::unsynchronized_pool_resource fields_pool_{fields_pool_options()};
   std::optional<request_parser> parser_;
-  std::optional<response_type> res_; // the answer being written
-  std::optional<response_serializer> sr_; // over res_
+  std::string head_bytes_; // the answer being written: its head
+  std::string body_;       // and its body
   std::shared_ptr<server_shared> shared_;
   session_timer wait_timer_;
   std::string remote_;
