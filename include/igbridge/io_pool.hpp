@@ -6,10 +6,7 @@
 /// woke whichever thread was idle, and the threads handed reactor events to
 /// each other: most of a webhook's CPU went to those context switches.
 
-#include <cstddef>
 #include <memory>
-#include <thread>
-#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -28,7 +25,6 @@ public:
   boost::asio::io_context& main();
   /// The context for the next connection, in turn.
   boost::asio::io_context& next();
-  std::size_t size() const;
 
   /// Runs every context on a thread of its own until stop().
   void start();

@@ -1,6 +1,9 @@
 #include "igbridge/io_pool.hpp"
 
 #include <atomic>
+#include <cstddef>
+#include <thread>
+#include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -37,10 +40,6 @@ net::io_context& io_pool::main() {
 net::io_context& io_pool::next() {
   auto i = impl_->turn.fetch_add(1, std::memory_order_relaxed);
   return *impl_->contexts[i % impl_->contexts.size()];
-}
-
-std::size_t io_pool::size() const {
-  return impl_->contexts.size();
 }
 
 void io_pool::start() {

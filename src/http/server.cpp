@@ -245,10 +245,7 @@ private:
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    body_.clear();
-    if (body_.capacity() > 64 * 1024) {
-      body_.shrink_to_fit(); // a media file's bytes are not kept for the next answer
-    }
+    body_ = std::string(); // the next answer brings its own: a media file's bytes go now
     if (counted_) {
       counted_ = false;
       --shared_->in_flight;
@@ -290,9 +287,10 @@ private:
 
   stream_type stream_;
   beast::flat_buffer buffer_;
-  /// Header fields of the requests read: a keep-alive connection takes many, and without the pool each of their
-  /// fields was allocated and freed on its own. Touched on its thread only;
-  /// declared before the messages that use it, so it outlives them.
+  /// Header fields of the requests read: a keep-alive connection takes
+  /// many, and without the pool each of their fields was allocated and
+  /// freed on its own. Touched on its thread only; declared before the
+  /// parser that uses it, so it outlives it.
   std::pmr::unsynchronized_pool_resource fields_pool_{fields_pool_options()};
   std::optional<request_parser> parser_;
   std::string head_bytes_; // the answer being written: its head
