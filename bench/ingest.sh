@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Webhook ingest against a web server that does nothing (issue 12).
 #
-#   bench/ingest.sh [IGBRIDGE_BIN ...]
+#   bench/ingest.sh [IGBRIDGE_BIN[@STORAGE_DIR] ...]
 #
 # For each igbridge binary given (default build/igbridge): fakegram and
 # igbridge (graph dialect, polling off) with USERS linked users, started by
@@ -39,12 +39,22 @@ USERS=${USERS:-200}
 ROUNDS=${ROUNDS:-1}
 SEQ_DURATION=${SEQ_DURATION:-5}
 export FAKEGRAM_BIN=${FAKEGRAM_BIN:-$root/build/fakegram}
-bins=("$@")
-if [ ${#bins[@]} -eq 0 ]; then
-  bins=("$root/build/igbridge")
+specs=("$@")
+if [ ${#specs[@]} -eq 0 ]; then
+  specs=("$root/build/igbridge")
 fi
-for b in "${bins[@]}"; do
+# BIN@DIR: that binary with its storage under DIR (say /dev/shm, where a
+# flush costs nothing: what the disk path costs, side by side).
+bins=()
+stores=()
+for spec in "${specs[@]}"; do
+  b=${spec%%@*}
+  s=""
+  [ "$b" = "$spec" ] || s=${spec#*@}
   [ -x "$b" ] || { echo "not an executable: $b" >&2; exit 2; }
+  [ -z "$s" ] || [ -d "$s" ] || { echo "not a directory: $s" >&2; exit 2; }
+  bins+=("$b")
+  stores+=("$s")
 done
 
 # -- tools ---------------------------------------------------------------------
@@ -126,7 +136,9 @@ scheduled_hints() { # scheduled_hints ADMIN_URL
 # -- igbridge instances ---------------------------------------------------------
 echo "starting ${#bins[@]} igbridge instance(s) with $USERS linked users each"
 for i in "${!bins[@]}"; do
-  IGBRIDGE_BIN=${bins[$i]} python3 "$here/bench.py" hold --users "$USERS" \
+  # The harness puts each daemon's directory (storage included) there.
+  env ${stores[$i]:+IGBRIDGE_ARTIFACTS="${stores[$i]}"} IGBRIDGE_BIN="${bins[$i]}" \
+    python3 "$here/bench.py" hold --users "$USERS" \
     --out "$work/setup$i.json" >"$work/hold$i.log" 2>&1 &
   holders+=($!)
 done
@@ -321,7 +333,7 @@ if [ -n "${PERF:-}" ]; then
 fi
 
 # -- report ----------------------------------------------------------------------
-python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" "${bins[@]}" <<'EOF'
+python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" "${specs[@]}" <<'EOF'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 conns, duration, rounds = sys.argv[2], sys.argv[3], int(sys.argv[4])
