@@ -16,11 +16,12 @@ namespace igbridge {
 std::string hmac_sha256(std::string_view key, std::string_view msg);
 std::string hmac_sha1(std::string_view key, std::string_view msg);
 
-/// HMAC under one key, keyed once: each call duplicates the keyed context
-/// (OpenSSL 3's EVP_MAC_CTX_dup) instead of hashing the key into a fresh
-/// one, as the one-shot functions above do (3.0 → 1.1 µs for a webhook).
-/// Several threads may use one hmac_key at once: the keyed context is only
-/// ever read and duplicated, never updated.
+/// HMAC under one key, keyed once instead of hashing the key into a fresh
+/// context per call, as the one-shot functions above do (3.0 → 1.1 µs for
+/// a webhook). Each thread works on its own copy of the keyed context,
+/// made once (EVP_MAC_CTX_dup) and reset per call (0.74 → 0.39 µs, 11 → 2
+/// allocations). Several threads may use one hmac_key at once: the keyed
+/// context is only ever read and duplicated, never updated.
 class hmac_key {
 public:
   enum class digest { sha256, sha1 };
@@ -41,6 +42,7 @@ private:
   };
   std::unique_ptr<evp_mac_ctx_st, ctx_free> keyed_;
   std::size_t size_ = 0;
+  uint64_t id_ = 0; // names this key in each thread's working copies
 };
 std::string sha256(std::string_view data);
 

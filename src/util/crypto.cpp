@@ -1,5 +1,7 @@
 #include "igbridge/crypto.hpp"
 
+#include <array>
+#include <atomic>
 #include <memory>
 #include <stdexcept>
 
@@ -19,6 +21,10 @@ namespace {
 constexpr std::size_t gcm_nonce_len = 12;
 constexpr std::size_t gcm_tag_len = 16;
 constexpr std::string_view seal_prefix = "v1.";
+
+/// Ids of keyed contexts: never reused, unlike addresses, so a working copy
+/// can never be taken for that of a key made later at the same address.
+std::atomic<uint64_t> next_key_id{1};
 
 const unsigned char* bytes_of(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -165,19 +171,55 @@ hmac_key::hmac_key(digest d, std::string_view key) {
     throw std::runtime_error("HMAC keying failed");
   }
   size_ = EVP_MAC_CTX_get_mac_size(keyed_.get());
+  id_ = next_key_id.fetch_add(1, std::memory_order_relaxed);
 }
 
 namespace {
 
-/// The MAC of `msg` under a copy of `keyed` into `out` (EVP_MAX_MD_SIZE).
-std::size_t mac_into(evp_mac_ctx_st* keyed, std::string_view msg, unsigned char* out) {
-  std::unique_ptr<EVP_MAC_CTX, void (*)(EVP_MAC_CTX*)> ctx{EVP_MAC_CTX_dup(keyed),
-                                                            &EVP_MAC_CTX_free};
+/// This thread's working copies of the keys it used last. A copy is made
+/// once per thread and key (EVP_MAC_CTX_dup: ~9 allocations) and then only
+/// re-initialised, which resets it to the keyed state and allocates ~2.
+class working_copies {
+public:
+  evp_mac_ctx_st* of(uint64_t id, evp_mac_ctx_st* keyed) {
+    for (auto& c : slots_) {
+      if (c.id == id) {
+        if (EVP_MAC_init(c.ctx.get(), nullptr, 0, nullptr) != 1) {
+          throw std::runtime_error("HMAC failed");
+        }
+        return c.ctx.get();
+      }
+    }
+    // Keys of one-off checks pass through; the few long-lived ones stay.
+    auto& c = slots_[next_++ % slots_.size()];
+    c.ctx.reset(EVP_MAC_CTX_dup(keyed));
+    c.id = c.ctx ? id : 0;
+    if (!c.ctx) {
+      throw std::runtime_error("HMAC failed");
+    }
+    return c.ctx.get();
+  }
+
+private:
+  struct slot {
+    uint64_t id = 0;
+    std::unique_ptr<EVP_MAC_CTX, void (*)(EVP_MAC_CTX*)> ctx{nullptr, &EVP_MAC_CTX_free};
+  };
+  std::array<slot, 8> slots_;
+  std::size_t next_ = 0;
+};
+
+/// The MAC of `msg` under key `id` (keyed as `keyed`) into `out`
+/// (EVP_MAX_MD_SIZE).
+std::size_t mac_into(uint64_t id, evp_mac_ctx_st* keyed, std::string_view msg,
+                     unsigned char* out) {
+  thread_local working_copies copies;
+  auto* ctx = copies.of(id, keyed);
   std::size_t len = 0;
   static const unsigned char empty = 0;
   const unsigned char* m = msg.empty() ? &empty : bytes_of(msg);
-  if (!ctx || EVP_MAC_update(ctx.get(), m, msg.size()) != 1
-      || EVP_MAC_final(ctx.get(), out, &len, EVP_MAX_MD_SIZE) != 1) {
+  if (EVP_MAC_update(ctx, m, msg.size()) != 1
+      || EVP_MAC_final(ctx, out, &len, EVP_MAX_MD_SIZE) != 1) {
     throw std::runtime_error("HMAC failed");
   }
   return len;
@@ -187,13 +229,13 @@ std::size_t mac_into(evp_mac_ctx_st* keyed, std::string_view msg, unsigned char*
 
 std::string hmac_key::sign(std::string_view msg) const {
   unsigned char out[EVP_MAX_MD_SIZE];
-  std::size_t len = mac_into(keyed_.get(), msg, out);
+  std::size_t len = mac_into(id_, keyed_.get(), msg, out);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
 bool hmac_key::verify(std::string_view msg, std::string_view mac) const {
   unsigned char out[EVP_MAX_MD_SIZE];
-  std::size_t len = mac_into(keyed_.get(), msg, out);
+  std::size_t len = mac_into(id_, keyed_.get(), msg, out);
   return mac.size() == len && CRYPTO_memcmp(out, mac.data(), len) == 0;
 }
 

@@ -1,8 +1,10 @@
-// hmac_key: a context keyed once and duplicated per call gives the MACs of
-// the one-shot functions, under one key from many threads at once.
+// hmac_key: a context keyed once, with a working copy per thread reset per
+// call, gives the MACs of the one-shot functions, under one key from many
+// threads at once, and never a MAC under another key.
 
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -74,4 +76,32 @@ TEST_CASE("one hmac_key signs from many threads at once", "[crypto]") {
     th.join();
   }
   CHECK(wrong == std::vector<int>(4, 0));
+}
+
+TEST_CASE("a key made where an old one was gets its own MACs", "[crypto]") {
+  std::string body = "{\"object\":\"instagram\"}";
+  for (int i = 0; i < 40; ++i) {
+    // Often at the address the last one had: the working copy of the old
+    // key must not be taken for this one's.
+    auto secret = "secret-" + std::to_string(i);
+    auto key = std::make_unique<hmac_key>(hmac_key::digest::sha256, secret);
+    REQUIRE(key->sign(body) == hmac_sha256(secret, body));
+    REQUIRE(key->verify(body, hmac_sha256(secret, body)));
+    REQUIRE_FALSE(key->verify(body, hmac_sha256("secret-" + std::to_string(i + 1), body)));
+  }
+}
+
+TEST_CASE("more keys than a thread keeps copies of, used in turn", "[crypto]") {
+  std::vector<hmac_key> keys;
+  for (int i = 0; i < 20; ++i) {
+    keys.emplace_back(i % 2 ? hmac_key::digest::sha1 : hmac_key::digest::sha256,
+                      "k" + std::to_string(i));
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      auto secret = "k" + std::to_string(i);
+      auto msg = "message " + std::to_string(round);
+      CHECK(keys[i].sign(msg) == (i % 2 ? hmac_sha1(secret, msg) : hmac_sha256(secret, msg)));
+    }
+  }
 }
