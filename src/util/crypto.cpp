@@ -192,11 +192,12 @@ public:
     }
     // Keys of one-off checks pass through; the few long-lived ones stay.
     auto& c = slots_[next_++ % slots_.size()];
+    c.id = 0; // until the copy exists
     c.ctx.reset(EVP_MAC_CTX_dup(keyed));
-    c.id = c.ctx ? id : 0;
     if (!c.ctx) {
       throw std::runtime_error("HMAC failed");
     }
+    c.id = id;
     return c.ctx.get();
   }
 
