@@ -147,7 +147,7 @@ void read_keys(const toml::table& root, config& c, problems& out) {
       known = known || k.str() == name;
     }
     if (!known) {
-      out.push_back({std::string(k.str()), v.is_table() ? "unknown table" : "unknown key"});
+      out.push_back({config_detail::toml_key(k.str()), v.is_table() ? "unknown table" : "unknown key"});
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -46,6 +47,11 @@ private:
   problems& out_;
   std::set<std::string> known_;
 };
+
+/// A key as TOML would spell it in a problem: bare when it can be
+/// (A-Z a-z 0-9 _ -), else quoted and escaped, so an empty or odd key still
+/// names something ("" rather than nothing).
+std::string toml_key(std::string_view key);
 
 /// "HOST:PORT": numeric IPv4, "[IPv6]" or "localhost"; port 0-65535.
 std::optional<listen_address> parse_listen(const std::string& text);

@@ -1,8 +1,36 @@
 #include "detail.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <limits>
 
 namespace igbridge::config_detail {
+
+std::string toml_key(std::string_view key) {
+  auto bare = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+           || c == '-';
+  };
+  if (!key.empty() && std::all_of(key.begin(), key.end(), bare)) {
+    return std::string(key);
+  }
+  std::string out = "\"";
+  for (char c : key) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20 || u == 0x7f) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04X", u);
+      out += esc;
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
 
 section_reader::section_reader(const toml::table* tbl, std::string name, problems& out)
     : tbl_(tbl), name_(std::move(name)), out_(out) {
@@ -118,7 +146,7 @@ void section_reader::finish() {
   for (const auto& [k, v] : *tbl_) {
     std::string key(k.str());
     if (known_.count(key) == 0) {
-      problem(key, "unknown key");
+      problem(toml_key(key), "unknown key");
     }
   }
 }

@@ -177,6 +177,22 @@ TEST_CASE("unknown keys and tables are named", "[config]") {
   }
 }
 
+TEST_CASE("unknown keys that are empty or not bare are named as TOML spells them", "[config]") {
+  // Found by the config fuzzer: `[""]` was reported under an empty key.
+  secrets_dir d;
+  config c;
+  auto ps = parse_config(
+      d.minimal("", "[\"\"]\nx = 1\n[\"a b\"]\n[server]\n\"\" = 1\n\"q\\\"\\\\\\t\" = 2\n"),
+      c);
+  CHECK(has_problem(ps, "\"\""));
+  CHECK(has_problem(ps, "\"a b\""));
+  CHECK(has_problem(ps, "server.\"\""));
+  CHECK(has_problem(ps, "server.\"q\\\"\\\\\\u0009\""));
+  for (const auto& p : ps) {
+    CHECK_FALSE(p.key.empty());
+  }
+}
+
 TEST_CASE("wrong types are named", "[config]") {
   secrets_dir d;
   config c;
