@@ -12,7 +12,9 @@
 # run, turn by turn, so a busy machine slows them alike. Printed:
 #   - max rate: acknowledged webhooks/s, p50/p99, igbridge CPU µs per
 #     acknowledged webhook (utime+stime from /proc/PID/stat before/after,
-#     over the 200s), and nginx req/s and the ratio;
+#     over the 200s), and nginx req/s and the ratio; webhooks per commit
+#     and a commit's mean time (igbridge's store metrics), and the rate
+#     that commit time allows the closed loop of connections;
 #   - p50/p99 at half the max rate: the same connections, each waiting
 #     between an answer and its next request (wrk's delay() hook, since
 #     wrk2 is not in Debian); the wait is calibrated by two short passes
@@ -128,9 +130,15 @@ run_wrk() { # run_wrk URL BODIES CONNECTIONS THREADS SECONDS [THINK_MS]
   wrk -t"$4" -c"$3" -d"$5"s -s "$here/ingest.lua" "$1" -- "$2" "${6:-}" | grep '^INGEST'
 }
 
+metric() { # metric ADMIN_URL SERIES -> its value (0 when absent)
+  curl -sf "$1/metrics" | awk -v k="$2" '$1 == k {v = $2 + 0} END {print v + 0}'
+}
 scheduled_hints() { # scheduled_hints ADMIN_URL
-  curl -sf "$1/metrics" | sed -n 's/^igbridge_webhook_hints_total{result="scheduled"} //p' |
-    awk '{print $1 + 0} END {if (NR == 0) print 0}' | tail -1
+  metric "$1" 'igbridge_webhook_hints_total{result="scheduled"}'
+}
+# Commits so far and the seconds they took, from the writer's own metrics.
+commit_totals() { # commit_totals ADMIN_URL -> "COUNT SECONDS"
+  echo "$(metric "$1" igbridge_store_commits_total) $(metric "$1" igbridge_store_commit_duration_seconds_sum)"
 }
 
 # -- igbridge instances ---------------------------------------------------------
@@ -229,12 +237,12 @@ results="$work/results.tsv" # who phase rps p50_us p99_us cpu_us_per_ack acked n
 : >"$results"
 
 measure_max() { # measure_max WHO URL BODIES PIDS ADMIN
-  local who=$1 url=$2 bodies=$3 pids=$4 admin=${5:-} before after line n bad err h0=0 h1=0
+  local who=$1 url=$2 bodies=$3 pids=$4 admin=${5:-} before after line n bad err h0=0 h1=0 c0 c1
   before=$(cpu_ticks $pids)
-  [ -z "$admin" ] || h0=$(scheduled_hints "$admin")
+  [ -z "$admin" ] || { h0=$(scheduled_hints "$admin"); c0=$(commit_totals "$admin"); }
   line=$(run_wrk "$url" "$bodies" "$CONNECTIONS" "$THREADS" "$DURATION")
   after=$(cpu_ticks $pids)
-  [ -z "$admin" ] || h1=$(scheduled_hints "$admin")
+  [ -z "$admin" ] || { h1=$(scheduled_hints "$admin"); c1=$(commit_totals "$admin"); }
   n=$(field "$line" requests)
   bad=$(field "$line" non2xx)
   err=$(($(field "$line" connect) + $(field "$line" read) + $(field "$line" write) + $(field "$line" timeout)))
@@ -246,6 +254,9 @@ measure_max() { # measure_max WHO URL BODIES PIDS ADMIN
     "$acked" "$bad" "$err" >>"$results"
   if [ -n "$admin" ]; then
     printf '%s\thints\t%s\n' "$who" "$(awk -v a="$h0" -v b="$h1" 'BEGIN {printf "%.0f", b - a}')" >>"$results"
+    # who commits COUNT SECONDS ACKED: the commits of this run and their time.
+    printf '%s\tcommits\t%s\n' "$who" "$(awk -v a="$c0" -v b="$c1" -v n="$acked" \
+      'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f\t%.6f\t%d", y[1] - x[1], y[2] - x[2], n}')" >>"$results"
   fi
 }
 
@@ -364,6 +375,18 @@ for i, b in enumerate(bins):
           f"ratio to nginx {rps / nginx:.2f}x")
     print(f"                {acked} acknowledged, {hints} hints scheduled, {bad} non-2xx, "
           f"{err} socket errors")
+    # The closed loop's bound set by the store: a request's answer waits for
+    # its commit, so no C connections pass C / commit; with the writer
+    # always busy it waits for the commit under way first, so about half
+    # the connections ride in each commit: C / (2 x commit).
+    runs = [r for r in rows if r[0] == w and r[1] == "commits" and int(r[2]) > 0]
+    if runs:
+        commit_us = statistics.median(float(r[3]) / int(r[2]) * 1e6 for r in runs)
+        per_commit = statistics.median(int(r[4]) / int(r[2]) for r in runs)
+        c = int(conns)
+        print(f"    commits:    {per_commit:.1f} webhooks per commit, a commit {commit_us:.0f} µs: "
+              f"the store bounds the rate at {c / commit_us * 1e6:.0f}/s, "
+              f"{c / 2 / commit_us * 1e6:.0f}/s with a commit always under way")
     half = [r for r in rows if r[0] == w and r[1] == "half"][0]
     print(f"    half rate:  {med(w, 'half', 2):8.0f} req/s (target {half[6]}/s, wait {half[5]} ms "
           f"per connection)  p50 {ms(med(w, 'half', 3))}  p99 {ms(med(w, 'half', 4))}")
