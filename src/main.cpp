@@ -18,6 +18,11 @@ int main(int argc, char** argv) {
   auto check = app.add_subcommand("check-config", "validate the configuration and exit");
   add_config(check);
 
+  auto doctor = app.add_subcommand(
+    "doctor", "check a deployment: secrets, the Meta app, the subscription, the public URL, "
+              "directories and the sink; exit 1 on any failure");
+  add_config(doctor);
+
   auto link = app.add_subcommand("link-url", "print a signed connect link for an app user");
   add_config(link);
   std::string link_user;
@@ -65,6 +70,9 @@ int main(int argc, char** argv) {
   }
   if (*check) {
     return igbridge::run_check_config(config);
+  }
+  if (*doctor) {
+    return igbridge::run_doctor(config);
   }
   if (*link) {
     return igbridge::run_link_url(config, link_user, ttl);

@@ -44,11 +44,13 @@ struct config {
     std::string client_secret;
     std::string verify_token_file;
     std::string verify_token;
+    std::string meta_app_secret_file; // the Meta app's App Secret (App settings > Basic)
+    std::string meta_app_secret;
     std::vector<std::string> extra_webhook_secret_files;
     std::vector<std::string> extra_webhook_secrets;
     std::vector<std::string> webhook_fields; // graph: none = polling only
     std::vector<std::string> scopes{"instagram_business_basic"}; // graph
-    std::string app_id; // graph app subscriptions; default client_id
+    std::string app_id; // the Meta App ID (graph app subscriptions); default client_id
     std::string authorize_url; // defaults depend on dialect
     std::string token_url;
     std::string graph_url;
@@ -60,6 +62,7 @@ struct config {
     std::string secret_file;
     std::string secret;
     std::string success_url;
+    std::string cancel_url; // where a cancelled attempt nobody can identify goes; default success_url
     int64_t ttl_s = 600;
   } link;
   struct import_section {

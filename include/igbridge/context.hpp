@@ -11,6 +11,7 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/config.hpp"
 #include "igbridge/http_client.hpp"
+#include "igbridge/live_config.hpp"
 #include "igbridge/metrics.hpp"
 #include "igbridge/provider.hpp"
 #include "igbridge/store.hpp"
@@ -19,10 +20,14 @@ namespace igbridge {
 
 struct context {
   context(config c, store_ptr s, outbound_http& h, metrics& m)
-    : cfg(std::move(c)), db(std::move(s)), http(h), stats(m) {
+    : cfg(std::move(c)), db(std::move(s)), http(h), stats(m),
+      live_(std::make_shared<const live_config>(cfg)) {
     // nop
   }
 
+  /// The configuration as it was at start. Its secrets stay as they were
+  /// then: code that uses a secret reads live() instead, which a reload
+  /// (SIGHUP) replaces.
   config cfg;
   igbridge::dialect dialect = igbridge::dialect::graph;
   store_ptr db;
@@ -31,8 +36,6 @@ struct context {
   /// Unix time before which no user starts a provider fetch: set when the
   /// provider says the app as a whole is rate limited.
   std::atomic<int64_t> throttle_until{0};
-  /// Secrets that may sign inbound webhooks (app secret first, then rotation).
-  std::vector<std::string> webhook_secrets;
   /// public_url + "/oauth/instagram/callback".
   std::string redirect_uri;
   /// When this process started (unix seconds), for /status.
@@ -41,6 +44,9 @@ struct context {
   /// and drive CAF's test coordinator in step with it.
   std::function<int64_t()> clock;
   int64_t now() const { return clock ? clock() : unix_now(); }
+  /// The configuration with the secrets as last read: one consistent set.
+  live_config_ptr live() const { return std::atomic_load(&live_); }
+  void set_live(live_config_ptr l) { std::atomic_store(&live_, std::move(l)); }
   /// Raises throttle_until to `until` (never lowers it).
   void throttle(int64_t until) {
     auto cur = throttle_until.load();
@@ -48,6 +54,9 @@ struct context {
       // retry with the fresh value
     }
   }
+
+private:
+  live_config_ptr live_;
 };
 
 using context_ptr = std::shared_ptr<context>;

@@ -38,6 +38,7 @@ using rules_atom = caf::atom_constant<caf::atom("rules")>;        // per-user im
 using idle_atom = caf::atom_constant<caf::atom("idle")>;          // user: may I passivate?
 using kick_atom = caf::atom_constant<caf::atom("kick")>;          // delivery: outbox grew
 using tick_atom = caf::atom_constant<caf::atom("tick")>;          // a timer
+using again_atom = caf::atom_constant<caf::atom("again")>;        // user: retry a page
 using replay_atom = caf::atom_constant<caf::atom("replay")>;      // delivery: dead → outbox
 using write_atom = caf::atom_constant<caf::atom("write")>;        // writer: run a transaction
 using flush_atom = caf::atom_constant<caf::atom("flush")>;        // writer: commit the batch
@@ -153,23 +154,29 @@ using writer_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>,
   caf::reacts_to<peers_atom, caf::actor, caf::actor>>; // scheduler, delivery
 
+/// The answer to fetch_now_atom: started, not linked, or a rate-limit hold's
+/// end (unix seconds, > 0) before which nothing is asked of the provider.
+constexpr int64_t fetch_now_started = 0;
+constexpr int64_t fetch_now_inactive = -1;
+
 /// One app user's actor: the only writer of that user's records.
 using user_actor = caf::typed_actor<
   caf::reacts_to<wake_atom>,
-  caf::replies_to<fetch_now_atom>::with<bool>,
+  caf::replies_to<fetch_now_atom>::with<int64_t>,
   caf::replies_to<link_atom, link_grant>::with<bool>,
   caf::replies_to<unlink_atom, bool, std::string>::with<bool>, // notify, reason
   caf::replies_to<erase_atom, std::string>::with<bool>,
   caf::replies_to<rules_atom, user_rules>::with<bool>,
   caf::reacts_to<http_done_atom, http_reply>,
   caf::reacts_to<idle_atom, uint64_t>,  // idle timer
-  caf::reacts_to<tick_atom, uint64_t>>; // retry timer after a failed write
+  caf::reacts_to<tick_atom, uint64_t>,  // retry timer after a failed write
+  caf::reacts_to<again_atom, uint64_t>>; // a page's quick retry after a transient error
 
 /// Activates user actors on demand and passivates idle ones; every message
 /// for a user goes through it, so none is lost to a passivating actor.
 using registry_actor = caf::typed_actor<
   caf::reacts_to<wake_atom, std::string>,
-  caf::replies_to<fetch_now_atom, std::string>::with<bool>,
+  caf::replies_to<fetch_now_atom, std::string>::with<int64_t>,
   caf::replies_to<link_atom, std::string, link_grant>::with<bool>,
   caf::replies_to<unlink_atom, std::string, bool, std::string>::with<bool>,
   caf::replies_to<erase_atom, std::string, std::string>::with<bool>,

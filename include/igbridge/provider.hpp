@@ -60,12 +60,16 @@ enum class provider_failure {
   token_invalid, // graph 190 / legacy OAuthAccessTokenException: user must re-link
   permission,    // graph 10, 200-299: a permission is missing; user must re-link
   rate_limited,  // 429, codes 4/17/32/613/80002
+  transient,     // graph is_transient, or codes 1, 2, 341, 368, -1, -2, on any status
   server,        // 5xx
   transport,     // connect/read failure or timeout
   malformed,     // an answer we cannot read
   denied,        // other 4xx (bad code, bad redirect_uri, ...)
 };
 const char* to_string(provider_failure f);
+/// Worth a quick retry (DESIGN §9 "Transient errors"): the provider said so,
+/// it failed on its side (5xx), or the network did.
+bool retryable(provider_failure f);
 
 /// Whose quota a rate limit is about.
 enum class rate_scope { app, account };
@@ -92,6 +96,8 @@ struct usage_advice {
 /// Rate limits: app-level (code 4, X-App-Usage, HTTP 429) or per account
 /// (80002, 32, 613, 17 with X-Business-Use-Case-Usage); Retry-After and
 /// estimated_time_to_regain_access give retry_after_s (capped at a day).
+/// Graph's transient errors (is_transient, or codes 1, 2, 341, 368, -1, -2)
+/// are `transient` whatever the status: Meta sends them on HTTP 400 too.
 provider_error classify(const http_response& r);
 usage_advice read_usage(const http_response& r);
 

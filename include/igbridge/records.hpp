@@ -49,6 +49,7 @@ struct user_record {
   std::string token;            // sealed ("v1.…") when storage.key is set, else plain
   bool initial_fetch_done = false;
   int fetch_failures = 0;       // consecutive; drives backoff
+  int64_t held_until = 0;       // the provider's per-account rate limit holds it until then
   int refresh_failures = 0;     // consecutive failed token refreshes
   uint64_t seen_count = 0;      // entries of this user in `seen`
   std::vector<int64_t> recent_imports; // import times in the last 14 days

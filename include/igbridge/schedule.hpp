@@ -24,6 +24,20 @@ int64_t with_jitter(int64_t interval_s, double unit);
 /// capped at 6 h; never less than `retry_after_s` (itself capped at a day).
 int64_t fetch_backoff_s(int failures, int64_t retry_after_s = 0);
 
+/// Hold after the n-th consecutive per-account rate limit that came with no
+/// estimate (80002 without estimated_time_to_regain_access, DESIGN §9): 60 s
+/// doubling, capped at an hour, less up to 20 % jitter (`unit` in [0, 1)) so
+/// that accounts limited together do not come back together. Meta counts
+/// the limit over a rolling 24 h, so retrying every minute only burns calls.
+int64_t rate_limit_backoff_s(int failures, double unit);
+
+/// Quick retries inside one fetch or link step after a transient error
+/// (DESIGN §9): this many, after about 1, 2 and 4 s.
+constexpr int transient_retries = 3;
+/// Milliseconds before quick retry `attempt` (1-based): 1000 · 2^(attempt-1),
+/// from 80 % to 120 % of it by `unit` in [0, 1).
+int64_t transient_retry_ms(int attempt, double unit);
+
 /// Delay before retrying after the n-th consecutive failed write of the
 /// local store (a full disk, an I/O error): 5 s doubling, capped at 5 min,
 /// because the cause is local and usually cleared by an operator.

@@ -31,7 +31,8 @@ using admin_self = caf::stateful_actor<admin_state>*;
 
 /// Bearer token, or HTTP Basic with the token as password (browsers).
 bool authorized(const context& ctx, const http_request& req) {
-  const auto& token = ctx.cfg.admin.token;
+  auto live = ctx.live();
+  const auto& token = live->cfg.admin.token;
   if (token.empty()) {
     return true;
   }
@@ -126,9 +127,16 @@ void fetch_user(admin_self self, const route_request& r, const std::string& id) 
   auto reply = r.in.reply;
   self->request(self->state.peers.registry, actor_timeout, fetch_now_atom::value, id)
     .then(
-      [=](bool ok) {
-        if (!ok) {
+      [=](int64_t answer) {
+        if (answer == fetch_now_inactive) {
           return reply->respond(json_error(409, "user is not active"));
+        }
+        if (answer != fetch_now_started) {
+          // A rate-limit hold: nothing was asked of the provider.
+          auto res = json_response(429, {{"error", "rate_limited"}, {"retry_at", rfc3339(answer)}});
+          res.headers.emplace_back("Retry-After",
+                                   std::to_string(std::max<int64_t>(1, answer - self->state.ctx->now())));
+          return reply->respond(std::move(res));
         }
         reply->respond(json_response(202, {{"user", id}, {"fetch", "queued"}}));
       },

@@ -399,7 +399,7 @@ void pump(delivery_self self) {
                           std::move(e), st.micropub);
       continue;
     }
-    auto req = webhook_request(sink.url, sink.secret, e, now);
+    auto req = webhook_request(sink.url, st.ctx->live()->cfg.sink.secret, e, now);
     st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self), std::move(req),
                  std::chrono::seconds(sink.timeout_s), [self, seq, start](http_response r) {
                    on_http_result(self, seq, std::move(r), start);

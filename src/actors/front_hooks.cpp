@@ -110,13 +110,14 @@ void deauthorize(front_self self, const std::vector<std::string>& users, respond
 } // namespace
 
 void hook_verify(front_self self, const route_request& r) {
-  const auto& ctx = *self->state.ctx;
+  auto live = self->state.ctx->live();
+  const auto& verify_token = live->cfg.instagram.verify_token;
   auto mode = param(r.query, "hub.mode").value_or("");
   auto token = param(r.query, "hub.verify_token").value_or("");
   auto challenge = param(r.query, "hub.challenge").value_or("");
   // An empty configured token verifies nothing: it would match any caller.
-  if (mode != "subscribe" || ctx.cfg.instagram.verify_token.empty()
-      || !constant_time_equal(token, ctx.cfg.instagram.verify_token)) {
+  if (mode != "subscribe" || verify_token.empty()
+      || !constant_time_equal(token, verify_token)) {
     count_update(self, "verify_refused");
     log(log_level::notice, "webhook.verify_refused", {{"remote", r.in.request.remote}});
     return r.in.reply->respond(json_error(403, "verification refused"));
@@ -129,7 +130,7 @@ void hook_signed_request(front_self self, const route_request& r, bool erase) {
   auto ctx = self->state.ctx;
   auto form = parse_query(r.in.request.body);
   auto field = param(form, "signed_request").value_or("");
-  auto sr = decode_signed_request(field, ctx->webhook_secrets);
+  auto sr = decode_signed_request(field, ctx->live()->keys);
   const char* what = erase ? "data_deletion" : "deauthorize";
   const auto& remote = r.in.request.remote;
   if (!sr) {
@@ -138,6 +139,7 @@ void hook_signed_request(front_self self, const route_request& r, bool erase) {
         {{"reason", "bad_signed_request"}, {"kind", what}, {"remote", remote}});
     return r.in.reply->respond(json_error(403, "invalid signed_request"));
   }
+  ctx->stats.inc("igbridge_signature_key_total", {{"key", to_string(sr->key)}});
   auto now = ctx->now();
   if (sr->issued_at < now - max_age_s || sr->issued_at > now + max_ahead_s) {
     count_update(self, "stale_signed_request");

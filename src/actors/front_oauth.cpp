@@ -101,6 +101,24 @@ void store_state(write_txn& txn, const std::string& nonce, const oauth_state& s,
   txn.put(db::oauth_by_user, by_user_key(s.user, s.created_at, nonce), {});
 }
 
+/// The attempt's cookie, "<nonce>.<secret>": the nonce names the attempt's
+/// state, so a cancel that comes back without `state` (Meta's cancel
+/// redirect carries none) still finds its attempt; the secret proves the
+/// browser is the one that started it. A cookie set before the nonce was
+/// added (no dot) is all secret.
+struct attempt_cookie {
+  std::string nonce;
+  std::string secret;
+};
+
+attempt_cookie parse_attempt_cookie(const std::string& value) {
+  auto dot = value.find('.');
+  if (dot == std::string::npos) {
+    return {{}, value};
+  }
+  return {value.substr(0, dot), value.substr(dot + 1)};
+}
+
 enum class state_check { ok, unknown, expired, cookie_mismatch };
 
 struct consumed {
@@ -144,7 +162,7 @@ void oauth_start(front_self self, const route_request& r) {
     return refuse(self, r.in.reply, remote, 400, "link_invalid",
                   "This connect link is not valid. Go back to the app and try again.");
   }
-  switch (verify_link(ctx.cfg.link.secret, user, exp, sig, now)) {
+  switch (verify_link(ctx.live()->cfg.link.secret, user, exp, sig, now)) {
     case link_check::ok:
       break;
     case link_check::expired:
@@ -172,23 +190,72 @@ void oauth_start(front_self self, const route_request& r) {
                }
                const auto& ctx = *ctx_ptr;
                auto res = redirect(authorize_url(ctx.cfg, ctx.redirect_uri, nonce));
-               res.headers.emplace_back("Set-Cookie", state_cookie(ctx, s.cookie, state_ttl_s));
+               res.headers.emplace_back("Set-Cookie",
+                                        state_cookie(ctx, nonce + "." + s.cookie, state_ttl_s));
                count_link(self, "started");
                log(log_level::info, "oauth.start", {{"user", s.user}});
                reply->respond(std::move(res));
              });
 }
 
+/// A cancel on the consent page (`error=access_denied`): the person goes
+/// back to the app, told it was denied, when `state` or the attempt's cookie
+/// identifies the attempt; the state is dropped when the cookie matches it.
+/// With neither, a page links to link.cancel_url: never a bare 403.
+void oauth_cancel(front_self self, const route_request& r, std::string nonce,
+                  const attempt_cookie& cookie) {
+  auto reply = r.in.reply;
+  auto remote = r.in.request.remote;
+  auto ctx_ptr = self->state.ctx;
+  if (nonce.empty()) {
+    nonce = cookie.nonce;
+  }
+  auto unidentified = [self, ctx_ptr, reply, remote] {
+    count_link(self, "cancel_unidentified");
+    log(log_level::notice, "oauth.cancelled", {{"identified", "false"}, {"remote", remote}});
+    const auto& url = ctx_ptr->cfg.link.cancel_url;
+    reply->respond(html_page(200, "Instagram connection cancelled",
+                             "You cancelled connecting your Instagram account.", url,
+                             "Back to the app"));
+  };
+  if (nonce.empty()) {
+    return unidentified();
+  }
+  auto found = std::make_shared<std::optional<oauth_state>>();
+  auto secret = cookie.secret;
+  write_then(
+    self, self->state.peers.writer, "oauth_cancel",
+    [nonce, secret, found](write_txn& txn, write_notes&) {
+      *found = tables::oauth_states.get(txn, nonce);
+      if (*found && !secret.empty() && constant_time_equal(secret, (*found)->cookie)) {
+        drop_state(txn, nonce, **found);
+      }
+    },
+    [self, ctx_ptr, reply, found, unidentified](bool ok) {
+      if (!ok || !*found) {
+        return unidentified();
+      }
+      const auto& ctx = *ctx_ptr;
+      count_link(self, "denied");
+      log(log_level::notice, "oauth.denied", {{"user", (*found)->user}});
+      auto res = redirect(with_query(ctx.cfg.link.success_url, "instagram=error&reason=denied"));
+      res.headers.emplace_back("Set-Cookie", state_cookie(ctx, "", 0));
+      reply->respond(std::move(res));
+    });
+}
+
 void oauth_callback(front_self self, const route_request& r) {
   const auto& ctx = *self->state.ctx;
   auto nonce = param(r.query, "state").value_or("");
-  auto cookie = cookie_value(header_value(r.in.request.headers, "Cookie"), cookie_name)
-                  .value_or("");
-  auto provider_error = param(r.query, "error");
+  auto cookie = parse_attempt_cookie(
+    cookie_value(header_value(r.in.request.headers, "Cookie"), cookie_name).value_or(""));
   auto code = param(r.query, "code");
   const auto& remote = r.in.request.remote;
   auto reply = r.in.reply;
-  if (!provider_error && (!code || code->empty())) {
+  if (param(r.query, "error")) {
+    return oauth_cancel(self, r, nonce, cookie);
+  }
+  if (!code || code->empty()) {
     return refuse(self, reply, remote, 400, "missing_code",
                   "Instagram did not send an authorization code. Please try again.");
   }
@@ -197,16 +264,15 @@ void oauth_callback(front_self self, const route_request& r) {
   }
   auto out = std::make_shared<consumed>();
   auto now = ctx.now();
-  auto ctx_ptr = self->state.ctx;
-  auto denied = provider_error.has_value();
-  auto the_code = code.value_or("");
+  auto the_code = *code;
+  auto secret = cookie.secret;
   write_then(
     self, self->state.peers.writer, "oauth_consume",
-    [nonce, cookie, now, out](write_txn& txn, write_notes&) {
+    [nonce, secret, now, out](write_txn& txn, write_notes&) {
       *out = consumed{};
-      consume_state(txn, nonce, cookie, now, *out);
+      consume_state(txn, nonce, secret, now, *out);
     },
-    [self, ctx_ptr, reply, remote, out, denied, the_code](bool ok) {
+    [self, reply, remote, out, the_code](bool ok) {
       if (!ok) {
         return refuse(self, reply, remote, 503, "storage_error",
                       "We could not finish the connection right now. Please try again.");
@@ -223,14 +289,6 @@ void oauth_callback(front_self self, const route_request& r) {
         case state_check::cookie_mismatch:
           return refuse(self, reply, remote, 403, "cookie_mismatch",
                         "This sign-in attempt was started in another browser.");
-      }
-      const auto& ctx = *ctx_ptr;
-      if (denied) {
-        count_link(self, "denied");
-        log(log_level::notice, "oauth.denied", {{"user", out->state.user}});
-        auto res = redirect(with_query(ctx.cfg.link.success_url, "instagram=error&reason=denied"));
-        res.headers.emplace_back("Set-Cookie", state_cookie(ctx, "", 0));
-        return reply->respond(std::move(res));
       }
       spawn_link_flow(self, out->state.user, the_code, reply);
     });

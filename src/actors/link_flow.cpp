@@ -6,10 +6,12 @@
 #include <caf/all.hpp>
 
 #include "front.hpp"
+#include "user.hpp" // unit_random
 #include "http_waiter.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/metrics.hpp"
+#include "igbridge/schedule.hpp"
 #include "igbridge/subscriptions.hpp"
 #include "responses.hpp"
 
@@ -29,6 +31,8 @@ struct link_state {
   http_waiter http;
   token_grant grant;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + flow_budget;
+  std::function<void()> retry; // a step's quick retry, run on again_atom
+  uint64_t retry_gen = 0;
   static inline const char* name = "igbridge.link";
 };
 
@@ -56,6 +60,34 @@ void fail(link_self self, const char* step, const provider_error& err) {
       {{"user", self->state.user}, {"step", step}, {"kind", to_string(err.kind)},
        {"error", err.message}});
   finish(self, "instagram=error&reason=provider", "provider_error");
+}
+
+/// One provider call of the flow. A step that is safe to repeat (every one
+/// after the code exchange: an authorization code is single-use, and a
+/// code the provider may already have redeemed must not be sent twice)
+/// is retried after a transient failure, after about 1, 2 and 4 s, while
+/// the flow's budget leaves room for the wait and the call.
+void call_step(link_self self, const char* step, std::function<http_request()> make,
+               bool repeatable, std::function<void(http_response)> k, int attempt = 0) {
+  auto& st = self->state;
+  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self), make(), step_timeout(st),
+               [=](http_response r) {
+                 auto& st = self->state;
+                 auto err = classify(r);
+                 if (err && repeatable && retryable(err.kind) && attempt < transient_retries) {
+                   auto wait = std::chrono::milliseconds(
+                     transient_retry_ms(attempt + 1, unit_random()));
+                   if (step_timeout(st) > wait + std::chrono::seconds{2}) {
+                     log(log_level::notice, "oauth.transient_retry",
+                         {{"user", st.user}, {"step", step}, {"error", err.message},
+                          {"attempt", std::to_string(attempt + 1)}});
+                     st.retry = [=] { call_step(self, step, make, repeatable, k, attempt + 1); };
+                     self->delayed_send(self, wait, again_atom::value, ++st.retry_gen);
+                     return;
+                   }
+                 }
+                 k(std::move(r));
+               });
 }
 
 provider_error unreadable(const char* what) {
@@ -88,9 +120,12 @@ void subscribe_account(link_self self) {
   if (st.ctx->cfg.instagram.webhook_fields.empty()) {
     return store_grant(self); // polling only: nothing to subscribe to
   }
-  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self),
-               subscribed_apps_request(st.ctx->cfg, st.grant.access_token), step_timeout(st),
-               [self](http_response r) {
+  call_step(self, "subscribe",
+            [self] {
+              auto& st = self->state;
+              return subscribed_apps_request(st.ctx->cfg, st.grant.access_token);
+            },
+            true, [self](http_response r) {
                  if (auto err = classify(r)) {
                    log(log_level::warning, "oauth.subscribe_failed",
                        {{"user", self->state.user}, {"kind", to_string(err.kind)},
@@ -101,10 +136,12 @@ void subscribe_account(link_self self) {
 }
 
 void fetch_me(link_self self) {
-  auto& st = self->state;
-  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self),
-               me_request(st.ctx->cfg, st.grant.access_token), step_timeout(st),
-               [self](http_response r) {
+  call_step(self, "me",
+            [self] {
+              auto& st = self->state;
+              return me_request(st.ctx->cfg, st.grant.access_token);
+            },
+            true, [self](http_response r) {
                  auto& st = self->state;
                  if (auto err = classify(r)) {
                    return fail(self, "me", err);
@@ -117,10 +154,12 @@ void fetch_me(link_self self) {
 }
 
 void exchange_long_lived(link_self self) {
-  auto& st = self->state;
-  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self),
-               long_lived_request(st.ctx->cfg, st.grant.access_token), step_timeout(st),
-               [self](http_response r) {
+  call_step(self, "long_lived",
+            [self] {
+              auto& st = self->state;
+              return long_lived_request(st.ctx->live()->cfg, st.grant.access_token);
+            },
+            true, [self](http_response r) {
                  auto& st = self->state;
                  if (auto err = classify(r)) {
                    return fail(self, "long_lived", err);
@@ -142,9 +181,12 @@ caf::behavior link_flow(link_self self, context_ptr ctx, registry_actor registry
   st.registry = std::move(registry);
   st.user = std::move(user);
   st.reply = std::move(reply);
-  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self),
-               code_exchange_request(st.ctx->cfg, st.ctx->redirect_uri, code), step_timeout(st),
-               [self](http_response r) {
+  call_step(self, "code_exchange",
+            [self, code] {
+              auto& st = self->state;
+              return code_exchange_request(st.ctx->live()->cfg, st.ctx->redirect_uri, code);
+            },
+            false, [self](http_response r) {
                  auto& st = self->state;
                  if (auto err = classify(r)) {
                    return fail(self, "code_exchange", err);
@@ -162,6 +204,14 @@ caf::behavior link_flow(link_self self, context_ptr ctx, registry_actor registry
                });
   return {
     [=](http_done_atom, http_reply& reply) { self->state.http.complete(reply); },
+    [=](again_atom, uint64_t gen) {
+      auto& st = self->state;
+      if (gen == st.retry_gen && st.retry) {
+        auto retry = std::move(st.retry);
+        st.retry = nullptr;
+        retry();
+      }
+    },
   };
 }
 

@@ -22,8 +22,16 @@ http_response livez() {
 struct update_results {
   explicit update_results(metrics& stats)
     : accepted(of(stats, "accepted")), missing_signature(of(stats, "missing_signature")),
-      bad_signature(of(stats, "bad_signature")), malformed(of(stats, "malformed")) {
+      bad_signature(of(stats, "bad_signature")), malformed(of(stats, "malformed")),
+      key_instagram(key(stats, key_origin::instagram)), key_meta(key(stats, key_origin::meta)),
+      key_extra(key(stats, key_origin::extra)) {
     // nop
+  }
+  static metrics::series key(metrics& stats, key_origin k) {
+    return stats.at("igbridge_signature_key_total", {{"key", to_string(k)}});
+  }
+  const metrics::series& matched(key_origin k) const {
+    return k == key_origin::meta ? key_meta : k == key_origin::extra ? key_extra : key_instagram;
   }
   static metrics::series of(metrics& stats, const char* result) {
     return stats.at("igbridge_webhook_updates_total", {{"result", result}});
@@ -32,6 +40,9 @@ struct update_results {
   metrics::series missing_signature;
   metrics::series bad_signature;
   metrics::series malformed;
+  metrics::series key_instagram;
+  metrics::series key_meta;
+  metrics::series key_extra;
 };
 
 void reject(const metrics::series& counter, const responder_ptr& reply, const char* reason,
@@ -51,9 +62,9 @@ void webhook_update(const context& ctx, const webhook_keys& keys, const update_r
     return reject(results.missing_signature, reply, "missing_signature", 403,
                   "missing signature", req.remote);
   }
-  bool ok = graph ? verify_sha256_signature(sig, req.body, keys)
-                  : verify_sha1_signature(sig, req.body, keys);
-  if (!ok) {
+  auto key = graph ? match_sha256_signature(sig, req.body, keys)
+                  : match_sha1_signature(sig, req.body, keys);
+  if (key == key_origin::none) {
     return reject(results.bad_signature, reply, "bad_signature", 403, "invalid signature",
                   req.remote);
   }
@@ -63,6 +74,7 @@ void webhook_update(const context& ctx, const webhook_keys& keys, const update_r
                   "not an Instagram update payload", req.remote);
   }
   results.accepted.inc();
+  results.matched(key).inc();
   if (ids->empty()) {
     return reply->respond(json_response(200, {{"hinted", 0}, {"unknown", 0}}));
   }
@@ -81,15 +93,15 @@ http_server::handler public_listener(context_ptr ctx, const actor_set& actors) {
   auto front = actors.front;
   auto counters = request_counters::make(ctx->stats, listener_kind::public_api);
   auto results = std::make_shared<const update_results>(ctx->stats);
-  // Keyed once: the HTTP threads share them and only duplicate them.
-  auto keys = std::make_shared<const webhook_keys>(ctx->webhook_secrets);
   // Looked up once: the webhook path takes no route lookup per request.
   const auto* hooks = &counters->route("/hooks/instagram");
-  return [ctx, writer, front, counters, results, keys, hooks](http_request req,
-                                                              responder_ptr reply) {
+  return [ctx, writer, front, counters, results, hooks](http_request req,
+                                                        responder_ptr reply) {
     auto path = path_of(req.target);
     if (path == "/hooks/instagram" && req.method == "POST") {
-      return webhook_update(*ctx, *keys, *results, writer, req,
+      // Keyed once per reload: the HTTP threads share the keys read-only.
+      auto live = ctx->live();
+      return webhook_update(*ctx, live->keys, *results, writer, req,
                             counters->wrap(std::move(reply), *hooks));
     }
     auto counted = counters->wrap(std::move(reply),

@@ -54,7 +54,8 @@ void send(self_ptr self, const job_ptr& job, http_request req,
 
 /// The create request, referencing every file by URL.
 void create_by_url(self_ptr self, const job_ptr& job) {
-  const auto& sink = job->ctx->cfg.sink;
+  auto live = job->ctx->live();
+  const auto& sink = live->cfg.sink;
   send(self, job, micropub_request(sink.url, sink.token, job->entry, sink.micropub_syntax, job->media),
        [self, job](http_response r) { finish(self, job, std::move(r)); });
 }
@@ -80,7 +81,8 @@ void upload(self_ptr self, const job_ptr& job, std::size_t i) {
     return create_by_url(self, job);
   }
   load(self, job, i, [self, job, i](std::string& bytes) {
-    const auto& sink = job->ctx->cfg.sink;
+    auto live = job->ctx->live();
+    const auto& sink = live->cfg.sink;
     send(self, job,
          micropub_upload_request(job->outcome.media_endpoint.empty()
                                    ? job->known.media_endpoint
@@ -100,7 +102,8 @@ void upload(self_ptr self, const job_ptr& job, std::size_t i) {
 /// Without a media endpoint: the files themselves, as multipart parts.
 void create_multipart(self_ptr self, const job_ptr& job, std::size_t i) {
   if (i == job->media.size()) {
-    const auto& sink = job->ctx->cfg.sink;
+    auto live = job->ctx->live();
+    const auto& sink = live->cfg.sink;
     return send(self, job,
                 micropub_multipart_request(sink.url, sink.token, job->entry, job->media,
                                            job->bytes),
@@ -135,7 +138,8 @@ void start(self_ptr self, const job_ptr& job) {
   if (job->known.discovered) {
     return with_endpoint(self, job, job->known.media_endpoint);
   }
-  const auto& sink = job->ctx->cfg.sink;
+  auto live = job->ctx->live();
+  const auto& sink = live->cfg.sink;
   send(self, job, micropub_config_request(sink.url, sink.token), [self, job](http_response r) {
     if (r.status == 0 || r.status >= 500) {
       return finish(self, job, std::move(r)); // cannot tell yet: retry later

@@ -137,7 +137,7 @@ registry_actor::behavior_type registry_fn(registry_self self, context_ptr ctx,
         self->send(actor_for(self, user), wake_atom::value);
       }
     },
-    [=](fetch_now_atom, const std::string& user) -> caf::delegated<bool> {
+    [=](fetch_now_atom, const std::string& user) -> caf::delegated<int64_t> {
       return self->delegate(actor_for(self, user), fetch_now_atom::value);
     },
     [=](link_atom, const std::string& user, link_grant& lg) -> caf::delegated<bool> {

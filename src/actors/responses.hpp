@@ -37,8 +37,10 @@ inline std::string html_escape(const std::string& s) {
   return out;
 }
 
-/// A minimal self-contained page for people who land on an error.
-inline http_response html_page(int status, const std::string& title, const std::string& text) {
+/// A minimal self-contained page for people who land on an error; with
+/// `href`, a link (`label`) that takes them on.
+inline http_response html_page(int status, const std::string& title, const std::string& text,
+                               const std::string& href = {}, const std::string& label = {}) {
   http_response r;
   r.status = status;
   r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
@@ -46,7 +48,11 @@ inline http_response html_page(int status, const std::string& title, const std::
   r.body = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + html_escape(title)
            + "</title><style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em "
              "auto;color:#222}</style></head><body><h1>"
-           + html_escape(title) + "</h1><p>" + html_escape(text) + "</p></body></html>";
+           + html_escape(title) + "</h1><p>" + html_escape(text) + "</p>"
+           + (href.empty() ? std::string()
+                           : "<p><a href=\"" + html_escape(href) + "\">" + html_escape(label)
+                               + "</a></p>")
+           + "</body></html>";
   return r;
 }
 

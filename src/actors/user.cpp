@@ -468,15 +468,22 @@ user_actor::behavior_type user_behavior(user_self self, context_ptr ctx, writer_
       guarded(self, "user.wake_failed", [&] { on_wake(self); });
       maybe_idle(self);
     },
-    [=](fetch_now_atom) -> bool {
+    [=](fetch_now_atom) -> int64_t {
       auto& st = self->state;
       ++st.handled;
       if (!st.stored || st.rec.state != user_state::active) {
-        return false;
+        return fetch_now_inactive;
+      }
+      // A rate-limit hold (this account's, or the app's) is not the
+      // admin's to break: the provider would refuse, and count it.
+      auto hold = std::max(st.ctx->throttle_until.load(), st.rec.held_until);
+      if (hold > st.ctx->now()) {
+        maybe_idle(self);
+        return hold;
       }
       guarded(self, "user.fetch_failed", [&] { start_fetch(self); });
       maybe_idle(self);
-      return true;
+      return fetch_now_started;
     },
     [=](link_atom, link_grant& lg) -> caf::typed_response_promise<bool> {
       ++self->state.handled;
@@ -507,6 +514,10 @@ user_actor::behavior_type user_behavior(user_self self, context_ptr ctx, writer_
       maybe_idle(self);
     },
     [=](idle_atom, uint64_t gen) { on_idle(self, gen); },
+    [=](again_atom, uint64_t fetch_gen) {
+      guarded(self, "user.retry_failed", [&] { retry_page(self, fetch_gen); });
+      maybe_idle(self);
+    },
     [=](tick_atom, uint64_t gen) {
       auto& st = self->state;
       if (gen != st.retry_gen) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,13 @@ struct user_actor_state {
   int uncommitted = 0;                  // pages planned, their write not yet committed
   std::vector<std::string> resume;      // this fetch's view of the stored resume cursors
   std::string held_url, held_chain;     // the next page, waiting for commits to catch up
+  /// A page answered with a transient error, asked again after a short wait.
+  struct page_retry {
+    http_request request;
+    std::string chain;
+    int attempt = 0;
+  };
+  std::optional<page_retry> retry;
 
   // -- other work ------------------------------------------------------------
   bool refreshing = false;
@@ -89,6 +97,8 @@ user_actor::behavior_type user_behavior(user_self self, context_ptr ctx, writer_
 void submit(user_self self, user_write w);
 /// Starts a fetch now, or marks one to follow the fetch in progress.
 void start_fetch(user_self self);
+/// The quick retry of a page (again_atom) of fetch `fetch_gen`.
+void retry_page(user_self self, uint64_t fetch_gen);
 /// Token invalid or a permission gone: reauth_required, polling stops,
 /// link.revoked delivered.
 void require_reauth(user_self self, const std::string& why, const char* reason);

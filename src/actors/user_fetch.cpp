@@ -178,19 +178,46 @@ tag_rules rules_of(const user_actor_state& st) {
 
 // -- the loop ---------------------------------------------------------------------------
 
-void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, const std::string& chain,
+/// One page request of a fetch, kept for its quick retries.
+struct page_ask {
+  http_request request;
+  /// The stored cursor this page continues ("" for the run that started
+  /// at the newest posts and has stored nothing yet).
+  std::string chain;
+  int attempt = 0; // quick retries made so far
+};
+
+void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, page_ask ask,
              http_response resp);
 
-/// `chain`: the stored cursor this page continues ("" for the run that
-/// started at the newest posts and has stored nothing yet).
-void request_page(user_self self, http_request req, std::string chain = {}) {
+void request_page(user_self self, page_ask ask) {
   auto& st = self->state;
   auto gen = st.link_gen;
   auto fgen = st.fetch_gen;
+  auto req = ask.request;
   st.http.call(st.ctx->http, self_handle(self), std::move(req), fetch_timeout,
-               [self, gen, fgen, chain = std::move(chain)](http_response r) {
-                 on_page(self, gen, fgen, chain, std::move(r));
+               [self, gen, fgen, ask = std::move(ask)](http_response r) mutable {
+                 on_page(self, gen, fgen, std::move(ask), std::move(r));
                });
+}
+
+void request_page(user_self self, http_request req, std::string chain = {}) {
+  request_page(self, page_ask{std::move(req), std::move(chain), 0});
+}
+
+/// A transient error (DESIGN §9): the same page again after about 1, 2 and
+/// 4 s, inside this fetch, before the fetch fails into its backoff.
+void schedule_page_retry(user_self self, page_ask ask, const provider_error& err) {
+  auto& st = self->state;
+  ++ask.attempt;
+  auto wait = std::chrono::milliseconds(transient_retry_ms(ask.attempt, unit_random()));
+  log(log_level::notice, "fetch.transient_retry",
+      {{"user", st.rec.user}, {"kind", to_string(err.kind)}, {"error", err.message},
+       {"attempt", std::to_string(ask.attempt)}, {"in_ms", std::to_string(wait.count())}});
+  st.ctx->stats.inc("igbridge_fetches_total", {{"outcome", "transient"}});
+  st.retry = user_actor_state::page_retry{std::move(ask.request), std::move(ask.chain),
+                                          ask.attempt};
+  self->delayed_send(self, wait, again_atom::value, st.fetch_gen);
 }
 
 bool is_fetch_write(const user_write& w) {
@@ -254,6 +281,7 @@ void finish_fetch(user_self self, int64_t account_hold) {
                                           : 0;
                   if (account_hold > now) {
                     next = std::max(next, account_hold);
+                    rec.held_until = account_hold;
                   }
                   rec.next_fetch_at = next;
                   // The mailbox: hints due by the start are discharged.
@@ -313,8 +341,14 @@ void fail_fetch(user_self self, const provider_error& err, const std::string& ch
     return;
   }
   int64_t delay = 0;
+  bool account_hold = false;
   if (err.kind == provider_failure::rate_limited) {
-    delay = std::max<int64_t>(err.retry_after_s, 60);
+    // Meta's estimate when it gives one; else 60 s doubling to an hour: the
+    // limit is counted over a rolling 24 h, so a retry every minute only
+    // keeps the account over it.
+    delay = err.retry_after_s > 0 ? err.retry_after_s
+                                  : rate_limit_backoff_s(st.rec.fetch_failures + 1, unit_random());
+    account_hold = err.scope == rate_scope::account;
     if (err.scope == rate_scope::app) {
       // The app's quota: every user holds (the scheduler wakes nobody).
       st.ctx->throttle(now + delay);
@@ -335,11 +369,14 @@ void fail_fetch(user_self self, const provider_error& err, const std::string& ch
   }
   auto message = std::string(outcome) + ": " + err.message;
   auto hint_delay = st.ctx->cfg.import.webhook_delay_s;
-  submit(self, {[next, message, drop_chain, resume, hint_delay](user_record& rec, write_txn& txn,
-                                                                write_notes& notes) {
+  submit(self, {[next, message, drop_chain, resume, hint_delay,
+                 account_hold](user_record& rec, write_txn& txn, write_notes& notes) {
                   ++rec.fetch_failures;
                   rec.last_error = message;
                   rec.next_fetch_at = next;
+                  if (account_hold) {
+                    rec.held_until = next; // fetch-now waits for it too
+                  }
                   defer_hint(txn, notes, rec.user, next, hint_delay);
                   if (drop_chain) {
                     save_resume(txn, rec, resume);
@@ -479,13 +516,17 @@ int count_page(const context& ctx, const page_plan& plan, const std::vector<bool
   return imported;
 }
 
-void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, const std::string& chain,
+void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, page_ask ask,
              http_response resp) {
   auto& st = self->state;
   if (link_gen != st.link_gen || fetch_gen != st.fetch_gen || !st.fetching) {
     return; // the user was unlinked or re-linked meanwhile, or this fetch ended
   }
+  const auto& chain = ask.chain;
   auto err = classify(resp);
+  if (err && retryable(err.kind) && ask.attempt < transient_retries) {
+    return schedule_page_retry(self, std::move(ask), err);
+  }
   if (err) {
     return fail_fetch(self, err, chain);
   }
@@ -592,6 +633,16 @@ void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, const std::s
 
 } // namespace
 
+void retry_page(user_self self, uint64_t fetch_gen) {
+  auto& st = self->state;
+  if (fetch_gen != st.fetch_gen || !st.fetching || !st.retry) {
+    return; // that fetch ended meanwhile (unlinked, erased)
+  }
+  auto r = std::move(*st.retry);
+  st.retry.reset();
+  request_page(self, page_ask{std::move(r.request), std::move(r.chain), r.attempt});
+}
+
 void start_fetch(user_self self) {
   auto& st = self->state;
   if (st.fetching) {
@@ -639,6 +690,7 @@ void start_fetch(user_self self) {
   ++st.fetch_gen;
   st.uncommitted = 0;
   st.held_url.clear();
+  st.retry.reset();
   st.resume = load_resume(st.ctx->db->read(), st.rec);
   st.oldest_provisional =
     st.initial ? 0 : oldest_provisional(st.ctx->db->read(), st.rec.user, now, imp.recheck_s);

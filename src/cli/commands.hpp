@@ -8,6 +8,8 @@ namespace igbridge {
 
 int run_serve(const std::string& config_path);
 int run_check_config(const std::string& config_path);
+/// Checks a deployment against the provider and itself (DESIGN §9).
+int run_doctor(const std::string& config_path);
 int run_link_url(const std::string& config_path, const std::string& user, long ttl_s);
 
 /// Admin API calls to a running daemon; `json` prints the raw answer.

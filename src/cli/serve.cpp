@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <csignal>
+#include <functional>
 #include <cstdlib>
 #include <future>
 #include <optional>
@@ -77,6 +78,27 @@ std::pair<std::size_t, std::size_t> connection_caps(const config& cfg) {
   return {static_cast<std::size_t>(pub), static_cast<std::size_t>(admin)};
 }
 
+/// SIGHUP (`systemctl reload`): re-reads the secret files and log.level
+/// from the configuration file. A file that cannot be read leaves every
+/// secret as it was, and the daemon runs on.
+void reload(const std::string& config_path, context& ctx) {
+  sd_notify(0, "RELOADING=1");
+  config fresh;
+  auto problems = reload_config(config_path, ctx.live()->cfg, fresh);
+  if (problems.empty()) {
+    set_log_level(parse_log_level(fresh.log.level));
+    ctx.set_live(std::make_shared<const live_config>(std::move(fresh)));
+    ctx.stats.inc("igbridge_reloads_total", {{"result", "ok"}});
+    log(log_level::notice, "reloaded", {{"config", config_path}});
+  } else {
+    ctx.stats.inc("igbridge_reloads_total", {{"result", "failed"}});
+    for (const auto& p : problems) {
+      log(log_level::error, "reload.failed", {{"key", p.key}, {"problem", p.message}});
+    }
+  }
+  sd_notify(0, "READY=1");
+}
+
 } // namespace
 
 int run_serve(const std::string& config_path) {
@@ -107,10 +129,6 @@ int run_serve(const std::string& config_path) {
   ctx->dialect = dialect_of(ctx->cfg);
   ctx->redirect_uri = ctx->cfg.server.public_url + "/oauth/instagram/callback";
   ctx->started_at = unix_now();
-  ctx->webhook_secrets.push_back(ctx->cfg.instagram.client_secret);
-  for (const auto& s : ctx->cfg.instagram.extra_webhook_secrets) {
-    ctx->webhook_secrets.push_back(s);
-  }
   const auto& conf = ctx->cfg;
 
   // As many CAF workers as cores, no more: they never block, so more would
@@ -155,6 +173,16 @@ int run_serve(const std::string& config_path) {
       stop_signal.set_value(sig);
     }
   });
+  boost::asio::signal_set hangups{io.main(), SIGHUP};
+  std::function<void(const boost::system::error_code&, int)> on_hangup;
+  on_hangup = [&](const boost::system::error_code& ec, int) {
+    if (ec) {
+      return;
+    }
+    reload(config_path, *ctx);
+    hangups.async_wait(on_hangup);
+  };
+  hangups.async_wait(on_hangup);
   std::signal(SIGPIPE, SIG_IGN);
 
   io.start();

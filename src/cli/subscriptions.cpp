@@ -9,6 +9,7 @@
 #include "cli/blocking_http.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
+#include "igbridge/provider.hpp"
 #include "igbridge/subscriptions.hpp"
 
 namespace igbridge {
@@ -21,6 +22,15 @@ int run_subscriptions(const std::string& config_path, const std::string& action,
   }
   if (action == "create" && cfg.instagram.verify_token.empty()) {
     std::cerr << "instagram.verify_token_file: needed to create a subscription\n";
+    return 1;
+  }
+  bool graph = dialect_of(cfg) == dialect::graph;
+  // Meta's app access token is "{Meta App ID}|{Meta App Secret}": the
+  // Instagram app's secret is refused there (code 190).
+  if (graph && cfg.instagram.meta_app_secret.empty()) {
+    std::cerr << "instagram.meta_app_secret_file: needed for subscriptions: the app access token "
+                 "is {instagram.app_id}|{Meta App Secret} (App settings > Basic in the App "
+                 "Dashboard)\n";
     return 1;
   }
   http_request req = action == "create" ? subscription_create_request(cfg)
@@ -39,6 +49,12 @@ int run_subscriptions(const std::string& config_path, const std::string& action,
   auto text = j.is_discarded() ? r.body : j.dump(2);
   if (r.status >= 300) {
     std::cerr << "the provider refused (HTTP " << r.status << "):\n" << text << "\n";
+    auto e = classify(r);
+    if (graph && (e.code == 190 || e.code == 102 || e.code == 104)) {
+      std::cerr << "instagram.meta_app_secret_file / instagram.app_id: Meta refused the app "
+                   "access token: check that app_id is the Meta App ID and "
+                   "meta_app_secret_file holds its App Secret (App settings > Basic)\n";
+    }
     return 1;
   }
   std::cout << text << "\n";

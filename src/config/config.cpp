@@ -75,6 +75,7 @@ void read_keys(const toml::table& root, config& c, problems& out) {
     r.get("dialect", s.dialect);
     r.get("client_id", s.client_id);
     r.get("client_secret_file", s.client_secret_file);
+    r.get("meta_app_secret_file", s.meta_app_secret_file);
     r.get("verify_token_file", s.verify_token_file);
     r.get("extra_webhook_secret_files", s.extra_webhook_secret_files);
     r.get("webhook_fields", s.webhook_fields);
@@ -92,6 +93,7 @@ void read_keys(const toml::table& root, config& c, problems& out) {
     section_reader r(section(root, "link", out), "link", out);
     r.get("secret_file", c.link.secret_file);
     r.get("success_url", c.link.success_url);
+    r.get("cancel_url", c.link.cancel_url);
     r.get("ttl_s", c.link.ttl_s);
     r.finish();
   }

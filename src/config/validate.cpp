@@ -84,8 +84,9 @@ void normalize_tags(const std::string& key, std::vector<std::string>& tags, prob
 }
 
 /// Webhook fields and the scopes that unlock them (Instagram API with
-/// Instagram Login): a field whose scope is not requested would be refused
-/// by Meta when subscribing, so it is refused here first.
+/// Instagram Login, DESIGN §9 and Meta's "webhook fields and permissions"):
+/// a field whose scope is not requested would be refused by Meta when
+/// subscribing, so it is refused here first.
 struct field_scope {
   const char* field;
   const char* scope;
@@ -94,13 +95,16 @@ constexpr field_scope field_scopes[] = {
   {"comments", "instagram_business_manage_comments"},
   {"live_comments", "instagram_business_manage_comments"},
   {"mentions", "instagram_business_manage_comments"},
+  {"message_echoes", "instagram_business_manage_messages"},
+  {"message_reactions", "instagram_business_manage_messages"},
   {"messages", "instagram_business_manage_messages"},
+  {"messaging_handover", "instagram_business_manage_messages"},
   {"messaging_optins", "instagram_business_manage_messages"},
+  {"messaging_policy_enforcement", "instagram_business_manage_messages"},
   {"messaging_postbacks", "instagram_business_manage_messages"},
   {"messaging_referral", "instagram_business_manage_messages"},
   {"messaging_seen", "instagram_business_manage_messages"},
-  {"message_reactions", "instagram_business_manage_messages"},
-  {"message_edit", "instagram_business_manage_messages"},
+  {"response_feedback", "instagram_business_manage_messages"},
   {"standby", "instagram_business_manage_messages"},
   {"story_insights", "instagram_business_manage_insights"},
 };
@@ -211,6 +215,10 @@ void validate(config& c, problems& out) {
   require("link.secret_file", c.link.secret_file, out);
   require("link.success_url", c.link.success_url, out);
   check_url("link.success_url", c.link.success_url, out);
+  check_url("link.cancel_url", c.link.cancel_url, out);
+  if (c.link.cancel_url.empty()) {
+    c.link.cancel_url = c.link.success_url;
+  }
   positive("link.ttl_s", c.link.ttl_s, out);
 
   // import
@@ -285,6 +293,8 @@ void read_secrets(config& c, problems& out) {
   read("admin.token_file", c.admin.token_file, c.admin.token);
   read("instagram.client_secret_file", c.instagram.client_secret_file,
        c.instagram.client_secret);
+  read("instagram.meta_app_secret_file", c.instagram.meta_app_secret_file,
+       c.instagram.meta_app_secret);
   read("instagram.verify_token_file", c.instagram.verify_token_file,
        c.instagram.verify_token);
   c.instagram.extra_webhook_secrets.clear();

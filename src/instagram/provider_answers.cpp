@@ -213,7 +213,14 @@ std::optional<token_grant> parse_long_lived(const std::string& body) {
 }
 
 bool parse_me(const std::string& body, token_grant& grant) {
-  json j = parse(body);
+  json whole = parse(body);
+  // Documented wrapped in data[] (DESIGN §9), answered flat by the live API.
+  const json& j = [&]() -> const json& {
+    const json* data = member(whole, "data");
+    return data != nullptr && data->is_array() && !data->empty() && (*data)[0].is_object()
+             ? (*data)[0]
+             : whole;
+  }();
   auto professional = id_of(j, "user_id");
   auto scoped = id_of(j, "id");
   if (!professional) {

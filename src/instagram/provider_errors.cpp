@@ -111,6 +111,16 @@ int64_t account_wait(const http_response& r) {
   return std::min(wait, max_retry_after_s);
 }
 
+bool bool_field(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
+/// Graph codes Meta documents as temporary: retry the same call later.
+bool transient_code(int code) {
+  return code == 1 || code == 2 || code == 341 || code == 368 || code == -1 || code == -2;
+}
+
 int int_field(const json& obj, const char* key) {
   auto it = obj.find(key);
   if (it != obj.end() && it->is_number_integer()) {
@@ -169,6 +179,9 @@ provider_error graph_envelope(const json& body) {
       if (code >= 200 && code <= 299) {
         return make(provider_failure::permission, text, code);
       }
+      if (transient_code(code) || bool_field(*it, "is_transient")) {
+        return make(provider_failure::transient, text, code);
+      }
       return make(provider_failure::denied, text, code);
   }
 }
@@ -216,6 +229,8 @@ const char* to_string(provider_failure f) {
       return "permission";
     case provider_failure::rate_limited:
       return "rate_limited";
+    case provider_failure::transient:
+      return "transient";
     case provider_failure::server:
       return "server";
     case provider_failure::transport:
@@ -226,6 +241,11 @@ const char* to_string(provider_failure f) {
       return "denied";
   }
   return "unknown";
+}
+
+bool retryable(provider_failure f) {
+  return f == provider_failure::transient || f == provider_failure::server
+         || f == provider_failure::transport;
 }
 
 provider_error classify(const http_response& r) {

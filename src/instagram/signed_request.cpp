@@ -8,6 +8,11 @@ namespace igbridge {
 
 std::optional<signed_request> decode_signed_request(std::string_view field,
                                                     const std::vector<std::string>& secrets) {
+  return decode_signed_request(field, webhook_keys(secrets));
+}
+
+std::optional<signed_request> decode_signed_request(std::string_view field,
+                                                    const webhook_keys& keys) {
   if (field.size() > detail::max_body_size) {
     return std::nullopt;
   }
@@ -24,13 +29,12 @@ std::optional<signed_request> decode_signed_request(std::string_view field,
   }
   // The signature is checked before the JSON is even parsed: unsigned input
   // gets no further than this.
-  bool match = false;
-  for (const auto& secret : secrets) {
-    if (!secret.empty()) {
-      match = constant_time_equal(hmac_sha256(secret, payload_part), *sig) || match;
-    }
+  auto key = key_origin::none;
+  for (std::size_t i = 0; i < keys.sha256().size(); ++i) {
+    bool ok = keys.sha256()[i].verify(payload_part, *sig);
+    key = ok && key == key_origin::none ? keys.origin(i) : key;
   }
-  if (!match) {
+  if (key == key_origin::none) {
     return std::nullopt;
   }
   auto j = detail::parse_bounded(*payload);
@@ -43,6 +47,7 @@ std::optional<signed_request> decode_signed_request(std::string_view field,
     return std::nullopt;
   }
   signed_request r;
+  r.key = key;
   auto user = j.find("user_id");
   if (user == j.end()) {
     return std::nullopt;

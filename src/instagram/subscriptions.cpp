@@ -15,9 +15,10 @@ std::string joined(const std::vector<std::string>& xs) {
   return out;
 }
 
-/// graph's app access token: "{app-id}|{app-secret}".
+/// graph's app access token: "{Meta App ID}|{Meta App Secret}" (the Meta
+/// app's pair, not the Instagram app's: DESIGN §9).
 std::string app_token(const config& cfg) {
-  return cfg.instagram.app_id + "|" + cfg.instagram.client_secret;
+  return cfg.instagram.app_id + "|" + cfg.instagram.meta_app_secret;
 }
 
 /// App subscriptions live on the Facebook Graph host, not the Instagram one.

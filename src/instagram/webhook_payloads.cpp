@@ -142,7 +142,10 @@ private:
 
 /// graph: {"object":"instagram","entry":[{"id":"...","changes":[...]},...]}.
 /// Depth 1 is the top object's fields, 2 the entry list's elements, 3 an
-/// entry's fields.
+/// entry's fields. Two kinds of entry are well formed but name no account
+/// to fetch (DESIGN §9): the App Dashboard's "Test" payloads (entry id "0")
+/// and messaging entries (`messaging[]` without `changes`: a direct message
+/// says nothing about the account's posts).
 class graph_sax : public payload_sax<graph_sax> {
 public:
   bool on_value(const token& t) {
@@ -172,8 +175,10 @@ public:
       top_key_ = k == "object" ? top_field::object : k == "entry" ? top_field::entry
                                                                   : top_field::other;
     } else if (depth() == 3 && in_entry_) {
-      entry_key_ = k == "id" ? entry_field::id : k == "changes" ? entry_field::changes
-                                                                : entry_field::other;
+      entry_key_ = k == "id"          ? entry_field::id
+                   : k == "changes"   ? entry_field::changes
+                   : k == "messaging" ? entry_field::messaging
+                                      : entry_field::other;
     }
     return true;
   }
@@ -196,7 +201,7 @@ public:
 
 private:
   enum class top_field { other, object, entry };
-  enum class entry_field { other, id, changes };
+  enum class entry_field { other, id, changes, messaging };
 
   void top_value(const token& t) {
     if (top_key_ == top_field::object) {
@@ -220,6 +225,9 @@ private:
     entry_key_ = entry_field::other;
     id_.reset();
     changes_ok_ = true;
+    messaging_ok_ = true;
+    has_changes_ = false;
+    has_messaging_ = false;
   }
 
   void entry_field_value(const token& t) {
@@ -227,15 +235,21 @@ private:
       id_.set(t);
     } else if (entry_key_ == entry_field::changes) {
       changes_ok_ = t.kind == token::array;
+      has_changes_ = true;
+    } else if (entry_key_ == entry_field::messaging) {
+      messaging_ok_ = t.kind == token::array;
+      has_messaging_ = true;
     }
   }
 
   void entry_end() {
     in_entry_ = false;
-    if (id_.state != id_slot::valid || !changes_ok_) {
+    if (id_.state != id_slot::valid || !changes_ok_ || !messaging_ok_) {
       entries_ok_ = false;
     }
-    if (entries_ok_) {
+    bool test_payload = id_.value == "0";
+    bool messaging_only = has_messaging_ && !has_changes_;
+    if (entries_ok_ && !test_payload && !messaging_only) {
       ids_.add(id_.value);
     }
   }
@@ -248,6 +262,9 @@ private:
   bool in_entries_ = false;   // inside the last "entry" list
   bool in_entry_ = false;     // inside one of its objects
   bool changes_ok_ = true;
+  bool messaging_ok_ = true;
+  bool has_changes_ = false;
+  bool has_messaging_ = false;
   std::size_t entries_ = 0;
   id_slot id_;
   distinct_ids ids_;

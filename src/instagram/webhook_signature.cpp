@@ -33,50 +33,87 @@ bool decode_hex(std::string_view hex, std::size_t size, char* out) {
 /// Compares decoded bytes, so "ABCD" and "abcd" are the same signature, and
 /// in constant time, so a forger learns nothing from how long a reject takes.
 /// Every key is tried: which one matched is not observable either.
-bool verify(std::string_view hex, std::size_t size, const std::vector<hmac_key>& keys,
-            std::string_view body) {
+key_origin match(std::string_view hex, std::size_t size, const std::vector<hmac_key>& keys,
+                 const webhook_keys& all, std::string_view body) {
   char given[32];
   if (size > sizeof given || !decode_hex(hex, size, given)) {
-    return false;
+    return key_origin::none;
   }
-  bool match = false;
-  for (const auto& key : keys) {
-    match = key.verify(body, std::string_view(given, size)) || match;
+  auto found = key_origin::none;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    bool ok = keys[i].verify(body, std::string_view(given, size));
+    found = ok && found == key_origin::none ? all.origin(i) : found;
   }
-  return match;
+  return found;
 }
 
 } // namespace
 
-webhook_keys::webhook_keys(const std::vector<std::string>& secrets) {
+const char* to_string(key_origin k) {
+  switch (k) {
+    case key_origin::none:
+      return "none";
+    case key_origin::instagram:
+      return "instagram";
+    case key_origin::meta:
+      return "meta";
+    case key_origin::extra:
+      return "extra";
+  }
+  return "none";
+}
+
+webhook_keys::webhook_keys(const std::vector<labelled_secret>& secrets) {
   for (const auto& secret : secrets) {
-    if (secret.empty()) {
+    if (secret.value.empty()) {
       continue; // an unset secret must never verify anything
     }
-    sha256_.emplace_back(hmac_key::digest::sha256, secret);
-    sha1_.emplace_back(hmac_key::digest::sha1, secret);
+    sha256_.emplace_back(hmac_key::digest::sha256, secret.value);
+    sha1_.emplace_back(hmac_key::digest::sha1, secret.value);
+    origins_.push_back(secret.origin);
   }
 }
 
-bool verify_sha256_signature(std::string_view header, std::string_view body,
-                             const webhook_keys& keys) {
+webhook_keys::webhook_keys(const std::vector<std::string>& secrets)
+  : webhook_keys([&] {
+      std::vector<labelled_secret> labelled;
+      for (const auto& s : secrets) {
+        labelled.push_back({s, key_origin::instagram});
+      }
+      return labelled;
+    }()) {
+  // nop
+}
+
+key_origin match_sha256_signature(std::string_view header, std::string_view body,
+                                  const webhook_keys& keys) {
   header = trim_blanks(header);
   constexpr std::string_view prefix = "sha256=";
   if (!starts_with_nocase(header, prefix)) {
-    return false;
+    return key_origin::none;
   }
   header.remove_prefix(prefix.size());
-  return verify(header, 32, keys.sha256(), body);
+  return match(header, 32, keys.sha256(), keys, body);
 }
 
-bool verify_sha1_signature(std::string_view header, std::string_view body,
-                           const webhook_keys& keys) {
+key_origin match_sha1_signature(std::string_view header, std::string_view body,
+                                const webhook_keys& keys) {
   header = trim_blanks(header);
   constexpr std::string_view prefix = "sha1=";
   if (starts_with_nocase(header, prefix)) {
     header.remove_prefix(prefix.size());
   }
-  return verify(header, 20, keys.sha1(), body);
+  return match(header, 20, keys.sha1(), keys, body);
+}
+
+bool verify_sha256_signature(std::string_view header, std::string_view body,
+                             const webhook_keys& keys) {
+  return match_sha256_signature(header, body, keys) != key_origin::none;
+}
+
+bool verify_sha1_signature(std::string_view header, std::string_view body,
+                           const webhook_keys& keys) {
+  return match_sha1_signature(header, body, keys) != key_origin::none;
 }
 
 bool verify_sha256_signature(std::string_view header, std::string_view body,

@@ -209,6 +209,7 @@ std::string encode(const user_record& r) {
     {"token", r.token},
     {"initial_fetch_done", r.initial_fetch_done},
     {"fetch_failures", r.fetch_failures},
+    {"held_until", r.held_until},
     {"refresh_failures", r.refresh_failures},
     {"seen_count", r.seen_count},
     {"recent_imports", r.recent_imports},
@@ -238,6 +239,7 @@ std::optional<user_record> decode_user(std::string_view bytes) {
             && read(*j, "last_error", r.last_error) && read(*j, "token", r.token)
             && read(*j, "initial_fetch_done", r.initial_fetch_done)
             && read(*j, "fetch_failures", r.fetch_failures)
+            && read(*j, "held_until", r.held_until)
             && read(*j, "refresh_failures", r.refresh_failures)
             && read(*j, "seen_count", r.seen_count)
             && read(*j, "recent_imports", r.recent_imports) && read_rules(*j, r.rules);
@@ -263,6 +265,8 @@ json public_view(const user_record& r) {
     {"poll_tier", r.poll_tier},
     {"imported", r.imported},
     {"token_expires_at", time_or_null(r.token_expires_at)},
+    {"held_until", time_or_null(r.held_until)},
+    {"fetch_failures", r.fetch_failures},
     {"last_error", r.last_error},
     {"rules", rules_json(r.rules)},
   };

@@ -47,7 +47,7 @@ const std::vector<const char*> http_statuses{
   "409", "410", "413", "416", "429", "431", "500", "502", "503", "504"};
 
 const std::vector<const char*> fetch_outcomes{
-  "ok", "token_invalid", "rate_limited", "server", "transport", "malformed", "denied",
+  "ok", "token_invalid", "rate_limited", "transient", "server", "transport", "malformed", "denied",
   "permission", "storage"};
 
 const std::vector<family_decl>& declarations() {
@@ -68,6 +68,11 @@ const std::vector<family_decl>& declarations() {
        {"accepted", "missing_signature", "bad_signature", "malformed", "verify_refused",
         "bad_signed_request", "stale_signed_request", "commit_failed"}}},
      true},
+    {"igbridge_signature_key_total", kind::counter,
+     "Verified webhooks and signed_requests, by the secret that signed them",
+     {{"key", {"instagram", "meta", "extra"}}}},
+    {"igbridge_reloads_total", kind::counter, "Reloads (SIGHUP), by result",
+     {{"result", {"ok", "failed"}}}},
     {"igbridge_webhook_hints_total", kind::counter, "Fetch hints from webhooks, by result",
      {{"result", {"scheduled", "unknown_account"}}}},
     {"igbridge_webhook_commits_total", kind::counter,
@@ -97,7 +102,7 @@ const std::vector<family_decl>& declarations() {
      {{"outcome",
        {"started", "connected", "denied", "provider_error", "storage_error", "link_expired",
         "link_invalid", "state_missing", "state_unknown", "state_expired", "cookie_mismatch",
-        "missing_code", "too_many_states"}}}},
+        "missing_code", "too_many_states", "cancel_unidentified"}}}},
     {"igbridge_link_revocations_total", kind::counter, "Links lost, by reason",
      {{"reason", {"token_invalid", "permission", "refresh_failed", "deauthorized",
                   "data_deletion"}}}},

@@ -74,6 +74,27 @@ int64_t fetch_backoff_s(int failures, int64_t retry_after_s) {
   return std::max(delay, std::clamp<int64_t>(retry_after_s, 0, max_retry_after_s));
 }
 
+int64_t rate_limit_backoff_s(int failures, double unit) {
+  constexpr int64_t base_s = 60;
+  constexpr int64_t cap_s = 3600;
+  int64_t delay = base_s;
+  for (int i = 1; i < failures && delay < cap_s; ++i) {
+    delay *= 2;
+  }
+  delay = std::min(delay, cap_s);
+  unit = std::clamp(unit, 0.0, 1.0);
+  return delay - static_cast<int64_t>(std::floor(static_cast<double>(delay) * 0.2 * unit));
+}
+
+int64_t transient_retry_ms(int attempt, double unit) {
+  int64_t base_ms = 1000;
+  for (int i = 1; i < attempt && i < transient_retries; ++i) {
+    base_ms *= 2;
+  }
+  unit = std::clamp(unit, 0.0, 1.0);
+  return static_cast<int64_t>(static_cast<double>(base_ms) * (0.8 + 0.4 * unit));
+}
+
 int64_t delivery_delay_s(const std::vector<int64_t>& schedule, int attempts,
                          int64_t retry_after_s) {
   if (attempts < 1) {

@@ -294,6 +294,10 @@ class Igbridge:
         self.log_path = os.path.join(self.dir, "igbridge.log")
         self.proc = None
         self.write_secret("client_secret", fakegram.client_secret)
+        # The Meta app's secret (DESIGN 9): fakegram's own when it has a
+        # distinct one, else the single secret it was started with.
+        self.write_secret("meta_app_secret",
+                          getattr(fakegram, "meta_app_secret", None) or fakegram.client_secret)
         self.write_secret("link_secret", self.link_secret)
         self.write_secret("verify_token", verify_token)
         if key:
@@ -313,6 +317,7 @@ class Igbridge:
                         "key_file": self.secret_path("storage_key") if key else ""},
             "instagram": {"dialect": self.dialect, "client_id": CLIENT_ID,
                           "client_secret_file": self.secret_path("client_secret"),
+                          "meta_app_secret_file": self.secret_path("meta_app_secret"),
                           "verify_token_file": self.secret_path("verify_token"),
                           "authorize_url": fakegram.base + "/oauth/authorize",
                           "token_url": fakegram.base + "/oauth/access_token",

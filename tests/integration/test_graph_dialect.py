@@ -408,8 +408,11 @@ class RateLimits(DaemonTest):
         time.sleep(0.5)  # a poll that started before the limit has reached fakegram
         calls = fg.media_calls()
         later = [fg.post_media(acct["id"], "Waiting #ed") for acct in (b, c)]
-        self.assertEqual(ig.fetch_now("bob").status, 202)
-        self.assertEqual(ig.fetch_now("carol").status, 202)
+        # fetch-now during the app's hold: 429 with the hold's end, no call (DESIGN 9)
+        for user in ("bob", "carol"):
+            r = ig.fetch_now(user)
+            self.assertEqual(r.status, 429, r.body)
+            self.assertGreater(parse_time(r.json()["retry_at"]), time.time())
         time.sleep(5)
         self.assertEqual(fg.media_calls(), calls, "a fetch went out during the app's hold")
         self.assertFalse(set(later) & {r["media_id"] for r in media_records(ig)})

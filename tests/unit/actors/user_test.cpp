@@ -8,6 +8,7 @@
 
 #include "actor_fixture.hpp"
 #include "igbridge/clock.hpp"
+#include "igbridge/schedule.hpp"
 #include "igbridge/tables.hpp"
 
 using namespace igbridge;
@@ -57,7 +58,7 @@ user_record record(actor_fixture& f, const std::string& user) {
   return *r;
 }
 
-std::size_t outbox_of(actor_fixture& f, const char* type) {
+[[maybe_unused]] std::size_t outbox_of(actor_fixture& f, const char* type) {
   std::size_t n = 0;
   tables::outbox.each(f.read(), [&](uint64_t, const outbox_entry& e) {
     n += e.type == type ? 1 : 0;
@@ -182,12 +183,25 @@ TEST_CASE("a hint received during a fetch is kept for a later one", "[user]") {
   CHECK_FALSE(tables::hints.get(f.read(), "alice"));
 }
 
+/// Answers the page request and its three quick retries (after about 1, 2
+/// and 4 s) with the same transient failure.
+void fail_with_retries(actor_fixture& f, int status, const std::string& body) {
+  for (int attempt = 0; attempt <= transient_retries; ++attempt) {
+    REQUIRE(f.http.calls.size() == 1);
+    f.http.answer(status, body);
+    f.run();
+    if (attempt < transient_retries) {
+      CHECK(f.http.calls.empty()); // not at once: after a short wait
+      f.advance(5);
+    }
+  }
+}
+
 TEST_CASE("a failed fetch backs off and keeps the hint from retrying early", "[user]") {
   actor_fixture f;
   f.start();
   link(f, "alice", "1784");
-  f.http.answer(500, R"({"error":{"message":"oops","code":2}})");
-  f.run();
+  fail_with_retries(f, 500, R"({"error":{"message":"oops","code":100}})");
   auto rec = record(f, "alice");
   CHECK(rec.fetch_failures == 1);
   CHECK(rec.next_fetch_at == f.now + 60);
@@ -332,7 +346,7 @@ TEST_CASE("a fetch asked for while a failed fetch's pages commit starts after th
   actor_fixture f;
   answer_first_of_two_pages(f);
   REQUIRE(f.http.calls.size() == 1);
-  f.http.answer(500, R"({"error":{"message":"oops","code":2}})");
+  f.http.answer(200, "not json"); // unreadable: the fetch fails, no quick retry
   f.sched->run_once_lifo(); // page 2 fails before page 1 has committed
   CHECK(record(f, "alice").imported == 0);
   caf::anon_send(f.actors.registry, fetch_now_atom::value, std::string("alice"));
@@ -353,4 +367,104 @@ TEST_CASE("a fetch asked for while a failed fetch's pages commit starts after th
   f.run();
   CHECK(record(f, "alice").imported == 3);
   CHECK_FALSE(tables::resume.get(f.read(), "alice"));
+}
+
+// -- transient errors and rate-limit holds (DESIGN 9) ------------------------------
+
+namespace {
+
+/// fetch_now through the registry, as the admin API asks it.
+int64_t fetch_now(actor_fixture& f, const std::string& user) {
+  auto answer = std::make_shared<int64_t>(-2);
+  auto registry = f.actors.registry;
+  f.sys->spawn([=](caf::event_based_actor* self) {
+    self->request(registry, std::chrono::seconds(10), fetch_now_atom::value, user)
+      .then([=](int64_t a) { *answer = a; }, [](caf::error&) {});
+  });
+  f.run();
+  return *answer;
+}
+
+} // namespace
+
+TEST_CASE("a transient burst in the middle of a paged fetch loses no cursor and takes no "
+          "post twice",
+          "[user]") {
+  actor_fixture f;
+  answer_first_of_two_pages(f);
+  f.run(); // page 1 commits with its cursor
+  // Page 2 is answered with Meta's transient code on HTTP 400, twice.
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(f.http.calls.size() == 1);
+    CHECK(f.http.calls.front().request.url.find("after=c1") != std::string::npos);
+    f.http.answer(400, R"({"error":{"message":"try again","type":"OAuthException","code":2,"is_transient":true}})");
+    f.run();
+    CHECK(f.http.calls.empty());
+    f.advance(5);
+  }
+  // The third try of the same page gets through.
+  REQUIRE(f.http.calls.size() == 1);
+  CHECK(f.http.calls.front().request.url.find("after=c1") != std::string::npos);
+  f.http.answer(200, page(f, {{"m2", "Lunch #ed"}, {"m1", "Breakfast #ed"}}));
+  f.run();
+  auto rec = record(f, "alice");
+  CHECK(rec.imported == 3); // m3, m2, m1: m2 (on both pages) once
+  CHECK(rec.fetch_failures == 0);
+  CHECK_FALSE(tables::resume.get(f.read(), "alice"));
+  CHECK(f.stats.value("igbridge_fetches_total", {{"outcome", "transient"}}) == 2);
+}
+
+TEST_CASE("transient errors past the quick retries keep the resume cursor", "[user]") {
+  actor_fixture f;
+  answer_first_of_two_pages(f);
+  f.run();
+  fail_with_retries(f, 400, R"({"error":{"message":"unknown","code":1}})");
+  auto rec = record(f, "alice");
+  CHECK(rec.fetch_failures == 1);
+  CHECK(rec.last_error.find("transient") != std::string::npos);
+  auto resume = tables::resume.get(f.read(), "alice");
+  REQUIRE(resume);
+  CHECK(resume->find("after=c1") != std::string::npos); // kept for the next fetch
+}
+
+TEST_CASE("80002 without an estimate backs off 60 s doubling, and fetch-now respects the hold",
+          "[user]") {
+  actor_fixture f;
+  f.start();
+  link(f, "alice", "1784");
+  int64_t expected[] = {60, 120, 240, 480};
+  for (auto want : expected) {
+    REQUIRE(f.http.calls.size() == 1);
+    f.http.answer(400, R"({"error":{"message":"too many calls","code":80002}})");
+    f.run();
+    auto rec = record(f, "alice");
+    auto held = rec.next_fetch_at - f.now;
+    INFO("expected about " << want);
+    CHECK(held <= want);
+    CHECK(held >= want * 4 / 5);
+    CHECK(rec.held_until == rec.next_fetch_at); // shown by `users show`
+    CHECK(public_view(rec)["held_until"].is_string());
+    // During the hold, fetch-now answers its end and asks the provider nothing.
+    CHECK(fetch_now(f, "alice") == rec.held_until);
+    CHECK(f.http.calls.empty());
+    f.advance(held);
+  }
+  REQUIRE(f.http.calls.size() == 1);
+  f.http.answer(200, page(f, {}));
+  f.run();
+  CHECK(record(f, "alice").fetch_failures == 0);
+  CHECK(fetch_now(f, "alice") == fetch_now_started);
+  CHECK(f.http.calls.size() == 1);
+}
+
+TEST_CASE("fetch-now during an app-wide hold calls nothing", "[user]") {
+  actor_fixture f;
+  f.start();
+  link(f, "alice", "1784");
+  f.http.answer(200, page(f, {}));
+  f.run();
+  f.ctx->throttle(f.now + 90);
+  CHECK(fetch_now(f, "alice") == f.now + 90);
+  CHECK(f.http.calls.empty());
+  CHECK(fetch_now(f, "nobody") == fetch_now_inactive);
 }

@@ -1,4 +1,5 @@
 #include "igbridge/config.hpp"
+#include "igbridge/live_config.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -384,6 +385,83 @@ TEST_CASE("webhook fields need their scope", "[config]") {
   ps = parse_config(d.minimal("graph_version = \"23\""), c);
   REQUIRE(ps.size() == 1);
   CHECK(ps[0].key == "instagram.graph_version");
+}
+
+TEST_CASE("webhook fields are Meta's list (DESIGN 9)", "[config]") {
+  secrets_dir d;
+  config c;
+  std::string scopes = "scopes = [\"instagram_business_basic\", \"instagram_business_manage_comments\", "
+                       "\"instagram_business_manage_messages\", \"instagram_business_manage_insights\"]\n";
+  for (const char* f : {"comments", "live_comments", "mentions", "message_echoes",
+                        "message_reactions", "messages", "messaging_handover", "messaging_optins",
+                        "messaging_policy_enforcement", "messaging_postbacks", "messaging_referral",
+                        "messaging_seen", "response_feedback", "standby", "story_insights"}) {
+    auto ps = parse_config(d.minimal(scopes + "webhook_fields = [\"" + f + "\"]"), c);
+    INFO(f << ": " << dump(ps));
+    CHECK(ps.empty());
+  }
+  auto ps = parse_config(d.minimal(scopes + "webhook_fields = [\"message_edit\"]"), c);
+  CHECK(has_problem(ps, "instagram.webhook_fields"));
+}
+
+TEST_CASE("the Meta app's secret and the cancel URL (DESIGN 9)", "[config]") {
+  secrets_dir d;
+  config c;
+  auto ps = parse_config(d.minimal(), c);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK(c.instagram.meta_app_secret.empty()); // optional: existing installs keep starting
+  CHECK(c.link.cancel_url == c.link.success_url);
+
+  auto meta = d.write("meta_secret", "meta-secret-value\n");
+  ps = parse_config(d.minimal("meta_app_secret_file = \"" + meta + "\"\napp_id = \"999\"",
+                              "cancel_url = \"https://app.example.com/cancelled/\"\n"),
+                    c);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK(c.instagram.meta_app_secret == "meta-secret-value");
+  CHECK(c.instagram.app_id == "999");
+  CHECK(c.link.cancel_url == "https://app.example.com/cancelled");
+
+  ps = parse_config(d.minimal("meta_app_secret_file = \"" + d.path("missing") + "\""), c);
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0].key == "instagram.meta_app_secret_file");
+  CHECK(ps[0].message.find("meta-secret-value") == std::string::npos);
+  ps = parse_config(d.minimal("", "cancel_url = \"ftp://x\"\n"), c);
+  CHECK(has_problem(ps, "link.cancel_url"));
+}
+
+TEST_CASE("a reload takes secrets and the log level, nothing else", "[config]") {
+  secrets_dir d;
+  auto meta = d.write("meta_secret", "meta-1");
+  auto path = d.write("igbridge.toml", d.minimal("meta_app_secret_file = \"" + meta + "\""));
+  config running;
+  REQUIRE(load_config(path, running).empty());
+  running.server.threads = 7; // as if the file said so when the daemon started
+
+  // A new secret, a new extra file, another log level, another listener.
+  d.write("meta_secret", "meta-2");
+  auto extra = d.write("extra", "rotated");
+  d.write("igbridge.toml",
+          d.minimal("meta_app_secret_file = \"" + meta + "\"\nextra_webhook_secret_files = [\""
+                      + extra + "\"]",
+                    "[log]\nlevel = \"debug\"\n[server]\nthreads = 3\n"));
+  config next;
+  auto ps = reload_config(path, running, next);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK(next.instagram.meta_app_secret == "meta-2");
+  CHECK(next.instagram.extra_webhook_secrets == std::vector<std::string>{"rotated"});
+  CHECK(next.log.level == "debug");
+  CHECK(next.server.threads == 7); // a listener change needs a restart
+
+  // A file that cannot be read: nothing changes, the key is named.
+  std::filesystem::remove(meta);
+  config untouched;
+  untouched.server.threads = 42;
+  ps = reload_config(path, running, untouched);
+  CHECK(has_problem(ps, "instagram.meta_app_secret_file"));
+  CHECK(untouched.server.threads == 42);
 }
 
 TEST_CASE("the documented config file parses", "[config]") {

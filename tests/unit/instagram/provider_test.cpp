@@ -179,6 +179,12 @@ TEST_CASE("long-lived token and /me", "[provider]") {
   REQUIRE(parse_me(R"({"id":42,"username":"bob"})", h));
   CHECK(h.user_id == "42");
   CHECK_FALSE(parse_me(R"({"username":"bob"})", h));
+  // Documented wrapped in data[] (DESIGN 9).
+  token_grant w;
+  REQUIRE(parse_me(R"({"data":[{"id":"26953715872361804","user_id":17841400000000001,"username":"carol"}]})", w));
+  CHECK(w.user_id == "17841400000000001");
+  CHECK(w.app_scoped_id == "26953715872361804");
+  CHECK(w.username == "carol");
   CHECK_FALSE(parse_me("nope", h));
 }
 
@@ -302,6 +308,41 @@ TEST_CASE("classify: graph errors", "[provider]") {
         provider_failure::denied);
 }
 
+TEST_CASE("classify: transient errors on any status (DESIGN 9)", "[provider]") {
+  // Meta's temporary codes, on the HTTP 400 it often sends them with and
+  // on a 5xx: retried, never taken as a refusal.
+  for (int status : {400, 403, 500, 502, 503}) {
+    for (int code : {1, 2, 341, 368, -1, -2}) {
+      auto e = classify(answer(status, R"({"error":{"message":"try later","type":"OAuthException","code":)"
+                                         + std::to_string(code) + "}}"));
+      INFO("status " << status << " code " << code);
+      CHECK(e.kind == provider_failure::transient);
+      CHECK(e.code == code);
+      CHECK(retryable(e.kind));
+    }
+  }
+  // is_transient on a code nobody listed.
+  auto marked = classify(answer(400, R"({"error":{"message":"x","code":9999,"is_transient":true}})"));
+  CHECK(marked.kind == provider_failure::transient);
+  CHECK(classify(answer(400, R"({"error":{"message":"x","code":9999,"is_transient":false}})")).kind
+        == provider_failure::denied);
+  CHECK(classify(answer(400, R"({"error":{"message":"x","code":9999}})")).kind
+        == provider_failure::denied);
+  // Rate limits and token errors keep their meaning even when marked.
+  auto buc = classify(answer(400, R"({"error":{"message":"x","code":17,"is_transient":true}})"));
+  CHECK(buc.kind == provider_failure::rate_limited);
+  CHECK(buc.scope == rate_scope::account);
+  CHECK(classify(answer(400, R"({"error":{"message":"x","code":190,"is_transient":true}})")).kind
+        == provider_failure::token_invalid);
+  // 5xx and the network are retryable; a refusal is not.
+  CHECK(retryable(provider_failure::server));
+  CHECK(retryable(provider_failure::transport));
+  CHECK_FALSE(retryable(provider_failure::denied));
+  CHECK_FALSE(retryable(provider_failure::rate_limited));
+  CHECK_FALSE(retryable(provider_failure::token_invalid));
+  CHECK(std::string(to_string(provider_failure::transient)) == "transient");
+}
+
 TEST_CASE("classify: legacy errors", "[provider]") {
   CHECK(classify(answer(400, sample("legacy_error.json"))).kind == provider_failure::token_invalid);
   CHECK(classify(answer(400, R"({"meta":{"error_type":"OAuthRateLimitException","code":429}})"))
@@ -318,6 +359,8 @@ TEST_CASE("classify: HTTP status and headers", "[provider]") {
   CHECK(r429.retry_after_s == 30);
   CHECK(classify(answer(503, "<html>")).kind == provider_failure::server);
   CHECK(classify(answer(500, R"({"error":{"message":"x","code":2}})")).kind ==
+        provider_failure::transient);
+  CHECK(classify(answer(500, R"({"error":{"message":"x","code":100}})")).kind ==
         provider_failure::server);
   CHECK(classify(answer(404, "not found")).kind == provider_failure::denied);
   CHECK(classify(answer(200, "<html>")).kind == provider_failure::malformed);

@@ -87,8 +87,17 @@ std::optional<ids> graph(std::string_view body) {
     if (!id) {
       return std::nullopt;
     }
-    if (auto changes = entry.find("changes"); changes != entry.end() && !changes->is_array()) {
+    auto changes = entry.find("changes");
+    if (changes != entry.end() && !changes->is_array()) {
       return std::nullopt;
+    }
+    auto messaging = entry.find("messaging");
+    if (messaging != entry.end() && !messaging->is_array()) {
+      return std::nullopt;
+    }
+    // A dashboard test ("0") or a direct message names no account to fetch.
+    if (*id == "0" || (messaging != entry.end() && changes == entry.end())) {
+      continue;
     }
     out.add(std::move(*id));
   }
@@ -281,10 +290,11 @@ TEST_CASE("SAX payload readers answer as the DOM readers did", "[webhook]") {
 /// A random JSON value shaped like the payloads: keys and values drawn
 /// from what the readers look for, repeated keys, wrong types, nesting.
 std::string random_value(std::mt19937& rng, int depth) {
-  static const char* keys[] = {"object", "entry", "id", "changes", "object_id", "time", "x"};
+  static const char* keys[] = {"object", "entry", "id", "changes", "messaging", "object_id",
+                               "time", "x"};
   static const char* scalars[] = {
       R"("instagram")", R"("user")", R"("tag")", R"("1")", R"("17841400000000001")",
-      R"("a b")", R"("")", "7", "-0", "-3", "1.5", "18446744073709551615",
+      R"("a b")", R"("")", "7", "0", R"("0")", "-0", "-3", "1.5", "18446744073709551615",
       "18446744073709551616", "null", "true", R"("1")"};
   auto pick = [&rng](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
   int kind = depth > 5 ? 0 : static_cast<int>(pick(4));
@@ -406,9 +416,9 @@ TEST_CASE("payload ids stay distinct past the linear search", "[webhook]") {
   std::string g = R"({"object":"instagram","entry":[)";
   ids want;
   for (int i = 0; i < 100; ++i) {
-    g += (i ? "," : "") + std::string(R"({"id":")") + std::to_string(i % 40) + "\"}";
+    g += (i ? "," : "") + std::string(R"({"id":")") + std::to_string(i % 40 + 1) + "\"}";
     if (i < 40) {
-      want.push_back(std::to_string(i));
+      want.push_back(std::to_string(i + 1));
     }
   }
   CHECK(parse_graph_update(g + "]}") == want);

@@ -93,6 +93,30 @@ TEST_CASE("graph update payload", "[webhook]") {
   CHECK(empty->empty());
 }
 
+TEST_CASE("graph update: messaging entries and dashboard tests name nobody", "[webhook]") {
+  // A direct message: answered 200, no fetch (DESIGN 9).
+  auto dm = parse_graph_update(
+    R"({"object":"instagram","entry":[{"id":"17841400000000001","time":1569262486134,)"
+    R"("messaging":[{"sender":{"id":"IGSID"},"recipient":{"id":"17841400000000001"},)"
+    R"("timestamp":1569262485349,"message":{"mid":"m1","text":"hi"}}]}]})");
+  REQUIRE(dm);
+  CHECK(dm->empty());
+  // The App Dashboard's "Test" button: entry id "0".
+  auto test = parse_graph_update(
+    R"({"entry":[{"id":"0","time":1,"changes":[{"field":"comments","value":{"id":"1"}}]}],)"
+    R"("object":"instagram"})");
+  REQUIRE(test);
+  CHECK(test->empty());
+  // Mixed: the entry with changes counts, the others do not.
+  auto mixed = parse_graph_update(
+    R"({"object":"instagram","entry":[{"id":"5","messaging":[]},{"id":"0","changes":[]},)"
+    R"({"id":"7","changes":[{"field":"mentions"}]},{"id":"8","changes":[],"messaging":[]}]})");
+  REQUIRE(mixed);
+  CHECK(*mixed == ids{"7", "8"});
+  // messaging must still be a list.
+  CHECK_FALSE(parse_graph_update(R"({"object":"instagram","entry":[{"id":"5","messaging":{}}]})"));
+}
+
 TEST_CASE("graph update rejects hostile shapes", "[webhook]") {
   for (const char* bad : {
            "", "nope", "[]", "42", R"("instagram")",
@@ -118,7 +142,7 @@ TEST_CASE("graph update bounds: entries, ids, depth, size", "[webhook]") {
   auto entries = [](std::size_t n) {
     std::string s = R"({"object":"instagram","entry":[)";
     for (std::size_t i = 0; i < n; ++i) {
-      s += (i ? "," : "") + std::string(R"({"id":")") + std::to_string(i) + "\"}";
+      s += (i ? "," : "") + std::string(R"({"id":")") + std::to_string(i + 1) + "\"}";
     }
     return s + "]}";
   };
@@ -212,4 +236,35 @@ TEST_CASE("signed_request", "[webhook]") {
     CHECK_FALSE(decode_signed_request(signed_field("[1]", "app-secret"), secrets));
     CHECK_FALSE(decode_signed_request(signed_field("not json", "app-secret"), secrets));
   }
+}
+
+// -- two apps' secrets (DESIGN 9) ------------------------------------------------
+
+TEST_CASE("signatures and signed_requests verify against both apps' secrets and the extras",
+          "[webhook]") {
+  webhook_keys keys({{"ig-secret", key_origin::instagram},
+                     {"meta-secret", key_origin::meta},
+                     {"", key_origin::extra}, // an unset file verifies nothing
+                     {"old-secret", key_origin::extra}});
+  std::string body = R"({"object":"instagram","entry":[]})";
+  auto sig = [&](const std::string& secret) { return "sha256=" + to_hex(hmac_sha256(secret, body)); };
+  CHECK(match_sha256_signature(sig("ig-secret"), body, keys) == key_origin::instagram);
+  CHECK(match_sha256_signature(sig("meta-secret"), body, keys) == key_origin::meta);
+  CHECK(match_sha256_signature(sig("old-secret"), body, keys) == key_origin::extra);
+  CHECK(match_sha256_signature(sig("other"), body, keys) == key_origin::none);
+  CHECK(match_sha256_signature(sig(""), body, keys) == key_origin::none);
+  CHECK(match_sha1_signature(to_hex(hmac_sha1("meta-secret", body)), body, keys) == key_origin::meta);
+  CHECK(std::string(to_string(key_origin::meta)) == "meta");
+
+  std::string payload = R"({"algorithm":"HMAC-SHA256","issued_at":1,"user_id":"7"})";
+  for (auto [secret, origin] : {std::pair{"ig-secret", key_origin::instagram},
+                                std::pair{"meta-secret", key_origin::meta},
+                                std::pair{"old-secret", key_origin::extra}}) {
+    auto r = decode_signed_request(signed_field(payload, secret), keys);
+    REQUIRE(r);
+    CHECK(r->key == origin);
+    CHECK(r->user_id == "7");
+  }
+  CHECK_FALSE(decode_signed_request(signed_field(payload, "attacker"), keys));
+  CHECK_FALSE(decode_signed_request(signed_field(payload, ""), keys));
 }

@@ -116,7 +116,8 @@ TEST_CASE("public_view of a user has the DESIGN shape and no token", "[records]"
                                       "instagram_user_id", "app_scoped_id", "username",
                                       "linked_at",     "last_fetch_at", "next_fetch_at",
                                       "poll_tier",     "imported",      "token_expires_at",
-                                      "last_error",    "rules"};
+                                      "held_until",    "fetch_failures", "last_error",
+                                      "rules"};
   CHECK(v.size() == keys.size());
   for (const auto& k : keys) {
     INFO(k);

@@ -99,3 +99,33 @@ TEST_CASE("note_recent keeps the newest times the tiers tell apart", "[schedule]
   note_recent(t, 5); // an older time does not push a newer one out
   CHECK(t.front() == 1'000 + 10'000 - 7);
 }
+
+TEST_CASE("rate_limit_backoff_s doubles from a minute to an hour, jittered down", "[schedule]") {
+  // The curve without jitter.
+  std::vector<int64_t> curve;
+  for (int n = 1; n <= 9; ++n) {
+    curve.push_back(rate_limit_backoff_s(n, 0.0));
+  }
+  CHECK(curve == std::vector<int64_t>{60, 120, 240, 480, 960, 1920, 3600, 3600, 3600});
+  CHECK(rate_limit_backoff_s(1000000, 0.0) == 3600); // no overflow
+  CHECK(rate_limit_backoff_s(0, 0.0) == 60);
+  // Jitter takes up to a fifth off, never adds: the cap holds.
+  CHECK(rate_limit_backoff_s(1, 0.5) == 54);
+  CHECK(rate_limit_backoff_s(7, 0.999) == 2881);
+  for (double u : {0.0, 0.3, 0.7, 0.999}) {
+    for (int n = 1; n < 12; ++n) {
+      auto d = rate_limit_backoff_s(n, u);
+      CHECK(d <= 3600);
+      CHECK(d >= rate_limit_backoff_s(n, 0.0) * 4 / 5);
+    }
+  }
+}
+
+TEST_CASE("transient_retry_ms waits about 1, 2 and 4 s", "[schedule]") {
+  CHECK(transient_retry_ms(1, 0.5) == 1000);
+  CHECK(transient_retry_ms(2, 0.5) == 2000);
+  CHECK(transient_retry_ms(3, 0.5) == 4000);
+  CHECK(transient_retry_ms(1, 0.0) == 800);
+  CHECK(transient_retry_ms(3, 0.999) == 4798);
+  CHECK(transient_retry_ms(9, 0.5) == 4000); // bounded by transient_retries
+}
