@@ -3,6 +3,7 @@
 #
 #   <prefix>/bin/igbridge                          (top-level install(TARGETS))
 #   <prefix>/lib/systemd/system/igbridge.service   ExecStart= points at <prefix>/bin
+#   <prefix>/lib/systemd/system/igbridge{,-admin}.socket   not enabled by the .deb
 #   <prefix>/share/doc/igbridge/igbridge.toml.example, README.md
 #   <sysconf>/igbridge/igbridge.toml               the live config; never overwritten
 #
@@ -38,7 +39,7 @@ install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # Configure-time values the install-time code below needs.
 install(CODE "
-  set(IG_UNIT_SRC \"${CMAKE_CURRENT_SOURCE_DIR}/systemd/igbridge.service\")
+  set(IG_UNIT_DIR \"${CMAKE_CURRENT_SOURCE_DIR}/systemd\")
   set(IG_CONF_SRC \"${IG_GEN_DIR}/igbridge.toml\")
   set(IG_GEN_DIR \"${IG_GEN_DIR}\")
   set(IG_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
@@ -50,24 +51,27 @@ install(CODE [[
   else()
     set(ig_etc "${CMAKE_INSTALL_PREFIX}/etc")
   endif()
-  if(IS_ABSOLUTE "${IG_BINDIR}")
-    set(ig_bin "${IG_BINDIR}/igbridge")
-  else()
-    set(ig_bin "${CMAKE_INSTALL_PREFIX}/${IG_BINDIR}/igbridge")
-  endif()
+  # A GNUInstallDirs path under this install's prefix unless it is absolute.
+  function(ig_absolute var path)
+    if(NOT IS_ABSOLUTE "${path}")
+      set(path "${CMAKE_INSTALL_PREFIX}/${path}")
+    endif()
+    set(${var} "${path}" PARENT_SCOPE)
+  endfunction()
+  ig_absolute(ig_bin "${IG_BINDIR}/igbridge")
+  ig_absolute(ig_doc "${IG_DOCDIR}")
 
-  # The unit, pointed at this prefix's binary and config directory.
-  file(READ "${IG_UNIT_SRC}" ig_unit)
-  string(REPLACE "ExecStart=/usr/bin/igbridge " "ExecStart=${ig_bin} " ig_unit "${ig_unit}")
-  string(REPLACE "/etc/igbridge/" "${ig_etc}/igbridge/" ig_unit "${ig_unit}")
-  if(NOT IS_ABSOLUTE "${IG_DOCDIR}")
-    set(IG_DOCDIR "${CMAKE_INSTALL_PREFIX}/${IG_DOCDIR}")
-  endif()
-  string(REPLACE "/usr/share/doc/igbridge/" "${IG_DOCDIR}/" ig_unit "${ig_unit}")
-  file(WRITE "${IG_GEN_DIR}/unit/igbridge.service" "${ig_unit}")
-  file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
-       TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-       FILES "${IG_GEN_DIR}/unit/igbridge.service")
+  # The units, pointed at this prefix's binary and config directory.
+  foreach(ig_unit_name igbridge.service igbridge.socket igbridge-admin.socket)
+    file(READ "${IG_UNIT_DIR}/${ig_unit_name}" ig_unit)
+    string(REPLACE "ExecStart=/usr/bin/igbridge " "ExecStart=${ig_bin} " ig_unit "${ig_unit}")
+    string(REPLACE "/etc/igbridge/" "${ig_etc}/igbridge/" ig_unit "${ig_unit}")
+    string(REPLACE "/usr/share/doc/igbridge/" "${ig_doc}/" ig_unit "${ig_unit}")
+    file(WRITE "${IG_GEN_DIR}/unit/${ig_unit_name}" "${ig_unit}")
+    file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
+         TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+         FILES "${IG_GEN_DIR}/unit/${ig_unit_name}")
+  endforeach()
 
   # The live config: installed once, an operator's edits are never replaced.
   if(EXISTS "$ENV{DESTDIR}${ig_etc}/igbridge/igbridge.toml")
@@ -103,6 +107,11 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)             # Depends: from dpkg-shlibdeps
+# The maintainer scripts run deb-systemd-helper and deb-systemd-invoke. The
+# package is Essential, and so named with a version (lintian:
+# depends-on-essential-package-without-using-version): Debian 12's, which the
+# scripts were written against (libicu72 ties the .deb to Debian 12 anyway).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "init-system-helpers (>= 1.65~)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd, ca-certificates")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${IG_PKG_DIR}/conffiles;${IG_PKG_DIR}/postinst;${IG_PKG_DIR}/prerm;${IG_PKG_DIR}/postrm")
