@@ -1,12 +1,14 @@
-"""The .deb of `make package`: its files, control fields, maintainer scripts
-on debhelper's systemd helpers, and that the packaged binary runs and the
-packaged config checks out.
+"""The .deb of `make package`: lintian finds no error and no warning in it;
+its files (units, copyright, changelog, manual page), control fields,
+maintainer scripts on debhelper's systemd helpers, and that the packaged
+binary runs and the packaged config checks out.
 
 Checks $IGBRIDGE_DEB when set; otherwise builds a .deb with
 `cpack -G DEB -B <tmpdir>` in the build directory of $IGBRIDGE_BIN (nothing
 is left in the build tree's package directory). Never installs anything."""
 
 import glob
+import gzip
 import os
 import re
 import shutil
@@ -18,6 +20,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.environ.get("IGBRIDGE_SOURCE_DIR",
                             os.path.normpath(os.path.join(HERE, "..", "..")))
 IGBRIDGE = os.path.abspath(os.environ.get("IGBRIDGE_BIN", "build/igbridge"))
+DOC = "usr/share/doc/igbridge"
+MAN = "usr/share/man/man8/igbridge.8.gz"
 SOCKETS = ("igbridge.socket", "igbridge-admin.socket")
 # Where lintian's maintainer-script-calls-systemctl looks for a command.
 SYSTEMCTL_CALL = re.compile(r"^(?:.+;)?\s*systemctl\b")
@@ -32,6 +36,18 @@ def code_lines(script):
     """The script's lines without comments or blank lines."""
     lines = (re.sub(r"(^|\s)#.*", "", l).rstrip() for l in script.splitlines())
     return [l for l in lines if l.strip()]
+
+
+def gunzip_checked(test, path):
+    """The text of a gzip file made as Debian wants it: -9, no name, no time."""
+    with open(path, "rb") as f:
+        head = f.read(10)
+    test.assertEqual(head[:3], b"\x1f\x8b\x08", f"{path} is not gzip")
+    test.assertFalse(head[3] & 0x08, f"{path} stores a file name (use gzip -n)")
+    test.assertEqual(head[4:8], b"\0\0\0\0", f"{path} stores a time stamp (use gzip -n)")
+    test.assertEqual(head[8], 2, f"{path} is not compressed with -9")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return f.read()
 
 
 def project_version():
@@ -177,8 +193,11 @@ class Package(unittest.TestCase):
         has(units[0])
         for name in SOCKETS:
             has(os.path.join(os.path.dirname(units[0]), name))
-        has("usr/share/doc/igbridge/igbridge.toml.example")
-        has("usr/share/doc/igbridge/README.md")
+        has(f"{DOC}/igbridge.toml.example")
+        has(f"{DOC}/README.md")
+        has(f"{DOC}/copyright")
+        has(f"{DOC}/changelog.gz")      # native package: not changelog.Debian.gz
+        has(MAN)
         has("etc/igbridge/igbridge.toml")
         # Nothing is enabled by shipping a symlink: enabling is postinst's.
         self.assertEqual([p for p in files if p.startswith("etc/systemd")], [], listing)
@@ -191,7 +210,9 @@ class Package(unittest.TestCase):
         if version:
             self.assertEqual(self.field("Version"), version)
         self.assertEqual(self.field("Section"), "net")
-        self.assertTrue(self.field("Maintainer"))
+        maintainer = self.field("Maintainer")
+        self.assertRegex(maintainer, r"^[^<>@]+ <[^<>@\s]+@[^<>@\s]+\.[a-z]+>$")
+        self.assertNotIn("localhost", maintainer)
         self.assertTrue(self.field("Description"))
         depends = self.field("Depends")
         # From dpkg-shlibdeps: the shared libraries the binary really links.
@@ -321,6 +342,69 @@ class Package(unittest.TestCase):
         for name in SOCKETS:
             with open(os.path.join(os.path.dirname(units[0]), name)) as f:
                 self.assertRegex(f.read(), r"(?m)^Service=igbridge\.service$", name)
+
+    def test_lintian_clean(self):
+        if not shutil.which("lintian"):
+            self.fail("lintian not found: install the Debian package lintian (make deps does)")
+        r = run(["lintian", "--fail-on", "none", "--display-info", "--pedantic",
+                 "--no-tag-display-limit", self.deb], timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        tags = r.stdout.splitlines()
+        print("\nlintian:", *(tags or ["(no tags)"]), sep="\n  ")
+        bad = [t for t in tags if t.startswith(("E: ", "W: "))]
+        self.assertEqual(bad, [], "lintian errors or warnings:\n" + "\n".join(bad))
+
+    def test_copyright_is_dep5(self):
+        with open(os.path.join(self.extract(), DOC, "copyright")) as f:
+            text = f.read()
+        paragraphs = [p for p in text.split("\n\n") if p.strip()]
+        self.assertTrue(paragraphs[0].startswith(
+            "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"),
+            paragraphs[0])
+        self.assertRegex(paragraphs[0], r"(?m)^Upstream-Name: igbridge$")
+        files = [p for p in paragraphs if p.startswith("Files:")]
+        self.assertTrue(files and files[0].startswith("Files: *\n"), text)
+        for p in files:
+            self.assertRegex(p, r"(?m)^Copyright: \S")
+            license_name = re.search(r"(?m)^License: (\S+)$", p)
+            self.assertIsNotNone(license_name, p)
+            # A short name alone refers to a stand-alone paragraph with its text.
+            standalone = [q for q in paragraphs
+                          if q.startswith(f"License: {license_name.group(1)}\n")]
+            self.assertEqual(len(standalone), 1, text)
+            self.assertGreater(len(standalone[0].splitlines()), 5, standalone[0])
+
+    def test_changelog(self):
+        text = gunzip_checked(self, os.path.join(self.extract(), DOC, "changelog.gz"))
+        first = text.splitlines()[0]
+        m = re.fullmatch(r"igbridge \(([^)]+)\) [a-z-]+; urgency=\w+", first)
+        self.assertIsNotNone(m, first)
+        self.assertEqual(m.group(1), self.field("Version"))
+        # Its trailer names the same maintainer as the control file.
+        trailer = re.search(r"(?m)^ -- (.+ <[^>]+>)  \w{3}, \d", text)
+        self.assertIsNotNone(trailer, text)
+        self.assertEqual(trailer.group(1), self.field("Maintainer"))
+
+    def test_manual_page(self):
+        page = gunzip_checked(self, os.path.join(self.extract(), MAN))
+        self.assertRegex(page, r'(?m)^\.TH IGBRIDGE "?8"? ')
+        self.assertRegex(page, r"(?m)^\.SH NAME\n^igbridge \\- \S")
+        version = project_version()
+        if version:
+            self.assertIn(version, page)
+        # Every subcommand `igbridge --help` lists is in the page.
+        r = run([os.path.join(self.extract(), "usr/bin/igbridge"), "--help"], timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        listed = r.stdout.split("Subcommands:", 1)
+        self.assertEqual(len(listed), 2, r.stdout)
+        subcommands = re.findall(r"(?m)^  ([a-z][a-z-]+)\s", listed[1])
+        self.assertIn("serve", subcommands)
+        self.assertIn("check-config", subcommands)
+        plain = page.replace("\\-", "-")
+        for name in subcommands:
+            self.assertRegex(plain, rf"(?m)^(\.\w+ )?\\?f?B?{re.escape(name)}\b", name)
+        for topic in ("SIGHUP", "/etc/igbridge/igbridge.toml", "igbridge.socket"):
+            self.assertIn(topic, plain)
 
     def test_binary_runs(self):
         binary = os.path.join(self.extract(), "usr/bin/igbridge")
