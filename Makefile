@@ -6,6 +6,7 @@ JOBS ?= $(shell nproc)
 PACKAGES := cmake g++ make pkg-config python3 ccache libcaf-dev libboost1.81-dev \
   nlohmann-json3-dev libssl-dev liblmdb-dev lmdb-utils catch2 libtomlplusplus-dev \
   libsystemd-dev libcli11-dev libicu-dev ca-certificates systemd curl dpkg-dev file python3-prometheus-client \
+  help2man lintian \
   libfaketime \
   chromium chromium-driver \
   clang libclang-rt-14-dev llvm

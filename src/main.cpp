@@ -7,6 +7,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"igbridge: imports users' tagged Instagram posts into a web application"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "igbridge " IGBRIDGE_VERSION);  // for help2man
   std::string config = "/etc/igbridge/igbridge.toml";
   auto add_config = [&](CLI::App* cmd) {
     cmd->add_option("-c,--config", config, "configuration file (TOML)")->capture_default_str();

@@ -1,5 +1,8 @@
 """systemd/igbridge.service: `systemd-analyze verify` is clean and
-`systemd-analyze security --offline=true` rates it at an exposure <= 1.5.
+`systemd-analyze security --offline=true` rates it at an exposure <= 1.5;
+it reloads with SIGHUP. systemd/igbridge.socket and igbridge-admin.socket
+verify clean with the service, listen where config/igbridge.toml's listeners
+do and name their sockets "public" and "admin" for the daemon.
 
 Needs no daemon and no running systemd (offline analysis, fine in a
 container); needs systemd-analyze (Debian package `systemd`)."""
@@ -15,6 +18,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.environ.get("IGBRIDGE_SOURCE_DIR",
                             os.path.normpath(os.path.join(HERE, "..", "..")))
 UNIT = os.path.join(SOURCE_DIR, "systemd", "igbridge.service")
+# socket unit -> (FileDescriptorName=, the config section whose listen= it holds)
+SOCKETS = {"igbridge.socket": ("public", "server"),
+           "igbridge-admin.socket": ("admin", "admin")}
+CONFIG = os.path.join(SOURCE_DIR, "config", "igbridge.toml")
 IGBRIDGE = os.path.abspath(os.environ.get("IGBRIDGE_BIN", "build/igbridge"))
 MAX_EXPOSURE = 1.5
 CREDENTIALS = {"client_secret", "link_secret", "verify_token", "storage_key"}
@@ -60,9 +67,11 @@ class SystemdUnit(unittest.TestCase):
         self.assertTrue(vs, f"{section}/{key} not set")
         return vs[-1]
 
-    def test_verify_clean(self):
-        # verify checks that ExecStart= is executable: analyse a copy that
-        # runs the binary just built instead of /usr/bin/igbridge.
+    def verify(self, *names):
+        """`systemd-analyze verify` on copies of the service and the named
+        units, side by side (a socket's Service= must resolve). verify checks
+        that ExecStart= is executable: the copy runs the binary just built
+        instead of /usr/bin/igbridge."""
         self.assertTrue(os.access(IGBRIDGE, os.X_OK),
                         f"IGBRIDGE_BIN={IGBRIDGE} is not an executable")
         exec_start = self.value("Service", "ExecStart")
@@ -70,17 +79,57 @@ class SystemdUnit(unittest.TestCase):
         text = re.sub(r"^ExecStart=/usr/bin/igbridge ",
                       f"ExecStart={IGBRIDGE} ", self.text, flags=re.M)
         with tempfile.TemporaryDirectory() as d:
-            copy = os.path.join(d, "igbridge.service")
-            with open(copy, "w") as f:
+            with open(os.path.join(d, "igbridge.service"), "w") as f:
                 f.write(text)
-            r = self.run_analyze("verify", "--man=no", copy)
+            for name in names:
+                shutil.copy(os.path.join(SOURCE_DIR, "systemd", name), d)
+            r = self.run_analyze("verify", "--man=no",
+                                 *[os.path.join(d, n) for n in ("igbridge.service", *names)])
         out = (r.stdout + r.stderr).strip()
         self.assertEqual(r.returncode, 0, out)
         # verify exits 0 even for unknown keys or unparsable values (it
-        # "ignores" them): every message about our unit is an error. Noise
+        # "ignores" them): every message about our units is an error. Noise
         # about the host (no running manager, other units) is not ours.
         ours = [l for l in out.splitlines() if "igbridge" in l]
         self.assertEqual(ours, [], out)
+
+    def test_verify_clean(self):
+        self.verify()
+
+    def test_sockets_verify_clean(self):
+        self.verify(*SOCKETS)
+
+    def test_sockets_hand_named_listeners_to_the_service(self):
+        with open(CONFIG) as f:
+            config = f.read()
+        for name, (fd_name, section) in SOCKETS.items():
+            with open(os.path.join(SOURCE_DIR, "systemd", name)) as f:
+                unit = parse_unit(f.read())
+            sock = dict(unit["Socket"])
+            self.assertEqual([v for k, v in unit["Socket"] if k == "ListenStream"],
+                             [sock["ListenStream"]], f"{name}: one stream, one name")
+            # The shipped config's listener, so enabling the socket as
+            # documented hands the daemon the address it would bind itself.
+            m = re.search(rf"(?ms)^\[{section}\]$.*?^listen = \"([^\"]+)\"", config)
+            self.assertIsNotNone(m, f"no {section}.listen in {CONFIG}")
+            self.assertEqual(sock["ListenStream"], m.group(1), name)
+            self.assertEqual(sock.get("FileDescriptorName"), fd_name, name)
+            self.assertEqual(sock.get("Service"), "igbridge.service", name)
+            self.assertNotIn("Accept", sock, f"{name}: the daemon accepts, not systemd")
+            self.assertEqual(dict(unit["Install"]).get("WantedBy"), "sockets.target", name)
+        # The service works without the sockets: it neither requires them nor
+        # pulls them in (Sockets= implies Wants=), and binds its own then.
+        for section in parse_unit(self.text).values():
+            for key, value in section:
+                if key in ("Sockets", "Requires", "Wants", "BindsTo", "Requisite"):
+                    self.assertNotIn(".socket", value, f"{key}={value}")
+
+    def test_reload_sends_sighup_and_the_docs_say_what_it_rereads(self):
+        self.assertEqual(self.value("Service", "ExecReload"), "/bin/kill -HUP $MAINPID")
+        # The header tells the operator what a reload cannot do.
+        self.assertRegex(self.text, r"does not refresh")
+        self.assertRegex(self.text, r"systemctl restart igbridge")
+        self.assertIn("systemctl enable --now igbridge.socket igbridge-admin.socket", self.text)
 
     def test_security_exposure(self):
         r = self.run_analyze("security", "--offline=true", "--no-pager", UNIT)
