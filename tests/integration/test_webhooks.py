@@ -5,7 +5,10 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
+import secrets
+import signal
 import time
 import unittest
 import urllib.parse
@@ -116,6 +119,49 @@ class Signatures(DaemonTest):
             self.assertEqual(r.json()["hinted"], 1)
             wait_until(lambda: self.fg.media_calls() == before + 1, timeout=10,
                        what="hinted fetch")
+
+    def test_sighup_rereads_secrets_and_log_level_same_pid(self):
+        """Issue 20, must-show 3: a secret added while the daemon runs is
+        accepted after SIGHUP (`systemctl reload`), with no restart; a reload
+        that cannot read a file changes nothing."""
+        body = graph_payload(self.acct["id"])
+        pid = self.ig.proc.pid
+        rotated = "rotated-" + secrets.token_hex(8)
+        self.assertEqual(self.send(body, {"X-Hub-Signature-256": sign_sha256(rotated, body)}).status,
+                         403)
+        # The operator adds the new secret's file, drops the old one, quiets the log.
+        self.ig.write_secret("new_secret", rotated)
+        self.ig.sections["instagram"]["extra_webhook_secret_files"] = [
+            self.ig.secret_path("new_secret")]
+        self.ig.sections["log"]["level"] = "error"
+        self.ig.write_config()
+        self.ig.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: metric(self.ig.metrics_text(), "igbridge_reloads_total",
+                                  '{result="ok"}') == 1, timeout=10, what="the reload")
+        self.assertIsNone(self.ig.proc.poll())
+        self.assertEqual(self.ig.proc.pid, pid)
+        r = self.send(body, {"X-Hub-Signature-256": sign_sha256(rotated, body)})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.send(body, {"X-Hub-Signature-256": sign_sha256("old-app-secret", body)})
+                         .status, 403)
+        self.assertEqual(metric(self.ig.metrics_text(), "igbridge_signature_key_total",
+                                '{key="extra"}'), 1)
+        # log.level = error: a rejected webhook (a warning) is no longer logged.
+        lines = len(self.ig.log().splitlines())
+        self.assertEqual(self.send(body, {}).status, 403)
+        time.sleep(0.3)
+        self.assertNotIn("webhook.rejected", "\n".join(self.ig.log().splitlines()[lines:]))
+
+        # A reload whose file is gone keeps every secret as it was.
+        os.unlink(self.ig.secret_path("new_secret"))
+        self.ig.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: metric(self.ig.metrics_text(), "igbridge_reloads_total",
+                                  '{result="failed"}') == 1, timeout=10, what="the failed reload")
+        self.assertIn("instagram.extra_webhook_secret_files", self.ig.log())
+        r = self.send(body, {"X-Hub-Signature-256": sign_sha256(rotated, body)})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.ig.proc.pid, pid)
+        self.assertNotIn(rotated, self.ig.log())
 
     def test_unknown_account_is_200(self):
         body = graph_payload("999999999")
