@@ -205,8 +205,7 @@ void check_dir(report& out, const char* check, const char* key, const std::strin
   if (::geteuid() == 0) {
     // Root writes anywhere: what matters is the service's own user, which
     // under DynamicUser= exists only while it runs.
-    return out.ok(check, dir + " is writable (checked as root: cannot tell for the service's "
-                              "own user; under the shipped unit StateDirectory= grants it)");
+    return out.ok(check, dir + " is writable by root; cannot tell for the service's own user");
   }
   out.ok(check, dir + " is writable");
 }
