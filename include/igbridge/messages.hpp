@@ -20,6 +20,7 @@
 #include "igbridge/http_types.hpp"
 #include "igbridge/provider.hpp"
 #include "igbridge/records.hpp"
+#include "igbridge/write_notes.hpp"
 
 namespace igbridge {
 
@@ -83,18 +84,6 @@ struct link_grant {
 };
 
 // -- the writer -----------------------------------------------------------------
-
-/// What a committed transaction moved, for the actors that act on it: the
-/// writer passes these on after the commit (never before).
-struct write_notes {
-  /// (user, due) of every schedule or hint_due entry written; due 0 means
-  /// the user's entries were removed.
-  std::vector<std::pair<std::string, int64_t>> wakes;
-  bool outbox_grew = false;
-  /// Media files no import references any more: removed after the commit.
-  std::vector<std::string> media_gone;
-  void wake(std::string user, int64_t due) { wakes.emplace_back(std::move(user), due); }
-};
 
 /// One transaction: runs on the writer's thread inside a child transaction
 /// of the group commit. It may run more than once (the map grew and the

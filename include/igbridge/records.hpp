@@ -145,6 +145,7 @@ struct hint {
   int64_t first_due = 0;   // earliest due time of the pending hints
   int64_t last_due = 0;    // latest due time of the pending hints
   int64_t received_at = 0; // latest receipt
+  int64_t queued_at = 0;   // the time of its entry in the inbox queue (schema 4; 0 before)
 };
 std::string encode(const hint& h);
 std::optional<hint> decode_hint(std::string_view bytes);

@@ -566,6 +566,9 @@ namespace {
 
 constexpr char hint_format = '\x01';
 constexpr std::size_t hint_size = 1 + 3 * 8;
+/// Schema 4: the queue entry's time is kept in the hint.
+constexpr char hint_format_queued = '\x02';
+constexpr std::size_t hint_queued_size = 1 + 4 * 8;
 
 std::optional<hint> decode_json_hint(std::string_view bytes) {
   auto j = parse_object(bytes);
@@ -584,25 +587,30 @@ std::optional<hint> decode_json_hint(std::string_view bytes) {
 
 std::string encode(const hint& h) {
   std::string out;
-  out.reserve(hint_size);
-  out.push_back(hint_format);
+  out.reserve(hint_queued_size);
+  out.push_back(hint_format_queued);
   put_be64(out, static_cast<uint64_t>(h.first_due));
   put_be64(out, static_cast<uint64_t>(h.last_due));
   put_be64(out, static_cast<uint64_t>(h.received_at));
+  put_be64(out, static_cast<uint64_t>(h.queued_at));
   return out;
 }
 
 std::optional<hint> decode_hint(std::string_view bytes) {
-  if (bytes.empty() || bytes[0] != hint_format) {
+  if (bytes.empty() || (bytes[0] != hint_format && bytes[0] != hint_format_queued)) {
     return decode_json_hint(bytes);
   }
-  if (bytes.size() != hint_size) {
+  auto size = bytes[0] == hint_format ? hint_size : hint_queued_size;
+  if (bytes.size() != size) {
     return std::nullopt;
   }
   hint h;
   h.first_due = static_cast<int64_t>(get_be64(bytes.substr(1, 8)));
   h.last_due = static_cast<int64_t>(get_be64(bytes.substr(9, 8)));
   h.received_at = static_cast<int64_t>(get_be64(bytes.substr(17, 8)));
+  if (size == hint_queued_size) {
+    h.queued_at = static_cast<int64_t>(get_be64(bytes.substr(25, 8)));
+  }
   return h;
 }
 
