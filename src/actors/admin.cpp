@@ -12,7 +12,10 @@
 #include "igbridge/crypto.hpp"
 #include "igbridge/hashtags.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/inbox.hpp"
+#include "igbridge/store/meta.hpp"
+#include "igbridge/store/outbox.hpp"
+#include "igbridge/store/users.hpp"
 #include "igbridge/text.hpp"
 #include "responses.hpp"
 #include "status_view.hpp"
@@ -52,10 +55,10 @@ bool authorized(const context& ctx, const http_request& req) {
 }
 
 /// The public view, with a pending webhook hint folded into next_fetch_at.
-nlohmann::json user_view(const context& ctx, const user_record& rec, const std::optional<hint>& h) {
+nlohmann::json user_view(const user_record& rec, const std::optional<hint>& h) {
   auto j = public_view(rec);
   if (h && rec.state == user_state::active) {
-    auto at = hint_fetch_at(*h, ctx.cfg.import.webhook_delay_s);
+    auto at = h->queued_at;
     if (rec.next_fetch_at == 0 || at < rec.next_fetch_at) {
       j["next_fetch_at"] = rfc3339(at);
     }
@@ -65,12 +68,11 @@ nlohmann::json user_view(const context& ctx, const user_record& rec, const std::
 
 void get_user(admin_self self, const route_request& r, const std::string& id) {
   auto txn = self->state.ctx->db->read();
-  auto rec = tables::users.get(txn, id);
+  auto rec = users::get(txn, id);
   if (!rec) {
     return r.in.reply->respond(json_error(404, "unknown user"));
   }
-  r.in.reply->respond(json_response(200, user_view(*self->state.ctx, *rec,
-                                                   tables::hints.get(txn, id))));
+  r.in.reply->respond(json_response(200, user_view(*rec, inbox::get(txn, id))));
 }
 
 void list_users(admin_self self, const route_request& r) {
@@ -91,32 +93,31 @@ void list_users(admin_self self, const route_request& r) {
         json_error(400, "state must be active, reauth_required or unlinked"));
     }
   }
-  nlohmann::json users = nlohmann::json::array();
+  nlohmann::json page = nlohmann::json::array();
   std::string last;
   bool more = false;
-  const auto& ctx = *self->state.ctx;
-  auto txn = ctx.db->read();
-  tables::users.each(txn, after, [&](const std::string& k, const user_record& rec) {
-    if (!after.empty() && k == after) {
+  auto txn = self->state.ctx->db->read();
+  users::each(txn, after, [&](const user_record& rec) {
+    if (!after.empty() && rec.user == after) {
       return true;
     }
     if (wanted && rec.state != *wanted) {
       return true;
     }
-    if (static_cast<long>(users.size()) >= limit) {
+    if (static_cast<long>(page.size()) >= limit) {
       more = true;
       return false;
     }
-    users.push_back(user_view(ctx, rec, tables::hints.get(txn, k)));
-    last = k;
+    page.push_back(user_view(rec, inbox::get(txn, rec.user)));
+    last = rec.user;
     return true;
   });
   r.in.reply->respond(json_response(
-    200, {{"users", users}, {"next", more ? nlohmann::json(last) : nlohmann::json(nullptr)}}));
+    200, {{"users", page}, {"next", more ? nlohmann::json(last) : nlohmann::json(nullptr)}}));
 }
 
 void fetch_user(admin_self self, const route_request& r, const std::string& id) {
-  auto rec = tables::users.get(self->state.ctx->db->read(), id);
+  auto rec = users::get(self->state.ctx->db->read(), id);
   if (!rec) {
     return r.in.reply->respond(json_error(404, "unknown user"));
   }
@@ -145,7 +146,7 @@ void fetch_user(admin_self self, const route_request& r, const std::string& id) 
 
 void delete_user(admin_self self, const route_request& r, const std::string& id) {
   auto ctx = self->state.ctx;
-  if (!tables::users.contains(ctx->db->read(), id)) {
+  if (!users::exists(ctx->db->read(), id)) {
     return r.in.reply->respond(json_error(404, "unknown user"));
   }
   auto reply = r.in.reply;
@@ -153,7 +154,7 @@ void delete_user(admin_self self, const route_request& r, const std::string& id)
                 std::string("disconnected by admin"))
     .then(
       [=](bool ok) {
-        auto rec = tables::users.get(ctx->db->read(), id);
+        auto rec = users::get(ctx->db->read(), id);
         if (!ok || !rec) {
           return reply->respond(json_error(500, "could not unlink"));
         }
@@ -196,7 +197,7 @@ nlohmann::json rules_view(const context& ctx, const user_record& rec) {
 
 void user_rules_route(admin_self self, const route_request& r, const std::string& id) {
   auto ctx = self->state.ctx;
-  auto rec = tables::users.get(ctx->db->read(), id);
+  auto rec = users::get(ctx->db->read(), id);
   if (!rec) {
     return r.in.reply->respond(json_error(404, "unknown user"));
   }
@@ -220,7 +221,7 @@ void user_rules_route(admin_self self, const route_request& r, const std::string
                 user_rules{*tags, *block})
     .then(
       [=](bool ok) {
-        auto rec = tables::users.get(ctx->db->read(), id);
+        auto rec = users::get(ctx->db->read(), id);
         if (!ok || !rec) {
           return reply->respond(json_error(500, "could not store the rules"));
         }
@@ -240,8 +241,7 @@ void list_outbox(admin_self self, const route_request& r) {
   }
   nlohmann::json items = nlohmann::json::array();
   auto txn = self->state.ctx->db->read();
-  (state == "dead" ? tables::dead : tables::outbox)
-    .each(txn, [&](uint64_t, const outbox_entry& e) {
+  outbox::each(txn, state == "dead", [&](const outbox_entry& e) {
       items.push_back(public_view(e));
       return static_cast<long>(items.size()) < limit;
     });
@@ -269,7 +269,7 @@ void replay(admin_self self, const route_request& r, const std::string& id) {
 void readyz(admin_self self, const route_request& r) {
   auto reply = r.in.reply;
   try {
-    tables::meta.get(self->state.ctx->db->read(), "schema_version");
+    meta::schema_version(self->state.ctx->db->read());
   } catch (const std::exception&) {
     return reply->respond(json_error(503, "storage unavailable"));
   }

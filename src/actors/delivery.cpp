@@ -16,13 +16,15 @@
 #include "http_waiter.hpp"
 #include "media_fetch.hpp"
 #include "micropub_post.hpp"
-#include "outbox_writer.hpp"
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/schedule.hpp"
 #include "igbridge/sink_format.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/dashboard.hpp"
+#include "igbridge/store/media_refs.hpp"
+#include "igbridge/store/meta.hpp"
+#include "igbridge/store/outbox.hpp"
 
 namespace igbridge {
 
@@ -111,10 +113,7 @@ void delivered(delivery_self self, std::vector<uint64_t> seqs, const char* outco
   write(self, "delivered",
         [seqs](write_txn& txn, write_notes&) {
           for (auto seq : seqs) {
-            if (auto e = tables::outbox.get(txn, seq)) {
-              txn.del(db::outbox_due, due_key(e->next_attempt_at, seq));
-              tables::outbox.del(txn, seq);
-            }
+            outbox::remove(txn, seq);
           }
         },
         [self, seqs, outcome, n](bool ok) {
@@ -143,23 +142,21 @@ void failed(delivery_self self, std::vector<uint64_t> seqs, std::string why, int
           dead->clear();
           *next = 0;
           for (auto seq : seqs) {
-            auto e = tables::outbox.get(txn, seq);
+            auto e = outbox::get(txn, seq);
             if (!e) {
               continue; // erased meanwhile (data deletion)
             }
-            txn.del(db::outbox_due, due_key(e->next_attempt_at, seq));
             ++e->attempts;
             e->last_error = why;
             auto delay = delivery_delay_s(schedule, e->attempts, retry_after);
             if (delay < 0) {
-              tables::outbox.del(txn, seq);
-              tables::dead.put(txn, seq, *e);
+              outbox::bury(txn, *e);
               dead->push_back(*e);
               continue;
             }
+            auto was_due = e->next_attempt_at;
             e->next_attempt_at = now + delay;
-            tables::outbox.put(txn, seq, *e);
-            txn.put(db::outbox_due, due_key(e->next_attempt_at, seq), {});
+            outbox::update(txn, *e, was_due);
             *next = *next == 0 ? e->next_attempt_at : std::min(*next, e->next_attempt_at);
           }
         },
@@ -205,7 +202,7 @@ void on_http_result(delivery_self self, uint64_t seq, http_response r,
     st.gone = true;
     auto url = sink.url;
     write(self, "sink_gone",
-          [url](write_txn& txn, write_notes&) { tables::meta.put(txn, std::string(gone_key), url); },
+          [url](write_txn& txn, write_notes&) { meta::set_sink_gone(txn, url); },
           [](bool) {});
     count(st, "gone");
     log(log_level::error, "sink.gone",
@@ -220,30 +217,9 @@ void on_http_result(delivery_self self, uint64_t seq, http_response r,
 /// The due records not already in flight, oldest due first, at most `room`.
 std::vector<outbox_entry> due_records(delivery_self self, std::size_t room, int64_t now) {
   auto& st = self->state;
-  std::vector<outbox_entry> due;
   int64_t next_due = 0;
-  auto txn = st.ctx->db->read();
-  txn.scan(db::outbox_due, {}, [&](std::string_view k, std::string_view) {
-    if (k.size() != 16) {
-      return true;
-    }
-    auto at = static_cast<int64_t>(seq_from_key(k.substr(0, 8)));
-    auto seq = seq_from_key(k.substr(8, 8));
-    if (at > now) {
-      next_due = at;
-      return false;
-    }
-    if (st.in_flight.count(seq) != 0) {
-      return true;
-    }
-    if (due.size() >= room) {
-      return false;
-    }
-    if (auto e = tables::outbox.get(txn, seq)) {
-      due.push_back(std::move(*e));
-    }
-    return true;
-  });
+  auto due = outbox::due(st.ctx->db->read(), now, room,
+                         [&](uint64_t seq) { return st.in_flight.count(seq) != 0; }, next_due);
   if (next_due != 0) {
     arm_tick(self, next_due);
   }
@@ -271,7 +247,7 @@ void media_stored(delivery_self self, uint64_t seq, const std::vector<stored_med
   }
   write(self, "media_stored",
         [seq, text, names](write_txn& txn, write_notes&) {
-          auto e = tables::outbox.get(txn, seq);
+          auto e = outbox::get(txn, seq);
           if (!e) {
             return; // erased meanwhile (data deletion)
           }
@@ -281,12 +257,9 @@ void media_stored(delivery_self self, uint64_t seq, const std::vector<stored_med
           }
           record["media"] = nlohmann::json::parse(text);
           e->data = record.dump();
-          tables::outbox.put(txn, seq, *e);
-          for (const auto& n : names) {
-            txn.put(db::media_refs, n + std::string(1, '\0') + e->user, {});
-            txn.put(db::user_media, e->user + std::string(1, '\0') + n, {});
-          }
-          note_stored_media(txn, e->id, text);
+          outbox::update(txn, *e, e->next_attempt_at);
+          media_refs::add(txn, e->user, names);
+          dashboard::note_stored_media(txn, e->id, text);
         },
         [self, seq](bool ok) {
           auto& st = self->state;
@@ -430,8 +403,7 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
   keep_running(self, "delivery");
   guarded("delivery.init_failed", [&] {
     if (st.ctx->cfg.sink.type == "webhook") {
-      auto v = tables::meta.get(st.ctx->db->read(), std::string(gone_key));
-      st.gone = v && *v == st.ctx->cfg.sink.url;
+      st.gone = meta::sink_gone(st.ctx->db->read()) == st.ctx->cfg.sink.url;
     }
   });
   self->send(self, kick_atom::value);
@@ -450,18 +422,7 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
       auto found = std::make_shared<bool>(false);
       write(self, "replay",
             [seq, now, found](write_txn& txn, write_notes& notes) {
-              auto e = tables::dead.get(txn, seq);
-              *found = static_cast<bool>(e);
-              if (!e) {
-                return;
-              }
-              e->attempts = 0;
-              e->last_error.clear();
-              e->next_attempt_at = now;
-              tables::dead.del(txn, seq);
-              tables::outbox.put(txn, seq, *e);
-              txn.put(db::outbox_due, due_key(now, seq), {});
-              notes.outbox_grew = true;
+              *found = outbox::replay(txn, notes, seq, now);
             },
             [self, rp, seq, found](bool ok) mutable {
               rp.deliver(ok && *found);

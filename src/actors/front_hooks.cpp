@@ -11,7 +11,8 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/crypto.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/deletions.hpp"
+#include "igbridge/store/users.hpp"
 #include "igbridge/webhook.hpp"
 #include "responses.hpp"
 
@@ -70,12 +71,7 @@ void run_deletion(front_self self, std::vector<std::string> users, std::string c
     }
     auto now = ctx->now();
     write_then(self, writer, "deletion_done",
-               [code, now](write_txn& txn, write_notes&) {
-                 auto d = tables::deletions.get(txn, code).value_or(deletion_record{});
-                 d.status = "completed";
-                 d.completed_at = now;
-                 tables::deletions.put(txn, code, d);
-               },
+               [code, now](write_txn& txn, write_notes&) { deletions::complete(txn, code, now); },
                [ctx, code, reply](bool ok) {
                  if (!ok) {
                    log(log_level::error, "webhook.data_deletion_unrecorded", {{"code", code}});
@@ -149,44 +145,36 @@ void hook_signed_request(front_self self, const route_request& r, bool erase) {
   }
   // Either id finds the user: the app-scoped one Meta signs here, or the
   // professional account id webhooks carry.
-  auto users = ctx->db->read().get_all(db::ig_index, sr->user_id);
+  auto linked = users::of_instagram_id(ctx->db->read(), sr->user_id);
   log(log_level::notice, erase ? "webhook.data_deletion" : "webhook.deauthorize",
-      {{"instagram_user_id", sr->user_id}, {"users", std::to_string(users.size())}});
+      {{"instagram_user_id", sr->user_id}, {"users", std::to_string(linked.size())}});
   auto reply = r.in.reply;
   if (!erase) {
-    return deauthorize(self, users, reply);
+    return deauthorize(self, linked, reply);
   }
   // A replay of the same request is the same deletion: same code.
   auto request_key = to_hex(sha256(field));
-  auto code = std::make_shared<std::string>(random_token());
+  auto fresh = random_token();
+  auto code = std::make_shared<std::string>(fresh);
   auto replayed = std::make_shared<bool>(false);
   auto completed = std::make_shared<bool>(false);
-  auto n = users.size();
+  auto n = linked.size();
   write_then(self, self->state.peers.writer, "deletion_request",
-             [request_key, code, replayed, completed, n, now](write_txn& txn, write_notes&) {
-               *replayed = false;
-               *completed = false;
-               if (auto known = tables::deletion_requests.get(txn, request_key)) {
-                 *replayed = true;
-                 *code = *known;
-                 auto d = tables::deletions.get(txn, *known);
-                 *completed = d && d->status == "completed";
-                 return;
-               }
-               deletion_record d;
-               d.users = n;
-               d.requested_at = now;
-               tables::deletions.put(txn, *code, d);
-               tables::deletion_requests.put(txn, request_key, *code);
+             [request_key, fresh, code, replayed, completed, n, now](write_txn& txn,
+                                                                     write_notes&) {
+               auto o = deletions::open(txn, request_key, fresh, n, now);
+               *code = o.code;
+               *replayed = o.replayed;
+               *completed = o.completed;
              },
-             [self, ctx, users, code, replayed, completed, reply](bool ok) {
+             [self, ctx, linked, code, replayed, completed, reply](bool ok) {
                if (!ok) {
                  return reply->respond(json_error(503, "could not record the request"));
                }
                if (*replayed && *completed) {
                  return reply->respond(deletion_answer(*ctx, *code));
                }
-               run_deletion(self, users, *code, reply);
+               run_deletion(self, linked, *code, reply);
              });
 }
 
@@ -194,7 +182,7 @@ void hook_deletion_status(front_self self, const route_request& r) {
   auto code = param(r.query, "code").value_or("");
   std::optional<deletion_record> d;
   if (!code.empty() && code.size() <= 64) {
-    d = tables::deletions.get(self->state.ctx->db->read(), code);
+    d = deletions::get(self->state.ctx->db->read(), code);
   }
   bool html = header_value(r.in.request.headers, "Accept").find("text/html") != std::string::npos;
   if (!d) {

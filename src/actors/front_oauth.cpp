@@ -12,7 +12,7 @@
 #include "igbridge/crypto.hpp"
 #include "igbridge/link.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/oauth_states.hpp"
 #include "igbridge/text.hpp"
 #include "responses.hpp"
 
@@ -48,59 +48,6 @@ void refuse(front_self self, const responder_ptr& reply, const std::string& remo
   reply->respond(html_page(status, "Instagram connection failed", text));
 }
 
-std::string by_user_key(const std::string& user, int64_t created, const std::string& nonce) {
-  std::string k = user;
-  k.push_back('\0');
-  return k + time_key(created) + nonce;
-}
-
-/// Removes one state and its index entries.
-void drop_state(write_txn& txn, const std::string& nonce, const oauth_state& s) {
-  tables::oauth_states.del(txn, nonce);
-  txn.del(db::oauth_expiry, time_key(s.expires_at) + nonce);
-  txn.del(db::oauth_by_user, by_user_key(s.user, s.created_at, nonce));
-}
-
-/// Abandoned flows expire: the head of the expiry index, a few per start.
-void sweep_expired(write_txn& txn, int64_t now) {
-  std::vector<std::string> keys;
-  txn.scan(db::oauth_expiry, {}, [&](std::string_view k, std::string_view) {
-    if (k.size() < 8 || static_cast<int64_t>(seq_from_key(k.substr(0, 8))) > now
-        || keys.size() >= sweep_per_start) {
-      return false;
-    }
-    keys.emplace_back(k);
-    return true;
-  });
-  for (auto& k : keys) {
-    auto nonce = k.substr(8);
-    if (auto s = tables::oauth_states.get(txn, nonce)) {
-      drop_state(txn, nonce, *s);
-    }
-    txn.del(db::oauth_expiry, k); // also an entry whose state is gone
-  }
-}
-
-/// Stores a new state; the oldest of the user's live states makes room.
-void store_state(write_txn& txn, const std::string& nonce, const oauth_state& s, int64_t now) {
-  sweep_expired(txn, now);
-  std::string prefix = s.user;
-  prefix.push_back('\0');
-  std::vector<std::string> live;
-  txn.scan_prefix(db::oauth_by_user, prefix, [&](std::string_view k, std::string_view) {
-    live.emplace_back(k.substr(prefix.size() + 8));
-    return true;
-  });
-  for (std::size_t i = 0; i + max_states_per_user <= live.size(); ++i) {
-    if (auto old = tables::oauth_states.get(txn, live[i])) {
-      drop_state(txn, live[i], *old);
-    }
-  }
-  tables::oauth_states.put(txn, nonce, s);
-  txn.put(db::oauth_expiry, time_key(s.expires_at) + nonce, {});
-  txn.put(db::oauth_by_user, by_user_key(s.user, s.created_at, nonce), {});
-}
-
 /// The attempt's cookie, "<nonce>.<secret>": the nonce names the attempt's
 /// state, so a cancel that comes back without `state` (Meta's cancel
 /// redirect carries none) still finds its attempt; the secret proves the
@@ -117,36 +64,6 @@ attempt_cookie parse_attempt_cookie(const std::string& value) {
     return {{}, value};
   }
   return {value.substr(0, dot), value.substr(dot + 1)};
-}
-
-enum class state_check { ok, unknown, expired, cookie_mismatch };
-
-struct consumed {
-  state_check check = state_check::unknown;
-  oauth_state state;
-};
-
-/// Consumes the state when it is valid: it can be used once only. A cookie
-/// mismatch leaves it in place, so a forged request cannot burn the real one.
-void consume_state(write_txn& txn, const std::string& nonce, const std::string& cookie,
-                   int64_t now, consumed& out) {
-  auto s = tables::oauth_states.get(txn, nonce);
-  if (!s) {
-    out.check = state_check::unknown;
-    return;
-  }
-  if (s->expires_at <= now) {
-    drop_state(txn, nonce, *s);
-    out.check = state_check::expired;
-    return;
-  }
-  if (cookie.empty() || !constant_time_equal(cookie, s->cookie)) {
-    out.check = state_check::cookie_mismatch;
-    return;
-  }
-  drop_state(txn, nonce, *s);
-  out.check = state_check::ok;
-  out.state = *s;
 }
 
 } // namespace
@@ -182,7 +99,7 @@ void oauth_start(front_self self, const route_request& r) {
   auto reply = r.in.reply;
   auto ctx_ptr = self->state.ctx;
   write_then(self, self->state.peers.writer, "oauth_state",
-             [nonce, s, now](write_txn& txn, write_notes&) { store_state(txn, nonce, s, now); },
+             [nonce, s, now](write_txn& txn, write_notes&) { oauth_states::add(txn, nonce, s, now); },
              [self, ctx_ptr, reply, nonce, s, remote](bool ok) {
                if (!ok) {
                  return refuse(self, reply, remote, 503, "storage_error",
@@ -226,9 +143,9 @@ void oauth_cancel(front_self self, const route_request& r, std::string nonce,
   write_then(
     self, self->state.peers.writer, "oauth_cancel",
     [nonce, secret, found](write_txn& txn, write_notes&) {
-      *found = tables::oauth_states.get(txn, nonce);
+      *found = oauth_states::find(txn, nonce);
       if (*found && !secret.empty() && constant_time_equal(secret, (*found)->cookie)) {
-        drop_state(txn, nonce, **found);
+        oauth_states::drop(txn, nonce, **found);
       }
     },
     [self, ctx_ptr, reply, found, unidentified](bool ok) {
@@ -262,6 +179,10 @@ void oauth_callback(front_self self, const route_request& r) {
   if (nonce.empty()) {
     return refuse(self, reply, remote, 403, "state_missing", "This sign-in attempt is not valid.");
   }
+  struct consumed {
+    oauth_states::check check = oauth_states::check::unknown;
+    oauth_state state;
+  };
   auto out = std::make_shared<consumed>();
   auto now = ctx.now();
   auto the_code = *code;
@@ -270,7 +191,7 @@ void oauth_callback(front_self self, const route_request& r) {
     self, self->state.peers.writer, "oauth_consume",
     [nonce, secret, now, out](write_txn& txn, write_notes&) {
       *out = consumed{};
-      consume_state(txn, nonce, secret, now, *out);
+      out->check = oauth_states::consume(txn, nonce, secret, now, out->state);
     },
     [self, reply, remote, out, the_code](bool ok) {
       if (!ok) {
@@ -278,15 +199,15 @@ void oauth_callback(front_self self, const route_request& r) {
                       "We could not finish the connection right now. Please try again.");
       }
       switch (out->check) {
-        case state_check::ok:
+        case oauth_states::check::ok:
           break;
-        case state_check::unknown:
+        case oauth_states::check::unknown:
           return refuse(self, reply, remote, 403, "state_unknown",
                         "This sign-in attempt is not valid or was already used.");
-        case state_check::expired:
+        case oauth_states::check::expired:
           return refuse(self, reply, remote, 403, "state_expired",
                         "This sign-in attempt took too long. Please start again.");
-        case state_check::cookie_mismatch:
+        case oauth_states::check::cookie_mismatch:
           return refuse(self, reply, remote, 403, "cookie_mismatch",
                         "This sign-in attempt was started in another browser.");
       }

@@ -14,7 +14,8 @@
 
 #include "igbridge/actors.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/inbox.hpp"
+#include "igbridge/store/schedule.hpp"
 
 namespace igbridge {
 
@@ -45,30 +46,29 @@ void arm(scheduler_self self, int64_t at) {
   self->delayed_send(self, std::chrono::seconds(delay), tick_atom::value, st.tick_gen);
 }
 
-/// Wakes due users of one index; returns the time of its first entry not
-/// yet due (0: none), or -1 when it stopped because the bound was reached.
-int64_t wake_due(scheduler_self self, const read_txn& txn, db index, int64_t now) {
+using index_scan = void (*)(const read_txn&, const std::function<bool(int64_t, std::string)>&);
+
+/// Wakes due users of one time-ordered index (the schedule, the inbox
+/// queue); returns the time of its first entry not yet due (0: none), or
+/// -1 when it stopped because the bound was reached.
+int64_t wake_due(scheduler_self self, const read_txn& txn, index_scan scan, int64_t now) {
   auto& st = self->state;
   auto bound = static_cast<std::size_t>(st.ctx->cfg.actors.max_concurrent_fetches);
   int64_t next = 0;
-  txn.scan(index, {}, [&](std::string_view k, std::string_view) {
-    auto w = split_when_key(k);
-    if (!w) {
-      return true;
-    }
-    if (w->first > now) {
-      next = w->first;
+  scan(txn, [&](int64_t at, std::string user) {
+    if (at > now) {
+      next = at;
       return false;
     }
-    if (st.in_flight.count(w->second) != 0) {
+    if (st.in_flight.count(user) != 0) {
       return true;
     }
     if (st.in_flight.size() >= bound) {
       next = -1;
       return false;
     }
-    st.in_flight.emplace(w->second, now);
-    self->send(st.registry, wake_atom::value, std::move(w->second));
+    st.in_flight.emplace(user, now);
+    self->send(st.registry, wake_atom::value, std::move(user));
     st.ctx->stats.inc("igbridge_wakes_total");
     return true;
   });
@@ -90,8 +90,8 @@ void dispatch(scheduler_self self) {
   int64_t b = 0;
   try {
     auto txn = st.ctx->db->read();
-    a = wake_due(self, txn, db::schedule, now);
-    b = wake_due(self, txn, db::hint_due, now);
+    a = wake_due(self, txn, &schedule::each, now);
+    b = wake_due(self, txn, &inbox::each_queued, now);
   } catch (const std::exception& e) {
     log(log_level::error, "scheduler.read_failed", {{"error", e.what()}});
     arm(self, now + 1);

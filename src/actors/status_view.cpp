@@ -9,7 +9,11 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/metrics.hpp"
 #include "igbridge/records.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/dashboard.hpp"
+#include "igbridge/store/meta.hpp"
+#include "igbridge/store/outbox.hpp"
+#include "igbridge/store/schedule.hpp"
+#include "igbridge/store/users.hpp"
 #include "responses.hpp"
 
 namespace igbridge {
@@ -128,37 +132,25 @@ status_figures read_status(const context& ctx) {
   f.started_at = ctx.started_at;
   auto txn = ctx.db->read();
   for (auto s : all_user_states) {
-    f.users[to_string(s)] = tables::counters.get(txn, users_counter(s)).value_or(0);
+    f.users[to_string(s)] = users::count(txn, s);
   }
-  tables::attention.each(txn, [&](const std::string&, const std::string& v) {
-    auto j = nlohmann::json::parse(v, nullptr, false);
-    if (j.is_object()) {
-      f.attention.push_back(std::move(j));
-    }
-    return f.attention.size() < list_limit;
-  });
-  tables::schedule.each(txn, [&](const when& w, const unit_codec::type&) {
-    f.schedule.emplace_back(w.user, w.at);
+  for (auto& j : users::attention(txn, list_limit)) {
+    f.attention.push_back(std::move(j));
+  }
+  schedule::each(txn, [&](int64_t at, std::string user) {
+    f.schedule.emplace_back(std::move(user), at);
     return f.schedule.size() < list_limit;
   });
-  f.scheduled = tables::schedule.count(txn);
-  f.outbox = tables::outbox.count(txn);
-  tables::outbox.each(txn, [&](uint64_t, const outbox_entry& e) {
-    f.oldest_created = e.created_at;
-    return false;
-  });
-  f.dead = tables::dead.count(txn);
-  tables::dead.each(txn, [&](uint64_t, const outbox_entry& e) {
+  f.scheduled = schedule::count(txn);
+  f.outbox = outbox::queued(txn);
+  f.oldest_created = outbox::oldest_created(txn);
+  f.dead = outbox::dead_count(txn);
+  outbox::each(txn, true, [&](const outbox_entry& e) {
     f.dead_letters.push_back(public_view(e));
     return f.dead_letters.size() < list_limit;
   });
-  if (auto v = tables::dashboard.get(txn, "latest")) {
-    auto j = nlohmann::json::parse(*v, nullptr, false);
-    if (j.is_array()) {
-      f.latest = std::move(j);
-    }
-  }
-  f.sink_gone = tables::meta.contains(txn, "sink_gone");
+  f.latest = dashboard::latest(txn);
+  f.sink_gone = !meta::sink_gone(txn).empty();
   f.media_store = ctx.cfg.media.store;
   auto [used, map] = ctx.db->usage();
   f.lmdb_used = used;

@@ -14,9 +14,15 @@
 #include "igbridge/crypto.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/schedule.hpp"
-#include "igbridge/tables.hpp"
-#include "media_refs.hpp"
-#include "outbox_writer.hpp"
+#include "igbridge/store/dashboard.hpp"
+#include "igbridge/store/inbox.hpp"
+#include "igbridge/store/media_refs.hpp"
+#include "igbridge/store/oauth_states.hpp"
+#include "igbridge/store/outbox.hpp"
+#include "igbridge/store/resume.hpp"
+#include "igbridge/store/seen.hpp"
+#include "igbridge/store/users.hpp"
+#include "events.hpp"
 
 namespace igbridge {
 
@@ -69,20 +75,16 @@ void require_reauth(user_self self, const std::string& why, const char* reason) 
   auto& st = self->state;
   auto now = st.ctx->now();
   auto gen = st.link_gen;
-  auto delay = st.ctx->cfg.import.webhook_delay_s;
   std::string reason_text = reason;
-  submit(self, {[why, reason_text, now, delay](user_record& rec, write_txn& txn, write_notes& notes) {
+  submit(self, {[why, reason_text, now](user_record& rec, write_txn& txn, write_notes& notes) {
                   rec.state = user_state::reauth_required;
                   rec.last_error = why;
                   rec.next_fetch_at = 0;
                   rec.refresh_at = 0;
                   rec.token.clear();
-                  if (auto h = tables::hints.get(txn, rec.user)) {
-                    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), rec.user});
-                    tables::hints.del(txn, rec.user);
-                  }
+                  inbox::drop(txn, rec.user);
                   auto e = revoked_event(rec.user, rec.instagram_user_id, reason_text, now);
-                  append_outbox(txn, notes, e);
+                  outbox::append(txn, notes, e);
                   return true;
                 },
                 [self, gen, why, reason_text](bool ok, const std::string&) {
@@ -109,50 +111,29 @@ void load(user_self self, const std::string& user) {
   st.rec.user = user;
   st.stored = false;
   try {
-    auto txn = st.ctx->db->read();
-    if (auto v = txn.get(db::users, user)) {
-      if (auto r = decode_user(*v)) {
-        st.rec = std::move(*r);
-        st.stored = true;
-        return;
-      }
-      log(log_level::error, "user.record_unreadable", {{"user", user}});
+    if (auto r = users::get(st.ctx->db->read(), user)) {
+      st.rec = std::move(*r);
+      st.stored = true;
     }
   } catch (const std::exception& e) {
     log(log_level::error, "user.load_failed", {{"user", user}, {"error", e.what()}});
   }
 }
 
-/// Puts the user's index entries back in line with its record and mailbox:
-/// hint queue entries due by `now` without a pending hint are dropped, and
-/// the schedule entry is rewritten (a write always does that).
+/// Woken for nothing to do: a user that is not active drops its hints (the
+/// inbox's invariant leaves no other entry to clean), and the schedule
+/// entry is rewritten (a write always does that). The cost is this user's
+/// own entries, whatever the others' count.
 void settle_entries(user_self self) {
-  auto now = self->state.ctx->now();
-  auto delay = self->state.ctx->cfg.import.webhook_delay_s;
   bool active = self->state.rec.state == user_state::active;
-  submit(self, {[now, delay, active](user_record& rec, write_txn& txn, write_notes& notes) {
-                  auto h = tables::hints.get(txn, rec.user);
+  submit(self, {[active](user_record& rec, write_txn& txn, write_notes& notes) {
+                  auto h = inbox::get(txn, rec.user);
                   if (h && !active) {
-                    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), rec.user});
-                    tables::hints.del(txn, rec.user);
+                    inbox::drop(txn, rec.user);
                     h.reset();
                   }
-                  int64_t keep_at = h ? hint_fetch_at(*h, delay) : -1;
-                  std::vector<when> stale;
-                  tables::hint_due.each(txn, [&](const when& w, const unit_codec::type&) {
-                    if (w.at > now) {
-                      return false;
-                    }
-                    if (w.user == rec.user && w.at != keep_at) {
-                      stale.push_back(w);
-                    }
-                    return true;
-                  });
-                  for (auto& w : stale) {
-                    tables::hint_due.del(txn, w);
-                  }
                   // Done with this wake-up, whatever changed.
-                  notes.wake(rec.user, h ? hint_fetch_at(*h, delay) : own_due(rec));
+                  notes.wake(rec.user, h ? h->queued_at : own_due(rec));
                   return true;
                 },
                 {},
@@ -173,8 +154,8 @@ void on_wake(user_self self) {
   }
   auto now = st.ctx->now();
   auto delay = st.ctx->cfg.import.webhook_delay_s;
-  auto h = tables::hints.get(st.ctx->db->read(), st.rec.user);
-  bool hint_due = h && hint_fetch_at(*h, delay) <= now;
+  auto h = inbox::get(st.ctx->db->read(), st.rec.user);
+  bool hint_due = h && h->queued_at <= now;
   bool own_due = st.rec.next_fetch_at != 0 && st.rec.next_fetch_at <= now;
   bool refresh_due = st.rec.refresh_at != 0 && st.rec.refresh_at <= now;
   if (refresh_due && !st.refreshing) {
@@ -187,7 +168,7 @@ void on_wake(user_self self) {
     // waits for it too, like the ones pending when the fetch failed.
     auto until = st.rec.next_fetch_at;
     submit(self, {[until, delay](user_record& rec, write_txn& txn, write_notes& notes) {
-                    defer_hint(txn, notes, rec.user, until, delay);
+                    inbox::defer(txn, notes, rec.user, until, delay);
                     notes.wake(rec.user, until); // done with this wake-up
                     return true;
                   },
@@ -212,13 +193,8 @@ void on_link(user_self self, const link_grant& lg, caf::typed_response_promise<b
                   if (rec.instagram_user_id != g.user_id) {
                     // Another account: its seen set stays, but it starts
                     // with an initial fetch and no cursors of the old one.
-                    if (!rec.instagram_user_id.empty()) {
-                      txn.del(db::ig_index, rec.instagram_user_id, rec.user);
-                    }
-                    if (!rec.app_scoped_id.empty()) {
-                      txn.del(db::ig_index, rec.app_scoped_id, rec.user);
-                    }
-                    forget_resume(txn, rec.user);
+                    // (The users module moves the Instagram-id index.)
+                    resume::forget(txn, rec.user);
                     rec.initial_fetch_done = false;
                   }
                   rec.state = user_state::active;
@@ -236,10 +212,6 @@ void on_link(user_self self, const link_grant& lg, caf::typed_response_promise<b
                   rec.refresh_at = graph && rec.token_expires_at != 0
                                      ? token_refresh_due(rec.token_issued_at, rec.token_expires_at)
                                      : 0;
-                  txn.put(db::ig_index, g.user_id, rec.user);
-                  if (!g.app_scoped_id.empty() && g.app_scoped_id != g.user_id) {
-                    txn.put(db::ig_index, g.app_scoped_id, rec.user);
-                  }
                   return true;
                 },
                 [self, rp, was_active](bool ok, const std::string&) mutable {
@@ -266,8 +238,7 @@ void on_unlink(user_self self, bool notify, const std::string& reason,
     return;
   }
   auto now = st.ctx->now();
-  auto delay = st.ctx->cfg.import.webhook_delay_s;
-  submit(self, {[notify, reason, now, delay](user_record& rec, write_txn& txn, write_notes& notes) {
+  submit(self, {[notify, reason, now](user_record& rec, write_txn& txn, write_notes& notes) {
                   auto ig = rec.instagram_user_id;
                   rec.state = user_state::unlinked;
                   rec.token.clear();
@@ -275,15 +246,12 @@ void on_unlink(user_self self, bool notify, const std::string& reason,
                   rec.next_fetch_at = 0;
                   rec.refresh_at = 0;
                   rec.last_error = reason;
-                  if (auto h = tables::hints.get(txn, rec.user)) {
-                    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), rec.user});
-                    tables::hints.del(txn, rec.user);
-                  }
+                  inbox::drop(txn, rec.user);
                   if (notify) {
                     auto e = revoked_event(rec.user, ig, reason, now);
-                    append_outbox(txn, notes, e);
+                    outbox::append(txn, notes, e);
                   }
-                  forget_user_media(txn, notes, rec.user);
+                  media_refs::forget_user(txn, notes, rec.user);
                   return true;
                 },
                 [self, rp, reason, notify](bool ok, const std::string&) mutable {
@@ -303,74 +271,18 @@ void on_unlink(user_self self, bool notify, const std::string& reason,
 }
 
 /// Everything the store holds of this user goes, in one transaction: its
-/// record, seen set, mailbox, schedule entry, cursors, queued and dead
-/// deliveries, OAuth states, index entries and dashboard entries.
-void erase_all(write_txn& txn, write_notes& notes, const user_record& rec, int64_t delay) {
-  const auto& user = rec.user;
-  std::vector<std::string> keys;
-  auto collect = [&](db d, const std::string& prefix) {
-    keys.clear();
-    txn.scan_prefix(d, prefix, [&](std::string_view k, std::string_view) {
-      keys.emplace_back(k);
-      return true;
-    });
-    for (auto& k : keys) {
-      txn.del(d, k);
-    }
-  };
-  std::string prefix = user;
-  prefix.push_back('\0');
-  collect(db::seen, prefix);
-  collect(db::seen_order, prefix);
-  if (auto h = tables::hints.get(txn, user)) {
-    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), user});
-    tables::hints.del(txn, user);
-  }
-  forget_resume(txn, user);
-  // Queued and dead deliveries are keyed by sequence: a scan, once per
-  // deletion request.
-  std::vector<outbox_entry> queued;
-  tables::outbox.each(txn, [&](uint64_t, const outbox_entry& e) {
-    if (e.user == user) {
-      queued.push_back(e);
-    }
-    return true;
-  });
-  for (auto& e : queued) {
-    tables::outbox.del(txn, e.seq);
-    txn.del(db::outbox_due, due_key(e.next_attempt_at, e.seq));
-  }
-  std::vector<uint64_t> dead;
-  tables::dead.each(txn, [&](uint64_t seq, const outbox_entry& e) {
-    if (e.user == user) {
-      dead.push_back(seq);
-    }
-    return true;
-  });
-  for (auto seq : dead) {
-    tables::dead.del(txn, seq);
-  }
-  keys.clear();
-  txn.scan_prefix(db::oauth_by_user, prefix, [&](std::string_view k, std::string_view) {
-    keys.emplace_back(k);
-    return true;
-  });
-  for (auto& k : keys) {
-    auto nonce = k.substr(prefix.size() + 8);
-    if (auto s = tables::oauth_states.get(txn, nonce)) {
-      txn.del(db::oauth_expiry, time_key(s->expires_at) + nonce);
-    }
-    tables::oauth_states.del(txn, nonce);
-    txn.del(db::oauth_by_user, k);
-  }
-  if (!rec.instagram_user_id.empty()) {
-    txn.del(db::ig_index, rec.instagram_user_id, user);
-  }
-  if (!rec.app_scoped_id.empty()) {
-    txn.del(db::ig_index, rec.app_scoped_id, user);
-  }
-  forget_latest_imports(txn, user);
-  forget_user_media(txn, notes, user);
+/// seen set, mailbox, cursors, queued and dead deliveries, OAuth states,
+/// dashboard entries and media references; the record and what is derived
+/// from it go when the write returns false. Each family erases one key
+/// range of this user: the cost does not grow with the other users.
+void erase_all(write_txn& txn, write_notes& notes, const std::string& user) {
+  seen::erase_user(txn, user);
+  inbox::drop(txn, user);
+  resume::forget(txn, user);
+  outbox::erase_user(txn, user);
+  oauth_states::erase_user(txn, user);
+  dashboard::forget_user(txn, user);
+  media_refs::forget_user(txn, notes, user);
 }
 
 void on_erase(user_self self, const std::string& reason, caf::typed_response_promise<bool> rp) {
@@ -379,9 +291,8 @@ void on_erase(user_self self, const std::string& reason, caf::typed_response_pro
     rp.deliver(true); // nothing of this user is stored
     return;
   }
-  auto delay = st.ctx->cfg.import.webhook_delay_s;
-  submit(self, {[delay](user_record& rec, write_txn& txn, write_notes& notes) {
-                  erase_all(txn, notes, rec, delay);
+  submit(self, {[](user_record& rec, write_txn& txn, write_notes& notes) {
+                  erase_all(txn, notes, rec.user);
                   return false; // the record goes too
                 },
                 [self, rp, reason](bool ok, const std::string&) mutable {

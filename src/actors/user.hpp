@@ -114,12 +114,6 @@ void maybe_idle(user_self self);
 /// After a failed write: wake again later from memory (the store could not
 /// record the plan), with a short backoff that grows while it keeps failing.
 void retry_later(user_self self);
-/// Moves a pending hint's queue entry to no earlier than `until`, so that a
-/// fetch that could not run is not retried before its backoff.
-void defer_hint(write_txn& txn, write_notes& notes, const std::string& user, int64_t until,
-                int64_t delay);
-/// Drops the fetch cursors of `user` (erase, re-link to another account).
-void forget_resume(write_txn& txn, const std::string& user);
 /// Random number in [0, 1) for jitter.
 double unit_random();
 

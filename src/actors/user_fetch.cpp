@@ -21,9 +21,12 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/schedule.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/dashboard.hpp"
+#include "igbridge/store/inbox.hpp"
+#include "igbridge/store/outbox.hpp"
+#include "igbridge/store/resume.hpp"
+#include "igbridge/store/seen.hpp"
 #include "igbridge/urls.hpp"
-#include "outbox_writer.hpp"
 #include "user.hpp"
 
 namespace igbridge {
@@ -34,8 +37,6 @@ namespace {
 /// that pages forever cannot keep a fetch alive forever.
 constexpr int max_pages = 200;
 constexpr auto fetch_timeout = std::chrono::seconds{30};
-/// Cursors of unfinished runs kept per user.
-constexpr std::size_t max_resume = 50;
 /// Pages fetched ahead of their commit: enough to keep the provider and the
 /// disk busy at once, few enough that a failing disk wastes little.
 constexpr int max_uncommitted = 8;
@@ -50,43 +51,6 @@ constexpr int max_uncommitted = 8;
 // caught up, follows the stored cursors until they too reach known posts.
 // Stored without the access token: tokens are only kept (sealed) in the user
 // record.
-
-std::vector<std::string> load_resume(const read_txn& txn, const user_record& rec) {
-  std::vector<std::string> out;
-  auto v = tables::resume.get(txn, rec.user);
-  if (!v) {
-    return out;
-  }
-  auto j = nlohmann::json::parse(*v, nullptr, false);
-  if (!j.is_object() || j.value("ig", std::string{}) != rec.instagram_user_id) {
-    return out; // cursors of another account (before a re-link)
-  }
-  if (auto it = j.find("urls"); it != j.end() && it->is_array()) {
-    for (const auto& u : *it) {
-      if (u.is_string()) {
-        out.push_back(u.get<std::string>());
-      }
-    }
-  }
-  return out;
-}
-
-/// Keeps the newest max_resume cursors.
-void bound_resume(std::vector<std::string>& urls) {
-  if (urls.size() > max_resume) {
-    urls.erase(urls.begin(), urls.end() - static_cast<std::ptrdiff_t>(max_resume));
-  }
-}
-
-void save_resume(write_txn& txn, const user_record& rec, std::vector<std::string> urls) {
-  bound_resume(urls);
-  if (urls.empty()) {
-    tables::resume.del(txn, rec.user);
-    return;
-  }
-  nlohmann::json j{{"ig", rec.instagram_user_id}, {"urls", urls}};
-  tables::resume.put(txn, rec.user, j.dump());
-}
 
 /// The provider's next-page URL without its access_token parameter.
 std::string without_token(const std::string& url) {
@@ -112,61 +76,6 @@ std::string with_token(const std::string& url, const std::string& token) {
 /// The origin next-page URLs must stay on: they carry the token.
 const std::string& provider_base(const context& ctx) {
   return ctx.dialect == dialect::legacy ? ctx.cfg.instagram.api_url : ctx.cfg.instagram.graph_url;
-}
-
-// -- the seen set ---------------------------------------------------------------------
-
-/// The oldest post younger than recheck_s whose verdict is still
-/// provisional: paging goes on until it is reached. 0 when there is none.
-int64_t oldest_provisional(const read_txn& txn, const std::string& user, int64_t now,
-                           int64_t recheck_s) {
-  std::string prefix = user;
-  prefix.push_back('\0');
-  int64_t found = 0;
-  txn.scan(db::seen_order, seen_order_key(user, now - recheck_s, ""),
-           [&](std::string_view k, std::string_view) {
-             if (k.substr(0, prefix.size()) != prefix || k.size() < prefix.size() + 8) {
-               return false;
-             }
-             auto media = k.substr(prefix.size() + 8);
-             auto e = tables::seen.get(txn, seen_key(user, media));
-             if (e && e->judged != verdict::imported) {
-               found = e->taken_at;
-               return false;
-             }
-             return true;
-           });
-  return found;
-}
-
-/// Keeps the newest `keep` seen ids and every id younger than recheck_s:
-/// paging stops at the newest known post, so it never reaches a pruned one
-/// (cursors of unfinished runs aside: see on_page).
-void prune_seen(write_txn& txn, user_record& rec, int64_t now, int64_t keep, int64_t recheck_s) {
-  if (rec.seen_count <= static_cast<uint64_t>(keep)) {
-    return;
-  }
-  auto excess = rec.seen_count - static_cast<uint64_t>(keep);
-  std::string prefix = rec.user;
-  prefix.push_back('\0');
-  std::vector<std::string> doomed;
-  txn.scan(db::seen_order, prefix, [&](std::string_view k, std::string_view) {
-    if (k.substr(0, prefix.size()) != prefix || k.size() < prefix.size() + 8
-        || doomed.size() >= excess) {
-      return false;
-    }
-    auto taken = static_cast<int64_t>(seq_from_key(k.substr(prefix.size(), 8)));
-    if (now - taken < recheck_s) {
-      return false; // young posts stay, whatever the count
-    }
-    doomed.emplace_back(k);
-    return true;
-  });
-  for (auto& k : doomed) {
-    txn.del(db::seen_order, k);
-    txn.del(db::seen, seen_key(rec.user, std::string_view(k).substr(prefix.size() + 8)));
-  }
-  rec.seen_count -= doomed.size();
 }
 
 tag_rules rules_of(const user_actor_state& st) {
@@ -240,24 +149,6 @@ void start_deferred_fetch(user_self self) {
 
 } // namespace
 
-void defer_hint(write_txn& txn, write_notes& notes, const std::string& user, int64_t until,
-                int64_t delay) {
-  auto h = tables::hints.get(txn, user);
-  if (!h) {
-    return;
-  }
-  auto at = hint_fetch_at(*h, delay);
-  if (at >= until) {
-    return;
-  }
-  tables::hint_due.del(txn, {at, user});
-  h->first_due = std::max(h->first_due, until);
-  h->last_due = std::max(h->last_due, until);
-  tables::hints.put(txn, user, *h);
-  tables::hint_due.put(txn, {hint_fetch_at(*h, delay), user}, {});
-  notes.wake(user, hint_fetch_at(*h, delay));
-}
-
 namespace {
 
 void finish_fetch(user_self self, int64_t account_hold) {
@@ -285,17 +176,7 @@ void finish_fetch(user_self self, int64_t account_hold) {
                   }
                   rec.next_fetch_at = next;
                   // The mailbox: hints due by the start are discharged.
-                  if (auto h = tables::hints.get(txn, rec.user)) {
-                    tables::hint_due.del(txn, {hint_fetch_at(*h, delay), rec.user});
-                    if (auto left = after_fetch(*h, started)) {
-                      tables::hints.put(txn, rec.user, *left);
-                      auto at = std::max(hint_fetch_at(*left, delay), account_hold);
-                      tables::hint_due.put(txn, {at, rec.user}, {});
-                      notes.wake(rec.user, at);
-                    } else {
-                      tables::hints.del(txn, rec.user);
-                    }
-                  }
+                  inbox::discharge(txn, notes, rec.user, started, delay, account_hold);
                   // Done with this wake-up: the scheduler frees its slot.
                   notes.wake(rec.user, 0);
                   return true;
@@ -377,9 +258,9 @@ void fail_fetch(user_self self, const provider_error& err, const std::string& ch
                   if (account_hold) {
                     rec.held_until = next; // fetch-now waits for it too
                   }
-                  defer_hint(txn, notes, rec.user, next, hint_delay);
+                  inbox::defer(txn, notes, rec.user, next, hint_delay);
                   if (drop_chain) {
-                    save_resume(txn, rec, resume);
+                    resume::save(txn, rec, resume);
                   }
                   notes.wake(rec.user, next); // done with this wake-up
                   return true;
@@ -426,7 +307,7 @@ user_write page_write(const std::vector<media_item>& items, const page_plan& pla
            taken_before](user_record& rec, write_txn& txn, write_notes& notes) {
             taken_before->assign(items.size(), false); // this may run twice (map growth)
             if (first_of_initial) {
-              forget_resume(txn, rec.user); // a new account starts afresh
+              resume::forget(txn, rec.user); // a new account starts afresh
             }
             std::vector<nlohmann::json> records;
             for (std::size_t i = 0; i < items.size(); ++i) {
@@ -435,7 +316,7 @@ user_write page_write(const std::vector<media_item>& items, const page_plan& pla
               if (p.action == item_action::known || p.action == item_action::beyond) {
                 continue;
               }
-              auto old = tables::seen.get(txn, seen_key(rec.user, item.id));
+              auto old = seen::get(txn, rec.user, item.id);
               bool fresh = p.action == item_action::import || p.action == item_action::mark;
               if ((fresh && old) || (!fresh && old && old->judged == verdict::imported)) {
                 (*taken_before)[i] = true; // an earlier page of this fetch took it
@@ -446,11 +327,7 @@ user_write page_write(const std::vector<media_item>& items, const page_plan& pla
               e.taken_at = old ? old->taken_at : taken_at_of(item, now);
               e.judged = p.action == item_action::rejudged ? verdict::imported : p.judged;
               e.caption_hash = caption_hash(item.caption);
-              tables::seen.put(txn, seen_key(rec.user, item.id), e);
-              if (fresh) {
-                txn.put(db::seen_order, seen_order_key(rec.user, e.taken_at, item.id), {});
-                ++rec.seen_count;
-              }
+              seen::put(txn, rec, item.id, e, fresh);
               if (p.action != item_action::import && p.action != item_action::rejudged) {
                 continue;
               }
@@ -463,20 +340,20 @@ user_write page_write(const std::vector<media_item>& items, const page_plan& pla
               auto record = import_record(rec.user, rec.instagram_user_id, item, now);
               out.data = record.dump();
               records.push_back(std::move(record));
-              append_outbox(txn, notes, out);
+              outbox::append(txn, notes, out);
               ++rec.imported;
               note_recent(rec.recent_imports, now);
             }
-            note_latest_imports(txn, records);
+            dashboard::note_imports(txn, records);
             // A stored cursor pages on from the middle of a run cut short
             // until it meets a post seen before that run; pruning now could
             // drop that post and send the cursor on into posts imported
             // long ago. So the seen set waits until no run is left unfinished.
             if (resume.empty()) {
-              prune_seen(txn, rec, now, keep, recheck);
+              seen::prune(txn, rec, now, keep, recheck);
             }
             if (touch_resume) {
-              save_resume(txn, rec, resume);
+              resume::save(txn, rec, resume);
             }
             return true;
           },
@@ -547,7 +424,7 @@ void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, page_ask ask
   {
     auto txn = st.ctx->db->read();
     for (const auto& item : page->items) {
-      seen.push_back(tables::seen.get(txn, seen_key(st.rec.user, item.id)));
+      seen.push_back(seen::get(txn, st.rec.user, item.id));
     }
   }
   int budget_left = st.initial ? std::max(0, imp.initial_count - st.processed) : -1;
@@ -580,7 +457,7 @@ void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, page_ask ask
       next_chain = resume.back();
       follow = with_token(next_chain, plain_token(st));
     }
-    bound_resume(resume);
+    resume::bound(resume);
   }
   bool first_of_initial = st.initial && st.pages == 0;
   ++st.pages;
@@ -691,9 +568,9 @@ void start_fetch(user_self self) {
   st.uncommitted = 0;
   st.held_url.clear();
   st.retry.reset();
-  st.resume = load_resume(st.ctx->db->read(), st.rec);
+  st.resume = resume::load(st.ctx->db->read(), st.rec);
   st.oldest_provisional =
-    st.initial ? 0 : oldest_provisional(st.ctx->db->read(), st.rec.user, now, imp.recheck_s);
+    st.initial ? 0 : seen::oldest_provisional(st.ctx->db->read(), st.rec.user, now, imp.recheck_s);
   int n = st.initial ? imp.initial_count : imp.update_count;
   request_page(self, media_request(st.ctx->cfg, token, st.rec.instagram_user_id, n));
 }

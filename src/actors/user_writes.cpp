@@ -1,8 +1,8 @@
 // A user actor's transactions. They run one at a time, each on the record
-// the previous one committed, and each keeps the user's indexes in step
-// with the record in the same transaction: the schedule entry, the
-// per-state counters and the dashboard's attention list. The writer runs
-// them; a failed one leaves the committed record as it was.
+// the previous one committed; the users module keeps what is derived from
+// the record (schedule entry, counters, attention list, Instagram-id index)
+// in step with it in the same transaction. The writer runs them; a failed
+// one leaves the committed record as it was.
 
 #include <nlohmann/json.hpp>
 
@@ -10,7 +10,7 @@
 
 #include "igbridge/log.hpp"
 #include "igbridge/schedule.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/users.hpp"
 #include "user.hpp"
 
 namespace igbridge {
@@ -20,46 +20,6 @@ namespace {
 /// A write that takes longer has met a wedged disk; the record stays as it
 /// was and the actor retries later.
 constexpr auto write_timeout = std::chrono::seconds{60};
-
-bool needs_attention(const user_record& r) {
-  return r.state == user_state::reauth_required
-         || (r.state == user_state::active && !r.last_error.empty());
-}
-
-/// Brings the indexes of one user in line with its record (`after` null:
-/// the record is being erased). `before` is what the store held.
-void settle(const std::optional<user_record>& before, user_record* after, write_txn& txn,
-            write_notes& notes, const std::string& user) {
-  auto old_state = before ? std::optional<user_state>(before->state) : std::nullopt;
-  auto new_state = after ? std::optional<user_state>(after->state) : std::nullopt;
-  if (old_state != new_state) {
-    if (old_state) {
-      add_counter(txn, users_counter(*old_state), -1);
-    }
-    if (new_state) {
-      add_counter(txn, users_counter(*new_state), 1);
-    }
-  }
-  int64_t old_due = before ? before->scheduled_at : 0;
-  int64_t new_due = after && after->state == user_state::active ? own_due(*after) : 0;
-  if (old_due != 0 && old_due != new_due) {
-    tables::schedule.del(txn, {old_due, user});
-  }
-  if (new_due != 0) {
-    tables::schedule.put(txn, {new_due, user}, {});
-  }
-  if (after) {
-    after->scheduled_at = new_due;
-  }
-  if (old_due != new_due) {
-    notes.wake(user, new_due); // the scheduler learns the new plan after the commit
-  }
-  if (after && needs_attention(*after)) {
-    tables::attention.put(txn, user, public_view(*after).dump());
-  } else {
-    tables::attention.del(txn, user);
-  }
-}
 
 void dispatch(user_self self);
 
@@ -119,9 +79,11 @@ void dispatch(user_self self) {
   auto run = [rec0 = st.rec, applies = std::move(applies), out](write_txn& txn,
                                                                write_notes& notes) {
     // Runs on the writer's thread, maybe twice (map growth): always from
-    // the captured record. Each write applies to what the one before it
-    // left, as if committed alone; the record itself is stored once.
-    auto before = tables::users.get(txn, rec0.user);
+    // the captured record.
+    // Each write applies to what the one before it left; the record and
+    // what is derived from it are stored once, from what the store held to
+    // what the last write left.
+    auto before = users::get(txn, rec0.user);
     user_record r = rec0;
     bool exists = true;
     for (const auto& apply : applies) {
@@ -130,14 +92,13 @@ void dispatch(user_self self) {
         r.user = rec0.user;
       }
       exists = apply(r, txn, notes);
-      settle(before, exists ? &r : nullptr, txn, notes, rec0.user);
-      before = exists ? std::optional<user_record>(r) : std::nullopt;
+    }
+    if (exists || before) {
+      users::store(txn, notes, before, exists ? &r : nullptr);
     }
     if (exists) {
-      tables::users.put(txn, r.user, r);
       *out = std::move(r);
     } else {
-      tables::users.del(txn, rec0.user);
       out->reset();
     }
   };
@@ -163,10 +124,6 @@ void retry_later(user_self self) {
   self->delayed_send(self, std::chrono::seconds(delay), tick_atom::value, st.retry_gen);
   log(log_level::warning, "user.retry_later",
       {{"user", st.rec.user}, {"in_s", std::to_string(delay)}});
-}
-
-void forget_resume(write_txn& txn, const std::string& user) {
-  tables::resume.del(txn, user);
 }
 
 } // namespace igbridge

@@ -12,7 +12,7 @@
 #include "igbridge/actors.hpp"
 #include "igbridge/http_server.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/inbox.hpp"
 #include "responses.hpp"
 
 namespace igbridge {
@@ -24,9 +24,6 @@ namespace {
 constexpr std::size_t max_batch = 2048;
 /// Map growths tried for one batch before its jobs fail.
 constexpr int max_growths = 8;
-/// Instagram ids whose active users are remembered at most (see below).
-constexpr std::size_t max_remembered = 100000;
-
 struct pending_job {
   write_job job;
   caf::typed_response_promise<write_result> rp;
@@ -57,19 +54,12 @@ struct writer_series {
   metrics::series jobs_failed;
 };
 
-/// Instagram id → its linked, active app users, as the store has them.
-/// The writer is the only committer, and ingesting hints changes no user
-/// or index: what was read stays true until a job runs (a link, an unlink,
-/// a state change). So a batch with jobs, or one that fails, forgets it
-/// all; until then a hint costs no index scan and no user record decoded.
-using active_users = std::unordered_map<std::string, std::vector<std::string>>;
-
 struct writer_state {
   context_ptr ctx;
   std::optional<writer_series> series;
   std::vector<pending_job> jobs;
   std::vector<hint_batch> ingests;
-  active_users active;
+  inbox::fanout fanout; // remembers who the Instagram ids are until a job runs
   bool flush_pending = false;
   scheduler_actor scheduler;
   delivery_actor delivery;
@@ -78,63 +68,8 @@ struct writer_state {
 
 using writer_self = writer_actor::stateful_pointer<writer_state>;
 
-struct ingest_count {
-  std::size_t hinted = 0;
-  std::size_t unknown = 0;
-};
-
-/// The linked, active app users of Instagram id `ig`, from `known` or read
-/// from the store (and remembered).
-const std::vector<std::string>& active_users_of(write_txn& txn, active_users& known,
-                                                const std::string& ig) {
-  auto i = known.find(ig);
-  if (i != known.end()) {
-    return i->second;
-  }
-  if (known.size() >= max_remembered) {
-    known.clear();
-  }
-  std::vector<std::string> users;
-  for (auto& u : txn.get_all(db::ig_index, ig)) {
-    auto rec = tables::users.get(txn, u);
-    if (rec && rec->state == user_state::active) {
-      users.push_back(std::move(u));
-    }
-  }
-  return known.emplace(ig, std::move(users)).first->second;
-}
-
-/// One payload's hints: each linked, active app user of each Instagram id
-/// gets the hint folded into its mailbox and its place in the hint queue.
-ingest_count ingest(write_txn& txn, write_notes& notes, active_users& known,
-                    const hint_batch& b, int64_t now, int64_t delay) {
-  ingest_count n;
-  for (const auto& ig : b.instagram_user_ids) {
-    std::size_t before = n.hinted;
-    for (const auto& u : active_users_of(txn, known, ig)) {
-      auto old = tables::hints.get(txn, u);
-      auto h = add_hint(old, now, delay);
-      auto at = hint_fetch_at(h, delay);
-      // The queue entry moves only when the fetch time does: the hints of
-      // a burst rewrite the user's hint record, not its place in the queue.
-      auto was = old ? hint_fetch_at(*old, delay) : int64_t{-1};
-      if (was != at) {
-        if (old) {
-          tables::hint_due.del(txn, {was, u});
-        }
-        tables::hint_due.put(txn, {at, u}, {});
-      }
-      tables::hints.put(txn, u, h);
-      notes.wake(u, at);
-      ++n.hinted;
-    }
-    n.unknown += n.hinted == before ? 1 : 0;
-  }
-  return n;
-}
-
 void answer_ingests(writer_self self, std::vector<hint_batch>& batches,
-                    const std::vector<ingest_count>& counts, const std::string& error) {
+                    const std::vector<inbox::fanout_count>& counts, const std::string& error) {
   const auto& series = *self->state.series;
   answer_batch together; // one hand-off per I/O thread for the whole commit
   for (std::size_t i = 0; i < batches.size(); ++i) {
@@ -176,12 +111,13 @@ void commit_batch(writer_self self) {
   const auto& series = *st.series;
   auto start = std::chrono::steady_clock::now();
   if (!jobs.empty()) {
-    st.active.clear(); // a job may link, unlink or change a user
+    st.fanout.forget(); // a job may link, unlink or change a user
   }
   std::vector<write_result> results;
-  std::vector<ingest_count> counts;
+  std::vector<inbox::fanout_count> counts;
   write_notes all;
   std::string batch_error;
+  mutation_list changed; // what the commit made durable, when the store captures
   for (int growth = 0;; ++growth) {
     results.assign(jobs.size(), write_result{});
     counts.clear();
@@ -195,11 +131,7 @@ void commit_batch(writer_self self) {
           jobs[i].job.apply(child, notes);
           child.commit();
           results[i].ok = true;
-          all.wakes.insert(all.wakes.end(), std::make_move_iterator(notes.wakes.begin()),
-                           std::make_move_iterator(notes.wakes.end()));
-          all.outbox_grew = all.outbox_grew || notes.outbox_grew;
-          all.media_gone.insert(all.media_gone.end(), notes.media_gone.begin(),
-                                notes.media_gone.end());
+          all.merge(std::move(notes));
         } catch (const store_full&) {
           throw;
         } catch (const std::exception& e) {
@@ -215,12 +147,13 @@ void commit_batch(writer_self self) {
       auto now = st.ctx->now();
       auto delay = st.ctx->cfg.import.webhook_delay_s;
       for (auto& b : ingests) {
-        counts.push_back(ingest(txn, all, st.active, b, now, delay));
+        counts.push_back(st.fanout.add(txn, all, b.instagram_user_ids, now, delay));
       }
       txn.commit();
+      changed = txn.take_mutations();
       break;
     } catch (const store_full& e) {
-      st.active.clear(); // what the aborted transaction read may be gone
+      st.fanout.forget(); // what the aborted transaction read may be gone
       if (growth >= max_growths) {
         batch_error = e.what();
         break;
@@ -237,7 +170,7 @@ void commit_batch(writer_self self) {
       }
     } catch (const std::exception& e) {
       batch_error = e.what(); // the commit itself failed: disk full, I/O error
-      st.active.clear();
+      st.fanout.forget();
       break;
     }
   }
@@ -250,6 +183,9 @@ void commit_batch(writer_self self) {
     }
     all = write_notes{};
   } else {
+    if (st.ctx->on_commit && !changed.empty()) {
+      st.ctx->on_commit(changed); // before any effect of the batch leaves this node
+    }
     series.commits.inc();
     series.commit_duration.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

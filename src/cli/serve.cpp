@@ -1,7 +1,9 @@
 // `igbridge serve`: wires the store, the actor system, the HTTP client and
 // both listeners together, and takes them down in order on SIGTERM.
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include <csignal>
@@ -27,6 +29,7 @@
 #include "igbridge/log.hpp"
 #include "igbridge/messages.hpp"
 #include "igbridge/metrics.hpp"
+#include "igbridge/mutations.hpp"
 
 namespace igbridge {
 
@@ -77,6 +80,38 @@ std::pair<std::size_t, std::size_t> connection_caps(const config& cfg) {
   }
   return {static_cast<std::size_t>(pub), static_cast<std::size_t>(admin)};
 }
+
+/// Every committed batch's mutations appended to a file, length-prefixed
+/// (IGBRIDGE_CHANGELOG_FILE: for the test that replays a real workload onto
+/// an empty store; a cluster node publishes the same bytes to its shard's
+/// changelog instead).
+class changelog_file {
+public:
+  ~changelog_file() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  bool open(const char* path) {
+    fd_ = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    return fd_ >= 0;
+  }
+  void append(const mutation_list& m) {
+    auto bytes = encode_mutations(m);
+    std::string framed;
+    framed.reserve(8 + bytes.size());
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      framed.push_back(static_cast<char>((bytes.size() >> shift) & 0xff));
+    }
+    framed += bytes;
+    if (::write(fd_, framed.data(), framed.size()) != static_cast<ssize_t>(framed.size())) {
+      log(log_level::error, "changelog.write_failed", {});
+    }
+  }
+
+private:
+  int fd_ = -1;
+};
 
 /// SIGHUP (`systemctl reload`): re-reads the secret files and log.level
 /// from the configuration file. A file that cannot be read leaves every
@@ -130,6 +165,15 @@ int run_serve(const std::string& config_path) {
   ctx->redirect_uri = ctx->cfg.server.public_url + "/oauth/instagram/callback";
   ctx->started_at = unix_now();
   const auto& conf = ctx->cfg;
+  changelog_file changelog;
+  if (const char* path = std::getenv("IGBRIDGE_CHANGELOG_FILE"); path != nullptr && *path) {
+    if (!changelog.open(path)) {
+      log(log_level::error, "changelog.open_failed", {{"path", path}});
+      return 1;
+    }
+    db->capture(true);
+    ctx->on_commit = [&changelog](const mutation_list& m) { changelog.append(m); };
+  }
 
   // As many CAF workers as cores, no more: they never block, so more would
   // only add context switches on a small box.

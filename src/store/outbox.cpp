@@ -91,6 +91,11 @@ std::optional<outbox_entry> get(const read_txn& txn, uint64_t seq) {
   return user ? read_entry(txn, db::outbox, entry_key(*user, seq)) : std::nullopt;
 }
 
+std::optional<outbox_entry> get_dead(const read_txn& txn, uint64_t seq) {
+  auto user = user_of(txn, seq);
+  return user ? read_entry(txn, db::dead, entry_key(*user, seq)) : std::nullopt;
+}
+
 bool remove(write_txn& txn, uint64_t seq) {
   auto e = get(txn, seq);
   if (!e) {

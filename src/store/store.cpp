@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 
+#include "igbridge/mutations.hpp"
 #include "igbridge/store/meta.hpp"
 #include "migrate.hpp"
 
@@ -23,10 +24,6 @@ constexpr const char* db_names[] = {
   "deletion_requests", "counters", "attention", "dashboard",         "media_refs",
   "user_media",        "outbox_ids",      "meta"};
 static_assert(sizeof(db_names) / sizeof(db_names[0]) == db_count, "one name per db");
-
-const char* name_of(db d) {
-  return db_names[static_cast<std::size_t>(d)];
-}
 
 /// Throws store_error naming the operation when an LMDB call failed;
 /// store_full when the map is full, so the writer can grow it and retry.
@@ -81,6 +78,19 @@ struct cursor_closer {
 using cursor_ptr = std::unique_ptr<MDB_cursor, cursor_closer>;
 
 } // namespace
+
+const char* name_of(db d) {
+  return db_names[static_cast<std::size_t>(d)];
+}
+
+std::optional<db> db_named(std::string_view name) {
+  for (std::size_t i = 0; i < db_count; ++i) {
+    if (name == db_names[i]) {
+      return static_cast<db>(i);
+    }
+  }
+  return std::nullopt;
+}
 
 // -- read_txn -----------------------------------------------------------------
 

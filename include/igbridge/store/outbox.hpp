@@ -29,6 +29,8 @@ std::vector<outbox_entry> due(const read_txn& txn, int64_t now, std::size_t room
 
 /// A queued entry by id.
 std::optional<outbox_entry> get(const read_txn& txn, uint64_t seq);
+/// A dead letter by id.
+std::optional<outbox_entry> get_dead(const read_txn& txn, uint64_t seq);
 
 /// Delivered: the entry goes. False when it was not queued (erased meanwhile).
 bool remove(write_txn& txn, uint64_t seq);

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "actor_fixture.hpp"
-#include "actors/outbox_writer.hpp"
+#include "igbridge/store/outbox.hpp"
 #include "igbridge/tables.hpp"
 
 using namespace igbridge;
@@ -24,7 +24,7 @@ void queue(actor_fixture& f, const std::string& media_id, int64_t at = 0) {
   e.data = R"({"id":"instagram:)" + media_id + R"(","media_id":")" + media_id + R"("})";
   auto txn = f.ctx->db->write();
   write_notes notes;
-  append_outbox(txn, notes, e);
+  outbox::append(txn, notes, e);
   txn.commit();
 }
 
@@ -48,25 +48,25 @@ TEST_CASE("failed deliveries walk the retry schedule, then become dead letters",
   std::filesystem::create_directories(f.ctx->cfg.sink.path);
   queue(f, "1");
   f.start();
-  auto e = tables::outbox.get(f.read(), 1);
+  auto e = outbox::get(f.read(), 1);
   REQUIRE(e);
   CHECK(e->attempts == 1);
   CHECK(e->next_attempt_at == f.now + 5);
   CHECK(f.read().count(db::outbox_due) == 1);
 
   f.advance(4); // not due yet: nothing happens
-  CHECK(tables::outbox.get(f.read(), 1)->attempts == 1);
+  CHECK(outbox::get(f.read(), 1)->attempts == 1);
 
   f.advance(1);
-  e = tables::outbox.get(f.read(), 1);
+  e = outbox::get(f.read(), 1);
   REQUIRE(e);
   CHECK(e->attempts == 2);
   CHECK(e->next_attempt_at == f.now + 300);
 
   f.advance(300);
-  CHECK_FALSE(tables::outbox.get(f.read(), 1));
+  CHECK_FALSE(outbox::get(f.read(), 1));
   CHECK(f.read().count(db::outbox_due) == 0);
-  auto dead = tables::dead.get(f.read(), 1);
+  auto dead = outbox::get_dead(f.read(), 1);
   REQUIRE(dead);
   CHECK(dead->attempts == 3);
   CHECK(f.stats.value("igbridge_deliveries_total", {{"outcome", "dead"}}) == 1);
@@ -75,8 +75,8 @@ TEST_CASE("failed deliveries walk the retry schedule, then become dead letters",
   f.ctx->cfg.sink.path = good_path;
   caf::anon_send(f.actors.delivery, replay_atom::value, uint64_t{1});
   f.run();
-  CHECK_FALSE(tables::dead.get(f.read(), 1));
-  CHECK_FALSE(tables::outbox.get(f.read(), 1));
+  CHECK_FALSE(outbox::get_dead(f.read(), 1));
+  CHECK_FALSE(outbox::get(f.read(), 1));
   auto l = lines(f);
   REQUIRE(l.size() == 1);
   CHECK(l[0].find("\"id\":\"instagram:1\"") != std::string::npos);

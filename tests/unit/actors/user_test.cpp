@@ -9,6 +9,7 @@
 #include "actor_fixture.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/schedule.hpp"
+#include "igbridge/store/outbox.hpp"
 #include "igbridge/tables.hpp"
 
 using namespace igbridge;
@@ -60,7 +61,7 @@ user_record record(actor_fixture& f, const std::string& user) {
 
 [[maybe_unused]] std::size_t outbox_of(actor_fixture& f, const char* type) {
   std::size_t n = 0;
-  tables::outbox.each(f.read(), [&](uint64_t, const outbox_entry& e) {
+  outbox::each(f.read(), false, [&](const outbox_entry& e) {
     n += e.type == type ? 1 : 0;
     return true;
   });
