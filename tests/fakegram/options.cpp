@@ -110,7 +110,7 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
     if (flag == "-h" || flag == "--help") {
-      error = usage();
+      error.clear(); // nothing wrong: the caller prints the usage alone
       return std::nullopt;
     }
     if (bool* on = switch_of(opts, flag)) {

@@ -44,7 +44,7 @@ struct options {
   }
 };
 
-/// Parses argv; on failure returns nullopt and sets `error`.
+/// Parses argv; on failure returns nullopt and sets `error` ("" for --help).
 std::optional<options> parse_options(int argc, char** argv, std::string& error);
 
 /// Usage text.
