@@ -1,14 +1,17 @@
-/// Deliveries a test triggers on demand: a `mentions` webhook (a real
-/// Instagram Login webhook, unlike --media-webhooks) and Meta's deauthorize /
-/// data-deletion callbacks. They run synchronously so the control answer can
-/// say what igbridge answered; the blocking call holds one of the listener's
-/// io threads only, and igbridge answers from its own process.
+/// Deliveries a test triggers on demand: webhooks Instagram Login really
+/// sends (a `mentions` change, a direct message in `messaging[]`, the App
+/// Dashboard's "Test" payload for a field; unlike --media-webhooks) and
+/// Meta's deauthorize / data-deletion callbacks. All are signed with the
+/// --sign-with secret. They run synchronously so the control answer can say
+/// what igbridge answered; the blocking call holds one of the listener's io
+/// threads only, and igbridge answers from its own process.
 
 #include "callbacks.hpp"
 
 #include "crypto.hpp"
 #include "http_client.hpp"
 #include "signed_request.hpp"
+#include "test_payloads.hpp"
 #include "timefmt.hpp"
 #include "updates.hpp"
 
@@ -72,14 +75,33 @@ std::string fake_graph_id() {
   return "179" + std::to_string(10000000000000ULL + std::stoull(random_hex(5), nullptr, 16));
 }
 
+/// "" when fakegram can send graph webhooks; else why not.
+std::string webhook_problem(const app& a) {
+  if (!a.graph()) {
+    return "this is a graph webhook; this fakegram runs legacy";
+  }
+  if (a.opts.webhook_url.empty()) {
+    return "fakegram runs without --webhook-url";
+  }
+  return {};
+}
+
+/// POSTs a signed update to --webhook-url now, logs it for the demo page and
+/// answers with igbridge's status and body, and the update that was sent.
+reply deliver_now(app& a, const signed_update& u, const std::string& what,
+                  const std::string& account_id) {
+  auto res = http_call("POST", a.opts.webhook_url, u.body,
+                       {{"Content-Type", "application/json"}, {u.signature_header, u.signature}},
+                       delivery_timeout);
+  a.st.log_notification({unix_now(), what, account_id, res.status, res.error});
+  return delivery_answer(res, "the " + what, {{"update", json::parse(u.body)}});
+}
+
 } // namespace
 
 reply handle_mention(app& a, const request& req, const account& who) {
-  if (!a.graph()) {
-    return error_reply(400, "mentions are a graph webhook; this fakegram runs legacy");
-  }
-  if (a.opts.webhook_url.empty()) {
-    return error_reply(409, "fakegram runs without --webhook-url");
+  if (auto why = webhook_problem(a); !why.empty()) {
+    return error_reply(a.graph() ? 409 : 400, why);
   }
   json body;
   if (auto why = read_body(req, {"media_id", "comment_id"}, body); !why.empty()) {
@@ -93,13 +115,51 @@ reply handle_mention(app& a, const request& req, const account& who) {
   }
   nlohmann::ordered_json value = {{"media_id", media_id.value_or(fake_graph_id())},
                                   {"comment_id", comment_id.value_or(fake_graph_id())}};
-  auto now = unix_now();
-  auto u = build_graph_change(a.opts.client_secret, who.id, now, "mentions", value);
-  auto res = http_call("POST", a.opts.webhook_url, u.body,
-                       {{"Content-Type", "application/json"}, {u.signature_header, u.signature}},
-                       delivery_timeout);
-  a.st.log_notification({now, "mention", who.id, res.status, res.error});
-  return delivery_answer(res, "the mention", {{"update", json::parse(u.body)}});
+  auto u = build_graph_change(a.opts.signing_secret(), who.id, unix_now(), "mentions", value);
+  return deliver_now(a, u, "mention", who.id);
+}
+
+reply handle_message(app& a, const request& req, const account& who) {
+  if (auto why = webhook_problem(a); !why.empty()) {
+    return error_reply(a.graph() ? 409 : 400, why);
+  }
+  json body;
+  if (auto why = read_body(req, {"text", "sender"}, body); !why.empty()) {
+    return error_reply(400, why);
+  }
+  std::string error;
+  auto text = string_key(body, "text", error);
+  auto sender = string_key(body, "sender", error);
+  if (!error.empty()) {
+    return error_reply(400, error);
+  }
+  // Message ids are opaque base64 strings on Instagram.
+  auto mid = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlE" + base64url_encode(random_hex(12));
+  auto u = build_graph_message(a.opts.signing_secret(), who.id, sender.value_or(fake_graph_id()),
+                               unix_now_ms(), mid, text.value_or("Hello from fakegram"));
+  return deliver_now(a, u, "message", who.id);
+}
+
+reply handle_test_webhook(app& a, const request& req) {
+  if (auto why = webhook_problem(a); !why.empty()) {
+    return error_reply(a.graph() ? 409 : 400, why);
+  }
+  json body;
+  if (auto why = read_body(req, {"field"}, body); !why.empty()) {
+    return error_reply(400, why);
+  }
+  std::string error;
+  auto field = string_key(body, "field", error);
+  if (!field) {
+    return error_reply(400, "field must name a webhook field of the instagram object");
+  }
+  auto value = test_payload_value(*field);
+  if (!value) {
+    return error_reply(400, "unknown webhook field '" + *field + "'");
+  }
+  // The dashboard's test names no account: entry id "0".
+  auto u = build_graph_change(a.opts.signing_secret(), "0", unix_now(), *field, *value);
+  return deliver_now(a, u, "test " + *field, "0");
 }
 
 reply handle_signed_request_callback(app& a, const request& req, const account& who,
@@ -135,7 +195,7 @@ reply handle_signed_request_callback(app& a, const request& req, const account& 
   }
   // The person removed the app: their tokens stop working before Meta calls back.
   int revoked = revoke ? a.st.revoke_tokens(who.id) : 0;
-  auto sr = make_signed_request(a.opts.client_secret, user_id, issued_at);
+  auto sr = make_signed_request(a.opts.signing_secret(), user_id, issued_at);
   auto res = http_call("POST", url, build_query({{"signed_request", sr}}),
                        {{"Content-Type", "application/x-www-form-urlencoded"}}, delivery_timeout);
   a.st.log_notification({unix_now(), what, who.id, res.status, res.error});

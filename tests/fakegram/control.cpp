@@ -1,6 +1,7 @@
 /// The fake-only JSON control API under /_fake: accounts, posts and their
-/// files, caption edits, token revocation and ageing, faults, stats, and the
-/// on-demand deliveries (mention, deauthorize, data deletion). Bodies are
+/// files, caption edits and deletions, token revocation and ageing, faults,
+/// stats, and the on-demand deliveries (mention, direct message, dashboard
+/// test payload, deauthorize, data deletion). Bodies are
 /// validated strictly (unknown keys refused) so a test's typo fails loudly.
 
 #include "control.hpp"
@@ -13,6 +14,7 @@
 #include "faults.hpp"
 #include "media_files.hpp"
 #include "publish.hpp"
+#include "subscriptions.hpp"
 #include "tags.hpp"
 #include "timefmt.hpp"
 
@@ -78,7 +80,9 @@ json account_json(app& a, const account& who) {
           {"app_scoped_id", who.app_scoped_id},
           {"tokens", a.st.valid_tokens(who.id)},
           {"token_details", details},
-          {"subscribed_fields", who.subscribed_fields},
+          {"subscribed", who.subscribed},
+          // An enabled account receives every field the app subscribed to.
+          {"subscribed_fields", who.subscribed ? app_fields(a) : std::vector<std::string>{}},
           {"media_count", a.st.media_count(who.id)}};
 }
 
@@ -92,6 +96,7 @@ json media_json(app& a, const request& req, const media& m) {
           {"tags", m.tags},
           {"media_type", m.media_type},
           {"children", m.children},
+          {"child_types", m.child_types},
           {"no_media_url", m.no_media_url},
           {"created_time", m.created_time},
           {"preview_url", base + "/_fake/media/" + m.id + ".svg"},
@@ -195,6 +200,30 @@ bool read_tags(const json& body, std::optional<std::vector<std::string>>& out) {
   return true;
 }
 
+/// `children`: a count of images (2-10), or the children themselves,
+/// `[{"media_type":"VIDEO"},{"media_type":"IMAGE"},…]`; nullopt when neither.
+std::optional<std::vector<std::string>> read_children(const json& v) {
+  if (v.is_number_integer()) {
+    auto n = v.get<long long>();
+    if (n < 2 || n > 10) {
+      return std::nullopt;
+    }
+    return std::vector<std::string>(static_cast<std::size_t>(n), "IMAGE");
+  }
+  if (!v.is_array() || v.size() < 2 || v.size() > 10) {
+    return std::nullopt;
+  }
+  std::vector<std::string> types;
+  for (const auto& child : v) {
+    auto t = child.is_object() && child.size() == 1 ? child.value("media_type", json()) : json();
+    if (t != "IMAGE" && t != "VIDEO") {
+      return std::nullopt;
+    }
+    types.push_back(t.get<std::string>());
+  }
+  return types;
+}
+
 reply post_media(app& a, const request& req, const std::string& account_id) {
   reply error;
   auto body = object_body(req, error, {"caption", "tags", "media_type", "children", "caption_after_s",
@@ -219,10 +248,11 @@ reply post_media(app& a, const request& req, const std::string& account_id) {
     p.media_type = it->get<std::string>();
   }
   if (auto it = body->find("children"); it != body->end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<long long>() < 2 || it->get<long long>() > 10) {
-      return error_reply(400, "children must be an integer 2-10");
+    p.children = read_children(*it);
+    if (!p.children) {
+      return error_reply(400, "children must be a count 2-10 or a list of 2-10 "
+                              "{\"media_type\":\"IMAGE\"|\"VIDEO\"}");
     }
-    p.children = it->get<int>();
     if (!body->contains("media_type")) {
       p.media_type = "CAROUSEL_ALBUM";
     }
@@ -356,10 +386,16 @@ reply account_routes(app& a, const request& req, const std::vector<std::string>&
     }
     return json_reply(200, out);
   }
-  if (n == 5 && seg[3] == "media" && (m == "GET" || m == "PATCH")) {
+  if (n == 5 && seg[3] == "media" && (m == "GET" || m == "PATCH" || m == "DELETE")) {
     auto post = a.st.find_media(seg[4]);
     if (!post || post->account_id != who->id) {
       return error_reply(404, "account " + who->id + " has no media " + seg[4]);
+    }
+    if (m == "DELETE") {
+      // Deleted in the app: gone from the listing, its node and its files
+      // answer as for any object that does not exist. No webhook, as on Instagram.
+      a.st.delete_media(post->id);
+      return json_reply(200, {{"deleted", post->id}});
     }
     return m == "GET" ? media_detail(a, req, *post) : edit_media(a, req, *post);
   }
@@ -372,6 +408,9 @@ reply account_routes(app& a, const request& req, const std::vector<std::string>&
     }
     if (seg[3] == "mention") {
       return handle_mention(a, req, *who);
+    }
+    if (seg[3] == "message") {
+      return handle_message(a, req, *who);
     }
     if (seg[3] == "deauthorize" || seg[3] == "data-deletion") {
       return handle_signed_request_callback(a, req, *who, seg[3] == "data-deletion");
@@ -410,8 +449,13 @@ reply handle_control(app& a, const request& req) {
     }
     if (m == "GET") {
       return json_reply(200, {{"pending", a.st.pending_faults(fault_target::api)},
-                              {"pending_cdn", a.st.pending_faults(fault_target::cdn)}});
+                              {"pending_cdn", a.st.pending_faults(fault_target::cdn)},
+                              {"held_until_ms", a.st.held_until_ms(fault_target::api)},
+                              {"held_until_ms_cdn", a.st.held_until_ms(fault_target::cdn)}});
     }
+  }
+  if (n == 2 && seg[1] == "test-webhook" && m == "POST") {
+    return handle_test_webhook(a, req);
   }
   if (n == 2 && seg[1] == "stats" && m == "GET") {
     return json_reply(200, a.st.stats());

@@ -173,7 +173,7 @@ reply handle_demo_post(app& a, const request& req) {
     p.media_type = req.param("media_type");
   }
   if (p.media_type == "CAROUSEL_ALBUM") {
-    p.children = 3;
+    p.children = std::vector<std::string>(3, "IMAGE");
   }
   std::string why;
   if (!publish_media(a, req.param("account"), p, why)) {
@@ -195,7 +195,7 @@ reply handle_demo_mention(app& a, const request& req) {
   // Sent from the notifier's thread: the page comes back at once.
   auto value = nlohmann::ordered_json{{"media_id", "179" + std::to_string(std::stoull(random_hex(6), nullptr, 16))},
                                       {"comment_id", "178" + std::to_string(std::stoull(random_hex(6), nullptr, 16))}};
-  a.notes.send(build_graph_change(a.opts.client_secret, who->id, unix_now(), "mentions", value),
+  a.notes.send(build_graph_change(a.opts.signing_secret(), who->id, unix_now(), "mentions", value),
                "mention", who->id);
   return redirect_reply("/");
 }

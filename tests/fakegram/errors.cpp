@@ -8,10 +8,11 @@
 namespace fakegram {
 
 reply graph_error(unsigned status, int code, const std::string& message,
-                  std::optional<int> subcode, const std::string& type, bool is_transient) {
+                  std::optional<int> subcode, const std::string& type,
+                  std::optional<bool> is_transient) {
   nlohmann::ordered_json err = {{"message", message}, {"type", type}};
   if (is_transient) {
-    err["is_transient"] = true;
+    err["is_transient"] = *is_transient;
   }
   err["code"] = code;
   if (subcode) {
@@ -76,15 +77,14 @@ reply legacy_error(unsigned status, const std::string& type, const std::string& 
                               {{"error_type", type}, {"code", status}, {"error_message", message}}}});
 }
 
-reply legacy_oauth_error(const std::string& message) {
-  return json_reply(400, {{"error_type", "OAuthException"}, {"code", 400}, {"error_message", message}});
-}
-
-reply oauth_error(dialect dia, int graph_code, const std::string& message) {
-  if (dia == dialect::legacy) {
-    return legacy_oauth_error(message);
-  }
-  return graph_error(400, graph_code, message);
+reply oauth_error(const std::string& message) {
+  nlohmann::ordered_json body = {
+    {"error_type", "OAuthException"}, {"code", 400}, {"error_message", message}};
+  reply r;
+  r.status = 400;
+  r.content_type = "application/json; charset=UTF-8";
+  r.body = body.dump();
+  return r;
 }
 
 reply token_error(dialect dia, token_status why) {

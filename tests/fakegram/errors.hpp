@@ -9,10 +9,12 @@
 
 namespace fakegram {
 
-/// Graph envelope `{"error":{"message","type","code","error_subcode"?,"is_transient"?,"fbtrace_id"}}`.
+/// Graph envelope `{"error":{"message","type","code","error_subcode"?,"is_transient"?,"fbtrace_id"}}`;
+/// `is_transient` appears only when given.
 reply graph_error(unsigned status, int code, const std::string& message,
                   std::optional<int> subcode = std::nullopt,
-                  const std::string& type = "OAuthException", bool is_transient = false);
+                  const std::string& type = "OAuthException",
+                  std::optional<bool> is_transient = std::nullopt);
 
 /// Graph's standard message for a code ("(#10) Application does not have
 /// permission for this action", …), for injected errors.
@@ -27,11 +29,10 @@ reply permission_error(const std::string& detail);
 /// Legacy API envelope `{"meta":{"error_type","code","error_message"}}`.
 reply legacy_error(unsigned status, const std::string& type, const std::string& message);
 
-/// Legacy token endpoint envelope `{"error_type","code","error_message"}` (flat).
-reply legacy_oauth_error(const std::string& message);
-
-/// The token endpoint's error in the current dialect (HTTP 400).
-reply oauth_error(dialect dia, int graph_code, const std::string& message);
+/// The code exchange's error (`POST /oauth/access_token`, HTTP 400) in both
+/// dialects: flat `{"error_type":"OAuthException","code":400,"error_message"}`,
+/// as Business Login's "Sample Rejected Response" shows it.
+reply oauth_error(const std::string& message);
 
 /// A bad token: graph code 190 (subcode by cause), legacy OAuthAccessTokenException.
 reply token_error(dialect dia, token_status why);

@@ -13,8 +13,9 @@ namespace fakegram {
 
 /// Reads a POST /_fake/faults body into `f` and `count`; "" when valid, else
 /// what is wrong. Keys: status, delay_ms, malformed, rate_limit (true | "app"
-/// | "buc"), regain_minutes, error_code, error_subcode, account, target
-/// ("api" | "cdn"), count (default 1).
+/// | "buc"), regain_minutes (fractions allowed), error_code (any non-zero
+/// code), error_subcode, is_transient (graph), hold, account, target ("api" |
+/// "cdn"), count (default 1; a hold takes none).
 std::string read_fault(const app& a, const nlohmann::json& body, fault& f, int& count);
 
 /// The answer an injected API fault gives instead of the real one, in the

@@ -95,18 +95,24 @@ std::string product_type_of(const media& m) {
   return m.media_type == "VIDEO" ? "REELS" : "FEED";
 }
 
-json child_item(const item_context& c, const media& post, const std::string& child_id,
+json child_item(const item_context& c, const media& post, std::size_t index,
                 const field_list& fields) {
+  const auto& child_id = post.children[index];
+  bool video = child_is_video(post, index);
   json item = json::object();
   item["id"] = child_id;
-  media_file file{child_id, file_kind::image};
+  media_file file{child_id, video ? file_kind::video : file_kind::image};
   for (const auto& f : fields) {
     const auto& n = f.name;
     if (n == "media_type") {
-      item[n] = "IMAGE";
+      item[n] = video ? "VIDEO" : "IMAGE";
     } else if (n == "media_url") {
       if (!post.no_media_url) {
         item[n] = cdn_url(c.a, c.base, file);
+      }
+    } else if (n == "thumbnail_url") {
+      if (video) {
+        item[n] = cdn_url(c.a, c.base, {child_id, file_kind::thumbnail});
       }
     } else if (n == "timestamp") {
       item[n] = graph_timestamp(post.created_time);
@@ -126,8 +132,8 @@ json child_item(const item_context& c, const media& post, const std::string& chi
 
 json children_of(const item_context& c, const media& post, const field_list& fields) {
   json data = json::array();
-  for (const auto& child : post.children) {
-    data.push_back(child_item(c, post, child, fields));
+  for (std::size_t i = 0; i < post.children.size(); ++i) {
+    data.push_back(child_item(c, post, i, fields));
   }
   return {{"data", data}};
 }
@@ -222,6 +228,10 @@ reply user_node_reply(app& a, const request& req, const account& who) {
     }
   }
   body["id"] = who.app_scoped_id;
+  if (a.opts.wrapped_me) {
+    // The form "Get started" documents for /me; the live API answers flat.
+    return ordered_reply({{"data", json::array({body})}});
+  }
   return ordered_reply(body);
 }
 
@@ -256,7 +266,9 @@ reply handle_graph_node(app& a, const request& req, const std::string& node) {
     if (!fields) {
       return error;
     }
-    return ordered_reply(child_item(ctx, *post, node, *fields));
+    auto index = static_cast<std::size_t>(
+      std::find(post->children.begin(), post->children.end(), node) - post->children.begin());
+    return ordered_reply(child_item(ctx, *post, index, *fields));
   }
   auto fields = requested_fields(req, media_node, &child_node, error);
   if (!fields) {

@@ -6,6 +6,7 @@
 
 #include "cdn.hpp"
 #include "errors.hpp"
+#include "media_files.hpp"
 #include "paging.hpp"
 #include "timefmt.hpp"
 
@@ -44,6 +45,10 @@ nlohmann::json images_of(const std::string& url) {
   return {{"thumbnail", image(150)}, {"low_resolution", image(306)}, {"standard_resolution", image(612)}};
 }
 
+nlohmann::json videos_of(const std::string& url) {
+  return {{"standard_resolution", {{"url", url}, {"width", 612}, {"height", 612}}}};
+}
+
 nlohmann::json legacy_item(const app& a, const std::string& base, const media& m,
                            const account& who, std::int64_t now_ms) {
   bool video = m.media_type == "VIDEO";
@@ -71,16 +76,20 @@ nlohmann::json legacy_item(const app& a, const std::string& base, const media& m
                          {"likes", {{"count", 0}}},
                          {"comments", {{"count", 0}}}};
   if (m.media_type == "VIDEO") {
-    item["videos"] = {{"standard_resolution",
-                       {{"url", cdn_url(a, base, {m.id, file_kind::video})},
-                        {"width", 612},
-                        {"height", 612}}}};
+    item["videos"] = videos_of(cdn_url(a, base, {m.id, file_kind::video}));
   }
   if (m.media_type == "CAROUSEL_ALBUM") {
     nlohmann::json children = nlohmann::json::array();
-    for (const auto& child : m.children) {
-      children.push_back({{"type", "image"}, {"images", images_of(cdn_url(a, base, {child, file_kind::image}))},
-                          {"users_in_photo", nlohmann::json::array()}});
+    for (std::size_t i = 0; i < m.children.size(); ++i) {
+      const auto& child = m.children[i];
+      bool child_video = child_is_video(m, i);
+      auto still = cdn_url(a, base, {child, child_video ? file_kind::thumbnail : file_kind::image});
+      nlohmann::json entry = {{"type", child_video ? "video" : "image"}, {"images", images_of(still)},
+                              {"users_in_photo", nlohmann::json::array()}};
+      if (child_video) {
+        entry["videos"] = videos_of(cdn_url(a, base, {child, file_kind::video}));
+      }
+      children.push_back(entry);
     }
     item["carousel_media"] = children;
   }

@@ -36,7 +36,10 @@ int main(int argc, char** argv) {
   std::string error;
   auto opts = fakegram::parse_options(argc, argv, error);
   if (!opts) {
-    std::cerr << "fakegram: " << error << "\n" << fakegram::usage() << std::endl;
+    if (!error.empty()) {
+      std::cerr << "fakegram: " << error << "\n";
+    }
+    std::cerr << fakegram::usage() << std::endl;
     return 2;
   }
   try {

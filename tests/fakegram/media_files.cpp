@@ -82,14 +82,23 @@ const char* extension_of(file_kind k) {
   return k == file_kind::video ? "mp4" : "png";
 }
 
+bool child_is_video(const media& m, std::size_t i) {
+  return i < m.child_types.size() && m.child_types[i] == "VIDEO";
+}
+
 std::vector<media_file> files_of(const media& m) {
   if (m.media_type == "VIDEO") {
     return {{m.id, file_kind::video}, {m.id, file_kind::thumbnail}};
   }
   if (m.media_type == "CAROUSEL_ALBUM") {
     std::vector<media_file> out;
-    for (const auto& child : m.children) {
-      out.push_back({child, file_kind::image});
+    for (std::size_t i = 0; i < m.children.size(); ++i) {
+      if (child_is_video(m, i)) {
+        out.push_back({m.children[i], file_kind::video});
+        out.push_back({m.children[i], file_kind::thumbnail});
+      } else {
+        out.push_back({m.children[i], file_kind::image});
+      }
     }
     return out;
   }

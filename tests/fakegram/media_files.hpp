@@ -20,8 +20,12 @@ const char* kind_name(file_kind k);       ///< "image", "video", "thumbnail"
 const char* content_type_of(file_kind k); ///< "image/png" or "video/mp4"
 const char* extension_of(file_kind k);    ///< "png" or "mp4"
 
+/// Whether the carousel child at `i` is a video (else an image).
+bool child_is_video(const media& m, std::size_t i);
+
 /// Every file of a post, in the order the API exposes them: IMAGE → image;
-/// VIDEO → video, thumbnail; CAROUSEL_ALBUM → each child's image.
+/// VIDEO → video, thumbnail; CAROUSEL_ALBUM → each child's image, or a
+/// video child's video and thumbnail.
 std::vector<media_file> files_of(const media& m);
 
 /// Whether `f` names one of the files of post `m`.

@@ -89,7 +89,9 @@ void notifier::deliver(const job& j) {
         subscription_id = s.id;
       }
     }
-    u = build_update(opts_.dia, opts_.client_secret, j.account_id, j.media_id, now, subscription_id);
+    // Graph signs with the chosen app secret; legacy X-Hub-Signature with the client secret.
+    const auto& secret = opts_.dia == dialect::graph ? opts_.signing_secret() : opts_.client_secret;
+    u = build_update(opts_.dia, secret, j.account_id, j.media_id, now, subscription_id);
   }
   auto res = http_call("POST", opts_.webhook_url, u.body,
                        {{"Content-Type", "application/json"}, {u.signature_header, u.signature}},

@@ -52,11 +52,13 @@ reply approve(app& a, const authorize_params& p, const account& who) {
   return redirect_reply(location);
 }
 
-reply deny(const authorize_params& p) {
+/// Cancel, as Business Login documents it: the error triple and, as in
+/// Meta's sample, no `state` (unless --cancel-with-state).
+reply deny(const app& a, const authorize_params& p) {
   param_list q{{"error", "access_denied"},
                {"error_reason", "user_denied"},
-               {"error_description", "The user denied your request."}};
-  if (!p.state.empty()) {
+               {"error_description", "The user denied your request"}};
+  if (a.opts.cancel_with_state && !p.state.empty()) {
     q.emplace_back("state", p.state);
   }
   return redirect_reply(append_query(p.redirect_uri, build_query(q)));
@@ -74,13 +76,24 @@ reply token_answer(app& a, const request& req, const token& t) {
   auto who = a.st.find_account(t.account_id);
   if (a.graph()) {
     // Business Login answers the app-scoped user id here, not the professional
-    // account id that /me's user_id and webhooks carry.
-    nlohmann::ordered_json grant = {{"access_token", t.value},
-                                    {"user_id", who ? who->app_scoped_id : t.account_id},
-                                    {"permissions", join_commas(t.permissions)}};
+    // account id that /me's user_id and webhooks carry. The documented form
+    // wraps it in data[] with a string id; the live endpoint answers a flat
+    // object whose user_id is a JSON number (17 digits: beyond a double's
+    // exact range, so it is written from a uint64).
+    auto scoped = who ? who->app_scoped_id : t.account_id;
+    nlohmann::ordered_json grant = {{"access_token", t.value}};
+    if (a.opts.wrapped_token) {
+      grant["user_id"] = scoped;
+    } else {
+      grant["user_id"] = static_cast<std::uint64_t>(std::stoull(scoped));
+    }
+    grant["permissions"] = join_commas(t.permissions);
+    auto body = a.opts.wrapped_token
+                  ? nlohmann::ordered_json{{"data", nlohmann::ordered_json::array({grant})}}
+                  : grant;
     reply r;
     r.content_type = "application/json; charset=UTF-8";
-    r.body = nlohmann::ordered_json{{"data", nlohmann::ordered_json::array({grant})}}.dump();
+    r.body = body.dump();
     return r;
   }
   auto username = who ? who->username : std::string();
@@ -123,7 +136,7 @@ reply handle_authorize_decide(app& a, const request& req) {
   }
   auto decision = req.param("decision");
   if (decision == "deny") {
-    return deny(p);
+    return deny(a, p);
   }
   if (decision != "allow") {
     return consent_again(a, p, "Choose Allow or Deny.");
@@ -146,22 +159,19 @@ reply handle_access_token(app& a, const request& req) {
   bool legacy = !a.graph();
   for (const char* key : {"client_id", "client_secret", "grant_type", "redirect_uri", "code"}) {
     if (req.param(key).empty()) {
-      return oauth_error(a.opts.dia, 100,
-                         legacy ? std::string("You must provide a ") + key
+      return oauth_error(legacy ? std::string("You must provide a ") + key
                                 : std::string("Missing required parameter: ") + key);
     }
   }
   if (req.param("client_id") != a.opts.client_id) {
-    return oauth_error(a.opts.dia, 101,
-                       legacy ? "Invalid Client ID"
+    return oauth_error(legacy ? "Invalid Client ID"
                               : "Error validating application. Invalid application ID.");
   }
   if (req.param("client_secret") != a.opts.client_secret) {
-    return oauth_error(a.opts.dia, 1,
-                       legacy ? "Invalid Client Secret" : "Error validating client secret.");
+    return oauth_error(legacy ? "Invalid Client Secret" : "Error validating client secret.");
   }
   if (req.param("grant_type") != "authorization_code") {
-    return oauth_error(a.opts.dia, 100, "Unsupported grant_type: " + req.param("grant_type"));
+    return oauth_error("Unsupported grant_type: " + req.param("grant_type"));
   }
   grant g;
   switch (a.st.redeem_code(req.param("code"), req.param("client_id"), req.param("redirect_uri"),
@@ -169,22 +179,17 @@ reply handle_access_token(app& a, const request& req) {
     case code_status::ok:
       break;
     case code_status::expired:
-      return oauth_error(a.opts.dia, 100, "This authorization code has expired.");
+      return oauth_error("This authorization code has expired.");
     case code_status::used:
-      return oauth_error(a.opts.dia, 100,
-                         legacy ? "Matching code was not found or was already used."
-                                : "This authorization code has been used.");
+      return oauth_error("Matching code was not found or was already used");
     case code_status::wrong_redirect:
-      return oauth_error(a.opts.dia, 100,
-                         legacy ? "Redirect URI doesn't match original redirect URI"
+      return oauth_error(legacy ? "Redirect URI doesn't match original redirect URI"
                                 : "Error validating verification code. Please make sure your "
                                   "redirect_uri is identical to the one you used in the OAuth "
                                   "dialog request");
     case code_status::unknown:
     case code_status::wrong_client:
-      return oauth_error(a.opts.dia, 100,
-                         legacy ? "Matching code was not found or was already used."
-                                : "Invalid verification code format.");
+      return oauth_error("Matching code was not found or was already used");
   }
   auto t = a.st.issue_token(g.account_id, a.graph() ? token_kind::short_lived : token_kind::legacy,
                             g.scopes);

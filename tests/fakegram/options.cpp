@@ -53,6 +53,23 @@ bool parse_seconds(const std::string& s, std::int64_t& out) {
   return true;
 }
 
+/// The flags without a value: the option each one turns on, else nullptr.
+bool* switch_of(options& o, std::string_view flag) {
+  if (flag == "--media-webhooks") {
+    return &o.media_webhooks;
+  }
+  if (flag == "--cancel-with-state") {
+    return &o.cancel_with_state;
+  }
+  if (flag == "--wrapped-token") {
+    return &o.wrapped_token;
+  }
+  if (flag == "--wrapped-me") {
+    return &o.wrapped_me;
+  }
+  return nullptr;
+}
+
 bool http_url(const std::string& s) {
   return s.rfind("http://", 0) == 0 && s.size() > 7;
 }
@@ -61,27 +78,43 @@ bool http_url(const std::string& s) {
 
 const char* usage() {
   return "usage: fakegram --listen HOST:PORT --dialect graph|legacy --client-id ID --client-secret S\n"
-         "                [--app-id ID]             Meta app id for /{app-id}/subscriptions (default: client id)\n"
+         "                [--app-id ID]             Meta App ID for /{app-id}/subscriptions (default: client id);\n"
+         "                                          --meta-app-id is the same flag\n"
+         "                [--meta-app-secret S]     Meta App Secret: /{app-id}/subscriptions then accepts only\n"
+         "                                          the app token {app-id}|S (else code 190). Without it the\n"
+         "                                          client secret stands in, as in one-secret setups (the demo)\n"
+         "                [--sign-with instagram|meta] which secret signs graph webhooks (X-Hub-Signature-256)\n"
+         "                                          and signed_requests: meta when --meta-app-secret is given,\n"
+         "                                          else instagram (the client secret). Legacy X-Hub-Signature\n"
+         "                                          always uses the client secret\n"
          "                [--webhook-url URL]       where signed updates go (POST)\n"
          "                [--verify-token T]        legacy subscriptions: default hub.verify_token\n"
          "                [--media-webhooks]        graph: also send an update for every new post. A demo\n"
          "                                          convenience: the real Instagram API has no new-media webhook\n"
          "                [--media-url-ttl-s S]     media_url/thumbnail_url stop serving S s after issue (86400)\n"
          "                [--deauthorize-url URL]   igbridge's deauthorize callback\n"
-         "                [--data-deletion-url URL] igbridge's data-deletion callback";
+         "                [--data-deletion-url URL] igbridge's data-deletion callback\n"
+         "                [--cancel-with-state]     Deny on the consent page keeps state= in the redirect\n"
+         "                                          (default: omitted, as in Meta's sample)\n"
+         "                [--wrapped-token]         graph code exchange answers {\"data\":[{...}]}, the documented\n"
+         "                                          form (default: flat, user_id a JSON number, as observed)\n"
+         "                [--wrapped-me]            graph /me answers {\"data\":[{...}]}, the documented form\n"
+         "                                          (default: flat)\n"
+         "       fakegram -h|--help                 this text";
 }
 
 std::optional<options> parse_options(int argc, char** argv, std::string& error) {
   options opts;
   bool have_listen = false;
+  std::string sign_with; // "" until given: its default depends on --meta-app-secret
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
     if (flag == "-h" || flag == "--help") {
-      error = usage();
+      error.clear(); // nothing wrong: the caller prints the usage alone
       return std::nullopt;
     }
-    if (flag == "--media-webhooks") {
-      opts.media_webhooks = true;
+    if (bool* on = switch_of(opts, flag)) {
+      *on = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -108,8 +141,16 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
       opts.client_id = value;
     } else if (flag == "--client-secret") {
       opts.client_secret = value;
-    } else if (flag == "--app-id") {
+    } else if (flag == "--app-id" || flag == "--meta-app-id") {
       opts.app_id = value;
+    } else if (flag == "--meta-app-secret") {
+      opts.meta_app_secret = value;
+    } else if (flag == "--sign-with") {
+      if (value != "instagram" && value != "meta") {
+        error = "--sign-with must be instagram or meta";
+        return std::nullopt;
+      }
+      sign_with = value;
     } else if (flag == "--webhook-url") {
       if (!http_url(value)) {
         error = "--webhook-url must be an http:// URL";
@@ -147,6 +188,12 @@ std::optional<options> parse_options(int argc, char** argv, std::string& error) 
   if (opts.app_id.empty()) {
     opts.app_id = opts.client_id;
   }
+  if (sign_with == "meta" && opts.meta_app_secret.empty()) {
+    error = "--sign-with meta needs --meta-app-secret";
+    return std::nullopt;
+  }
+  bool meta = sign_with == "meta" || (sign_with.empty() && !opts.meta_app_secret.empty());
+  opts.sign_with = meta ? signer::meta : signer::instagram;
   return opts;
 }
 

@@ -10,8 +10,8 @@ namespace fakegram {
 
 namespace {
 
-constexpr int min_children = 2; // Instagram carousels hold 2 to 10 items
-constexpr int max_children = 10;
+constexpr std::size_t min_children = 2; // Instagram carousels hold 2 to 10 items
+constexpr std::size_t max_children = 10;
 
 } // namespace
 
@@ -30,12 +30,18 @@ std::optional<media> publish_media(app& a, const std::string& account_id, const 
     error = "media_type must be IMAGE, VIDEO or CAROUSEL_ALBUM";
     return std::nullopt;
   }
-  int children = 0;
+  std::vector<std::string> children;
   if (type == "CAROUSEL_ALBUM") {
-    children = p.children.value_or(min_children);
-    if (children < min_children || children > max_children) {
+    children = p.children.value_or(std::vector<std::string>(min_children, "IMAGE"));
+    if (children.size() < min_children || children.size() > max_children) {
       error = "children must be 2-10 for a CAROUSEL_ALBUM";
       return std::nullopt;
+    }
+    for (const auto& child : children) {
+      if (child != "IMAGE" && child != "VIDEO") {
+        error = "a carousel child's media_type is IMAGE or VIDEO";
+        return std::nullopt;
+      }
     }
   } else if (p.children) {
     error = "children needs media_type CAROUSEL_ALBUM";
@@ -53,7 +59,7 @@ std::optional<media> publish_media(app& a, const std::string& account_id, const 
   in.created_time = p.created_time.value_or(unix_now());
   in.caption_visible_at_ms = p.caption_after_ms > 0 ? unix_now_ms() + p.caption_after_ms : 0;
   in.no_media_url = p.no_media_url;
-  in.children = children;
+  in.children = std::move(children);
   auto m = a.st.add_media(account_id, std::move(in));
   // Legacy had a realtime update per post. Graph has no new-media webhook at
   // all; --media-webhooks adds one for the demo (a mentions change).

@@ -14,7 +14,8 @@ struct post_request {
   std::optional<std::vector<std::string>> tags; ///< default: hashtags of the caption
   std::string media_type = "IMAGE";             ///< IMAGE, VIDEO, CAROUSEL_ALBUM (any case)
   std::optional<std::int64_t> created_time;     ///< default: now
-  std::optional<int> children;                  ///< carousel size (2-10, default 2)
+  std::optional<std::vector<std::string>> children; ///< carousel children's media types
+                                                    ///< (IMAGE|VIDEO, 2-10; default 2 images)
   std::int64_t caption_after_ms = 0;            ///< caption (and tags) appear this much later
   bool no_media_url = false;                    ///< answers omit media_url
 };

@@ -20,18 +20,22 @@ const std::set<std::string> graph_scopes = {
 const std::set<std::string> legacy_scopes = {"basic",         "public_content", "follower_list",
                                              "comments",      "relationships",  "likes"};
 
+// DESIGN.md §9's list, as Meta's webhooks setup page lists the instagram
+// object's fields for Instagram Login, with the permission each needs.
 const std::map<std::string, std::optional<std::string>> webhook_fields = {
   {"comments", "instagram_business_manage_comments"},
   {"live_comments", "instagram_business_manage_comments"},
   {"mentions", "instagram_business_manage_comments"},
-  {"messages", "instagram_business_manage_messages"},
-  {"message_edit", "instagram_business_manage_messages"},
+  {"message_echoes", "instagram_business_manage_messages"},
   {"message_reactions", "instagram_business_manage_messages"},
+  {"messages", "instagram_business_manage_messages"},
   {"messaging_handover", "instagram_business_manage_messages"},
   {"messaging_optins", "instagram_business_manage_messages"},
+  {"messaging_policy_enforcement", "instagram_business_manage_messages"},
   {"messaging_postbacks", "instagram_business_manage_messages"},
   {"messaging_referral", "instagram_business_manage_messages"},
   {"messaging_seen", "instagram_business_manage_messages"},
+  {"response_feedback", "instagram_business_manage_messages"},
   {"standby", "instagram_business_manage_messages"},
   {"story_insights", "instagram_business_manage_insights"},
 };
@@ -96,6 +100,14 @@ std::vector<std::string> split_commas(const std::string& s) {
       out.push_back(item);
     }
     i = end + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> webhook_field_names() {
+  std::vector<std::string> out;
+  for (const auto& [name, scope] : webhook_fields) {
+    out.push_back(name);
   }
   return out;
 }

@@ -23,6 +23,7 @@ std::string join_commas(const std::vector<std::string>& items);
 std::vector<std::string> split_commas(const std::string& s);
 
 /// Webhook fields of the `instagram` object (Instagram API with Instagram Login).
+std::vector<std::string> webhook_field_names(); ///< in alphabetical order
 bool known_webhook_field(const std::string& field);
 
 /// The permission a webhook field needs beyond instagram_business_basic; nullopt: none.

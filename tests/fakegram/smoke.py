@@ -4,18 +4,24 @@
 usage: smoke.py [path/to/fakegram]   (default: build/fakegram)
 Starts fakegram on 127.0.0.1:0 with a local receiver standing in for igbridge
 (webhooks, hub.challenge, deauthorize, data deletion) and walks: two ids per
-account, scopes, strict fields, carousels and videos, late captions, caption
-edits, expiring CDN URLs with real bytes, faults (by account, target, BUC, app
-limit, error codes), token age and refresh, app subscriptions, subscribed_apps,
-mentions and signed_requests; then the legacy dialect. Exits non-zero on the
-first surprise. Not a ctest: a quick check after edits.
+account, scopes, Cancel without state, the flat token answer (numeric user_id)
+and its flat errors, strict fields, carousels with video children, videos,
+late captions, caption edits and deletions, expiring CDN URLs with real bytes,
+faults (by account, target, BUC, app limit, error codes with is_transient,
+fractional regain_minutes and holds), token age and refresh, app subscriptions
+with the Meta app pair, subscribed_apps (no per-account fields), mentions,
+messaging[] entries, the dashboard's test payloads and signed_requests, each
+signed with the secret --sign-with names; the documented wrapped shapes behind
+their flags; the usage text naming every flag; then the legacy dialect. Exits
+non-zero on the first surprise. ctest runs it as fakegram.smoke.
 """
-import base64, hashlib, hmac, http.server, json, os, struct, subprocess, sys, threading, time, zlib
+import base64, hashlib, hmac, http.server, json, os, re, struct, subprocess, sys, threading, time, zlib
 import urllib.error, urllib.parse, urllib.request
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '../../build/fakegram')
 VERIFY = 'vt'
-SECRET = 'sek'
+SECRET = 'sek'        # the Instagram app secret (--client-secret)
+META_SECRET = 'meta'  # the Meta App Secret (--meta-app-secret)
 APP_ID = '999000111'
 TTL = 2
 hooks = []      # (headers, body) of POST /hooks/instagram
@@ -148,7 +154,7 @@ def exchange(base, code, redirect='http://127.0.0.1:9/cb', status=200):
 def link(base, scope, user):
     """Authorize, exchange, long-lived: (short grant, long-lived token)."""
     code, _ = authorize(base, scope, user)
-    grant = exchange(base, code)['data'][0]
+    grant = exchange(base, code)
     ll = js('GET', f'{base}/access_token?grant_type=ig_exchange_token&client_secret={SECRET}'
                    f'&access_token={grant["access_token"]}')
     return grant, ll['access_token']
@@ -173,13 +179,29 @@ def graph_ids_and_scopes(base):
     check(s == 400 and 'Invalid Scopes' in page, 'deprecated scope value -> 400 Invalid Scopes')
     code, frag = authorize(base, 'instagram_business_basic instagram_business_manage_comments', 'alice')
     check(frag == '_', 'graph appends #_')
-    check(exchange(base, code, 'http://other/', 400)['error']['type'] == 'OAuthException',
-          'mismatched redirect_uri -> 400 OAuthException')
-    tok = exchange(base, code)['data'][0]
-    check(tok['user_id'] == alice['app_scoped_id'], 'code exchange user_id is the app-scoped id')
+    err = exchange(base, code, 'http://other/', 400)
+    check(set(err) == {'error_type', 'code', 'error_message'} and err['error_type'] == 'OAuthException'
+          and err['code'] == 400, f'mismatched redirect_uri -> 400, flat error {err}')
+    s, _, raw = call('POST', f'{base}/oauth/access_token',
+                     form={'client_id': '1234', 'client_secret': SECRET, 'grant_type': 'authorization_code',
+                           'redirect_uri': 'http://127.0.0.1:9/cb', 'code': code})
+    tok = json.loads(raw)
+    check(s == 200 and list(tok) == ['access_token', 'user_id', 'permissions'], f'flat token answer {raw}')
+    check(isinstance(tok['user_id'], int) and tok['user_id'] > 2 ** 53
+          and f'"user_id":{alice["app_scoped_id"]},' in raw,
+          'user_id is the app-scoped id as an exact 17-digit JSON number')
     check(tok['permissions'] == 'instagram_business_basic,instagram_business_manage_comments',
           f'permissions {tok["permissions"]!r}')
-    check(exchange(base, code, status=400)['error']['code'] == 100, 'code is single-use')
+    err = exchange(base, code, status=400)
+    check(err == {'error_type': 'OAuthException', 'code': 400,
+                  'error_message': 'Matching code was not found or was already used'}, f'code is single-use {err}')
+    s, h, _ = call('POST', f'{base}/oauth/authorize/decide',
+                   form={'client_id': '1234', 'redirect_uri': 'http://127.0.0.1:9/cb?x=1', 'response_type': 'code',
+                         'scope': 'instagram_business_basic', 'state': 'st8', 'decision': 'deny'})
+    dq = urllib.parse.parse_qs(urllib.parse.urlparse(h.get('Location', '')).query)
+    check(s == 302 and dq == {'x': ['1'], 'error': ['access_denied'], 'error_reason': ['user_denied'],
+                              'error_description': ['The user denied your request']},
+          f'Deny: error triple and no state, as in Meta\'s sample ({h.get("Location")})')
     ll = js('GET', f'{base}/access_token?grant_type=ig_exchange_token&client_secret={SECRET}'
                    f'&access_token={tok["access_token"]}')
     check(ll['token_type'] == 'bearer' and ll['expires_in'] == 5184000, 'long-lived token, 60 days')
@@ -342,7 +364,7 @@ def graph_faults(base, alice, t, bob_t, bob, vid):
     check(err['code'] == 4 and json.loads(h['X-App-Usage'])['call_count'] == 100 and 'Retry-After' not in h,
           'rate_limit true -> 403 code 4, X-App-Usage 100, no Retry-After')
     js('POST', f'{base}/_fake/faults', {'rate_limit': 'app', 'count': 1})
-    err, h = graph_err('GET', f'{base}/{APP_ID}/subscriptions?access_token={APP_ID}%7C{SECRET}', 403)
+    err, h = graph_err('GET', f'{base}/{APP_ID}/subscriptions?access_token={APP_ID}%7C{META_SECRET}', 403)
     check(err['code'] == 4, 'an app-level limit throttles app-token calls too')
     js('POST', f'{base}/_fake/faults', {'rate_limit': 'buc', 'account': bob['id'], 'regain_minutes': 7,
                                          'count': 1})
@@ -384,34 +406,91 @@ def graph_faults(base, alice, t, bob_t, bob, vid):
     js('POST', f'{base}/_fake/faults', {'target': 'cdn', 'malformed': True, 'count': 1})
     s, _, b = call('GET', files[0]['url'], raw=True)
     check(s == 200 and len(b) == files[0]['bytes'] // 2, 'cdn malformed -> truncated file')
+    graph_error_faults(base, me)
+    graph_holds(base, me, bob_me, bob)
     for bad in ({'rate_limit': 'later'}, {'status': 99}, {'account': '404'}, {'target': 'disk'},
                 {'target': 'cdn', 'rate_limit': 'app'}, {'rate_limit': 'app', 'error_code': 4},
-                {'error_subcode': 3}, {'count': -1}, {'bogus': 1}):
+                {'error_subcode': 3}, {'count': -1}, {'bogus': 1}, {'error_code': 0},
+                {'is_transient': 'yes'}, {'regain_minutes': 'soon'}, {'regain_minutes': -0.5},
+                {'hold': True}, {'hold': True, 'regain_minutes': 0}, {'hold': 1, 'regain_minutes': 1},
+                {'hold': True, 'regain_minutes': 1, 'count': 3}, {'target': 'cdn', 'is_transient': True}):
         check(call('POST', f'{base}/_fake/faults', bad)[0] == 400, f'bad fault {bad} -> 400')
     check(js('POST', f'{base}/_fake/faults', {'status': 503, 'count': 3})['pending'] == 3, 'pending 3')
     check(js('POST', f'{base}/_fake/faults', {'count': 0})['pending'] == 0, 'count 0 clears')
     check(call('GET', me)[0] == 200, 'answers normally after clearing')
 
 
+def graph_error_faults(base, me):
+    """Any graph code on any status, is_transient as the test says."""
+    for fault, status, code, transient in (
+            ({'error_code': 1, 'status': 500, 'is_transient': False}, 500, 1, False),
+            ({'error_code': 368, 'is_transient': True}, 400, 368, True),
+            ({'error_code': -2, 'status': 503}, 503, -2, None),
+            ({'error_code': 100}, 400, 100, None),
+            ({'error_code': 2}, 400, 2, True),
+            ({'status': 400, 'is_transient': True}, 400, 1, True),
+            ({'status': 502, 'is_transient': False}, 502, 2, False),
+            ({'rate_limit': 'app', 'is_transient': False}, 403, 4, False)):
+        js('POST', f'{base}/_fake/faults', dict(fault, count=1))
+        err, _ = graph_err('GET', me, status)
+        check(err['code'] == code and err.get('is_transient') == transient,
+              f'fault {fault} -> HTTP {status}, code {code}, is_transient {transient}: {err}')
+
+
+def graph_holds(base, me, bob_me, bob):
+    """Fractional regain_minutes, and holds that answer 80002 until they end."""
+    def regain(h, who):
+        return json.loads(h['X-Business-Use-Case-Usage'])[who][0]['estimated_time_to_regain_access']
+
+    js('POST', f'{base}/_fake/faults', {'rate_limit': 'buc', 'account': bob['id'], 'regain_minutes': 0.05})
+    err, h = graph_err('GET', bob_me, 400)
+    check(err['code'] == 80002 and regain(h, bob['id']) == 0.05, 'regain_minutes 0.05 -> header carries 0.05')
+    check(call('GET', bob_me)[0] == 200, 'without hold a fault answers count calls only')
+    r = js('POST', f'{base}/_fake/faults', {'rate_limit': 'buc', 'account': bob['id'], 'regain_minutes': 0.03,
+                                             'hold': True})
+    check(r['pending'] == 1 and r['hold_minutes'] == 0.03, f'hold armed {r}')
+    check(js('GET', f'{base}/_fake/faults')['held_until_ms'] == 0, 'a hold starts at its first call')
+    t0 = time.time()
+    seen = []
+    for _ in range(3):
+        err, h = graph_err('GET', bob_me, 400)
+        seen.append(regain(h, bob['id']))
+        check(err['code'] == 80002 and call('GET', me)[0] == 200, 'held: bob gets 80002 on every call, alice passes')
+    until = js('GET', f'{base}/_fake/faults')['held_until_ms']
+    check(abs(until / 1000 - (t0 + 1.8)) < 0.5 and js('GET', f'{base}/_fake/faults')['pending'] == 1,
+          f'held_until_ms is the first call + 1.8 s ({until})')
+    check(seen[0] == 0.03 and all(0 < x <= 0.03 for x in seen) and seen == sorted(seen, reverse=True),
+          f'the header counts the time left down, in minutes ({seen})')
+    time.sleep(max(0.0, t0 + 1.9 - time.time()))
+    check(call('GET', bob_me)[0] == 200 and js('GET', f'{base}/_fake/faults') ==
+          {'pending': 0, 'pending_cdn': 0, 'held_until_ms': 0, 'held_until_ms_cdn': 0}, 'the hold ends on time')
+    # A BUC hold without an account holds the first account it strikes.
+    js('POST', f'{base}/_fake/faults', {'rate_limit': 'buc', 'regain_minutes': 0.01, 'hold': True})
+    check(graph_err('GET', me, 400)[0]['code'] == 80002 and call('GET', bob_me)[0] == 200
+          and graph_err('GET', me, 400)[0]['code'] == 80002, 'a BUC hold holds the first account it strikes only')
+    time.sleep(0.7)
+    check(call('GET', me)[0] == 200, 'and lets it go after regain_minutes')
+
+
+FIELDS = ['comments', 'live_comments', 'mentions', 'message_echoes', 'message_reactions', 'messages',
+          'messaging_handover', 'messaging_optins', 'messaging_policy_enforcement', 'messaging_postbacks',
+          'messaging_referral', 'messaging_seen', 'response_feedback', 'standby', 'story_insights']
+
+
 def graph_subscriptions(base, alice, t, bob_t, hook_port):
     callback = f'http://127.0.0.1:{hook_port}/hooks/instagram'
-    err, _ = graph_err('POST', f'{base}/me/subscribed_apps?subscribed_fields=comments,mentions&access_token={bob_t}')
-    check(err['code'] == 10 and 'instagram_business_manage_comments' in err['message'],
-          'subscribed_apps comments without the scope -> code 10')
-    check(js('POST', f'{base}/me/subscribed_apps?subscribed_fields=comments,mentions&access_token={t}')
-          == {'success': True}, 'subscribed_apps with instagram_business_manage_comments')
-    got = js('GET', f'{base}/me/subscribed_apps?access_token={t}')['data']
-    check(got[0]['subscribed_fields'] == ['comments', 'mentions'], 'subscribed_apps lists the fields')
-    check(graph_err('POST', f'{base}/me/subscribed_apps?subscribed_fields=likes&access_token={t}')[0]['code']
-          == 100, 'unknown webhook field -> 100')
+    meta_token = f'{APP_ID}%7C{META_SECRET}'
     form = {'object': 'instagram', 'callback_url': callback, 'fields': 'comments,mentions',
             'verify_token': VERIFY, 'access_token': f'{APP_ID}|wrong'}
     check(graph_err('POST', f'{base}/{APP_ID}/subscriptions', form=form)[0]['code'] == 190, 'bad app token -> 190')
-    form['access_token'] = f'1234|{SECRET}'
-    check(graph_err('POST', f'{base}/{APP_ID}/subscriptions', form=form)[0]['code'] == 190,
-          'the app token is {app_id}|{secret}, not the client id')
-    check(graph_err('POST', f'{base}/1234/subscriptions', form=form)[0]['code'] == 100, 'another app id -> 100')
     form['access_token'] = f'{APP_ID}|{SECRET}'
+    check(graph_err('POST', f'{base}/{APP_ID}/subscriptions', form=form)[0]['code'] == 190,
+          'the Instagram app secret in the app token -> 190: it takes the Meta App Secret')
+    form['access_token'] = f'1234|{META_SECRET}'
+    check(graph_err('POST', f'{base}/{APP_ID}/subscriptions', form=form)[0]['code'] == 190,
+          'the app token is {meta app id}|{meta secret}, not the client id')
+    check(graph_err('POST', f'{base}/1234/subscriptions', form=form)[0]['code'] == 100, 'another app id -> 100')
+    form['access_token'] = f'{APP_ID}|{META_SECRET}'
     challenges.clear()
     err, _ = graph_err('POST', f'{base}/v23.0/{APP_ID}/subscriptions', form=dict(form, verify_token='nope'))
     check(err['code'] == 2200 and challenges and challenges[0]['hub.verify_token'] == ['nope'],
@@ -419,18 +498,128 @@ def graph_subscriptions(base, alice, t, bob_t, hook_port):
     err, _ = graph_err('POST', f'{base}/{APP_ID}/subscriptions',
                        form=dict(form, callback_url=f'http://127.0.0.1:{hook_port}/missing?x=1'))
     check(err['code'] == 2200, 'a callback that does not echo -> 2200')
+    check(graph_err('POST', f'{base}/{APP_ID}/subscriptions', form=dict(form, fields='message_edit'))[0]['code']
+          == 100, 'message_edit is not a field of the instagram object')
     check(js('POST', f'{base}/v23.0/{APP_ID}/subscriptions', form=form) == {'success': True},
           'app subscription created after the challenge echo')
     c = challenges[-1]
     check(c['hub.mode'] == ['subscribe'] and c['hub.challenge'][0].isdigit(), 'challenge GET shape')
-    lst = js('GET', f'{base}/{APP_ID}/subscriptions?access_token={APP_ID}%7C{SECRET}')['data']
+    lst = js('GET', f'{base}/{APP_ID}/subscriptions?access_token={meta_token}')['data']
     check(lst == [{'object': 'instagram', 'callback_url': callback, 'active': True,
                    'fields': [{'name': 'comments', 'version': 'v23.0'},
                               {'name': 'mentions', 'version': 'v23.0'}]}], f'subscription list {lst}')
-    check(js('DELETE', f'{base}/{APP_ID}/subscriptions?object=instagram&access_token={APP_ID}%7C{SECRET}')
+
+    # Accounts opt in; the fields they name are checked, yet they get the app's.
+    err, _ = graph_err('POST', f'{base}/me/subscribed_apps?subscribed_fields=comments,mentions&access_token={bob_t}')
+    check(err['code'] == 10 and 'instagram_business_manage_comments' in err['message'],
+          'subscribed_apps comments without the scope -> code 10')
+    check(js('GET', f'{base}/me/subscribed_apps?access_token={t}') == {'data': []}, 'not enabled yet')
+    check(graph_err('POST', f'{base}/me/subscribed_apps?access_token={t}')[0]['code'] == 100,
+          'subscribed_fields is required')
+    err, _ = graph_err('POST', f'{base}/me/subscribed_apps?subscribed_fields=likes&access_token={t}')
+    check(err['code'] == 100 and 'message_echoes' in err['message'] and 'message_edit' not in err['message'],
+          f'unknown webhook field -> 100, naming the fields: {err["message"]}')
+    check(js('POST', f'{base}/me/subscribed_apps?subscribed_fields=mentions&access_token={t}')
+          == {'success': True}, 'subscribed_apps with mentions')
+    got = js('GET', f'{base}/me/subscribed_apps?access_token={t}')['data']
+    check(got == [{'id': APP_ID, 'subscribed_fields': ['comments', 'mentions']}],
+          f'an enabled account receives every field of the app, not the ones it named: {got}')
+    info = js('GET', f'{base}/_fake/accounts/{alice["id"]}')
+    check(info['subscribed'] and info['subscribed_fields'] == ['comments', 'mentions'], 'control API agrees')
+    _, every = link(base, 'instagram_business_basic,instagram_business_manage_comments,'
+                          'instagram_business_manage_messages,instagram_business_manage_insights', 'carol')
+    check(js('POST', f'{base}/me/subscribed_apps?subscribed_fields={",".join(FIELDS)}&access_token={every}')
+          == {'success': True}, "every field of DESIGN §9's list is accepted with its scopes")
+    for field, scope in (('messages', 'instagram_business_manage_messages'),
+                         ('response_feedback', 'instagram_business_manage_messages'),
+                         ('story_insights', 'instagram_business_manage_insights')):
+        err, _ = graph_err('POST', f'{base}/me/subscribed_apps?subscribed_fields={field}&access_token={t}')
+        check(err['code'] == 10 and scope in err['message'], f'{field} needs {scope}')
+    check(js('DELETE', f'{base}/me/subscribed_apps?access_token={t}') == {'success': True}
+          and js('GET', f'{base}/me/subscribed_apps?access_token={t}') == {'data': []}, 'DELETE subscribed_apps')
+    check(js('DELETE', f'{base}/{APP_ID}/subscriptions?object=instagram&access_token={meta_token}')
           == {'success': True}, 'DELETE ?object=instagram')
-    check(js('GET', f'{base}/v23.0/{APP_ID}/subscriptions?access_token={APP_ID}%7C{SECRET}')['data'] == [],
+    check(js('GET', f'{base}/v23.0/{APP_ID}/subscriptions?access_token={meta_token}')['data'] == [],
           'nothing left')
+
+
+def graph_messages_and_tests(base, alice):
+    """messaging[] entries and the App Dashboard's test payloads, signed with the Meta secret."""
+    def signed_meta(hdr, body):
+        return hdr.get('X-Hub-Signature-256') == 'sha256=' + hmac.new(META_SECRET.encode(), body,
+                                                                      hashlib.sha256).hexdigest()
+    acc = f'{base}/_fake/accounts/{alice["id"]}'
+    n = len(hooks)
+    r = js('POST', f'{acc}/message', {'text': 'hi there', 'sender': '1234567890123456'})
+    hdr, body = hooks[-1]
+    upd = json.loads(body)
+    entry = upd['entry'][0]
+    ev = entry['messaging'][0]
+    check(r['status'] == 200 and len(hooks) == n + 1 and r['update'] == upd, 'message delivered')
+    check(upd['object'] == 'instagram' and entry['id'] == alice['id'] and set(entry) == {'id', 'time', 'messaging'}
+          and abs(entry['time'] / 1000 - time.time()) < 5, f'messaging entry shape, time in ms {entry}')
+    check(ev['sender'] == {'id': '1234567890123456'} and ev['recipient'] == {'id': alice['id']}
+          and ev['timestamp'] == entry['time'] and ev['message']['text'] == 'hi there'
+          and ev['message']['mid'], f'messaging event {ev}')
+    check(signed_meta(hdr, body), 'message signed with the Meta App Secret (--sign-with default)')
+    check(call('POST', f'{acc}/message', {'txt': 'x'})[0] == 400, 'message validates its body')
+    js('POST', f'{acc}/message')
+    check(json.loads(hooks[-1][1])['entry'][0]['messaging'][0]['message']['text'], 'message text has a default')
+    for field in FIELDS:
+        r = js('POST', f'{base}/_fake/test-webhook', {'field': field})
+        hdr, body = hooks[-1]
+        upd = json.loads(body)
+        entry = upd['entry'][0]
+        check(r['status'] == 200 and upd['object'] == 'instagram' and entry['id'] == '0'
+              and entry['changes'][0]['field'] == field and entry['changes'][0]['value']
+              and signed_meta(hdr, body), f'dashboard test payload for {field}: entry id "0", signed')
+    value = json.loads(hooks[-len(FIELDS)][1])['entry'][0]['changes'][0]['value']
+    check(value['text'] == 'This is an example.' and value['media']['media_product_type'] == 'FEED',
+          "comments test payload is Meta's sample")
+    for bad in ({'field': 'message_edit'}, {}, {'field': 5}, {'field': 'comments', 'id': 1}):
+        check(call('POST', f'{base}/_fake/test-webhook', bad)[0] == 400, f'test-webhook {bad} -> 400')
+
+
+def graph_video_carousel_and_delete(base, alice, t):
+    acc = f'{base}/_fake/accounts/{alice["id"]}'
+    kids = [{'media_type': 'VIDEO'}, {'media_type': 'IMAGE'}, {'media_type': 'VIDEO'}]
+    car = js('POST', f'{acc}/media', {'caption': 'Clips #ed', 'children': kids})
+    check(car['media_type'] == 'CAROUSEL_ALBUM' and car['child_types'] == ['VIDEO', 'IMAGE', 'VIDEO'],
+          'children as a list makes a carousel with those types')
+    for bad in ([{'media_type': 'VIDEO'}], [{'media_type': 'CAROUSEL_ALBUM'}, {'media_type': 'IMAGE'}],
+                ['VIDEO', 'IMAGE'], [{'media_type': 'VIDEO', 'x': 1}, {'media_type': 'IMAGE'}],
+                [{'media_type': 'IMAGE'}] * 11, 'two'):
+        check(call('POST', f'{acc}/media', {'children': bad})[0] == 400, f'bad children {bad!r:.40} -> 400')
+    f = 'media_type,media_url,children{id,media_type,media_url,thumbnail_url}'
+    node = js('GET', f'{base}/{car["id"]}?fields={q(f)}&access_token={t}')
+    ch = node['children']['data']
+    check([c['media_type'] for c in ch] == ['VIDEO', 'IMAGE', 'VIDEO'] and [c['id'] for c in ch] == car['children'],
+          'children carry their media_type')
+    check(all('.mp4' in ch[i]['media_url'] and '/thumbnail.png' in ch[i]['thumbnail_url'] for i in (0, 2))
+          and 'thumbnail_url' not in ch[1] and '/image.png' in ch[1]['media_url'],
+          'video children: media_url an MP4 and thumbnail_url; image children: no thumbnail_url')
+    one = js('GET', f'{base}/{car["children"][2]}?fields=media_type,thumbnail_url&access_token={t}')
+    check(one['media_type'] == 'VIDEO' and 'thumbnail_url' in one, 'a video child read on its own')
+    detail = js('GET', f'{acc}/media/{car["id"]}')
+    check([x['kind'] for x in detail['files']] == ['video', 'thumbnail', 'image', 'video', 'thumbnail'],
+          'files: each video child has its video and thumbnail')
+    for x in detail['files']:
+        s, h, b = call('GET', x['url'], raw=True)
+        check(s == 200 and hashlib.sha256(b).hexdigest() == x['sha256'] and h['Content-Type'] == x['content_type'],
+              f'{x["kind"]} of a carousel child downloads')
+    before = js('GET', acc)['media_count']
+
+    s, _, b = call('DELETE', f'{acc}/media/{car["id"]}')
+    check(s == 200 and json.loads(b) == {'deleted': car['id']}, 'DELETE a post')
+    ids = [m['id'] for m in js('GET', f'{base}/me/media?limit=100&access_token={t}')['data']]
+    check(car['id'] not in ids and js('GET', acc)['media_count'] == before - 1, 'it leaves the listing')
+    for node_id in (car['id'], car['children'][0]):
+        err, _ = graph_err('GET', f'{base}/{node_id}?fields=id,caption&access_token={t}')
+        check(err['code'] == 100 and err['error_subcode'] == 33, f'GET /{node_id} of a deleted post -> 100/33')
+    check(graph_err('GET', f'{base}/{car["id"]}/children?access_token={t}')[0]['code'] == 100, 'children edge too')
+    check(call('GET', detail['files'][0]['url'])[0] == 404, 'its files are gone from the CDN')
+    check(call('DELETE', f'{acc}/media/{car["id"]}')[0] == 404 and call('GET', f'{acc}/media/{car["id"]}')[0] == 404,
+          'a deleted post is unknown to the control API')
 
 
 def graph_mention_and_callbacks(base, alice, t):
@@ -441,8 +630,8 @@ def graph_mention_and_callbacks(base, alice, t):
     hdr, body = hooks[-1]
     upd = json.loads(body)
     entry = upd['entry'][0]
-    check(hdr.get('X-Hub-Signature-256') == 'sha256=' + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
-          'mention signed with X-Hub-Signature-256')
+    check(hdr.get('X-Hub-Signature-256') == 'sha256=' + hmac.new(META_SECRET.encode(), body, hashlib.sha256).hexdigest(),
+          'mention signed with X-Hub-Signature-256, by the Meta App Secret')
     check(upd['object'] == 'instagram' and entry['id'] == alice['id']
           and entry['changes'][0]['field'] == 'mentions'
           and entry['changes'][0]['value']['media_id'] == '17918195224117851'
@@ -454,8 +643,9 @@ def graph_mention_and_callbacks(base, alice, t):
     check(path == '/deauthorize' and ctype == 'application/x-www-form-urlencoded' and r['status'] == 200
           and r['body'] == {}, 'deauthorize delivered as a form')
     sig, payload = form['signed_request'][0].split('.')
-    want = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).digest())
-    check(sig == want.decode().rstrip('=') and '=' not in payload, 'signed_request signature (base64url, no padding)')
+    want = base64.urlsafe_b64encode(hmac.new(META_SECRET.encode(), payload.encode(), hashlib.sha256).digest())
+    check(sig == want.decode().rstrip('=') and '=' not in payload,
+          'signed_request signature (base64url, no padding), by the Meta App Secret')
     check(json.loads(b64url_decode(payload)) == {'algorithm': 'HMAC-SHA256', 'issued_at': 1763641200,
                                                  'user_id': alice['app_scoped_id']},
           'signed_request payload carries the app-scoped id and issued_at')
@@ -511,7 +701,8 @@ def graph_bulk(base):
 
 
 def graph(hook_port):
-    p, base = start('graph', hook_port, ['--app-id', APP_ID, '--media-url-ttl-s', str(TTL),
+    p, base = start('graph', hook_port, ['--meta-app-id', APP_ID, '--meta-app-secret', META_SECRET,
+                                         '--media-url-ttl-s', str(TTL),
                                          '--deauthorize-url', f'http://127.0.0.1:{hook_port}/deauthorize',
                                          '--data-deletion-url', f'http://127.0.0.1:{hook_port}/deletion'])
     try:
@@ -526,6 +717,8 @@ def graph(hook_port):
         check(t in acc['tokens'] and acc['app_scoped_id'] == alice['app_scoped_id'], 'account lists its valid tokens')
         stats = js('GET', f'{base}/_fake/stats')['calls']
         check(stats.get('GET /me/media') == 1 and stats.get('HEAD /cdn') == 1, f'stats keys {stats}')
+        graph_video_carousel_and_delete(base, alice, t)
+        graph_messages_and_tests(base, alice)
         graph_mention_and_callbacks(base, alice, t)
         graph_token_age(base, alice)
         graph_bulk(base)
@@ -541,6 +734,8 @@ def graph(hook_port):
 
 
 def graph_media_webhooks(hook_port):
+    """The demo's setup: one secret (no --meta-app-secret) serves as the app
+    token's secret and signs, as before the two apps were told apart."""
     hooks.clear()
     p, base = start('graph', hook_port, ['--media-webhooks'])
     try:
@@ -549,8 +744,15 @@ def graph_media_webhooks(hook_port):
         deadline = time.time() + 5
         while not hooks and time.time() < deadline:
             time.sleep(0.05)
-        check(hooks and json.loads(hooks[-1][1])['entry'][0]['changes'][0]['value']['media_id'] == mid,
-              '--media-webhooks: a post sends a signed update (demo only)')
+        hdr, body = hooks[-1]
+        check(json.loads(body)['entry'][0]['changes'][0]['value']['media_id'] == mid
+              and hdr.get('X-Hub-Signature-256') == 'sha256=' + hmac.new(SECRET.encode(), body,
+                                                                         hashlib.sha256).hexdigest(),
+              '--media-webhooks: a post sends an update signed with the client secret (demo only)')
+        check(js('GET', f'{base}/1234/subscriptions?access_token=1234%7C{SECRET}') == {'data': []},
+              'without --meta-app-secret the app token is {app id}|{client secret}')
+        check(graph_err('GET', f'{base}/1234/subscriptions?access_token=1234%7Cother')[0]['code'] == 190,
+              '... and nothing else')
         s, _, page = call('GET', f'{base}/')
         check('--media-webhooks' in page, 'the demo page says the webhook is a demo convenience')
         s, h, _ = call('POST', f'{base}/_fake/demo/mention', form={'account': alice['id']})
@@ -558,6 +760,63 @@ def graph_media_webhooks(hook_port):
     finally:
         p.terminate()
         check(p.wait(5) == 0, 'graph --media-webhooks: clean exit')
+
+
+def graph_flags(hook_port):
+    """The documented shapes behind their flags, the Instagram secret signing
+    with a Meta secret present, and Cancel keeping state."""
+    hooks.clear()
+    callbacks.clear()
+    p, base = start('graph', hook_port, ['--app-id', APP_ID, '--meta-app-secret', META_SECRET,
+                                         '--sign-with', 'instagram', '--wrapped-token', '--wrapped-me',
+                                         '--cancel-with-state',
+                                         '--deauthorize-url', f'http://127.0.0.1:{hook_port}/deauthorize'])
+    try:
+        code, _ = authorize(base, 'instagram_business_basic', 'dora')
+        dora = js('GET', f'{base}/_fake/accounts')[0]
+        tok = exchange(base, code)
+        check(list(tok) == ['data'] and tok['data'][0]['user_id'] == dora['app_scoped_id']
+              and tok['data'][0]['permissions'] == 'instagram_business_basic',
+              '--wrapped-token: {"data":[{...}]} with a string user_id')
+        t = tok['data'][0]['access_token']
+        me = js('GET', f'{base}/me?fields=user_id,username&access_token={t}')
+        check(me == {'data': [{'user_id': dora['id'], 'username': 'dora', 'id': dora['app_scoped_id']}]},
+              f'--wrapped-me: /me in data[] {me}')
+        s, h, _ = call('POST', f'{base}/oauth/authorize/decide',
+                       form={'client_id': '1234', 'redirect_uri': 'http://127.0.0.1:9/cb', 'response_type': 'code',
+                             'scope': 'instagram_business_basic', 'state': 'st9', 'decision': 'deny'})
+        dq = urllib.parse.parse_qs(urllib.parse.urlparse(h['Location']).query)
+        check(s == 302 and dq['state'] == ['st9'] and dq['error'] == ['access_denied'],
+              '--cancel-with-state: Deny keeps state')
+        r = js('POST', f'{base}/_fake/accounts/{dora["id"]}/mention')
+        hdr, body = hooks[-1]
+        check(r['status'] == 200 and hdr['X-Hub-Signature-256'] == 'sha256=' + hmac.new(
+            SECRET.encode(), body, hashlib.sha256).hexdigest(), '--sign-with instagram: webhooks by the client secret')
+        js('POST', f'{base}/_fake/accounts/{dora["id"]}/deauthorize')
+        sig, payload = callbacks[-1][1]['signed_request'][0].split('.')
+        want = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).digest())
+        check(sig == want.decode().rstrip('='), '--sign-with instagram: signed_requests by the client secret')
+        check(graph_err('GET', f'{base}/{APP_ID}/subscriptions?access_token={APP_ID}%7C{SECRET}')[0]['code'] == 190
+              and js('GET', f'{base}/{APP_ID}/subscriptions?access_token={APP_ID}%7C{META_SECRET}') == {'data': []},
+              'the app token still takes the Meta secret whoever signs')
+    finally:
+        p.terminate()
+        check(p.wait(5) == 0, 'graph flags: clean exit')
+
+
+def usage():
+    """The usage text names every flag options.cpp parses; bad combinations exit 2."""
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'options.cpp')).read()
+    flags = set(re.findall(r'"(--[a-z0-9-]+)"', src))
+    r = subprocess.run([BIN, '--help'], capture_output=True, text=True)
+    missing = sorted(f for f in flags if f not in r.stderr)
+    check(r.returncode == 2 and len(flags) >= 18 and not missing, f'usage lists every flag (missing {missing})')
+    r = subprocess.run([BIN, '--listen', '127.0.0.1:0', '--dialect', 'graph', '--client-id', '1',
+                        '--client-secret', 's', '--sign-with', 'meta'], capture_output=True, text=True)
+    check(r.returncode == 2 and '--meta-app-secret' in r.stderr.splitlines()[0], '--sign-with meta needs a Meta secret')
+    r = subprocess.run([BIN, '--listen', '127.0.0.1:0', '--dialect', 'graph', '--client-id', '1',
+                        '--client-secret', 's', '--sign-with', 'facebook'], capture_output=True, text=True)
+    check(r.returncode == 2 and 'instagram or meta' in r.stderr, '--sign-with takes instagram or meta')
 
 
 # -- legacy ---------------------------------------------------------------------
@@ -585,6 +844,21 @@ def legacy(hook_port):
         check(seen[1]['tags'] == ['eatdifferent', 'lunch'] and seen[1]['caption']['text'].startswith('Quinoa 4'),
               'tags from the caption')
         check(call('GET', seen[1]['images']['standard_resolution']['url'])[0] == 200, 'legacy images serve')
+        js('POST', f'{base}/_fake/accounts/{uid}/media',
+           {'caption': 'Clips', 'children': [{'media_type': 'VIDEO'}, {'media_type': 'IMAGE'}]})
+        item = js('GET', f'{base}/v1/users/{uid}/media/recent?access_token={t}&count=1')['data'][0]
+        kids = item['carousel_media']
+        check(item['type'] == 'carousel' and [k['type'] for k in kids] == ['video', 'image']
+              and call('GET', kids[0]['videos']['standard_resolution']['url'])[0] == 200
+              and 'videos' not in kids[1], 'legacy carousel with a video child')
+        s, h, _ = call('POST', f'{base}/oauth/authorize/decide',
+                       form={'client_id': '1234', 'redirect_uri': 'http://127.0.0.1:9/cb', 'response_type': 'code',
+                             'scope': 'basic', 'state': 'st8', 'decision': 'deny'})
+        check(s == 302 and 'error_reason=user_denied' in h['Location'] and 'state' not in h['Location'],
+              'legacy Deny: no state either')
+        check(exchange(base, code, status=400)['error_type'] == 'OAuthException', 'legacy token errors stay flat')
+        check(call('POST', f'{base}/_fake/faults', {'error_code': 2, 'is_transient': True})[0] == 400,
+              'is_transient is graph only')
         err = js('GET', f'{base}/v1/users/{other}/media/recent?access_token={t}', status=400)
         check(err['meta']['error_type'] == 'OAuthAccessTokenException', 'token of another user')
         murl = f'{base}/v1/users/{uid}/media/recent?access_token={t}'
@@ -605,7 +879,7 @@ def legacy(hook_port):
         hdr, body = hooks[-1]
         check(hdr.get('X-Hub-Signature') == hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
               and json.loads(body)[0]['object_id'] == uid, f'signed legacy update ({len(hooks)} received)')
-        check(len(hooks) == 6, 'every legacy post sends its update')
+        check(len(hooks) == 7, 'every legacy post sends its update')
         js('POST', f'{base}/_fake/accounts/{uid}/revoke')
         js('GET', murl, status=400)
         check('GET /v1/users/' + uid + '/media/recent' in js('GET', f'{base}/_fake/stats')['calls'], 'stats key')
@@ -618,8 +892,10 @@ def main():
     srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Receiver)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     port = srv.server_address[1]
+    usage()
     graph(port)
     graph_media_webhooks(port)
+    graph_flags(port)
     legacy(port)
     print('all good')
 

@@ -7,6 +7,7 @@
 #include "timefmt.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace fakegram {
 
@@ -20,9 +21,11 @@ constexpr std::size_t notification_log_size = 50;
 // First ids look like the real ones in the samples.
 constexpr std::uint64_t graph_account_base = 17841400000000001ULL;
 constexpr std::uint64_t legacy_account_base = 1574083ULL;
-// App-scoped ids are a different numbering, as on Instagram: a 16-digit
-// range no professional id (17 digits from 1784…) can ever equal.
-constexpr std::uint64_t app_scoped_base = 8712345600000001ULL;
+// App-scoped ids are a different numbering, as on Instagram: 17 digits from
+// 2695…, a range no professional id (17 digits from 1784…) can ever equal.
+// Above 2^53 like the real ones, so a client that reads the token answer's
+// numeric user_id as a double loses digits here as it would against Meta.
+constexpr std::uint64_t app_scoped_base = 26953715872360001ULL;
 constexpr std::uint64_t graph_media_base = 17895695668004550ULL;
 constexpr std::uint64_t graph_child_base = 17918195224100000ULL;
 constexpr std::uint64_t legacy_media_base = 22699660ULL;
@@ -44,7 +47,7 @@ account& state::create_account_locked(const std::string& username) {
   auto n = accounts_.size();
   auto base = dia_ == dialect::graph ? graph_account_base : legacy_account_base;
   accounts_.push_back(
-    account{std::to_string(base + n), std::to_string(app_scoped_base + n * 7919), username, {}});
+    account{std::to_string(base + n), std::to_string(app_scoped_base + n * 7919), username, false});
   auto& a = accounts_.back();
   account_by_id_.emplace(a.id, n);
   account_by_app_id_.emplace(a.app_scoped_id, n);
@@ -102,13 +105,13 @@ std::vector<account> state::accounts() const {
   return accounts_;
 }
 
-bool state::set_subscribed_fields(const std::string& account_id, std::vector<std::string> fields) {
+bool state::set_subscribed(const std::string& account_id, bool subscribed) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = account_by_id_.find(account_id);
   if (it == account_by_id_.end()) {
     return false;
   }
-  accounts_[it->second].subscribed_fields = std::move(fields);
+  accounts_[it->second].subscribed = subscribed;
   return true;
 }
 
@@ -137,13 +140,14 @@ std::optional<media> state::add_media(const std::string& account_id, new_media i
   m.created_time = in.created_time;
   m.caption_visible_at_ms = in.caption_visible_at_ms;
   m.no_media_url = in.no_media_url;
-  for (int i = 0; i < in.children; ++i) {
+  for (auto& type : in.children) {
     auto child = dia_ == dialect::graph
                    ? std::to_string(graph_child_base + next_child_)
                    : std::to_string(legacy_child_base + next_child_) + "_" + account_id;
     ++next_child_;
     child_parent_[child] = m.id;
     m.children.push_back(child);
+    m.child_types.push_back(std::move(type));
   }
   ++next_seq_;
   media_by_id_.emplace(m.id, media_.size());
@@ -213,6 +217,23 @@ std::size_t state::media_count(const std::string& account_id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = media_by_account_.find(account_id);
   return it == media_by_account_.end() ? 0 : it->second.size();
+}
+
+bool state::delete_media(const std::string& media_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = media_by_id_.find(media_id);
+  if (it == media_by_id_.end()) {
+    return false;
+  }
+  auto index = it->second;
+  const auto& m = media_[index];
+  auto& listed = media_by_account_[m.account_id];
+  listed.erase(std::remove(listed.begin(), listed.end(), index), listed.end());
+  for (const auto& child : m.children) {
+    child_parent_.erase(child);
+  }
+  media_by_id_.erase(it);
+  return true;
 }
 
 std::optional<media> state::edit_caption(const std::string& media_id,
@@ -453,14 +474,27 @@ int state::delete_subscription_fields(const std::string& object,
 int state::set_fault(const fault& f, int count) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& s = slot(f.target);
-  s.f = f;
-  s.count = std::max(count, 0);
+  s = fault_slot{f, std::max(count, 0), 0, {}};
   return s.count;
 }
 
 std::optional<fault> state::take_fault(fault_target target, const std::string& account_id) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& s = slot(target);
+  auto now = unix_now_ms();
+  if (s.held_until_ms != 0) {
+    if (now >= s.held_until_ms) {
+      s = fault_slot{}; // the hold is over and with it the fault
+      return std::nullopt;
+    }
+    if (!s.held_account.empty() && s.held_account != account_id) {
+      return std::nullopt;
+    }
+    auto f = s.f;
+    // Time left, in minutes rounded up to 60 ms, as the usage header says it.
+    f.regain_minutes = std::ceil(static_cast<double>(s.held_until_ms - now) / 60.0) / 1000.0;
+    return f;
+  }
   if (s.count <= 0) {
     return std::nullopt;
   }
@@ -471,12 +505,25 @@ std::optional<fault> state::take_fault(fault_target target, const std::string& a
     return std::nullopt; // a Business Use Case limit needs an account to belong to
   }
   --s.count;
+  if (s.f.hold) {
+    s.held_until_ms = now + static_cast<std::int64_t>(s.f.regain_minutes * 60000.0);
+    bool per_account = s.f.rate_limit == rate_limit_kind::buc || !s.f.account_id.empty();
+    s.held_account = per_account ? account_id : std::string();
+  }
   return s.f;
 }
 
 int state::pending_faults(fault_target target) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return slot(target).count;
+  const auto& s = slot(target);
+  bool holding = s.held_until_ms != 0 && unix_now_ms() < s.held_until_ms;
+  return s.count + (holding ? 1 : 0);
+}
+
+std::int64_t state::held_until_ms(fault_target target) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto& s = slot(target);
+  return s.held_until_ms != 0 && unix_now_ms() < s.held_until_ms ? s.held_until_ms : 0;
 }
 
 // -- stats -------------------------------------------------------------------

@@ -25,7 +25,7 @@ struct account {
   std::string id;
   std::string app_scoped_id;
   std::string username;
-  std::vector<std::string> subscribed_fields; ///< POST /me/subscribed_apps
+  bool subscribed = false; ///< enabled by POST /me/subscribed_apps (for all the app's fields)
 };
 
 struct media {
@@ -39,7 +39,8 @@ struct media {
   std::int64_t created_time = 0; ///< unix seconds
   std::int64_t caption_visible_at_ms = 0; ///< caption and tags are hidden before (unix ms)
   bool no_media_url = false;     ///< answers omit media_url, as for copyrighted media
-  std::vector<std::string> children; ///< carousel children (images), in order
+  std::vector<std::string> children;    ///< carousel children, in order
+  std::vector<std::string> child_types; ///< their media_type (IMAGE or VIDEO), parallel to children
 
   /// Whether the API shows the caption (and tags) at `now_ms`.
   bool caption_shown(std::int64_t now_ms) const { return now_ms >= caption_visible_at_ms; }
@@ -95,9 +96,13 @@ struct fault {
   int delay_ms = 0;
   bool malformed = false;
   rate_limit_kind rate_limit = rate_limit_kind::none;
-  int regain_minutes = 1; ///< BUC estimated_time_to_regain_access
-  int error_code = 0;     ///< 0: none; else Meta's error envelope with this code
+  double regain_minutes = 1; ///< BUC estimated_time_to_regain_access; a hold's length
+  int error_code = 0;        ///< 0: none; else Meta's error envelope with this code
   std::optional<int> error_subcode;
+  std::optional<bool> is_transient; ///< graph: the envelope's is_transient, when set explicitly
+  /// From the first call it strikes, it answers every call it applies to
+  /// (for a BUC limit: that account's) for regain_minutes, then it is gone.
+  bool hold = false;
 };
 
 /// One attempt to deliver something to igbridge (shown on the demo page).
@@ -134,7 +139,7 @@ public:
   std::optional<account> find_account(const std::string& id) const; ///< professional id
   std::optional<account> find_account_by_any_id(const std::string& id) const; ///< either id
   std::vector<account> accounts() const;
-  bool set_subscribed_fields(const std::string& account_id, std::vector<std::string> fields);
+  bool set_subscribed(const std::string& account_id, bool subscribed);
 
   // media
   struct new_media {
@@ -144,7 +149,7 @@ public:
     std::int64_t created_time = 0;
     std::int64_t caption_visible_at_ms = 0;
     bool no_media_url = false;
-    int children = 0; ///< carousel children to create
+    std::vector<std::string> children; ///< carousel children to create: their media types
   };
   std::optional<media> add_media(const std::string& account_id, new_media m);
   std::optional<media> find_media(const std::string& id) const; ///< a post, not a child
@@ -158,6 +163,10 @@ public:
                                 std::optional<std::uint64_t> before_seq, std::size_t limit,
                                 bool& more) const;
   std::size_t media_count(const std::string& account_id) const;
+  /// Removes a post (and its carousel children) from every lookup, as if it
+  /// never existed; false when unknown. Its record stays in media_ unlisted,
+  /// so the other posts' indexes hold.
+  bool delete_media(const std::string& media_id);
   /// Replaces a post's caption (and tags) and shows it at once.
   std::optional<media> edit_caption(const std::string& media_id, std::optional<std::string> caption,
                                     std::vector<std::string> tags);
@@ -189,9 +198,12 @@ public:
   // faults: one slot per target
   int set_fault(const fault& f, int count);
   /// Consumes the target's fault when it applies to a call made for
-  /// `account_id` ("" = no account token).
+  /// `account_id` ("" = no account token). A hold is not consumed: while it
+  /// lasts it answers with regain_minutes set to the time left.
   std::optional<fault> take_fault(fault_target target, const std::string& account_id);
-  int pending_faults(fault_target target) const;
+  int pending_faults(fault_target target) const; ///< a hold armed or running counts 1
+  /// When the target's running hold ends (unix ms), 0 when none runs.
+  std::int64_t held_until_ms(fault_target target) const;
 
   // stats
   void count_call(const std::string& key);
@@ -215,6 +227,8 @@ private:
   struct fault_slot {
     fault f;
     int count = 0;
+    std::int64_t held_until_ms = 0; ///< a running hold ends then (unix ms); 0: none
+    std::string held_account;       ///< the account it holds; "": every call
   };
 
   std::string next_media_id(const std::string& account_id);

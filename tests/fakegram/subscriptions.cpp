@@ -1,10 +1,12 @@
 /// Webhook subscriptions in both dialects. Graph has two levels, as Meta
 /// documents them: the app's subscription to the `instagram` object lives on
 /// the Facebook Graph host (`/{app-id}/subscriptions`, app access token
-/// `{app-id}|{app-secret}`), and each account opts in with
-/// `/me/subscribed_apps` using its own token and the permissions each field
-/// needs. Creating either kind of callback subscription first verifies the
-/// callback with the hub.challenge handshake, as Meta does.
+/// `{Meta App ID}|{Meta App Secret}`) and chooses the fields; each account
+/// opts in with `/me/subscribed_apps` using its own token and the permissions
+/// the fields it names need, and then receives every field of the app ("You
+/// cannot select fields for each app user account"). Creating either kind of
+/// callback subscription first verifies the callback with the hub.challenge
+/// handshake, as Meta does.
 
 #include "subscriptions.hpp"
 
@@ -122,6 +124,11 @@ reply create_app_subscription(app& a, const request& req) {
 
 } // namespace
 
+std::vector<std::string> app_fields(const app& a) {
+  auto s = stored(a, "instagram");
+  return s ? s->fields : std::vector<std::string>{};
+}
+
 reply handle_graph_subscriptions(app& a, const request& req, const std::string& app_id) {
   if (app_id != a.opts.app_id) {
     return graph_no_object(app_id, req.method == "GET" ? "get" : req.method == "POST" ? "post" : "delete");
@@ -129,7 +136,8 @@ reply handle_graph_subscriptions(app& a, const request& req, const std::string& 
   if (req.param("access_token").empty()) {
     return graph_error(400, 104, "An access token is required to request this resource.");
   }
-  if (req.param("access_token") != a.opts.app_id + "|" + a.opts.client_secret) {
+  // Only the Meta pair: an Instagram app secret in its place is refused as Meta does.
+  if (req.param("access_token") != a.opts.app_id + "|" + a.opts.app_token_secret()) {
     return graph_error(400, 190, "Invalid OAuth access token signature.");
   }
   if (req.method == "GET") {
@@ -166,25 +174,28 @@ reply handle_graph_subscribed_apps(app& a, const request& req, const std::string
   }
   if (req.method == "GET") {
     nlohmann::json data = nlohmann::json::array();
-    if (!who->subscribed_fields.empty()) {
-      data.push_back({{"id", a.opts.app_id}, {"subscribed_fields", who->subscribed_fields}});
+    if (who->subscribed) {
+      data.push_back({{"id", a.opts.app_id}, {"subscribed_fields", app_fields(a)}});
     }
     return json_reply(200, {{"data", data}});
   }
   if (req.method == "DELETE") {
-    a.st.set_subscribed_fields(who->id, {});
+    a.st.set_subscribed(who->id, false);
     return json_reply(200, {{"success", true}});
   }
+  // The parameter is required and checked, field by field and scope by
+  // scope, yet it selects nothing: the account gets all of the app's fields.
   auto fields = split_commas(req.param("subscribed_fields"));
   if (fields.empty()) {
     return graph_error(400, 100, "(#100) The parameter subscribed_fields is required.");
   }
   if (auto bad = unknown_field(fields); !bad.empty()) {
-    return graph_error(400, 100,
-                       "(#100) Param subscribed_fields must be one of {comments, live_comments, "
-                       "mentions, message_edit, message_reactions, messages, messaging_handover, "
-                       "messaging_optins, messaging_postbacks, messaging_referral, messaging_seen, "
-                       "standby, story_insights} - got \"" + bad + "\"");
+    std::string known;
+    for (const auto& f : webhook_field_names()) {
+      known += (known.empty() ? "" : ", ") + f;
+    }
+    return graph_error(400, 100, "(#100) Param subscribed_fields must be one of {" + known
+                                   + "} - got \"" + bad + "\"");
   }
   for (const auto& f : fields) {
     auto needed = scope_for_field(f);
@@ -192,7 +203,7 @@ reply handle_graph_subscribed_apps(app& a, const request& req, const std::string
       return permission_error("subscribing to '" + f + "' requires the " + *needed + " permission");
     }
   }
-  a.st.set_subscribed_fields(who->id, fields);
+  a.st.set_subscribed(who->id, true);
   return json_reply(200, {{"success", true}});
 }
 

@@ -34,12 +34,15 @@ std::string app_usage(int percent) {
   return j.dump();
 }
 
-std::string buc_usage(const std::string& account_id, int percent, int regain_minutes) {
+std::string buc_usage(const std::string& account_id, int percent, double regain_minutes) {
+  auto whole = static_cast<long long>(regain_minutes);
+  auto regain = static_cast<double>(whole) == regain_minutes ? nlohmann::ordered_json(whole)
+                                                             : nlohmann::ordered_json(regain_minutes);
   nlohmann::ordered_json entry = {{"type", "instagram"},
                                   {"call_count", percent},
                                   {"total_cputime", percent / 5},
                                   {"total_time", percent / 4},
-                                  {"estimated_time_to_regain_access", regain_minutes}};
+                                  {"estimated_time_to_regain_access", regain}};
   nlohmann::ordered_json j = {{account_id, nlohmann::ordered_json::array({entry})}};
   return j.dump();
 }

@@ -12,7 +12,9 @@ std::string app_usage(int percent);
 
 /// `X-Business-Use-Case-Usage` for one Instagram account:
 /// `{"<ig id>":[{"type":"instagram","call_count",…,"estimated_time_to_regain_access":M}]}`.
-std::string buc_usage(const std::string& account_id, int percent, int regain_minutes);
+/// M is in minutes, as Meta documents it: an integer when whole, else the
+/// fraction (fakegram's short holds; Meta itself sends whole minutes).
+std::string buc_usage(const std::string& account_id, int percent, double regain_minutes);
 
 /// Adds the low usage headers every normal graph answer carries (BUC only for
 /// calls made with an account's token), keeping any the reply already has.

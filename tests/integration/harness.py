@@ -157,9 +157,13 @@ class Fakegram:
 
     def __init__(self, dialect="graph", client_secret=None, webhook_url=None, verify_token=None,
                  app_id=None, media_webhooks=False, media_url_ttl_s=None, deauthorize_url=None,
-                 data_deletion_url=None):
+                 data_deletion_url=None, meta_app_secret=None, flags=()):
+        """`meta_app_secret`: the Meta app's own secret (DESIGN 9), distinct
+        from the Instagram app's; `flags`: more command-line flags
+        (--sign-with, --cancel-with-state, --wrapped-token, ...)."""
         self.dialect = dialect
         self.client_secret = client_secret or secrets.token_hex(16)
+        self.meta_app_secret = meta_app_secret
         self.app_id = app_id or CLIENT_ID
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -179,6 +183,9 @@ class Fakegram:
             args += ["--deauthorize-url", deauthorize_url]
         if data_deletion_url:
             args += ["--data-deletion-url", data_deletion_url]
+        if meta_app_secret:
+            args += ["--meta-app-secret", meta_app_secret]
+        args += list(flags)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True)
         line = self.proc.stdout.readline()

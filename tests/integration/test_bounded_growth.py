@@ -79,18 +79,20 @@ class SeenPruning(DaemonTest):
         self.delivered(ig, tagged)
         self.assertEqual(entries(db_dir, "seen"), KEEP, "seen was not pruned")
 
-        # A run cut short: page 1 and 2 commit, page 3 fails with a 500, so
-        # its cursor is stored.
+        # A run cut short: page 1 and 2 commit, page 3 fails (an unreadable
+        # answer: a 500 would be retried within the fetch), so its cursor is
+        # stored.
         post_round("b", 6)
         calls = fg.media_calls()
         self.assertEqual(post(fg.base + "/_fake/faults", {"delay_ms": 3000, "count": 2}).status,
                          200)
         self.assertEqual(ig.fetch_now("alice").status, 202)
         # fakegram counts a call when it arrives, before its fault's delay:
-        # page 2 has taken the second delay, page 3 will meet the 500.
+        # page 2 has taken the second delay, page 3 will meet the failure.
         wait_until(lambda: fg.media_calls() == calls + 2, timeout=30, interval=0.02,
                    what="page 2 asked for")
-        self.assertEqual(post(fg.base + "/_fake/faults", {"status": 500, "count": 1}).status, 200)
+        self.assertEqual(post(fg.base + "/_fake/faults", {"malformed": True, "count": 1}).status,
+                         200)
         wait_until(lambda: ig.user_json("alice")["last_error"], timeout=30,
                    what="the fetch failing on page 3")
         self.delivered(ig, tagged[:-6] + tagged[-4:])

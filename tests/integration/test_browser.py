@@ -137,11 +137,27 @@ class BrowserEndToEnd(DaemonTest):
         self.assertEqual(connect.text(), "Connect Instagram")
         self.shot("host-page")
 
-        # 2. igbridge sends the browser on to fakegram's consent page.
-        connect.click()
-        consent = b.wait_url(lambda u: urllib.parse.urlsplit(u).path == "/oauth/authorize"
-                             and u.startswith(fg.base),
-                             timeout=30, what="fakegram's consent page")
+        # 2. igbridge sends the browser on to fakegram's consent page. A
+        # first try is cancelled: Meta's cancel redirect carries no state,
+        # and the attempt's cookie still takes the person back to the app.
+        def to_consent():
+            b.get(host.base + "/")
+            b.wait_for("#connect").click()
+            return b.wait_url(lambda u: urllib.parse.urlsplit(u).path == "/oauth/authorize"
+                              and u.startswith(fg.base),
+                              timeout=30, what="fakegram's consent page")
+
+        to_consent()
+        b.wait_for("#deny").click()
+        cancelled = b.wait_url(lambda u: u.startswith(ig.success_url), timeout=30,
+                               what=f"the cancel back to {ig.success_url}")
+        cq = urllib.parse.parse_qs(urllib.parse.urlsplit(cancelled).query)
+        self.assertEqual(cq.get("instagram"), ["error"], cancelled)
+        self.assertEqual(cq.get("reason"), ["denied"], cancelled)
+        self.shot("cancelled")
+        self.assertEqual(ig.user("alice").status, 404)
+
+        consent = to_consent()
         q = urllib.parse.parse_qs(urllib.parse.urlsplit(consent).query)
         self.assertEqual(q.get("client_id"), ["1234567890"], consent)
         self.assertTrue(q.get("state"), f"no state in {consent}")
