@@ -136,12 +136,23 @@ struct jsonl_batch {
 
 // -- typed interfaces ---------------------------------------------------------
 
-/// Owns every write transaction: group commits on a thread of its own.
-using writer_actor = caf::typed_actor<
-  caf::replies_to<write_atom, write_job>::with<write_result>,
-  caf::reacts_to<hint_batch>, // webhook ingest, answered through its responder
-  caf::reacts_to<flush_atom>,
-  caf::reacts_to<peers_atom, caf::actor, caf::actor>>; // scheduler, delivery
+/// Answers a liveness ping: the watchdog's heartbeat goes through these.
+using pingable_actor = caf::typed_actor<caf::replies_to<ping_atom>::with<ok_atom>>;
+
+/// The watchdog's heartbeat: a round of pings per tick.
+using heartbeat_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+
+/// Routes one listener's requests: the front actor (public routes that need
+/// state) and the admin actor (the admin API). Both answer pings.
+using route_actor = caf::typed_actor<
+  caf::reacts_to<inbound>,
+  caf::replies_to<ping_atom>::with<ok_atom>>;
+
+/// Wakes users whose schedule or hint entry is due.
+using scheduler_actor = caf::typed_actor<
+  caf::reacts_to<tick_atom, uint64_t>,
+  caf::reacts_to<notes_atom, wake_notes>,
+  caf::replies_to<ping_atom>::with<ok_atom>>;
 
 /// The answer to fetch_now_atom: started, not linked, or a rate-limit hold's
 /// end (unix seconds, > 0) before which nothing is asked of the provider.
@@ -174,12 +185,6 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<ping_atom>::with<ok_atom>,
   caf::reacts_to<drain_atom>>;
 
-/// Wakes users whose schedule or hint entry is due.
-using scheduler_actor = caf::typed_actor<
-  caf::reacts_to<tick_atom, uint64_t>,
-  caf::reacts_to<notes_atom, wake_notes>,
-  caf::replies_to<ping_atom>::with<ok_atom>>;
-
 /// Drains the outbox to the sink.
 using delivery_actor = caf::typed_actor<
   caf::reacts_to<kick_atom>,
@@ -189,6 +194,13 @@ using delivery_actor = caf::typed_actor<
   caf::reacts_to<media_atom, uint64_t, media_result>, // a record's media, downloaded
   caf::reacts_to<micropub_atom, uint64_t, micropub_outcome>,
   caf::reacts_to<http_done_atom, http_reply>>;
+
+/// Owns every write transaction: group commits on a thread of its own.
+using writer_actor = caf::typed_actor<
+  caf::replies_to<write_atom, write_job>::with<write_result>,
+  caf::reacts_to<hint_batch>, // webhook ingest, answered through its responder
+  caf::reacts_to<flush_atom>,
+  caf::reacts_to<peers_atom, scheduler_actor, delivery_actor>>; // told after commits
 
 /// Keeps media files content-addressed under media.path, on a thread of its
 /// own (writes are fsynced): `store` sniffs, hashes and writes atomically;

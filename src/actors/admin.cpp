@@ -30,7 +30,7 @@ struct admin_state {
   static inline const char* name = "igbridge.admin";
 };
 
-using admin_self = caf::stateful_actor<admin_state>*;
+using admin_self = route_actor::stateful_pointer<admin_state>;
 
 /// Bearer token, or HTTP Basic with the token as password (browsers).
 bool authorized(const context& ctx, const http_request& req) {
@@ -384,7 +384,7 @@ void route_admin(admin_self self, const route_request& r) {
   }
 }
 
-caf::behavior admin_actor(admin_self self, context_ptr ctx, actor_set peers) {
+route_actor::behavior_type admin_fn(admin_self self, context_ptr ctx, actor_set peers) {
   self->state.ctx = std::move(ctx);
   self->state.peers = std::move(peers);
   keep_running(self, "admin");
@@ -404,8 +404,8 @@ caf::behavior admin_actor(admin_self self, context_ptr ctx, actor_set peers) {
 
 } // namespace
 
-caf::actor spawn_admin(caf::actor_system& sys, context_ptr ctx, const actor_set& peers) {
-  return sys.spawn(admin_actor, std::move(ctx), peers);
+route_actor spawn_admin(caf::actor_system& sys, context_ptr ctx, const actor_set& peers) {
+  return sys.spawn(admin_fn, std::move(ctx), peers);
 }
 
 } // namespace igbridge

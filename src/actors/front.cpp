@@ -63,7 +63,7 @@ void route_public(front_self self, const route_request& r) {
   }
 }
 
-caf::behavior front_actor(front_self self, context_ptr ctx, actor_set peers) {
+route_actor::behavior_type front_fn(front_self self, context_ptr ctx, actor_set peers) {
   self->state.ctx = std::move(ctx);
   self->state.peers = std::move(peers);
   keep_running(self, "front");
@@ -83,8 +83,8 @@ caf::behavior front_actor(front_self self, context_ptr ctx, actor_set peers) {
 
 } // namespace
 
-caf::actor spawn_front(caf::actor_system& sys, context_ptr ctx, const actor_set& peers) {
-  return sys.spawn(front_actor, std::move(ctx), peers);
+route_actor spawn_front(caf::actor_system& sys, context_ptr ctx, const actor_set& peers) {
+  return sys.spawn(front_fn, std::move(ctx), peers);
 }
 
 } // namespace igbridge

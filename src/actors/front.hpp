@@ -24,7 +24,7 @@ struct front_state {
   static inline const char* name = "igbridge.front";
 };
 
-using front_self = caf::stateful_actor<front_state>*;
+using front_self = route_actor::stateful_pointer<front_state>;
 
 /// A request split for routing.
 struct route_request {

@@ -11,13 +11,13 @@ namespace igbridge {
 namespace {
 
 struct heartbeat_state {
-  std::vector<caf::actor> watched;
+  std::vector<pingable_actor> watched;
   std::function<void()> alive;
   std::chrono::milliseconds interval{1000};
   static inline const char* name = "igbridge.heartbeat";
 };
 
-using heartbeat_self = caf::stateful_actor<heartbeat_state>*;
+using heartbeat_self = heartbeat_actor::stateful_pointer<heartbeat_state>;
 
 /// Pings watched[i..]; calls alive() after the last one answered.
 void ping_from(heartbeat_self self, std::size_t i) {
@@ -33,8 +33,9 @@ void ping_from(heartbeat_self self, std::size_t i) {
           });
 }
 
-caf::behavior heartbeat(heartbeat_self self, std::chrono::milliseconds interval,
-                        std::vector<caf::actor> watched, std::function<void()> alive) {
+heartbeat_actor::behavior_type heartbeat(heartbeat_self self, std::chrono::milliseconds interval,
+                                         std::vector<pingable_actor> watched,
+                                         std::function<void()> alive) {
   self->state.watched = std::move(watched);
   self->state.alive = std::move(alive);
   self->state.interval = interval;
@@ -49,8 +50,8 @@ caf::behavior heartbeat(heartbeat_self self, std::chrono::milliseconds interval,
 
 } // namespace
 
-caf::actor spawn_heartbeat(caf::actor_system& sys, std::chrono::milliseconds interval,
-                           std::vector<caf::actor> watched, std::function<void()> alive) {
+heartbeat_actor spawn_heartbeat(caf::actor_system& sys, std::chrono::milliseconds interval,
+                                std::vector<pingable_actor> watched, std::function<void()> alive) {
   return sys.spawn(heartbeat, interval, std::move(watched), std::move(alive));
 }
 

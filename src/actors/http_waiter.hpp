@@ -8,7 +8,6 @@
 #include <functional>
 #include <unordered_map>
 
-#include <caf/actor.hpp>
 #include <caf/send.hpp>
 
 #include "igbridge/http_client.hpp"
@@ -20,8 +19,10 @@ class http_waiter {
 public:
   using continuation = std::function<void(http_response)>;
 
-  /// Sends `req` through `client`; `owner` receives (http_done_atom, http_reply).
-  void call(outbound_http& client, const caf::actor& owner, http_request req,
+  /// Sends `req` through `client`; `owner` (a handle whose interface takes
+  /// (http_done_atom, http_reply)) receives the answer.
+  template <class Handle>
+  void call(outbound_http& client, Handle owner, http_request req,
             std::chrono::milliseconds timeout, continuation k) {
     auto tag = ++next_tag_;
     pending_.emplace(tag, std::move(k));

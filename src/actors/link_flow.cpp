@@ -36,7 +36,11 @@ struct link_state {
   static inline const char* name = "igbridge.link";
 };
 
-using link_self = caf::stateful_actor<link_state>*;
+/// The link flow's own interface: provider answers and its quick retries.
+using link_actor = caf::typed_actor<caf::reacts_to<http_done_atom, http_reply>,
+                                    caf::reacts_to<again_atom, uint64_t>>;
+
+using link_self = link_actor::stateful_pointer<link_state>;
 
 /// What is left of the flow's budget for the next provider call.
 std::chrono::milliseconds step_timeout(const link_state& st) {
@@ -70,7 +74,7 @@ void fail(link_self self, const char* step, const provider_error& err) {
 void call_step(link_self self, const char* step, std::function<http_request()> make,
                bool repeatable, std::function<void(http_response)> k, int attempt = 0) {
   auto& st = self->state;
-  st.http.call(st.ctx->http, caf::actor_cast<caf::actor>(self), make(), step_timeout(st),
+  st.http.call(st.ctx->http, caf::actor_cast<link_actor>(self), make(), step_timeout(st),
                [=](http_response r) {
                  auto& st = self->state;
                  auto err = classify(r);
@@ -174,7 +178,8 @@ void exchange_long_lived(link_self self) {
                });
 }
 
-caf::behavior link_flow(link_self self, context_ptr ctx, registry_actor registry, std::string user,
+link_actor::behavior_type link_flow(link_self self, context_ptr ctx, registry_actor registry,
+                                    std::string user,
                         std::string code, responder_ptr reply) {
   auto& st = self->state;
   st.ctx = std::move(ctx);

@@ -17,8 +17,7 @@ actor_set spawn_all(caf::actor_system& sys, context_ptr ctx, bool detached) {
   a.delivery = spawn_delivery(sys, ctx, a.writer, a.file_sink, a.media);
   a.registry = spawn_registry(sys, ctx, a.writer);
   a.scheduler = spawn_scheduler(sys, ctx, a.registry);
-  caf::anon_send(a.writer, peers_atom::value, caf::actor_cast<caf::actor>(a.scheduler),
-                 caf::actor_cast<caf::actor>(a.delivery));
+  caf::anon_send(a.writer, peers_atom::value, a.scheduler, a.delivery);
   a.front = spawn_front(sys, ctx, a);
   a.admin = spawn_admin(sys, ctx, a);
   return a;

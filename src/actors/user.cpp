@@ -26,8 +26,8 @@
 
 namespace igbridge {
 
-caf::actor self_handle(user_self self) {
-  return caf::actor_cast<caf::actor>(self);
+user_actor self_handle(user_self self) {
+  return caf::actor_cast<user_actor>(self);
 }
 
 double unit_random() {

@@ -106,7 +106,7 @@ void require_reauth(user_self self, const std::string& why, const char* reason);
 std::string plain_token(const user_actor_state& st);
 /// Token as stored (sealed when storage.key is set).
 std::string stored_token(const user_actor_state& st, const std::string& plain);
-caf::actor self_handle(user_self self);
+user_actor self_handle(user_self self);
 /// Exchanges the token for a fresh long-lived one (graph).
 void refresh_token(user_self self);
 /// Arms the idle timer when nothing is in progress.

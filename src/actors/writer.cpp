@@ -242,9 +242,9 @@ writer_actor::behavior_type writer_fn(writer_self self, context_ptr ctx) {
       schedule_flush(self);
     },
     [=](flush_atom) { commit_batch(self); },
-    [=](peers_atom, const caf::actor& scheduler, const caf::actor& delivery) {
-      self->state.scheduler = caf::actor_cast<scheduler_actor>(scheduler);
-      self->state.delivery = caf::actor_cast<delivery_actor>(delivery);
+    [=](peers_atom, scheduler_actor& scheduler, delivery_actor& delivery) {
+      self->state.scheduler = std::move(scheduler);
+      self->state.delivery = std::move(delivery);
     },
   };
 }

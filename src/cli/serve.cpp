@@ -238,15 +238,13 @@ int run_serve(const std::string& config_path) {
        {"storage", conf.storage.path},
        {"max_connections", std::to_string(public_cap) + "/" + std::to_string(admin_cap)}});
   sd_notify(0, "READY=1");
-  caf::actor heart;
+  heartbeat_actor heart;
   uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
     // Beat at half the watchdog period, as sd_watchdog_enabled(3) advises.
     auto every = std::chrono::milliseconds(std::max<uint64_t>(watchdog_usec / 2000, 1));
     heart = spawn_heartbeat(sys, every,
-                            {caf::actor_cast<caf::actor>(actors.registry),
-                             caf::actor_cast<caf::actor>(actors.scheduler), actors.front,
-                             actors.admin},
+                            {actors.registry, actors.scheduler, actors.front, actors.admin},
                             [] { sd_notify(0, "WATCHDOG=1"); });
     log(log_level::info, "watchdog.enabled", {{"interval_ms", std::to_string(every.count())}});
   }
