@@ -18,6 +18,12 @@
 
 namespace igbridge::test {
 
+/// An HTTP responder that keeps what it was told to answer.
+struct recorded : responder {
+  std::vector<http_response> answers;
+  void respond(http_response r) override { answers.push_back(std::move(r)); }
+};
+
 /// Outbound HTTP that waits for the test to answer each request.
 class scripted_http final : public outbound_http {
 public:

@@ -14,14 +14,9 @@
 
 using namespace igbridge;
 using igbridge::test::actor_fixture;
+using igbridge::test::recorded;
 
 namespace {
-
-/// Records what a listener would have sent back.
-struct recorded : responder {
-  std::vector<http_response> answers;
-  void respond(http_response r) override { answers.push_back(std::move(r)); }
-};
 
 std::string page(const actor_fixture& f,
                  std::vector<std::pair<std::string, std::string>> posts) {
