@@ -40,6 +40,7 @@ struct media {
   std::int64_t caption_visible_at_ms = 0; ///< caption and tags are hidden before (unix ms)
   bool no_media_url = false;     ///< answers omit media_url, as for copyrighted media
   std::vector<std::string> children; ///< carousel children (images), in order
+  std::uint64_t video_bytes = 0; ///< VIDEO: about this many bytes (0: a small video)
 
   /// Whether the API shows the caption (and tags) at `now_ms`.
   bool caption_shown(std::int64_t now_ms) const { return now_ms >= caption_visible_at_ms; }
@@ -145,6 +146,7 @@ public:
     std::int64_t caption_visible_at_ms = 0;
     bool no_media_url = false;
     int children = 0; ///< carousel children to create
+    std::uint64_t video_bytes = 0;
   };
   std::optional<media> add_media(const std::string& account_id, new_media m);
   std::optional<media> find_media(const std::string& id) const; ///< a post, not a child
