@@ -36,8 +36,13 @@ struct delivery_state {
   context_ptr ctx;
   writer_actor writer;
   file_sink_actor file_sink;
-  media_store_actor media; // empty: records go out without their media
-  std::size_t media_in_flight = 0;
+  media_store_actor media;     // empty: records go out without their media
+  media_fetcher_actor fetcher; // with media: downloads them
+  std::size_t media_in_flight = 0; // records handed to the fetcher
+  /// Records whose media are stored, waiting to be written into the outbox:
+  /// one writer job takes all that came while the previous one ran.
+  std::vector<std::pair<uint64_t, std::vector<stored_media>>> media_done;
+  bool media_writing = false;
   micropub_known micropub;  // the media endpoint, once asked
   std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> micropub_started;
   http_waiter http;
@@ -257,65 +262,90 @@ bool needs_media(const outbox_entry& e) {
   return e.type == "media.imported" && e.data.find("\"media\":[") == std::string::npos;
 }
 
-/// Stores the downloaded media in the record and its references, then the
-/// record is due for the sink like any other.
-void media_stored(delivery_self self, uint64_t seq, const std::vector<stored_media>& media) {
-  auto list = nlohmann::json::array();
-  for (const auto& m : media) {
-    list.push_back(to_json(m));
+/// Stores the downloaded media in their records and their references,
+/// for every record in `media_done`, in one writer job; then the records
+/// are due for the sink like any other.
+void write_media_done(delivery_self self) {
+  auto& st = self->state;
+  if (st.media_writing || st.media_done.empty()) {
+    return;
   }
-  auto text = list.dump();
-  std::vector<std::string> names;
-  for (const auto& m : media) {
-    names.push_back(media_name(m));
+  struct done_record {
+    uint64_t seq;
+    std::string media; // the "media" array, as JSON
+    std::vector<std::string> names;
+  };
+  auto batch = std::make_shared<std::vector<done_record>>();
+  for (auto& [seq, media] : st.media_done) {
+    auto list = nlohmann::json::array();
+    std::vector<std::string> names;
+    for (const auto& m : media) {
+      list.push_back(to_json(m));
+      names.push_back(media_name(m));
+    }
+    batch->push_back({seq, list.dump(), std::move(names)});
   }
+  st.media_done.clear();
+  st.media_writing = true;
   write(self, "media_stored",
-        [seq, text, names](write_txn& txn, write_notes&) {
-          auto e = tables::outbox.get(txn, seq);
-          if (!e) {
-            return; // erased meanwhile (data deletion)
+        [batch](write_txn& txn, write_notes&) {
+          for (const auto& d : *batch) {
+            auto e = tables::outbox.get(txn, d.seq);
+            if (!e) {
+              continue; // erased meanwhile (data deletion)
+            }
+            auto record = nlohmann::json::parse(e->data, nullptr, false);
+            if (!record.is_object()) {
+              continue;
+            }
+            record["media"] = nlohmann::json::parse(d.media);
+            e->data = record.dump();
+            tables::outbox.put(txn, d.seq, *e);
+            for (const auto& n : d.names) {
+              txn.put(db::media_refs, n + std::string(1, '\0') + e->user, {});
+              txn.put(db::user_media, e->user + std::string(1, '\0') + n, {});
+            }
+            note_stored_media(txn, e->id, d.media);
           }
-          auto record = nlohmann::json::parse(e->data, nullptr, false);
-          if (!record.is_object()) {
-            return;
-          }
-          record["media"] = nlohmann::json::parse(text);
-          e->data = record.dump();
-          tables::outbox.put(txn, seq, *e);
-          for (const auto& n : names) {
-            txn.put(db::media_refs, n + std::string(1, '\0') + e->user, {});
-            txn.put(db::user_media, e->user + std::string(1, '\0') + n, {});
-          }
-          note_stored_media(txn, e->id, text);
         },
-        [self, seq](bool ok) {
+        [self, batch](bool ok) {
           auto& st = self->state;
-          st.in_flight.erase(seq);
+          st.media_writing = false;
+          for (const auto& d : *batch) {
+            st.in_flight.erase(d.seq);
+          }
           if (!ok) {
             arm_tick(self, st.ctx->now() + 5);
           }
+          write_media_done(self);
           answer_drain_waiters(st);
           pump(self);
         });
 }
 
-void start_media(delivery_self self, const outbox_entry& e) {
+void start_media(delivery_self self, outbox_entry& e) {
   auto& st = self->state;
   st.in_flight.insert(e.seq);
   ++st.media_in_flight;
-  auto sources = media_sources(nlohmann::json::parse(e.data, nullptr, false));
-  spawn_media_fetch(self, st.ctx, st.media, caf::actor_cast<delivery_actor>(self), e.seq,
-                    std::move(sources));
+  media_job job;
+  job.seq = e.seq;
+  job.user = e.user;
+  constexpr std::string_view prefix = "instagram:";
+  job.media_id = e.id.compare(0, prefix.size(), prefix) == 0 ? e.id.substr(prefix.size()) : e.id;
+  job.record = std::move(e.data);
+  self->send(st.fetcher, media_atom::value, std::move(job));
 }
 
-/// Sends records that wait for media to the media fetchers (as many as
-/// media.concurrency allows; the rest stay due) and returns the others.
+/// Sends records that wait for media to the media fetcher (a few times
+/// media.concurrency, so that its window never runs dry while records wait
+/// here; the rest stay due) and returns the others.
 std::vector<outbox_entry> take_media_work(delivery_self self, std::vector<outbox_entry> due) {
   auto& st = self->state;
   if (!st.media) {
     return due;
   }
-  auto bound = static_cast<std::size_t>(st.ctx->cfg.media.concurrency);
+  auto bound =
+    std::max<std::size_t>(64, 4 * static_cast<std::size_t>(st.ctx->cfg.media.concurrency));
   std::vector<outbox_entry> ready;
   ready.reserve(due.size());
   for (auto& e : due) {
@@ -421,12 +451,16 @@ void guarded(const char* what, F f) {
 
 delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
                                           writer_actor writer, file_sink_actor file_sink,
-                                          media_store_actor media) {
+                                          media_store_actor media, registry_actor registry) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
   st.writer = std::move(writer);
   st.file_sink = std::move(file_sink);
   st.media = std::move(media);
+  if (st.media) {
+    st.fetcher = spawn_media_fetcher(self, st.ctx, st.media, std::move(registry),
+                                     caf::actor_cast<delivery_actor>(self));
+  }
   keep_running(self, "delivery");
   guarded("delivery.init_failed", [&] {
     if (st.ctx->cfg.sink.type == "webhook") {
@@ -490,7 +524,8 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
         failed(self, {seq}, r.error, 0);
         return;
       }
-      guarded("delivery.media_failed", [&] { media_stored(self, seq, r.media); });
+      st.media_done.emplace_back(seq, std::move(r.media));
+      guarded("delivery.media_failed", [&] { write_media_done(self); });
     },
     [=](micropub_atom, uint64_t seq, micropub_outcome& o) {
       auto& st = self->state;
@@ -514,9 +549,10 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
 } // namespace
 
 delivery_actor spawn_delivery(caf::actor_system& sys, context_ptr ctx, writer_actor writer,
-                              file_sink_actor file_sink, media_store_actor media) {
+                              file_sink_actor file_sink, media_store_actor media,
+                              registry_actor registry) {
   return sys.spawn(delivery_fn, std::move(ctx), std::move(writer), std::move(file_sink),
-                   std::move(media));
+                   std::move(media), std::move(registry));
 }
 
 } // namespace igbridge
