@@ -16,12 +16,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <set>
+#include <system_error>
 #include <sstream>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -49,8 +55,112 @@ struct pending_commit {
   bool to_rename = false; // synced, renamed below
 };
 
+/// Threads that run the items of a job together with the caller: run()
+/// returns once every item ran. Made for fsyncs, which wait on the disk
+/// and gain from being issued together (see sync_all).
+class sync_pool {
+public:
+  explicit sync_pool(std::size_t helpers) {
+    for (std::size_t i = 0; i < helpers; ++i) {
+      try {
+        threads_.emplace_back([this] { serve(); });
+      } catch (const std::system_error&) {
+        break; // fewer helpers; the caller does the rest
+      }
+    }
+  }
+
+  ~sync_pool() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) {
+      t.join();
+    }
+  }
+
+  sync_pool(const sync_pool&) = delete;
+  sync_pool& operator=(const sync_pool&) = delete;
+
+  /// Calls f(0) … f(n - 1), each once, on the helpers and this thread.
+  void run(std::size_t n, const std::function<void(std::size_t)>& f) {
+    if (n == 0) {
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      job_ = &f;
+      size_ = n;
+      next_ = 0;
+      left_ = n;
+      ++generation_;
+    }
+    if (n > 1) {
+      wake_.notify_all();
+    }
+    work();
+    std::unique_lock<std::mutex> lock{mtx_};
+    done_.wait(lock, [this] { return left_ == 0; });
+    job_ = nullptr;
+  }
+
+private:
+  /// Takes items of the current job until none is left.
+  void work() {
+    for (;;) {
+      const std::function<void(std::size_t)>* f = nullptr;
+      std::size_t i = 0;
+      {
+        std::lock_guard<std::mutex> guard{mtx_};
+        if (job_ == nullptr || next_ >= size_) {
+          return;
+        }
+        f = job_;
+        i = next_++;
+      }
+      (*f)(i);
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (--left_ == 0) {
+        done_.notify_one();
+      }
+    }
+  }
+
+  void serve() {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock{mtx_};
+        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) {
+          return;
+        }
+        seen = generation_;
+      }
+      work();
+    }
+  }
+
+  std::mutex mtx_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(std::size_t)>* job_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t next_ = 0;
+  std::size_t left_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+/// fsyncs in flight at once, the store's thread included.
+constexpr std::size_t sync_width = 8;
+
 struct media_store_state {
   context_ptr ctx;
+  std::unique_ptr<sync_pool> pool; // made on the store's own thread, ended with it
   std::vector<pending_commit> pending;
   bool flush_pending = false;
   static inline const char* name = "igbridge.media_store";
@@ -100,6 +210,30 @@ void check(const context& ctx, const media_download& d, media_file& out) {
   }
 }
 
+/// fdatasyncs (and closes) the batch's open files. Each fsync ends with a
+/// flush of the disk's cache, and one after the other they cost a flush
+/// each (0.9 ms per 12 KB file on the project's VM, 3 ms when its disk is
+/// busy); issued together, the block layer merges their flushes (0.16 ms
+/// per file with 8 at once). So the store's thread and the pool's share
+/// the batch's files.
+void sync_all(sync_pool& pool, std::vector<pending_commit>& batch) {
+  std::vector<pending_commit*> open;
+  for (auto& c : batch) {
+    if (c.fd >= 0) {
+      open.push_back(&c);
+    }
+  }
+  pool.run(open.size(), [&open](std::size_t i) {
+    auto& c = *open[i];
+    if (::fdatasync(c.fd) != 0) {
+      c.out.error = errno_text("fsync");
+      c.to_rename = false;
+    }
+    ::close(c.fd);
+    c.fd = -1;
+  });
+}
+
 /// Syncs, renames and reports every download of the batch (see the top).
 void commit_batch(media_store_self self) {
   auto& st = self->state;
@@ -126,22 +260,15 @@ void commit_batch(media_store_self self) {
       c.out.error = errno_text("open");
       continue;
     }
-    // Start every file's write-back first, so the fsyncs below mostly wait
-    // for one journal commit instead of one per file.
+    // Start every file's write-back first: the fsyncs below then mostly
+    // wait for writes already under way.
     ::sync_file_range(c.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     named.insert(c.out.name);
     c.to_rename = true;
   }
+  sync_all(*st.pool, batch);
   bool renamed_any = false;
   for (auto& c : batch) {
-    if (c.fd >= 0) {
-      if (::fdatasync(c.fd) != 0) {
-        c.out.error = errno_text("fsync");
-        c.to_rename = false;
-      }
-      ::close(c.fd);
-      c.fd = -1;
-    }
     if (c.to_rename) {
       if (::rename(c.file.temp_path.c_str(), (dir + "/" + c.out.name).c_str()) != 0) {
         c.out.error = errno_text("rename");
@@ -201,6 +328,7 @@ media_store_actor::behavior_type media_store_fn(media_store_self self, context_p
   std::error_code ec;
   fs::create_directories(self->state.ctx->cfg.media.path, ec);
   remove_leftovers(self->state.ctx->cfg.media.path);
+  self->state.pool = std::make_unique<sync_pool>(sync_width - 1);
   return {
     [=](commit_atom, media_download& d) -> caf::typed_response_promise<media_file> {
       auto& st = self->state;
