@@ -4,7 +4,6 @@
 #include <cctype>
 #include <optional>
 #include <utility>
-#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -380,14 +379,16 @@ private:
     }
     body_parser_.emplace(std::move(*head_parser_));
     head_parser_.reset();
-    chunk_.resize(stream_chunk);
+    if (!conn_->chunk) {
+      conn_->chunk.reset(new char[stream_chunk]); // not zeroed: it is only written into
+    }
     do_read_body();
   }
 
   void do_read_body() {
     auto& body = body_parser_->get().body();
-    body.data = chunk_.data();
-    body.size = chunk_.size();
+    body.data = conn_->chunk.get();
+    body.size = stream_chunk;
     conn_->visit([this](auto& stream) {
       http::async_read(stream, conn_->buffer, *body_parser_,
                        beast::bind_front_handler(&exchange::on_read_body, shared_from_this()));
@@ -401,9 +402,9 @@ private:
     if (ec) {
       return fail(ec, "read");
     }
-    auto got = chunk_.size() - body_parser_->get().body().size;
+    auto got = stream_chunk - body_parser_->get().body().size;
     if (got > 0) {
-      if (auto why = in_.sink->write({chunk_.data(), got}); !why.empty()) {
+      if (auto why = in_.sink->write({conn_->chunk.get(), got}); !why.empty()) {
         return finish_error(std::move(why)); // the connection goes with it
       }
     }
@@ -494,7 +495,6 @@ private:
   // A streamed download: the head, then the body in chunks to in_.sink.
   std::optional<http::response_parser<http::empty_body>> head_parser_;
   std::optional<http::response_parser<http::buffer_body>> body_parser_;
-  std::vector<char> chunk_;
   bool streamed_ = false; // the whole body went to the sink
   bool retried_ = false;
   bool finished_ = false;
