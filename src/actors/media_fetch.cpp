@@ -211,11 +211,16 @@ void on_downloaded(fetcher_self self, file_ref f, const std::string& url,
                    const std::shared_ptr<media_download_sink>& sink, http_response& r) {
   auto& st = self->state;
   --st.in_flight;
-  auto& job = st.jobs.at(f.job);
-  --job.busy;
   // Our own disk refusing the file says nothing about the CDN.
   bool congested = (r.status == 0 && sink->error().empty()) || r.status == 429 || r.status >= 500;
   st.window->finished(now_s(), congested);
+  auto i = st.jobs.find(f.job); // kept while one of its files is busy
+  if (i == st.jobs.end()) {
+    dispatch(self);
+    return;
+  }
+  auto& job = i->second;
+  --job.busy;
   if (job.done) {
     if (r.status == 200) {
       self->send(st.store, discard_atom::value, sink->result().temp_path);
