@@ -33,7 +33,6 @@
 #include "media_download.hpp"
 
 #include "igbridge/download_window.hpp"
-#include "igbridge/log.hpp"
 
 namespace igbridge {
 
