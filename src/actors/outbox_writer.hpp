@@ -26,8 +26,10 @@ void append_outbox(write_txn& txn, write_notes& notes, outbox_entry& e);
 /// consumed).
 void note_latest_imports(write_txn& txn, std::vector<nlohmann::json>& records);
 
-/// Gives the dashboard's entry of record `id` its stored media (a JSON array).
-void note_stored_media(write_txn& txn, const std::string& id, const std::string& media);
+/// Gives the dashboard's entries of records (id, media as a JSON array)
+/// their stored media; the list is read and written once for all of them.
+void note_stored_media(write_txn& txn,
+                       const std::vector<std::pair<std::string, std::string>>& media);
 
 /// Drops `user`'s entries from the dashboard's latest imports.
 void forget_latest_imports(write_txn& txn, const std::string& user);

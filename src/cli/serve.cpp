@@ -124,7 +124,11 @@ int run_serve(const std::string& config_path) {
   caf::actor_system_config caf_cfg;
   std::optional<caf::actor_system> system;
   io_pool io{cfg.server.threads};
-  http_client client{io.main()};
+  http_client_options client_opts;
+  // Keep a connection per download in flight to a CDN host alive.
+  client_opts.max_idle_per_host = std::max<std::size_t>(
+    client_opts.max_idle_per_host, static_cast<std::size_t>(cfg.media.concurrency));
+  http_client client{io.main(), client_opts};
   auto ctx = std::make_shared<context>(std::move(cfg), db, client, stats);
   ctx->dialect = dialect_of(ctx->cfg);
   ctx->redirect_uri = ctx->cfg.server.public_url + "/oauth/instagram/callback";

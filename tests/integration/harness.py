@@ -204,7 +204,7 @@ class Fakegram:
     def post_media(self, account_id, caption, tags=None, **extra):
         """Posts and returns the media id. `extra`: media_type ("IMAGE" |
         "VIDEO" | "CAROUSEL_ALBUM"), children (2-10), caption_after_s,
-        no_media_url, created_time."""
+        no_media_url, created_time, video_bytes (a VIDEO of that size)."""
         body = {"caption": caption}
         if tags is not None:
             body["tags"] = tags
