@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "igbridge/config.hpp"
 #include "igbridge/http_types.hpp"
@@ -56,11 +57,24 @@ struct http_server_limits {
 class http_server {
 public:
   using handler = std::function<void(http_request, responder_ptr)>;
+  /// Judges a request that asks for `Expect: 100-continue` by its head
+  /// alone (`body` empty), before its sender commits the body: an answer
+  /// refuses it at once (the connection then closes); none lets it go on
+  /// (`100 Continue`, then the body, then the handler as usual). Runs on
+  /// an I/O thread. A Content-Length over `body_limit` never gets here: the
+  /// parser answers 413 to any such head.
+  using head_check = std::function<std::optional<http_response>(const http_request& head)>;
+
+  /// What a listener does with what it reads.
+  struct routes {
+    handler on_request;
+    head_check on_expect; // may be empty: every head may go on
+  };
 
   /// Binds immediately (throws std::system_error naming the address).
   /// Accepts on the pool's main context; each connection runs on one of
   /// the pool's threads, in turn.
-  http_server(io_pool& pool, const listen_address& addr, handler h,
+  http_server(io_pool& pool, const listen_address& addr, routes r,
               http_server_limits limits = {});
   ~http_server();
 

@@ -5,6 +5,11 @@
 // so it must not cost a real client its turn), and when every connection is
 // busy, accepting pauses until one closes. EMFILE pauses accepting briefly
 // instead of spinning.
+//
+// A request is read head first: one that asks for `Expect: 100-continue`
+// is judged by its head (the listener's head check) and answered `100
+// Continue` or refused before its sender commits the body; any other has
+// its body, usually already buffered with the head, parsed at once.
 
 #include "igbridge/http_server.hpp"
 
@@ -79,7 +84,7 @@ thread_local std::vector<held_group>* open_batch = nullptr;
 /// What the acceptor and the sessions share. The session list is guarded
 /// by a mutex: sessions live on several threads.
 struct server_shared {
-  http_server::handler handler;
+  http_server::routes routes;
   http_server_limits limits;
   std::function<void()> refused;
   std::atomic<std::size_t> in_flight{0};
@@ -89,6 +94,26 @@ struct server_shared {
   std::size_t open = 0;
   std::function<void()> on_close; // resumes a paused acceptor
 };
+
+/// What a passing head is told before its body is read (RFC 9110 §10.1.1).
+constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+
+/// Whether `msg` asks for `100 Continue` before sending its body. An
+/// HTTP/1.0 sender's expectation is ignored, as RFC 9110 §10.1.1 requires.
+template <class Message>
+bool expects_continue(const Message& msg) {
+  if (msg.version() < 11) {
+    return false;
+  }
+  auto v = msg[bhttp::field::expect];
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+    v.remove_suffix(1);
+  }
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+    v.remove_prefix(1);
+  }
+  return beast::iequals(v, "100-continue");
+}
 
 /// Blocks up to 1 KiB (a field's name and value in one) are pooled, a few
 /// dozen per chunk; larger ones go to the heap, so a session's pool stays
@@ -178,8 +203,91 @@ private:
     // (slowloris) is dropped when it passes, however steadily it sends.
     stream_.expires_after(shared_->limits.read_deadline);
     idle_ = true;
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) {
+      return on_read(ec, 0);
+    }
+    if (!parser_->is_done() && expects_continue(parser_->get())) {
+      return on_expect();
+    }
+    read_body();
+  }
+
+  /// The sender waits for a word before sending its body: the head check
+  /// refuses it now, or it is told to go on.
+  void on_expect() {
+    std::optional<http_response> refusal;
+    if (shared_->routes.on_expect) {
+      try {
+        refusal = shared_->routes.on_expect(request_of(parser_->get(), false));
+      } catch (const std::exception&) {
+        refusal = error_response(500, "internal error");
+      }
+    }
+    if (refusal) {
+      // The body was not read: the connection cannot carry another request.
+      // The sender may send it all the same (it need not wait for us), so
+      // it is drained before closing, as after any early answer.
+      idle_ = false;
+      linger_ = true;
+      head_ = parser_->get().method() == bhttp::verb::head;
+      return write(std::move(*refusal), true);
+    }
+    if (buffer_.size() > 0) {
+      return read_body(); // the body is on its way already: no word needed
+    }
+    // Within the read deadline: a peer that never reads this stays bounded.
+    net::async_write(stream_, net::buffer(continue_line.data(), continue_line.size()),
+                     beast::bind_front_handler(&session::on_continue, shared_from_this()));
+  }
+
+  void on_continue(beast::error_code ec, std::size_t) {
+    if (ec) {
+      return do_close();
+    }
+    read_body();
+  }
+
+  /// Reads the rest of the request. Usually its body came with its head:
+  /// it is parsed here, without a second asynchronous read (a handler
+  /// posted and its state allocated, per request).
+  void read_body() {
+    if (!parser_->is_done() && buffer_.size() > 0) {
+      parser_->eager(true);
+      beast::error_code ec;
+      auto used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec && ec != bhttp::error::need_more) {
+        return on_read(ec, 0);
+      }
+    }
+    if (parser_->is_done()) {
+      return on_read({}, 0);
+    }
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&session::on_read, shared_from_this()));
+  }
+
+  /// The request as the routes see it; the body only when `with_body`
+  /// (it is moved out).
+  template <class Message>
+  http_request request_of(Message& msg, bool with_body) {
+    http_request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.remote = remote_;
+    req.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
+    for (auto& field : msg) {
+      req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    if (with_body) {
+      req.body = std::move(msg.body());
+    }
+    return req;
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -203,15 +311,7 @@ private:
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == bhttp::verb::head;
-    http_request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    req.remote = remote_;
-    req.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
-    for (auto& field : msg) {
-      req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    req.body = std::move(msg.body());
+    auto req = request_of(msg, true);
     auto r = std::make_shared<session_responder>(weak_from_this(), stream_.get_executor());
     ++shared_->in_flight;
     counted_ = true;
@@ -225,7 +325,7 @@ private:
       }
     });
     try {
-      shared_->handler(std::move(req), r);
+      shared_->routes.on_request(std::move(req), r);
     } catch (const std::exception&) {
       r->respond(error_response(500, "internal error"));
     }
@@ -468,10 +568,10 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   std::shared_ptr<server_shared> shared = std::make_shared<server_shared>();
 };
 
-http_server::http_server(io_pool& pool, const listen_address& addr, handler h,
+http_server::http_server(io_pool& pool, const listen_address& addr, routes r,
                          http_server_limits limits)
   : impl_(std::make_shared<impl>(pool)) {
-  impl_->shared->handler = std::move(h);
+  impl_->shared->routes = std::move(r);
   impl_->shared->limits = limits;
   std::weak_ptr<impl> weak = impl_;
   impl_->shared->on_close = [weak] {
