@@ -52,6 +52,9 @@ struct http_server_limits {
   std::size_t max_connections = 1024;
   /// Accepting waits this long after EMFILE and similar errors.
   std::chrono::milliseconds accept_backoff{100};
+  /// After stop(), how long a connection accepted but still silent may
+  /// take to send its first request (speculative connections, say).
+  std::chrono::milliseconds stop_grace{1000};
 };
 
 class http_server {
@@ -81,11 +84,15 @@ public:
   /// Port actually bound (useful with port 0).
   uint16_t port() const;
   void start();
-  /// Stops accepting; sessions finish their current exchange, then close.
+  /// Stops accepting. A connection waiting between two requests closes
+  /// now; any other finishes the exchange it is in (a connection accepted
+  /// but not yet read from gets its first request answered, if it comes
+  /// within `stop_grace`), then closes. Connections not yet accepted stay
+  /// in the kernel's queue.
   void stop();
   /// Requests read but not yet answered and written.
   std::size_t in_flight() const;
-  /// Connections open now.
+  /// Connections open now (after stop(): the exchanges still owed an answer).
   std::size_t open_connections() const;
   /// Called (on an I/O thread) each time a connection is closed to make room.
   void on_refused(std::function<void()> f);

@@ -37,10 +37,13 @@ constexpr auto drain_bound = std::chrono::seconds{10};
 /// outbound connections, media files.
 constexpr uint64_t reserved_fds = 128;
 
+/// Waits until the connections the stopped listeners kept (each owed the
+/// answer to a request read, or about to be) have had it and closed.
 void wait_for_answers(const http_server& a, const http_server& b,
                       std::chrono::steady_clock::time_point until) {
-  while ((a.in_flight() + b.in_flight()) > 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  while ((a.open_connections() + b.open_connections()) > 0
+         && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
 }
 

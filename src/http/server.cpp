@@ -10,6 +10,8 @@
 // is judged by its head (the listener's head check) and answered `100
 // Continue` or refused before its sender commits the body; any other has
 // its body, usually already buffered with the head, parsed at once.
+// On stop, connections already accepted are served to the end of the
+// exchange they are in; those not yet accepted stay in the kernel's queue.
 
 #include "igbridge/http_server.hpp"
 
@@ -187,6 +189,24 @@ public:
     });
   }
 
+  /// On stop: closes the connection if it waits between two requests with
+  /// nothing of the next one received. A connection that never had a
+  /// request is kept (its client has sent, or is sending, its first one),
+  /// but one still silent gets only `stop_grace` to speak.
+  void close_if_idle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->idle_.load() || !self->nothing_received()) {
+        return;
+      }
+      if (self->served_) {
+        beast::error_code ec;
+        self->stream_.socket().close(ec);
+      } else {
+        self->arm_stop_grace();
+      }
+    });
+  }
+
   /// Called on the session's thread with the handler's answer.
   void deliver(http_response r) {
     wait_timer_.cancel();
@@ -195,6 +215,12 @@ public:
 
 private:
   void do_read() {
+    if (shared_->stopping.load() && nothing_received()) {
+      if (served_) {
+        return do_close(); // nothing of a next request came: none is owed an answer
+      }
+      arm_stop_grace(); // accepted as the listener stopped
+    }
     parser_.emplace(std::piecewise_construct, std::make_tuple(),
                     std::make_tuple(fields_allocator{&fields_pool_}));
     configure_request_parser(*parser_, shared_->limits);
@@ -205,6 +231,26 @@ private:
     idle_ = true;
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  /// After stop, a connection that never had a request and has sent
+  /// nothing gets `stop_grace` to begin one. Its own timer: the stream's
+  /// deadline cannot be changed under the read that waits.
+  void arm_stop_grace() {
+    wait_timer_.expires_after(shared_->limits.stop_grace);
+    wait_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && self->idle_.load() && self->nothing_received()) {
+        beast::error_code ignored;
+        self->stream_.socket().close(ignored);
+      }
+    });
+  }
+
+  /// Whether no byte of a next request has arrived (on the session's thread).
+  bool nothing_received() {
+    beast::error_code ec;
+    return buffer_.size() == 0 && (!parser_ || !parser_->got_some())
+           && stream_.socket().available(ec) == 0 && !ec;
   }
 
   void on_header(beast::error_code ec, std::size_t) {
@@ -308,6 +354,7 @@ private:
       return write(error_response(400, "malformed request"), true);
     }
     stream_.expires_never();
+    served_ = true;
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == bhttp::verb::head;
@@ -406,6 +453,7 @@ private:
   bool head_ = false;
   bool close_after_ = false;
   bool counted_ = false; // this session holds one in_flight count
+  bool served_ = false;  // a request was read on this connection
   bool linger_ = false;  // drain the request before closing (early answers)
   std::size_t drain_budget_ = 0;
   std::unique_ptr<std::array<char, 16 * 1024>> drain_buf_;
@@ -480,10 +528,10 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   }
 
   void on_accept(beast::error_code ec, socket_type socket) {
-    if (!acceptor.is_open()) {
-      return;
-    }
     if (ec) {
+      if (!acceptor.is_open()) {
+        return;
+      }
       // Out of descriptors (or a transient error): accepting again at once
       // would fail again at once and spin. Wait, then try again.
       backoff.expires_after(is_resource_error(ec) ? shared->limits.accept_backoff
@@ -535,6 +583,12 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
       }
     }
     s->run();
+    if (!acceptor.is_open()) {
+      // Stopped after the kernel handed this connection over: it is served
+      // all the same (its client may have sent its request already), and
+      // accepting ends here.
+      return;
+    }
     if (full) {
       // Every connection is busy: leave new ones in the kernel's queue
       // until one closes (the session's destructor resumes us).
@@ -610,6 +664,19 @@ void http_server::stop() {
     self->acceptor.close(ec);
     self->backoff.cancel();
   });
+  // Sessions looked at stay referenced until the lock is gone (see on_accept).
+  std::vector<std::shared_ptr<session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock{impl_->shared->mu};
+    for (auto& w : impl_->shared->sessions) {
+      sessions.push_back(w.lock());
+    }
+  }
+  for (auto& s : sessions) {
+    if (s) {
+      s->close_if_idle();
+    }
+  }
 }
 
 std::size_t http_server::in_flight() const {

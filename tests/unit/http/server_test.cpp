@@ -1,7 +1,7 @@
 // The listener on a loopback port, driven by a raw socket so that every
 // byte and its timing is the test's: `Expect: 100-continue` answered or
 // refused from the head, bodies read with their head or after it, one
-// deadline for both, and pipelining.
+// deadline for both, pipelining, and what stop() keeps.
 
 #include <catch2/catch.hpp>
 
@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -137,6 +138,16 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
+bool eventually(const std::function<bool()>& pred) {
+  for (int i = 0; i < 500; ++i) {
+    if (pred()) {
+      return true;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 const std::string expecting_head = "POST /hooks HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n";
 
 } // namespace
@@ -256,4 +267,32 @@ TEST_CASE("one deadline covers the head and the body") {
   CHECK(c.closed());
   CHECK(std::chrono::steady_clock::now() - start < 1500ms);
   CHECK(t.requests == 0);
+}
+
+TEST_CASE("stop closes connections between requests and serves those that just came") {
+  http_server_limits limits;
+  limits.stop_grace = 300ms;
+  test_server t{limits};
+  raw_client idle{t.port()};
+  idle.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(starts_with(idle.read_until("GET /one 0"), "HTTP/1.1 200 OK\r\n"));
+  raw_client fresh{t.port()}; // accepted, nothing sent yet
+  raw_client silent{t.port()}; // accepted, never says a word
+  REQUIRE(eventually([&] { return t.server->open_connections() == 3; }));
+  auto stopped = std::chrono::steady_clock::now();
+  t.server->stop();
+  idle.read_to_close();
+  CHECK(idle.closed());
+  CHECK(std::chrono::steady_clock::now() - stopped < 200ms);
+  fresh.send("GET /two HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto answer = fresh.read_to_close();
+  CHECK(starts_with(answer, "HTTP/1.1 200 OK\r\n"));
+  CHECK(answer.find("Connection: close\r\n") != std::string::npos);
+  CHECK(answer.find("GET /two 0") != std::string::npos);
+  CHECK(silent.read_to_close().empty());
+  CHECK(silent.closed());
+  auto waited = std::chrono::steady_clock::now() - stopped;
+  CHECK(waited >= 250ms);
+  CHECK(waited < 2s);
+  CHECK(eventually([&] { return t.server->open_connections() == 0; }));
 }
