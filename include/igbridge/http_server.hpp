@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "igbridge/config.hpp"
 #include "igbridge/http_types.hpp"
@@ -74,21 +75,28 @@ public:
     head_check on_expect; // may be empty: every head may go on
   };
 
-  /// Binds immediately (throws std::system_error naming the address).
+  /// Binds `addr` immediately, or, with `inherited_fd` >= 0, takes that
+  /// already listening socket instead (socket activation; the socket is
+  /// then this server's to close). Throws std::system_error naming the
+  /// address when binding fails, or std::runtime_error when the inherited
+  /// socket is not a listening TCP socket of `addr`'s address family (and
+  /// on loopback, when `addr` is).
   /// Accepts on the pool's main context; each connection runs on one of
   /// the pool's threads, in turn.
   http_server(io_pool& pool, const listen_address& addr, routes r,
-              http_server_limits limits = {});
+              http_server_limits limits = {}, int inherited_fd = -1);
   ~http_server();
 
   /// Port actually bound (useful with port 0).
   uint16_t port() const;
+  /// The address and port the socket is bound to, as "host:port".
+  std::string local_address() const;
   void start();
   /// Stops accepting. A connection waiting between two requests closes
   /// now; any other finishes the exchange it is in (a connection accepted
   /// but not yet read from gets its first request answered, if it comes
   /// within `stop_grace`), then closes. Connections not yet accepted stay
-  /// in the kernel's queue.
+  /// in the kernel's queue: with an inherited socket, for the next process.
   void stop();
   /// Requests read but not yet answered and written.
   std::size_t in_flight() const;

@@ -11,7 +11,9 @@
 // Continue` or refused before its sender commits the body; any other has
 // its body, usually already buffered with the head, parsed at once.
 // On stop, connections already accepted are served to the end of the
-// exchange they are in; those not yet accepted stay in the kernel's queue.
+// exchange they are in; those not yet accepted stay in the kernel's queue,
+// which an inherited (socket-activated) listening socket keeps open for
+// the next process.
 
 #include "igbridge/http_server.hpp"
 
@@ -21,7 +23,10 @@
 #include <list>
 #include <memory_resource>
 #include <mutex>
+#include <stdexcept>
 #include <tuple>
+
+#include <sys/socket.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -622,8 +627,48 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   std::shared_ptr<server_shared> shared = std::make_shared<server_shared>();
 };
 
+namespace {
+
+/// An integer socket option of `fd`, or -1.
+int socket_option(int fd, int name) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  return ::getsockopt(fd, SOL_SOCKET, name, &value, &len) == 0 ? value : -1;
+}
+
+/// Throws unless `fd` is a listening TCP socket of `want`'s family, and a
+/// loopback one when `want` is: a socket unit that names the wrong socket
+/// must not go unnoticed, nor open to the network a listener the
+/// configuration keeps on loopback (an admin listener without a token).
+void check_inherited(int fd, const tcp::endpoint& want, const listen_address& addr) {
+  auto configured = addr.host + ":" + std::to_string(addr.port);
+  int family = socket_option(fd, SO_DOMAIN);
+  if (socket_option(fd, SO_TYPE) != SOCK_STREAM || socket_option(fd, SO_ACCEPTCONN) != 1
+      || (family != AF_INET && family != AF_INET6)) {
+    throw std::runtime_error("inherited descriptor " + std::to_string(fd)
+                             + " is not a listening TCP socket (configured " + configured + ")");
+  }
+  if (family != (want.address().is_v6() ? AF_INET6 : AF_INET)) {
+    throw std::runtime_error("inherited socket " + std::to_string(fd) + " is "
+                             + (family == AF_INET6 ? "IPv6" : "IPv4") + " but " + configured
+                             + " is " + (want.address().is_v6() ? "IPv6" : "IPv4"));
+  }
+  tcp::endpoint bound;
+  socklen_t len = static_cast<socklen_t>(bound.capacity());
+  if (::getsockname(fd, bound.data(), &len) == 0) {
+    bound.resize(len);
+    if (want.address().is_loopback() && !bound.address().is_loopback()) {
+      throw std::runtime_error("inherited socket " + std::to_string(fd) + " listens on "
+                               + bound.address().to_string() + " but " + configured
+                               + " is loopback only");
+    }
+  }
+}
+
+} // namespace
+
 http_server::http_server(io_pool& pool, const listen_address& addr, routes r,
-                         http_server_limits limits)
+                         http_server_limits limits, int inherited_fd)
   : impl_(std::make_shared<impl>(pool)) {
   impl_->shared->routes = std::move(r);
   impl_->shared->limits = limits;
@@ -636,6 +681,11 @@ http_server::http_server(io_pool& pool, const listen_address& addr, routes r,
   auto host = addr.host == "localhost" ? std::string("127.0.0.1") : addr.host;
   tcp::endpoint ep{net::ip::make_address(host), addr.port};
   auto& a = impl_->acceptor;
+  if (inherited_fd >= 0) {
+    check_inherited(inherited_fd, ep, addr);
+    a.assign(ep.protocol(), inherited_fd);
+    return;
+  }
   a.open(ep.protocol());
   a.set_option(net::socket_base::reuse_address(true));
   a.bind(ep);
@@ -651,6 +701,16 @@ http_server::~http_server() {
 uint16_t http_server::port() const {
   beast::error_code ec;
   return impl_->acceptor.local_endpoint(ec).port();
+}
+
+std::string http_server::local_address() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  if (ec) {
+    return {};
+  }
+  auto host = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
 }
 
 void http_server::start() {

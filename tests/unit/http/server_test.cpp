@@ -1,7 +1,7 @@
 // The listener on a loopback port, driven by a raw socket so that every
 // byte and its timing is the test's: `Expect: 100-continue` answered or
 // refused from the head, bodies read with their head or after it, one
-// deadline for both, pipelining, and what stop() keeps.
+// deadline for both, pipelining, inherited sockets, and what stop() keeps.
 
 #include <catch2/catch.hpp>
 
@@ -101,7 +101,7 @@ private:
 /// head check refuses a head without X-Sig (or one that came with a body:
 /// the check must see none), counting both.
 struct test_server {
-  explicit test_server(http_server_limits limits = {}) {
+  explicit test_server(http_server_limits limits = {}, int inherited_fd = -1) {
     http_server::routes r;
     r.on_request = [this](http_request req, responder_ptr reply) {
       ++requests;
@@ -118,7 +118,7 @@ struct test_server {
       return std::nullopt;
     };
     server = std::make_unique<http_server>(pool, listen_address{"127.0.0.1", 0}, std::move(r),
-                                           limits);
+                                           limits, inherited_fd);
     server->start();
     pool.start();
   }
@@ -267,6 +267,63 @@ TEST_CASE("one deadline covers the head and the body") {
   CHECK(c.closed());
   CHECK(std::chrono::steady_clock::now() - start < 1500ms);
   CHECK(t.requests == 0);
+}
+
+TEST_CASE("an inherited listening socket is served instead of a bound one") {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(fd, 16) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  auto port = ntohs(a.sin_port);
+  test_server t{{}, fd};
+  CHECK(t.port() == port);
+  CHECK(t.server->local_address() == "127.0.0.1:" + std::to_string(port));
+  raw_client c{port};
+  c.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(starts_with(c.read_until("GET /x 0"), "HTTP/1.1 200 OK\r\n"));
+}
+
+TEST_CASE("an inherited socket that does not fit the configured address is refused") {
+  io_pool pool{1};
+  auto attempt = [&](int fd) {
+    http_server::routes r;
+    r.on_request = [](http_request, responder_ptr) {};
+    try {
+      http_server s{pool, listen_address{"127.0.0.1", 0}, r, {}, fd};
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  SECTION("not listening") {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(attempt(fd).find("not a listening TCP socket") != std::string::npos);
+    ::close(fd);
+  }
+  SECTION("not on loopback when the configuration says loopback") {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET; // INADDR_ANY, any port
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 1) == 0);
+    CHECK(attempt(fd).find("listens on 0.0.0.0 but 127.0.0.1:0 is loopback only")
+          != std::string::npos);
+    ::close(fd);
+  }
+  SECTION("another address family") {
+    int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd < 0 || ::listen(fd, 1) != 0) {
+      WARN("no IPv6 here");
+    } else {
+      CHECK(attempt(fd).find("is IPv6 but 127.0.0.1:0 is IPv4") != std::string::npos);
+    }
+    ::close(fd);
+  }
 }
 
 TEST_CASE("stop closes connections between requests and serves those that just came") {
