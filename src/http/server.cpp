@@ -307,14 +307,10 @@ private:
   /// it is parsed here, without a second asynchronous read (a handler
   /// posted and its state allocated, per request).
   void read_body() {
-    if (!parser_->is_done() && buffer_.size() > 0) {
-      parser_->eager(true);
-      beast::error_code ec;
-      auto used = parser_->put(buffer_.data(), ec);
-      buffer_.consume(used);
-      if (ec && ec != bhttp::error::need_more) {
-        return on_read(ec, 0);
-      }
+    beast::error_code ec;
+    parse_buffered_body(*parser_, buffer_, ec);
+    if (ec) {
+      return on_read(ec, 0);
     }
     if (parser_->is_done()) {
       return on_read({}, 0);
