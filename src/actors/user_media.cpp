@@ -25,13 +25,9 @@ constexpr auto reread_http_timeout = std::chrono::seconds{30};
 /// an app-wide hold, or this account's rate-limit backoff (a fetch that
 /// failed rate_limited stays held until its next fetch).
 int64_t hold_until(const user_actor_state& st) {
-  int64_t until = st.ctx->throttle_until.load();
-  bool account_held = st.rec.fetch_failures > 0
-                      && st.rec.last_error.rfind(to_string(provider_failure::rate_limited), 0) == 0;
-  if (account_held) {
-    until = std::max(until, st.rec.next_fetch_at);
-  }
-  return until;
+  // The app's hold and this account's (a rate limit's, or the usage
+  // headers' advice), as fetch-now respects them.
+  return std::max(st.ctx->throttle_until.load(), st.rec.held_until);
 }
 
 media_reread failure(std::string why) {
