@@ -38,6 +38,17 @@ def rss_kib(pid):
     return 0
 
 
+def perf_record(pid, out, freq=4000):
+    """`perf record -g` of process `pid` into `out` (None: no recording);
+    stop it with SIGINT. Waits a second for perf to attach."""
+    if not out:
+        return None
+    perf = subprocess.Popen(["perf", "record", "-F", str(freq), "-g", "-p", str(pid), "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return perf
+
+
 def start(fg, server_threads=None, **kw):
     ig = Igbridge(fg, **kw)
     ig.sections["log"]["level"] = "warning"
@@ -105,13 +116,8 @@ def bench_imports(args):
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: fg.post_media(acct["id"], f"dish {i} #eatdifferent"),
                           range(args.posts)))
-        perf = None
-        if args.perf:
-            # From the fetch to the last line only, not the posting before it.
-            perf = subprocess.Popen(["perf", "record", "-F", "4000", "-g", "-p",
-                                     str(ig.proc.pid), "-o", args.perf],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(1)
+        # From the fetch to the last line only, not the posting before it.
+        perf = perf_record(ig.proc.pid, args.perf)
         t0 = time.perf_counter()
         ig.fetch_now("bench")
         wait_until(lambda: len(ig.imports()) >= args.posts, timeout=600, interval=0.05,

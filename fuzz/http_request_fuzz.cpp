@@ -1,8 +1,9 @@
 // The listener's request parser as it faces the network: a Beast
 // request_parser<string_body> configured by configure_request_parser() with
-// the server's default limits, fed through Beast's own read loop from a
+// the server's default limits, fed through Beast's own read loops from a
 // stream that hands the bytes over in pieces, the way TCP segments reach
-// async_read. A second request pipelined behind the first is read from the
+// the session: the head read, the body parsed from what came with it, the
+// rest read. A second request pipelined behind the first is read from the
 // same buffer.
 //
 // Beyond "no crash, no leak, no hang" it checks that a request reads the
@@ -126,13 +127,20 @@ bool same_reading(const reading& a, const reading& b) {
   return a.first.status != 200 || b.first.status != 200 || same_reading(a.second, b.second);
 }
 
-/// One http::read as session::do_read/on_read does it, on a fresh parser.
+/// One request read as session::do_read, on_header and read_body do it
+/// (without Expect), on a fresh parser.
 outcome read_one(segmented_stream& stream, beast::flat_buffer& buffer,
                  const igbridge::http_server_limits& limits) {
   igbridge::request_parser parser;
   igbridge::configure_request_parser(parser, limits);
   beast::error_code ec;
-  bhttp::read(stream, buffer, parser, ec);
+  bhttp::read_header(stream, buffer, parser, ec);
+  if (!ec) {
+    igbridge::parse_buffered_body(parser, buffer, ec);
+  }
+  if (!ec && !parser.is_done()) {
+    bhttp::read(stream, buffer, parser, ec);
+  }
   outcome o;
   if (ec == bhttp::error::end_of_stream) {
     o.status = -1;

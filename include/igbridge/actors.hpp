@@ -18,8 +18,8 @@ struct actor_set {
   writer_actor writer;
   file_sink_actor file_sink; // JSONL sink only
   media_store_actor media;   // media.store only
-  delivery_actor delivery;
   registry_actor registry;
+  delivery_actor delivery;
   scheduler_actor scheduler;
   route_actor front;
   route_actor admin;
@@ -44,8 +44,10 @@ heartbeat_actor spawn_heartbeat(caf::actor_system& sys, std::chrono::millisecond
 writer_actor spawn_writer(caf::actor_system& sys, context_ptr ctx, bool detached);
 file_sink_actor spawn_file_sink(caf::actor_system& sys, context_ptr ctx, bool detached);
 /// `media` empty: records go out without downloading their media.
+/// `registry` empty: expired media URLs are not read again.
 delivery_actor spawn_delivery(caf::actor_system& sys, context_ptr ctx, writer_actor writer,
-                              file_sink_actor file_sink, media_store_actor media = {});
+                              file_sink_actor file_sink, media_store_actor media = {},
+                              registry_actor registry = {});
 media_store_actor spawn_media_store(caf::actor_system& sys, context_ptr ctx, bool detached);
 /// Unlinks stored media files by name (invalid names are ignored).
 void remove_media_files(const std::string& dir, const std::vector<std::string>& names);

@@ -94,7 +94,7 @@ struct config {
     std::string path;        // default <storage.path>/media
     std::string base_url;    // default <server.public_url>/media
     int64_t max_bytes = int64_t{50} << 20;
-    int concurrency = 4;     // downloads at once
+    int concurrency = 64;    // downloads in flight at most (the window adapts below)
     int64_t timeout_s = 120; // one download, whole exchange
   } media;
   struct log_section {

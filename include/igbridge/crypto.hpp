@@ -9,6 +9,7 @@
 #include <string_view>
 
 struct evp_mac_ctx_st; // OpenSSL's EVP_MAC_CTX
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
 
 namespace igbridge {
 
@@ -45,6 +46,21 @@ private:
   uint64_t id_ = 0; // names this key in each thread's working copies
 };
 std::string sha256(std::string_view data);
+
+/// SHA-256 of data that arrives in pieces (a download as it streams in).
+class sha256_stream {
+public:
+  sha256_stream(); // throws std::runtime_error when OpenSSL cannot start one
+  void update(std::string_view piece);
+  /// The raw digest; call once, after the last update.
+  std::string finish();
+
+private:
+  struct ctx_free {
+    void operator()(evp_md_ctx_st* ctx) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, ctx_free> ctx_;
+};
 
 std::string to_hex(std::string_view bytes);              // lowercase
 std::optional<std::string> from_hex(std::string_view hex); // either case

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "igbridge/config.hpp"
 #include "igbridge/http_types.hpp"
@@ -51,27 +53,54 @@ struct http_server_limits {
   std::size_t max_connections = 1024;
   /// Accepting waits this long after EMFILE and similar errors.
   std::chrono::milliseconds accept_backoff{100};
+  /// After stop(), how long a connection accepted but still silent may
+  /// take to send its first request (speculative connections, say).
+  std::chrono::milliseconds stop_grace{1000};
 };
 
 class http_server {
 public:
   using handler = std::function<void(http_request, responder_ptr)>;
+  /// Judges a request that asks for `Expect: 100-continue` by its head
+  /// alone (`body` empty), before its sender commits the body: an answer
+  /// refuses it at once (the connection then closes); none lets it go on
+  /// (`100 Continue`, then the body, then the handler as usual). Runs on
+  /// an I/O thread. A Content-Length over `body_limit` never gets here: the
+  /// parser answers 413 to any such head.
+  using head_check = std::function<std::optional<http_response>(const http_request& head)>;
 
-  /// Binds immediately (throws std::system_error naming the address).
+  /// What a listener does with what it reads.
+  struct routes {
+    handler on_request;
+    head_check on_expect; // may be empty: every head may go on
+  };
+
+  /// Binds `addr` immediately, or, with `inherited_fd` >= 0, takes that
+  /// already listening socket instead (socket activation; the socket is
+  /// then this server's to close). Throws std::system_error naming the
+  /// address when binding fails, or std::runtime_error when the inherited
+  /// socket is not a listening TCP socket of `addr`'s address family (and
+  /// on loopback, when `addr` is).
   /// Accepts on the pool's main context; each connection runs on one of
   /// the pool's threads, in turn.
-  http_server(io_pool& pool, const listen_address& addr, handler h,
-              http_server_limits limits = {});
+  http_server(io_pool& pool, const listen_address& addr, routes r,
+              http_server_limits limits = {}, int inherited_fd = -1);
   ~http_server();
 
   /// Port actually bound (useful with port 0).
   uint16_t port() const;
+  /// The address and port the socket is bound to, as "host:port".
+  std::string local_address() const;
   void start();
-  /// Stops accepting; sessions finish their current exchange, then close.
+  /// Stops accepting. A connection waiting between two requests closes
+  /// now; any other finishes the exchange it is in (a connection accepted
+  /// but not yet read from gets its first request answered, if it comes
+  /// within `stop_grace`), then closes. Connections not yet accepted stay
+  /// in the kernel's queue: with an inherited socket, for the next process.
   void stop();
   /// Requests read but not yet answered and written.
   std::size_t in_flight() const;
-  /// Connections open now.
+  /// Connections open now (after stop(): the exchanges still owed an answer).
   std::size_t open_connections() const;
   /// Called (on an I/O thread) each time a connection is closed to make room.
   void on_refused(std::function<void()> f);

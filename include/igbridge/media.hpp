@@ -25,6 +25,17 @@ struct media_source {
 /// child video without a media_url falls back to its thumbnail).
 std::vector<media_source> media_sources(const nlohmann::json& record);
 
+/// The files of `record` at the URLs of a fresh read of its post (graph
+/// `GET /{media-id}`, DESIGN §9 "Media re-read"): the post's media_url and
+/// thumbnail_url, and each carousel child's by its id, replace the
+/// record's, then the same rules as media_sources apply. A child the fresh
+/// read lacks loses its URLs, so the list comes out different.
+std::vector<media_source> refreshed_sources(const nlohmann::json& record, const media_item& fresh);
+
+/// When an Instagram CDN URL stops working: its `oe` query parameter, a
+/// hexadecimal unix time. 0 when the URL has none (or a malformed one).
+int64_t url_expiry(std::string_view url);
+
 /// What the bytes are, by their signature, not by the URL: a content type
 /// and the extension files of that type are stored under.
 struct media_kind {

@@ -18,6 +18,7 @@
 
 #include "igbridge/http_server.hpp"
 #include "igbridge/http_types.hpp"
+#include "igbridge/media.hpp"
 #include "igbridge/provider.hpp"
 #include "igbridge/records.hpp"
 #include "igbridge/write_notes.hpp"
@@ -49,9 +50,11 @@ using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;          // watchdog heartbeat
 using drain_atom = caf::atom_constant<caf::atom("drain")>;        // shutdown: stop new work
 using append_atom = caf::atom_constant<caf::atom("append")>;      // file sink: write lines
-using store_atom = caf::atom_constant<caf::atom("mstore")>;       // media store: keep bytes
+using commit_atom = caf::atom_constant<caf::atom("mcommit")>;    // media store: keep a download
+using discard_atom = caf::atom_constant<caf::atom("mdiscard")>;  // media store: drop a download
 using load_atom = caf::atom_constant<caf::atom("mload")>;         // media store: read a file
-using media_atom = caf::atom_constant<caf::atom("media")>;        // delivery: media stored
+using media_atom = caf::atom_constant<caf::atom("media")>;        // an import's media: fetch; fetched
+using reread_atom = caf::atom_constant<caf::atom("reread")>;      // user: fresh URLs of a post
 using micropub_atom = caf::atom_constant<caf::atom("micropub")>;  // delivery: entry posted
 
 /// Which listener a request came in on.
@@ -103,6 +106,33 @@ struct write_result {
 /// The scheduler's share of write_notes.
 struct wake_notes {
   std::vector<std::pair<std::string, int64_t>> wakes;
+};
+
+/// A download the HTTP client streamed into a temp file under media.path:
+/// its SHA-256 (hex), size and first bytes (for sniffing). The media store
+/// syncs it and renames it to its content-addressed name, or removes it.
+struct media_download {
+  std::string temp_path; // empty when the body was empty
+  std::string sha256;
+  uint64_t bytes = 0;
+  std::string head;
+};
+
+/// An import whose media are to be downloaded (delivery → media fetcher):
+/// the outbox entry's sequence number, its user and post, and its record.
+struct media_job {
+  uint64_t seq = 0;
+  std::string user;
+  std::string media_id;
+  std::string record; // JSON: the files to download, and their shape for a re-read
+};
+
+/// Fresh URLs of one post from the provider (graph `GET /{media-id}`), or
+/// why there are none (`error`, safe to log: token invalid, rate limited,
+/// the post is gone, a provider or network failure).
+struct media_reread {
+  media_item urls;
+  std::string error;
 };
 
 /// A file the media store kept: its name under media.path ("<sha256>.<ext>"),
@@ -167,6 +197,7 @@ using user_actor = caf::typed_actor<
   caf::replies_to<unlink_atom, bool, std::string>::with<bool>, // notify, reason
   caf::replies_to<erase_atom, std::string>::with<bool>,
   caf::replies_to<rules_atom, user_rules>::with<bool>,
+  caf::replies_to<reread_atom, std::string>::with<media_reread>, // media id
   caf::reacts_to<http_done_atom, http_reply>,
   caf::reacts_to<idle_atom, uint64_t>,  // idle timer
   caf::reacts_to<tick_atom, uint64_t>,  // retry timer after a failed write
@@ -181,6 +212,7 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<unlink_atom, std::string, bool, std::string>::with<bool>,
   caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
   caf::replies_to<rules_atom, std::string, user_rules>::with<bool>,
+  caf::replies_to<reread_atom, std::string, std::string>::with<media_reread>, // user, media id
   caf::replies_to<idle_atom, std::string, uint64_t>::with<bool>, // user, messages handled
   caf::replies_to<ping_atom>::with<ok_atom>,
   caf::reacts_to<drain_atom>>;
@@ -203,11 +235,21 @@ using writer_actor = caf::typed_actor<
   caf::reacts_to<peers_atom, scheduler_actor, delivery_actor>>; // told after commits
 
 /// Keeps media files content-addressed under media.path, on a thread of its
-/// own (writes are fsynced): `store` sniffs, hashes and writes atomically;
-/// `load` reads a stored file back (empty when it is missing).
+/// own (fsyncs block): `commit` checks a finished download, syncs it and
+/// renames it into place (downloads that arrive together share the syncs);
+/// `discard` removes a download nobody needs; `load` reads a stored file
+/// back (empty when it is missing).
 using media_store_actor = caf::typed_actor<
-  caf::replies_to<store_atom, std::string>::with<media_file>,
+  caf::replies_to<commit_atom, media_download>::with<media_file>,
+  caf::reacts_to<discard_atom, std::string>, // a download's temp path
+  caf::reacts_to<flush_atom>,                // its own: commit the batch
   caf::replies_to<load_atom, std::string>::with<std::string>>;
+
+/// Downloads the media of the imports the delivery actor hands it, many
+/// files at once, and answers each with (media_atom, seq, media_result).
+using media_fetcher_actor = caf::typed_actor<
+  caf::reacts_to<media_atom, media_job>,
+  caf::reacts_to<http_done_atom, http_reply>>;
 
 /// Appends to the JSONL file and fsyncs, on a thread of its own; answers
 /// an empty string on success, else what went wrong.
@@ -227,5 +269,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::wake_notes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::jsonl_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::user_rules)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::media_file)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::media_download)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::media_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::media_reread)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::media_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(igbridge::micropub_outcome)

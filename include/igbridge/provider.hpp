@@ -119,6 +119,10 @@ http_request media_request(const config& cfg, const std::string& token,
                            const std::string& ig_user_id, int count);
 /// A follow-up page: the next_url of the previous page.
 http_request next_page_request(const std::string& next_url);
+/// graph: one post read again for fresh CDN URLs (DESIGN §9 "Media re-read"):
+/// `GET {graph_url}/{media-id}?fields=media_url,thumbnail_url,children{media_url,thumbnail_url}`.
+http_request media_node_request(const config& cfg, const std::string& token,
+                                const std::string& media_id);
 
 // -- answers (call only when classify() found no error) --------------------
 
@@ -131,5 +135,8 @@ std::optional<token_grant> parse_long_lived(const std::string& body);
 /// into `grant`; an answer without user_id uses id for both.
 bool parse_me(const std::string& body, token_grant& grant);
 std::optional<media_page> parse_media_page(dialect d, const std::string& body);
+/// graph: the answer of media_node_request (id, media_url, thumbnail_url,
+/// children with their ids and URLs); the other fields stay empty.
+std::optional<media_item> parse_media_node(const std::string& body);
 
 } // namespace igbridge

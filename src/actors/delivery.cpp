@@ -30,7 +30,6 @@ namespace igbridge {
 
 namespace {
 
-constexpr std::string_view gone_key = "sink_gone";
 constexpr std::size_t jsonl_batch_size = 512;
 constexpr auto write_timeout = std::chrono::seconds{60};
 
@@ -38,8 +37,14 @@ struct delivery_state {
   context_ptr ctx;
   writer_actor writer;
   file_sink_actor file_sink;
-  media_store_actor media; // empty: records go out without their media
-  std::size_t media_in_flight = 0;
+  media_store_actor media;     // empty: records go out without their media
+  media_fetcher_actor fetcher; // with media: downloads them
+  std::size_t media_in_flight = 0; // records handed to the fetcher, not answered yet
+  std::size_t media_busy = 0;      // and those whose stored media are being written
+  /// Records whose media are stored, waiting to be written into the outbox:
+  /// one writer job takes all that came while the previous one ran.
+  std::vector<std::pair<uint64_t, std::vector<stored_media>>> media_done;
+  bool media_writing = false;
   micropub_known micropub;  // the media endpoint, once asked
   std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> micropub_started;
   http_waiter http;
@@ -214,18 +219,6 @@ void on_http_result(delivery_self self, uint64_t seq, http_response r,
   }
 }
 
-/// The due records not already in flight, oldest due first, at most `room`.
-std::vector<outbox_entry> due_records(delivery_self self, std::size_t room, int64_t now) {
-  auto& st = self->state;
-  int64_t next_due = 0;
-  auto due = outbox::due(st.ctx->db->read(), now, room,
-                         [&](uint64_t seq) { return st.in_flight.count(seq) != 0; }, next_due);
-  if (next_due != 0) {
-    arm_tick(self, next_due);
-  }
-  return due;
-}
-
 /// An import whose media are not stored yet (DESIGN §8): it waits for them.
 /// The record is dumped with sorted keys and a string value cannot hold an
 /// unescaped quote, so the key's text appears only as the key.
@@ -233,72 +226,139 @@ bool needs_media(const outbox_entry& e) {
   return e.type == "media.imported" && e.data.find("\"media\":[") == std::string::npos;
 }
 
-/// Stores the downloaded media in the record and its references, then the
-/// record is due for the sink like any other.
-void media_stored(delivery_self self, uint64_t seq, const std::vector<stored_media>& media) {
-  auto list = nlohmann::json::array();
-  for (const auto& m : media) {
-    list.push_back(to_json(m));
+/// What one pass takes from the outbox.
+struct due_work {
+  std::vector<outbox_entry> ready; // for the sink
+  std::vector<outbox_entry> media; // waiting for their media, for the fetcher
+};
+
+/// The due records not already in flight, oldest due first: up to `room`
+/// for the sink and up to `media_room` that wait for their media. A record
+/// waiting for media that finds the fetcher full ends the scan (it goes
+/// first once there is room), and so do a few records the sink has no room
+/// for: a pass decodes little it cannot take, however large the backlog
+/// (which would otherwise be read again on every pass).
+due_work due_records(delivery_self self, std::size_t room, std::size_t media_room, int64_t now) {
+  constexpr std::size_t max_passed = 64;
+  auto& st = self->state;
+  due_work due;
+  std::size_t passed = 0; // read, but the sink has no room for them
+  int64_t next_due = 0;
+  outbox::scan_due(
+    st.ctx->db->read(), now,
+    [&](uint64_t seq) {
+      if (st.in_flight.count(seq) != 0) {
+        return outbox::scan_step::skip;
+      }
+      return due.ready.size() >= room && due.media.size() >= media_room ? outbox::scan_step::stop
+                                                                          : outbox::scan_step::read;
+    },
+    [&](outbox_entry&& e) {
+      if (st.media && needs_media(e)) {
+        if (due.media.size() >= media_room) {
+          return false;
+        }
+        due.media.push_back(std::move(e));
+      } else if (due.ready.size() < room) {
+        due.ready.push_back(std::move(e));
+      } else if (++passed > max_passed) {
+        return false;
+      }
+      return true;
+    },
+    next_due);
+  if (next_due != 0) {
+    arm_tick(self, next_due);
   }
-  auto text = list.dump();
-  std::vector<std::string> names;
-  for (const auto& m : media) {
-    names.push_back(media_name(m));
+  return due;
+}
+
+/// Adds `"media":<media>` to the record's JSON text, as its last member:
+/// the record is an object that never has the key yet (needs_media), so
+/// this is what parsing, setting and dumping it would give but for the
+/// order of its keys, at a fraction of the cost. False when `record` is no
+/// JSON object text.
+bool with_media(std::string& record, const std::string& media) {
+  if (record.size() < 2 || record.front() != '{' || record.back() != '}') {
+    return false;
   }
+  record.pop_back();
+  if (record.find_first_not_of(" \t\r\n", 1) != std::string::npos) {
+    record += ',';
+  }
+  record += "\"media\":";
+  record += media;
+  record += '}';
+  return true;
+}
+
+/// Stores the downloaded media in their records and their references,
+/// for every record in `media_done`, in one writer job; then the records
+/// are due for the sink like any other.
+void write_media_done(delivery_self self) {
+  auto& st = self->state;
+  if (st.media_writing || st.media_done.empty()) {
+    return;
+  }
+  struct done_record {
+    uint64_t seq;
+    std::string media; // the "media" array, as JSON
+    std::vector<std::string> names;
+  };
+  auto batch = std::make_shared<std::vector<done_record>>();
+  for (auto& [seq, media] : st.media_done) {
+    auto list = nlohmann::json::array();
+    std::vector<std::string> names;
+    for (const auto& m : media) {
+      list.push_back(to_json(m));
+      names.push_back(media_name(m));
+    }
+    batch->push_back({seq, list.dump(), std::move(names)});
+  }
+  st.media_done.clear();
+  st.media_writing = true;
   write(self, "media_stored",
-        [seq, text, names](write_txn& txn, write_notes&) {
-          auto e = outbox::get(txn, seq);
-          if (!e) {
-            return; // erased meanwhile (data deletion)
+        [batch](write_txn& txn, write_notes&) {
+          std::vector<std::pair<std::string, std::string>> dashboard;
+          for (const auto& d : *batch) {
+            auto e = outbox::get(txn, d.seq);
+            if (!e || !with_media(e->data, d.media)) {
+              continue; // erased meanwhile (data deletion), or not a record
+            }
+            outbox::update(txn, *e, e->next_attempt_at);
+            media_refs::add(txn, e->user, d.names);
+            dashboard.emplace_back(e->id, d.media);
           }
-          auto record = nlohmann::json::parse(e->data, nullptr, false);
-          if (!record.is_object()) {
-            return;
-          }
-          record["media"] = nlohmann::json::parse(text);
-          e->data = record.dump();
-          outbox::update(txn, *e, e->next_attempt_at);
-          media_refs::add(txn, e->user, names);
-          dashboard::note_stored_media(txn, e->id, text);
+          dashboard::note_stored_media(txn, dashboard);
         },
-        [self, seq](bool ok) {
+        [self, batch](bool ok) {
           auto& st = self->state;
-          st.in_flight.erase(seq);
+          st.media_writing = false;
+          st.media_busy -= batch->size();
+          for (const auto& d : *batch) {
+            st.in_flight.erase(d.seq);
+          }
           if (!ok) {
             arm_tick(self, st.ctx->now() + 5);
           }
+          write_media_done(self);
           answer_drain_waiters(st);
           pump(self);
         });
 }
 
-void start_media(delivery_self self, const outbox_entry& e) {
+void start_media(delivery_self self, outbox_entry& e) {
   auto& st = self->state;
   st.in_flight.insert(e.seq);
   ++st.media_in_flight;
-  auto sources = media_sources(nlohmann::json::parse(e.data, nullptr, false));
-  spawn_media_fetch(self, st.ctx, st.media, caf::actor_cast<delivery_actor>(self), e.seq,
-                    std::move(sources));
-}
-
-/// Sends records that wait for media to the media fetchers (as many as
-/// media.concurrency allows; the rest stay due) and returns the others.
-std::vector<outbox_entry> take_media_work(delivery_self self, std::vector<outbox_entry> due) {
-  auto& st = self->state;
-  if (!st.media) {
-    return due;
-  }
-  auto bound = static_cast<std::size_t>(st.ctx->cfg.media.concurrency);
-  std::vector<outbox_entry> ready;
-  ready.reserve(due.size());
-  for (auto& e : due) {
-    if (!needs_media(e)) {
-      ready.push_back(std::move(e));
-    } else if (st.media_in_flight < bound) {
-      start_media(self, e);
-    }
-  }
-  return ready;
+  ++st.media_busy;
+  media_job job;
+  job.seq = e.seq;
+  job.user = e.user;
+  constexpr std::string_view prefix = "instagram:";
+  job.media_id = e.id.compare(0, prefix.size(), prefix) == 0 ? e.id.substr(prefix.size()) : e.id;
+  job.record = std::move(e.data);
+  self->send(st.fetcher, media_atom::value, std::move(job));
 }
 
 void pump_jsonl(delivery_self self, std::vector<outbox_entry> due) {
@@ -338,17 +398,25 @@ void pump(delivery_self self) {
   }
   const auto& sink = st.ctx->cfg.sink;
   bool is_jsonl = sink.type == "jsonl";
-  if (is_jsonl && st.pumping) {
-    return; // one batch at a time: the file is appended in order
-  }
   auto limit = static_cast<std::size_t>(std::max(1, sink.concurrency));
-  std::size_t room = is_jsonl ? jsonl_batch_size
-                              : limit - std::min(st.in_flight.size(), limit);
-  if (room == 0) {
+  auto at_sink = st.in_flight.size() - std::min(st.in_flight.size(), st.media_busy);
+  std::size_t room = is_jsonl ? (st.pumping ? 0 : jsonl_batch_size) // one batch at a time:
+                              : limit - std::min(at_sink, limit);    // the file is in order
+  // The fetcher gets a few times media.concurrency records, so that its
+  // window never runs dry while records wait here.
+  auto media_bound =
+    st.media ? std::max<std::size_t>(64, 4 * static_cast<std::size_t>(st.ctx->cfg.media.concurrency))
+             : 0;
+  auto media_room = media_bound - std::min(st.media_in_flight, media_bound);
+  if (room == 0 && media_room == 0) {
     return;
   }
   auto now = st.ctx->now();
-  auto due = take_media_work(self, due_records(self, room, now));
+  auto work = due_records(self, room, media_room, now);
+  for (auto& e : work.media) {
+    start_media(self, e);
+  }
+  auto due = std::move(work.ready);
   if (due.empty()) {
     return;
   }
@@ -394,12 +462,16 @@ void guarded(const char* what, F f) {
 
 delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
                                           writer_actor writer, file_sink_actor file_sink,
-                                          media_store_actor media) {
+                                          media_store_actor media, registry_actor registry) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
   st.writer = std::move(writer);
   st.file_sink = std::move(file_sink);
   st.media = std::move(media);
+  if (st.media) {
+    st.fetcher = spawn_media_fetcher(self, st.ctx, st.media, std::move(registry),
+                                     caf::actor_cast<delivery_actor>(self));
+  }
   keep_running(self, "delivery");
   guarded("delivery.init_failed", [&] {
     if (st.ctx->cfg.sink.type == "webhook") {
@@ -448,10 +520,12 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
       auto& st = self->state;
       --st.media_in_flight;
       if (!r.error.empty()) {
+        --st.media_busy; // at the sink's retry schedule now, like a failed delivery
         failed(self, {seq}, r.error, 0);
         return;
       }
-      guarded("delivery.media_failed", [&] { media_stored(self, seq, r.media); });
+      st.media_done.emplace_back(seq, std::move(r.media));
+      guarded("delivery.media_failed", [&] { write_media_done(self); });
     },
     [=](micropub_atom, uint64_t seq, micropub_outcome& o) {
       auto& st = self->state;
@@ -475,9 +549,10 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
 } // namespace
 
 delivery_actor spawn_delivery(caf::actor_system& sys, context_ptr ctx, writer_actor writer,
-                              file_sink_actor file_sink, media_store_actor media) {
+                              file_sink_actor file_sink, media_store_actor media,
+                              registry_actor registry) {
   return sys.spawn(delivery_fn, std::move(ctx), std::move(writer), std::move(file_sink),
-                   std::move(media));
+                   std::move(media), std::move(registry));
 }
 
 } // namespace igbridge

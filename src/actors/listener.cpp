@@ -1,6 +1,7 @@
 #include "listener.hpp"
 #include "media_route.hpp"
 
+#include <optional>
 #include <string_view>
 
 #include <caf/all.hpp>
@@ -52,15 +53,48 @@ void reject(const metrics::series& counter, const responder_ptr& reply, const ch
   reply->respond(json_error(status, message));
 }
 
+/// The header an update's signature comes in, per dialect.
+const char* signature_header(const context& ctx) {
+  return ctx.dialect == dialect::graph ? "X-Hub-Signature-256" : "X-Hub-Signature";
+}
+
+void reject_unsigned(const update_results& results, const responder_ptr& reply,
+                     const std::string& remote) {
+  reject(results.missing_signature, reply, "missing_signature", 403, "missing signature",
+         remote);
+}
+
+/// Keeps the answer given to it: the head check answers in its own call.
+class kept_answer final : public responder {
+public:
+  void respond(http_response r) override { answer = std::move(r); }
+  std::optional<http_response> answer;
+};
+
+/// An update's head, judged before its sender commits the body (`Expect:
+/// 100-continue`): without the dialect's signature header it is refused as
+/// its whole request would be; a Content-Length over the listener's body
+/// limit never gets here (the server's parser answers 413 to any route).
+std::optional<http_response> webhook_head(const context& ctx, const update_results& results,
+                                          const request_counters& counters,
+                                          const request_counters::route_series& route,
+                                          const http_request& head) {
+  if (!header_value(head.headers, signature_header(ctx)).empty()) {
+    return std::nullopt;
+  }
+  auto kept = std::make_shared<kept_answer>();
+  reject_unsigned(results, counters.wrap(kept, route), head.remote);
+  return std::move(kept->answer);
+}
+
 /// A signed update: signature over the raw body before any parsing, then
 /// the payload; the writer commits the hints and answers 200.
 void webhook_update(const context& ctx, const webhook_keys& keys, const update_results& results,
                     const writer_actor& writer, http_request& req, responder_ptr reply) {
   bool graph = ctx.dialect == dialect::graph;
-  auto sig = header_value(req.headers, graph ? "X-Hub-Signature-256" : "X-Hub-Signature");
+  auto sig = header_value(req.headers, signature_header(ctx));
   if (sig.empty()) {
-    return reject(results.missing_signature, reply, "missing_signature", 403,
-                  "missing signature", req.remote);
+    return reject_unsigned(results, reply, req.remote);
   }
   auto key = graph ? match_sha256_signature(sig, req.body, keys)
                   : match_sha1_signature(sig, req.body, keys);
@@ -88,15 +122,22 @@ std::string_view path_of(const std::string& target) {
 
 } // namespace
 
-http_server::handler public_listener(context_ptr ctx, const actor_set& actors) {
+http_server::routes public_listener(context_ptr ctx, const actor_set& actors) {
   auto writer = actors.writer;
   auto front = actors.front;
   auto counters = request_counters::make(ctx->stats, listener_kind::public_api);
   auto results = std::make_shared<const update_results>(ctx->stats);
   // Looked up once: the webhook path takes no route lookup per request.
   const auto* hooks = &counters->route("/hooks/instagram");
-  return [ctx, writer, front, counters, results, hooks](http_request req,
-                                                        responder_ptr reply) {
+  http_server::routes routes;
+  routes.on_expect = [ctx, counters, results, hooks](const http_request& head) {
+    if (path_of(head.target) == "/hooks/instagram" && head.method == "POST") {
+      return webhook_head(*ctx, *results, *counters, *hooks, head);
+    }
+    return std::optional<http_response>{};
+  };
+  routes.on_request = [ctx, writer, front, counters, results, hooks](http_request req,
+                                                                          responder_ptr reply) {
     auto path = path_of(req.target);
     if (path == "/hooks/instagram" && req.method == "POST") {
       // Keyed once per reload: the HTTP threads share the keys read-only.
@@ -118,17 +159,20 @@ http_server::handler public_listener(context_ptr ctx, const actor_set& actors) {
     }
     caf::anon_send(front, inbound{listener_kind::public_api, std::move(req), std::move(counted)});
   };
+  return routes;
 }
 
-http_server::handler admin_listener(context_ptr ctx, const actor_set& actors) {
+http_server::routes admin_listener(context_ptr ctx, const actor_set& actors) {
   auto admin = actors.admin;
   auto counters = request_counters::make(ctx->stats, listener_kind::admin_api);
-  return [admin, counters](http_request req, responder_ptr reply) {
+  http_server::routes routes;
+  routes.on_request = [admin, counters](http_request req, responder_ptr reply) {
     auto counted = counters->wrap(std::move(reply),
                                   counters->route(route_label(listener_kind::admin_api,
                                                               req.target)));
     caf::anon_send(admin, inbound{listener_kind::admin_api, std::move(req), std::move(counted)});
   };
+  return routes;
 }
 
 } // namespace igbridge

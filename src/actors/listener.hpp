@@ -3,14 +3,15 @@
 // /livez is answered at once (no actor round trip a busy mailbox could
 // delay), webhook updates are verified and parsed here and handed to the
 // writer, which answers after the commit; everything else becomes a
-// message to the front or admin actor.
+// message to the front or admin actor. An update that asks for `Expect:
+// 100-continue` is refused from its head when it carries no signature.
 
 #include "igbridge/actors.hpp"
 #include "igbridge/http_server.hpp"
 
 namespace igbridge {
 
-http_server::handler public_listener(context_ptr ctx, const actor_set& actors);
-http_server::handler admin_listener(context_ptr ctx, const actor_set& actors);
+http_server::routes public_listener(context_ptr ctx, const actor_set& actors);
+http_server::routes admin_listener(context_ptr ctx, const actor_set& actors);
 
 } // namespace igbridge

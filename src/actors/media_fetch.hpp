@@ -1,20 +1,19 @@
 #pragma once
-// One import's media, downloaded and stored by an actor of its own.
-
-#include <cstdint>
-#include <vector>
+// The media fetcher: downloads the media of the imports that wait for them,
+// many files at once (media_fetch.cpp says how).
 
 #include <caf/fwd.hpp>
 
 #include "igbridge/context.hpp"
-#include "igbridge/media.hpp"
 #include "igbridge/messages.hpp"
 
 namespace igbridge {
 
-/// Downloads `sources` in order, has `store` keep each, then sends
-/// (media_atom, seq, media_result) to `reply_to`.
-void spawn_media_fetch(caf::local_actor* parent, context_ptr ctx, media_store_actor store,
-                       delivery_actor reply_to, uint64_t seq, std::vector<media_source> sources);
+/// Spawned by (and linked to) the delivery actor `parent`; it answers each
+/// (media_atom, media_job) with (media_atom, seq, media_result) to
+/// `delivery`. `registry` empty: expired URLs are not read again.
+media_fetcher_actor spawn_media_fetcher(caf::local_actor* parent, context_ptr ctx,
+                                        media_store_actor store, registry_actor registry,
+                                        delivery_actor delivery);
 
 } // namespace igbridge

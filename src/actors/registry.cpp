@@ -153,6 +153,10 @@ registry_actor::behavior_type registry_fn(registry_self self, context_ptr ctx,
     [=](rules_atom, const std::string& user, user_rules& rules) -> caf::delegated<bool> {
       return self->delegate(actor_for(self, user), rules_atom::value, std::move(rules));
     },
+    [=](reread_atom, const std::string& user, std::string& media_id)
+      -> caf::delegated<media_reread> {
+      return self->delegate(actor_for(self, user), reread_atom::value, std::move(media_id));
+    },
     [=](idle_atom, const std::string& user, uint64_t handled) -> bool {
       auto& users = self->state.users;
       auto i = users.find(user);

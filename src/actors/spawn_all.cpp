@@ -14,8 +14,8 @@ actor_set spawn_all(caf::actor_system& sys, context_ptr ctx, bool detached) {
   if (ctx->cfg.media.store) {
     a.media = spawn_media_store(sys, ctx, detached);
   }
-  a.delivery = spawn_delivery(sys, ctx, a.writer, a.file_sink, a.media);
   a.registry = spawn_registry(sys, ctx, a.writer);
+  a.delivery = spawn_delivery(sys, ctx, a.writer, a.file_sink, a.media, a.registry);
   a.scheduler = spawn_scheduler(sys, ctx, a.registry);
   caf::anon_send(a.writer, peers_atom::value, a.scheduler, a.delivery);
   a.front = spawn_front(sys, ctx, a);

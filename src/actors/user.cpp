@@ -420,6 +420,12 @@ user_actor::behavior_type user_behavior(user_self self, context_ptr ctx, writer_
       on_rules(self, std::move(rules), rp);
       return rp;
     },
+    [=](reread_atom, std::string& media_id) -> caf::typed_response_promise<media_reread> {
+      ++self->state.handled;
+      auto rp = self->make_response_promise<media_reread>();
+      reread_media(self, media_id, rp);
+      return rp;
+    },
     [=](http_done_atom, http_reply& reply) {
       guarded(self, "user.http_failed", [&] { self->state.http.complete(reply); });
       maybe_idle(self);

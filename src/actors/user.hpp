@@ -5,7 +5,8 @@
 // arrives and it passivates after actors.idle_s without work, all of its
 // state being in LMDB. Split by job: user.cpp (behaviour: link, unlink,
 // erase, rules, wake, passivation), user_writes.cpp (its transactions),
-// user_fetch.cpp (the fetch loop), user_token.cpp (token refresh).
+// user_fetch.cpp (the fetch loop), user_token.cpp (token refresh),
+// user_media.cpp (fresh media URLs for the media fetcher).
 
 #include <chrono>
 #include <deque>
@@ -109,6 +110,9 @@ std::string stored_token(const user_actor_state& st, const std::string& plain);
 user_actor self_handle(user_self self);
 /// Exchanges the token for a fresh long-lived one (graph).
 void refresh_token(user_self self);
+/// Reads post `media_id` again for fresh CDN URLs and answers them (graph).
+void reread_media(user_self self, const std::string& media_id,
+                  caf::typed_response_promise<media_reread> rp);
 /// Arms the idle timer when nothing is in progress.
 void maybe_idle(user_self self);
 /// After a failed write: wake again later from memory (the store could not

@@ -1,5 +1,7 @@
 // `igbridge serve`: wires the store, the actor system, the HTTP client and
-// both listeners together, and takes them down in order on SIGTERM.
+// both listeners together, and takes them down in order on SIGTERM. The
+// listeners take the sockets the service manager hands over (socket
+// activation), else bind their own.
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -25,6 +27,7 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/http_client.hpp"
 #include "igbridge/http_server.hpp"
+#include "igbridge/inherited_sockets.hpp"
 #include "igbridge/io_pool.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/messages.hpp"
@@ -41,11 +44,18 @@ constexpr auto drain_bound = std::chrono::seconds{10};
 /// outbound connections, media files.
 constexpr uint64_t reserved_fds = 128;
 
+/// Waits until the connections the stopped listeners kept (each owed the
+/// answer to a request read, or about to be) have had it and closed.
 void wait_for_answers(const http_server& a, const http_server& b,
                       std::chrono::steady_clock::time_point until) {
-  while ((a.in_flight() + b.in_flight()) > 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  while ((a.open_connections() + b.open_connections()) > 0
+         && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
+}
+
+const char* socket_source(int inherited_fd) {
+  return inherited_fd >= 0 ? "inherited" : "bound";
 }
 
 /// Raises the open-file limit to its hard maximum and returns what the
@@ -159,7 +169,11 @@ int run_serve(const std::string& config_path) {
   caf::actor_system_config caf_cfg;
   std::optional<caf::actor_system> system;
   io_pool io{cfg.server.threads};
-  http_client client{io.main()};
+  http_client_options client_opts;
+  // Keep a connection per download in flight to a CDN host alive.
+  client_opts.max_idle_per_host = std::max<std::size_t>(
+    client_opts.max_idle_per_host, static_cast<std::size_t>(cfg.media.concurrency));
+  http_client client{io.main(), client_opts};
   auto ctx = std::make_shared<context>(std::move(cfg), db, client, stats);
   ctx->dialect = dialect_of(ctx->cfg);
   ctx->redirect_uri = ctx->cfg.server.public_url + "/oauth/instagram/callback";
@@ -191,15 +205,17 @@ int run_serve(const std::string& config_path) {
 
   std::unique_ptr<http_server> public_api;
   std::unique_ptr<http_server> admin_api;
+  inherited_sockets inherited;
   try {
+    inherited = take_inherited_sockets();
     http_server_limits pub_limits;
     pub_limits.max_connections = public_cap;
     http_server_limits adm_limits;
     adm_limits.max_connections = admin_cap;
-    public_api = std::make_unique<http_server>(io, conf.server.listen,
-                                               public_listener(ctx, actors), pub_limits);
-    admin_api = std::make_unique<http_server>(io, conf.admin.listen,
-                                              admin_listener(ctx, actors), adm_limits);
+    public_api = std::make_unique<http_server>(io, conf.server.listen, public_listener(ctx, actors),
+                                               pub_limits, inherited.public_fd);
+    admin_api = std::make_unique<http_server>(io, conf.admin.listen, admin_listener(ctx, actors),
+                                              adm_limits, inherited.admin_fd);
   } catch (const std::exception& e) {
     log(log_level::error, "listen_failed", {{"error", e.what()}});
     stop_all(actors);
@@ -231,8 +247,10 @@ int run_serve(const std::string& config_path) {
 
   io.start();
   log(log_level::notice, "started",
-      {{"public", conf.server.listen.host + ":" + std::to_string(public_api->port())},
-       {"admin", conf.admin.listen.host + ":" + std::to_string(admin_api->port())},
+      {{"public", public_api->local_address()},
+       {"public_socket", socket_source(inherited.public_fd)},
+       {"admin", admin_api->local_address()},
+       {"admin_socket", socket_source(inherited.admin_fd)},
        {"dialect", conf.instagram.dialect},
        {"sink", conf.sink.type},
        {"storage", conf.storage.path},

@@ -34,6 +34,11 @@ namespace {
 
 constexpr const char* user_agent = "igbridge/0.1";
 constexpr std::uint32_t response_header_limit = 64 * 1024;
+/// A streamed download's memory: one chunk (besides the connection's buffer).
+constexpr std::size_t stream_chunk = 64 * 1024;
+/// An error page answered instead of a streamed download is read whole; it
+/// has no business being large.
+constexpr std::uint64_t error_body_limit = 64 * 1024;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size()
@@ -276,6 +281,9 @@ private:
   }
 
   void do_read() {
+    if (in_.sink) {
+      return do_read_head();
+    }
     parser_.emplace();
     // Limits must be set before the first byte is parsed.
     parser_->header_limit(response_header_limit);
@@ -301,12 +309,20 @@ private:
       return fail(ec, "read");
     }
     auto msg = parser_->release();
+    auto body = std::move(msg.body());
+    answered(msg, std::move(body));
+  }
+
+  /// The whole answer is in: the connection goes back to the pool when it
+  /// may carry the next request, and the caller gets status, headers, body.
+  template <class Message>
+  void answered(const Message& msg, std::string body) {
     http_response res;
     res.status = static_cast<int>(msg.result_int());
     for (auto& field : msg) {
       res.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    res.body = std::move(msg.body());
+    res.body = std::move(body);
     // Leftover bytes would be the start of an answer nobody asked for.
     if (msg.keep_alive() && conn_->buffer.size() == 0) {
       conn_->tcp().expires_never();
@@ -315,6 +331,88 @@ private:
     }
     conn_.reset();
     finish(std::move(res));
+  }
+
+  // -- a body streamed to the request's sink ---------------------------------------
+
+  /// The head first: only a 200's body goes to the sink; any other answer
+  /// (an error page) is read as usual, with a small limit.
+  void do_read_head() {
+    head_parser_.emplace();
+    head_parser_->header_limit(response_header_limit);
+    head_parser_->body_limit(in_.max_body != 0 ? in_.max_body : client_->opts.max_body);
+    if (head_) {
+      head_parser_->skip(true);
+    }
+    conn_->tcp().expires_at(deadline_);
+    conn_->visit([this](auto& stream) {
+      http::async_read_header(stream, conn_->buffer, *head_parser_,
+                              beast::bind_front_handler(&exchange::on_read_head,
+                                                        shared_from_this()));
+    });
+  }
+
+  void on_read_head(beast::error_code ec, std::size_t) {
+    if (ec) {
+      if (!head_parser_->got_some() && can_retry(ec)) {
+        return retry();
+      }
+      return fail(ec, "read");
+    }
+    if (head_parser_->get().result_int() != 200 || head_parser_->is_done()) {
+      // Beast changes a parser's body type once the head is read.
+      auto len = head_parser_->content_length();
+      if (len && *len > error_body_limit) {
+        return finish_error("response too large");
+      }
+      parser_.emplace(std::move(*head_parser_));
+      parser_->body_limit(error_body_limit);
+      head_parser_.reset();
+      if (parser_->is_done()) {
+        return on_read({}, 0);
+      }
+      conn_->visit([this](auto& stream) {
+        http::async_read(stream, conn_->buffer, *parser_,
+                         beast::bind_front_handler(&exchange::on_read, shared_from_this()));
+      });
+      return;
+    }
+    body_parser_.emplace(std::move(*head_parser_));
+    head_parser_.reset();
+    if (!conn_->chunk) {
+      conn_->chunk.reset(new char[stream_chunk]); // not zeroed: it is only written into
+    }
+    do_read_body();
+  }
+
+  void do_read_body() {
+    auto& body = body_parser_->get().body();
+    body.data = conn_->chunk.get();
+    body.size = stream_chunk;
+    conn_->visit([this](auto& stream) {
+      http::async_read(stream, conn_->buffer, *body_parser_,
+                       beast::bind_front_handler(&exchange::on_read_body, shared_from_this()));
+    });
+  }
+
+  void on_read_body(beast::error_code ec, std::size_t) {
+    if (ec == http::error::need_buffer) {
+      ec = {}; // the chunk is full: hand it on, then read the next one
+    }
+    if (ec) {
+      return fail(ec, "read");
+    }
+    auto got = stream_chunk - body_parser_->get().body().size;
+    if (got > 0) {
+      if (auto why = in_.sink->write({conn_->chunk.get(), got}); !why.empty()) {
+        return finish_error(std::move(why)); // the connection goes with it
+      }
+    }
+    if (!body_parser_->is_done()) {
+      return do_read_body();
+    }
+    streamed_ = true;
+    answered(body_parser_->get(), {});
   }
 
   // -- retry, failure, completion -------------------------------------------------
@@ -328,6 +426,7 @@ private:
     retried_ = true;
     conn_.reset();
     parser_.reset();
+    head_parser_.reset();
     // We are on exec_ (the old connection's strand): the fresh connection,
     // its resolver and timer stay on it, so nothing here runs concurrently.
     do_resolve();
@@ -360,6 +459,10 @@ private:
     }
     finished_ = true;
     conn_.reset(); // a failed connection is never reused
+    if (in_.sink) {
+      // Before the callback: the caller reads the sink's result in it.
+      in_.sink->finish(streamed_);
+    }
     auto done = std::move(done_);
     done_ = nullptr;
     if (!done) {
@@ -389,6 +492,10 @@ private:
   std::optional<asio::steady_timer> resolve_timer_;
   client_connection_ptr conn_;
   std::optional<http::response_parser<http::string_body>> parser_;
+  // A streamed download: the head, then the body in chunks to in_.sink.
+  std::optional<http::response_parser<http::empty_body>> head_parser_;
+  std::optional<http::response_parser<http::buffer_body>> body_parser_;
+  bool streamed_ = false; // the whole body went to the sink
   bool retried_ = false;
   bool finished_ = false;
 };

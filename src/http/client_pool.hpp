@@ -29,6 +29,9 @@ struct client_connection {
   std::optional<boost::beast::tcp_stream> plain;
   std::optional<tls_stream> tls;
   boost::beast::flat_buffer buffer;
+  /// Where a streamed body's pieces land (exchange::do_read_body); made on
+  /// the connection's first streamed answer and kept for its next ones.
+  std::unique_ptr<char[]> chunk;
   std::chrono::steady_clock::time_point idle_since;
   bool reused = false; // taken from the pool: may be stale
 

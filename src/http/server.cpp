@@ -5,6 +5,15 @@
 // so it must not cost a real client its turn), and when every connection is
 // busy, accepting pauses until one closes. EMFILE pauses accepting briefly
 // instead of spinning.
+//
+// A request is read head first: one that asks for `Expect: 100-continue`
+// is judged by its head (the listener's head check) and answered `100
+// Continue` or refused before its sender commits the body; any other has
+// its body, usually already buffered with the head, parsed at once.
+// On stop, connections already accepted are served to the end of the
+// exchange they are in; those not yet accepted stay in the kernel's queue,
+// which an inherited (socket-activated) listening socket keeps open for
+// the next process.
 
 #include "igbridge/http_server.hpp"
 
@@ -14,7 +23,10 @@
 #include <list>
 #include <memory_resource>
 #include <mutex>
+#include <stdexcept>
 #include <tuple>
+
+#include <sys/socket.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -79,7 +91,7 @@ thread_local std::vector<held_group>* open_batch = nullptr;
 /// What the acceptor and the sessions share. The session list is guarded
 /// by a mutex: sessions live on several threads.
 struct server_shared {
-  http_server::handler handler;
+  http_server::routes routes;
   http_server_limits limits;
   std::function<void()> refused;
   std::atomic<std::size_t> in_flight{0};
@@ -89,6 +101,26 @@ struct server_shared {
   std::size_t open = 0;
   std::function<void()> on_close; // resumes a paused acceptor
 };
+
+/// What a passing head is told before its body is read (RFC 9110 §10.1.1).
+constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+
+/// Whether `msg` asks for `100 Continue` before sending its body. An
+/// HTTP/1.0 sender's expectation is ignored, as RFC 9110 §10.1.1 requires.
+template <class Message>
+bool expects_continue(const Message& msg) {
+  if (msg.version() < 11) {
+    return false;
+  }
+  auto v = msg[bhttp::field::expect];
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+    v.remove_suffix(1);
+  }
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+    v.remove_prefix(1);
+  }
+  return beast::iequals(v, "100-continue");
+}
 
 /// Blocks up to 1 KiB (a field's name and value in one) are pooled, a few
 /// dozen per chunk; larger ones go to the heap, so a session's pool stays
@@ -162,6 +194,24 @@ public:
     });
   }
 
+  /// On stop: closes the connection if it waits between two requests with
+  /// nothing of the next one received. A connection that never had a
+  /// request is kept (its client has sent, or is sending, its first one),
+  /// but one still silent gets only `stop_grace` to speak.
+  void close_if_idle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->idle_.load() || !self->nothing_received()) {
+        return;
+      }
+      if (self->served_) {
+        beast::error_code ec;
+        self->stream_.socket().close(ec);
+      } else {
+        self->arm_stop_grace();
+      }
+    });
+  }
+
   /// Called on the session's thread with the handler's answer.
   void deliver(http_response r) {
     wait_timer_.cancel();
@@ -170,6 +220,12 @@ public:
 
 private:
   void do_read() {
+    if (shared_->stopping.load() && nothing_received()) {
+      if (served_) {
+        return do_close(); // nothing of a next request came: none is owed an answer
+      }
+      arm_stop_grace(); // accepted as the listener stopped
+    }
     parser_.emplace(std::piecewise_construct, std::make_tuple(),
                     std::make_tuple(fields_allocator{&fields_pool_}));
     configure_request_parser(*parser_, shared_->limits);
@@ -178,8 +234,107 @@ private:
     // (slowloris) is dropped when it passes, however steadily it sends.
     stream_.expires_after(shared_->limits.read_deadline);
     idle_ = true;
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  /// After stop, a connection that never had a request and has sent
+  /// nothing gets `stop_grace` to begin one. Its own timer: the stream's
+  /// deadline cannot be changed under the read that waits.
+  void arm_stop_grace() {
+    wait_timer_.expires_after(shared_->limits.stop_grace);
+    wait_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && self->idle_.load() && self->nothing_received()) {
+        beast::error_code ignored;
+        self->stream_.socket().close(ignored);
+      }
+    });
+  }
+
+  /// Whether no byte of a next request has arrived (on the session's thread).
+  bool nothing_received() {
+    beast::error_code ec;
+    return buffer_.size() == 0 && (!parser_ || !parser_->got_some())
+           && stream_.socket().available(ec) == 0 && !ec;
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) {
+      return on_read(ec, 0);
+    }
+    if (!parser_->is_done() && expects_continue(parser_->get())) {
+      return on_expect();
+    }
+    read_body();
+  }
+
+  /// The sender waits for a word before sending its body: the head check
+  /// refuses it now, or it is told to go on.
+  void on_expect() {
+    std::optional<http_response> refusal;
+    if (shared_->routes.on_expect) {
+      try {
+        refusal = shared_->routes.on_expect(request_of(parser_->get(), false));
+      } catch (const std::exception&) {
+        refusal = error_response(500, "internal error");
+      }
+    }
+    if (refusal) {
+      // The body was not read: the connection cannot carry another request.
+      // The sender may send it all the same (it need not wait for us), so
+      // it is drained before closing, as after any early answer.
+      idle_ = false;
+      linger_ = true;
+      head_ = parser_->get().method() == bhttp::verb::head;
+      return write(std::move(*refusal), true);
+    }
+    if (buffer_.size() > 0) {
+      return read_body(); // the body is on its way already: no word needed
+    }
+    // Within the read deadline: a peer that never reads this stays bounded.
+    net::async_write(stream_, net::buffer(continue_line.data(), continue_line.size()),
+                     beast::bind_front_handler(&session::on_continue, shared_from_this()));
+  }
+
+  void on_continue(beast::error_code ec, std::size_t) {
+    if (ec) {
+      return do_close();
+    }
+    read_body();
+  }
+
+  /// Reads the rest of the request. Usually its body came with its head:
+  /// it is parsed here, without a second asynchronous read (a handler
+  /// posted and its state allocated, per request).
+  void read_body() {
+    beast::error_code ec;
+    parse_buffered_body(*parser_, buffer_, ec);
+    if (ec) {
+      return on_read(ec, 0);
+    }
+    if (parser_->is_done()) {
+      return on_read({}, 0);
+    }
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&session::on_read, shared_from_this()));
+  }
+
+  /// The request as the routes see it; the body only when `with_body`
+  /// (it is moved out).
+  template <class Message>
+  http_request request_of(Message& msg, bool with_body) {
+    http_request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.remote = remote_;
+    req.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
+    for (auto& field : msg) {
+      req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    if (with_body) {
+      req.body = std::move(msg.body());
+    }
+    return req;
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -200,18 +355,11 @@ private:
       return write(error_response(400, "malformed request"), true);
     }
     stream_.expires_never();
+    served_ = true;
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == bhttp::verb::head;
-    http_request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    req.remote = remote_;
-    req.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
-    for (auto& field : msg) {
-      req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    req.body = std::move(msg.body());
+    auto req = request_of(msg, true);
     auto r = std::make_shared<session_responder>(weak_from_this(), stream_.get_executor());
     ++shared_->in_flight;
     counted_ = true;
@@ -225,7 +373,7 @@ private:
       }
     });
     try {
-      shared_->handler(std::move(req), r);
+      shared_->routes.on_request(std::move(req), r);
     } catch (const std::exception&) {
       r->respond(error_response(500, "internal error"));
     }
@@ -306,6 +454,7 @@ private:
   bool head_ = false;
   bool close_after_ = false;
   bool counted_ = false; // this session holds one in_flight count
+  bool served_ = false;  // a request was read on this connection
   bool linger_ = false;  // drain the request before closing (early answers)
   std::size_t drain_budget_ = 0;
   std::unique_ptr<std::array<char, 16 * 1024>> drain_buf_;
@@ -380,10 +529,10 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   }
 
   void on_accept(beast::error_code ec, socket_type socket) {
-    if (!acceptor.is_open()) {
-      return;
-    }
     if (ec) {
+      if (!acceptor.is_open()) {
+        return;
+      }
       // Out of descriptors (or a transient error): accepting again at once
       // would fail again at once and spin. Wait, then try again.
       backoff.expires_after(is_resource_error(ec) ? shared->limits.accept_backoff
@@ -435,6 +584,12 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
       }
     }
     s->run();
+    if (!acceptor.is_open()) {
+      // Stopped after the kernel handed this connection over: it is served
+      // all the same (its client may have sent its request already), and
+      // accepting ends here.
+      return;
+    }
     if (full) {
       // Every connection is busy: leave new ones in the kernel's queue
       // until one closes (the session's destructor resumes us).
@@ -468,10 +623,50 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   std::shared_ptr<server_shared> shared = std::make_shared<server_shared>();
 };
 
-http_server::http_server(io_pool& pool, const listen_address& addr, handler h,
-                         http_server_limits limits)
+namespace {
+
+/// An integer socket option of `fd`, or -1.
+int socket_option(int fd, int name) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  return ::getsockopt(fd, SOL_SOCKET, name, &value, &len) == 0 ? value : -1;
+}
+
+/// Throws unless `fd` is a listening TCP socket of `want`'s family, and a
+/// loopback one when `want` is: a socket unit that names the wrong socket
+/// must not go unnoticed, nor open to the network a listener the
+/// configuration keeps on loopback (an admin listener without a token).
+void check_inherited(int fd, const tcp::endpoint& want, const listen_address& addr) {
+  auto configured = addr.host + ":" + std::to_string(addr.port);
+  int family = socket_option(fd, SO_DOMAIN);
+  if (socket_option(fd, SO_TYPE) != SOCK_STREAM || socket_option(fd, SO_ACCEPTCONN) != 1
+      || (family != AF_INET && family != AF_INET6)) {
+    throw std::runtime_error("inherited descriptor " + std::to_string(fd)
+                             + " is not a listening TCP socket (configured " + configured + ")");
+  }
+  if (family != (want.address().is_v6() ? AF_INET6 : AF_INET)) {
+    throw std::runtime_error("inherited socket " + std::to_string(fd) + " is "
+                             + (family == AF_INET6 ? "IPv6" : "IPv4") + " but " + configured
+                             + " is " + (want.address().is_v6() ? "IPv6" : "IPv4"));
+  }
+  tcp::endpoint bound;
+  socklen_t len = static_cast<socklen_t>(bound.capacity());
+  if (::getsockname(fd, bound.data(), &len) == 0) {
+    bound.resize(len);
+    if (want.address().is_loopback() && !bound.address().is_loopback()) {
+      throw std::runtime_error("inherited socket " + std::to_string(fd) + " listens on "
+                               + bound.address().to_string() + " but " + configured
+                               + " is loopback only");
+    }
+  }
+}
+
+} // namespace
+
+http_server::http_server(io_pool& pool, const listen_address& addr, routes r,
+                         http_server_limits limits, int inherited_fd)
   : impl_(std::make_shared<impl>(pool)) {
-  impl_->shared->handler = std::move(h);
+  impl_->shared->routes = std::move(r);
   impl_->shared->limits = limits;
   std::weak_ptr<impl> weak = impl_;
   impl_->shared->on_close = [weak] {
@@ -482,6 +677,11 @@ http_server::http_server(io_pool& pool, const listen_address& addr, handler h,
   auto host = addr.host == "localhost" ? std::string("127.0.0.1") : addr.host;
   tcp::endpoint ep{net::ip::make_address(host), addr.port};
   auto& a = impl_->acceptor;
+  if (inherited_fd >= 0) {
+    check_inherited(inherited_fd, ep, addr);
+    a.assign(ep.protocol(), inherited_fd);
+    return;
+  }
   a.open(ep.protocol());
   a.set_option(net::socket_base::reuse_address(true));
   a.bind(ep);
@@ -499,6 +699,16 @@ uint16_t http_server::port() const {
   return impl_->acceptor.local_endpoint(ec).port();
 }
 
+std::string http_server::local_address() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  if (ec) {
+    return {};
+  }
+  auto host = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
+}
+
 void http_server::start() {
   net::dispatch(impl_->acceptor.get_executor(), [self = impl_] { self->do_accept(); });
 }
@@ -510,6 +720,19 @@ void http_server::stop() {
     self->acceptor.close(ec);
     self->backoff.cancel();
   });
+  // Sessions looked at stay referenced until the lock is gone (see on_accept).
+  std::vector<std::shared_ptr<session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock{impl_->shared->mu};
+    for (auto& w : impl_->shared->sessions) {
+      sessions.push_back(w.lock());
+    }
+  }
+  for (auto& s : sessions) {
+    if (s) {
+      s->close_if_idle();
+    }
+  }
 }
 
 std::size_t http_server::in_flight() const {

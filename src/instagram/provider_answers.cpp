@@ -260,4 +260,8 @@ std::optional<media_page> parse_media_page(dialect d, const std::string& body) {
   return page;
 }
 
+std::optional<media_item> parse_media_node(const std::string& body) {
+  return graph_item(parse(body)); // graph answers the id of every node, children's too
+}
+
 } // namespace igbridge

@@ -97,4 +97,11 @@ http_request next_page_request(const std::string& next_url) {
   return get(next_url);
 }
 
+http_request media_node_request(const config& cfg, const std::string& token,
+                                const std::string& media_id) {
+  return get(graph_api_base(cfg) + "/" + url_encode(media_id) + "?" +
+             build_query({{"fields", "media_url,thumbnail_url,children{media_url,thumbnail_url}"},
+                          {"access_token", token}}));
+}
+
 } // namespace igbridge

@@ -65,14 +65,24 @@ void note_imports(write_txn& txn, std::vector<nlohmann::json>& records) {
   put_latest(txn, list);
 }
 
-void note_stored_media(write_txn& txn, const std::string& id, const std::string& media) {
+void note_stored_media(write_txn& txn,
+                       const std::vector<std::pair<std::string, std::string>>& media) {
   auto list = latest(txn);
+  bool changed = false;
   for (auto& r : list) {
-    if (r.is_object() && r.value("id", std::string{}) == id) {
-      r["media"] = nlohmann::json::parse(media, nullptr, false);
-      put_latest(txn, list);
-      return;
+    if (!r.is_object()) {
+      continue;
     }
+    auto id = r.value("id", std::string{});
+    for (const auto& [of, files] : media) {
+      if (of == id) {
+        r["media"] = nlohmann::json::parse(files, nullptr, false);
+        changed = true;
+      }
+    }
+  }
+  if (changed) {
+    put_latest(txn, list);
   }
 }
 

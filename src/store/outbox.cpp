@@ -58,9 +58,8 @@ void append(write_txn& txn, write_notes& notes, outbox_entry& e) {
   notes.outbox_grew = true;
 }
 
-std::vector<outbox_entry> due(const read_txn& txn, int64_t now, std::size_t room,
-                              const std::function<bool(uint64_t)>& skip, int64_t& next_due) {
-  std::vector<outbox_entry> out;
+void scan_due(const read_txn& txn, int64_t now, const std::function<scan_step(uint64_t)>& decide,
+              const std::function<bool(outbox_entry&&)>& take, int64_t& next_due) {
   next_due = 0;
   txn.scan(db::outbox_due, {}, [&](std::string_view k, std::string_view) {
     auto key = split_entry_key(k.size() > 8 ? k.substr(8) : std::string_view{});
@@ -72,17 +71,32 @@ std::vector<outbox_entry> due(const read_txn& txn, int64_t now, std::size_t room
       next_due = at;
       return false;
     }
-    if (skip(key->second)) {
-      return true;
+    switch (decide(key->second)) {
+      case scan_step::skip:
+        return true;
+      case scan_step::stop:
+        return false;
+      case scan_step::read:
+        break;
     }
-    if (out.size() >= room) {
-      return false;
-    }
-    if (auto e = read_entry(txn, db::outbox, std::string(k.substr(8)))) {
-      out.push_back(std::move(*e));
-    }
-    return true;
+    auto e = read_entry(txn, db::outbox, std::string(k.substr(8)));
+    return e ? take(std::move(*e)) : true;
   });
+}
+
+std::vector<outbox_entry> due(const read_txn& txn, int64_t now, std::size_t room,
+                              const std::function<bool(uint64_t)>& skip, int64_t& next_due) {
+  std::vector<outbox_entry> out;
+  scan_due(
+    txn, now,
+    [&](uint64_t seq) {
+      return skip(seq) ? scan_step::skip : out.size() >= room ? scan_step::stop : scan_step::read;
+    },
+    [&](outbox_entry&& e) {
+      out.push_back(std::move(e));
+      return true;
+    },
+    next_due);
   return out;
 }
 

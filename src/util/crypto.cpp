@@ -251,6 +251,29 @@ std::string sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
+void sha256_stream::ctx_free::operator()(evp_md_ctx_st* ctx) const {
+  EVP_MD_CTX_free(ctx);
+}
+
+sha256_stream::sha256_stream() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 unavailable");
+  }
+}
+
+void sha256_stream::update(std::string_view piece) {
+  EVP_DigestUpdate(ctx_.get(), piece.data(), piece.size());
+}
+
+std::string sha256_stream::finish() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_.get(), out, &len) != 1) {
+    return {};
+  }
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
 std::string to_hex(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;

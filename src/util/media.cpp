@@ -84,6 +84,74 @@ std::vector<media_source> media_sources(const json& record) {
   return out;
 }
 
+std::vector<media_source> refreshed_sources(const json& record, const media_item& fresh) {
+  if (!record.is_object()) {
+    return {};
+  }
+  auto merged = record;
+  auto set = [](json& obj, const char* key, const std::string& url) {
+    if (url.empty()) {
+      obj.erase(key);
+    } else {
+      obj[key] = url;
+    }
+  };
+  set(merged, "media_url", fresh.media_url);
+  set(merged, "thumbnail_url", fresh.thumbnail_url);
+  auto children = merged.find("children");
+  if (children != merged.end() && children->is_array()) {
+    for (auto& c : *children) {
+      if (!c.is_object()) {
+        continue;
+      }
+      auto id = text(c, "id");
+      const media_child* found = nullptr;
+      for (const auto& f : fresh.children) {
+        if (!id.empty() && f.id == id) {
+          found = &f;
+        }
+      }
+      set(c, "media_url", found ? found->media_url : std::string());
+      set(c, "thumbnail_url", found ? found->thumbnail_url : std::string());
+    }
+  }
+  return media_sources(merged);
+}
+
+int64_t url_expiry(std::string_view url) {
+  auto q = url.find('?');
+  if (q == std::string_view::npos) {
+    return 0;
+  }
+  auto query = url.substr(q + 1);
+  query = query.substr(0, query.find('#'));
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.substr(0, 3) != "oe=") {
+      continue;
+    }
+    auto hex = pair.substr(3);
+    if (hex.empty() || hex.size() > 15) {
+      return 0;
+    }
+    int64_t v = 0;
+    for (char c : hex) {
+      int d = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
+      if (d < 0) {
+        return 0;
+      }
+      v = v * 16 + d;
+    }
+    return v;
+  }
+  return 0;
+}
+
 std::optional<media_kind> sniff_media(std::string_view b) {
   if (starts(b, "\xFF\xD8\xFF")) {
     return kind_of("jpg");

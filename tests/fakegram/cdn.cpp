@@ -84,9 +84,10 @@ std::string cdn_account(const app& a, const std::string& path) {
 }
 
 reply handle_cdn(app& a, const request& req, const std::optional<fault>& injected) {
-  auto f = parse_path(req.path);
-  auto post = f ? a.st.find_post_of(f->media_id) : std::nullopt;
-  if (!f || !post || !belongs_to(*f, *post)) {
+  auto named = parse_path(req.path);
+  auto post = named ? a.st.find_post_of(named->media_id) : std::nullopt;
+  auto f = post ? file_of(*named, *post) : std::nullopt;
+  if (!f) {
     return cdn_error(404, "Not Found\n");
   }
   auto oe = req.query.count("oe") ? req.query.at("oe") : std::string();

@@ -227,7 +227,7 @@ std::optional<std::vector<std::string>> read_children(const json& v) {
 reply post_media(app& a, const request& req, const std::string& account_id) {
   reply error;
   auto body = object_body(req, error, {"caption", "tags", "media_type", "children", "caption_after_s",
-                                       "no_media_url", "created_time"});
+                                       "no_media_url", "created_time", "video_bytes"});
   if (!body) {
     return error;
   }
@@ -274,6 +274,12 @@ reply post_media(app& a, const request& req, const std::string& account_id) {
       return error_reply(400, "created_time must be unix seconds");
     }
     p.created_time = it->get<std::int64_t>();
+  }
+  if (auto it = body->find("video_bytes"); it != body->end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<long long>() < 0) {
+      return error_reply(400, "video_bytes must be a number of bytes");
+    }
+    p.video_bytes = it->get<std::uint64_t>();
   }
   std::string why;
   auto m = publish_media(a, account_id, p, why);

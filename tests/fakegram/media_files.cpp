@@ -7,7 +7,6 @@
 #include "mp4.hpp"
 #include "png.hpp"
 
-#include <algorithm>
 #include <cstdint>
 
 namespace fakegram {
@@ -88,7 +87,7 @@ bool child_is_video(const media& m, std::size_t i) {
 
 std::vector<media_file> files_of(const media& m) {
   if (m.media_type == "VIDEO") {
-    return {{m.id, file_kind::video}, {m.id, file_kind::thumbnail}};
+    return {{m.id, file_kind::video, m.video_bytes}, {m.id, file_kind::thumbnail}};
   }
   if (m.media_type == "CAROUSEL_ALBUM") {
     std::vector<media_file> out;
@@ -105,16 +104,24 @@ std::vector<media_file> files_of(const media& m) {
   return {{m.id, file_kind::image}};
 }
 
-bool belongs_to(const media_file& f, const media& m) {
-  auto all = files_of(m);
-  return std::any_of(all.begin(), all.end(), [&](const media_file& x) {
-    return x.media_id == f.media_id && x.kind == f.kind;
-  });
+std::optional<media_file> file_of(const media_file& f, const media& m) {
+  for (const auto& x : files_of(m)) {
+    if (x.media_id == f.media_id && x.kind == f.kind) {
+      return x;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string file_bytes(const media_file& f) {
   if (f.kind == file_kind::video) {
-    return encode_mp4("fakegram video " + f.media_id);
+    auto label = "fakegram video " + f.media_id;
+    if (f.bytes == 0) {
+      return encode_mp4(label);
+    }
+    // Exactly the size asked for: the payload is what the boxes leave.
+    auto boxes = encode_mp4(label, 0).size();
+    return encode_mp4(label, f.bytes > boxes ? static_cast<std::size_t>(f.bytes - boxes) : 0);
   }
   return picture(f.media_id, f.kind);
 }

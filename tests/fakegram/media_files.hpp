@@ -2,6 +2,8 @@
 
 #include "state.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@ enum class file_kind { image, video, thumbnail };
 struct media_file {
   std::string media_id; ///< the post, or the carousel child the file belongs to
   file_kind kind = file_kind::image;
+  std::uint64_t bytes = 0; ///< a video's size when its post asked for one (0: small)
 };
 
 const char* kind_name(file_kind k);       ///< "image", "video", "thumbnail"
@@ -28,8 +31,8 @@ bool child_is_video(const media& m, std::size_t i);
 /// video child's video and thumbnail.
 std::vector<media_file> files_of(const media& m);
 
-/// Whether `f` names one of the files of post `m`.
-bool belongs_to(const media_file& f, const media& m);
+/// The file of post `m` that `f` names (with its size), if it is one of them.
+std::optional<media_file> file_of(const media_file& f, const media& m);
 
 /// The file's bytes: a real PNG or a small MP4, the same on every call, and
 /// different for every (media id, kind), so SHA-256s tell files apart.

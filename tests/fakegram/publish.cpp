@@ -12,6 +12,10 @@ namespace {
 
 constexpr std::size_t min_children = 2; // Instagram carousels hold 2 to 10 items
 constexpr std::size_t max_children = 10;
+// A video of at least a few KiB keeps its MP4 boxes; a GiB is plenty to
+// test large downloads without making fakegram's memory the limit.
+constexpr std::uint64_t min_video_bytes = 1024;
+constexpr std::uint64_t max_video_bytes = std::uint64_t{1} << 30;
 
 } // namespace
 
@@ -47,6 +51,14 @@ std::optional<media> publish_media(app& a, const std::string& account_id, const 
     error = "children needs media_type CAROUSEL_ALBUM";
     return std::nullopt;
   }
+  if (p.video_bytes && type != "VIDEO") {
+    error = "video_bytes needs media_type VIDEO";
+    return std::nullopt;
+  }
+  if (p.video_bytes && (*p.video_bytes < min_video_bytes || *p.video_bytes > max_video_bytes)) {
+    error = "video_bytes must be 1024 to 1073741824";
+    return std::nullopt;
+  }
   // An empty caption is no caption: graph then omits the key, legacy says null.
   std::optional<std::string> caption = p.caption;
   if (caption && caption->empty()) {
@@ -60,6 +72,7 @@ std::optional<media> publish_media(app& a, const std::string& account_id, const 
   in.caption_visible_at_ms = p.caption_after_ms > 0 ? unix_now_ms() + p.caption_after_ms : 0;
   in.no_media_url = p.no_media_url;
   in.children = std::move(children);
+  in.video_bytes = p.video_bytes.value_or(0);
   auto m = a.st.add_media(account_id, std::move(in));
   // Legacy had a realtime update per post. Graph has no new-media webhook at
   // all; --media-webhooks adds one for the demo (a mentions change).

@@ -18,6 +18,7 @@ struct post_request {
                                                     ///< (IMAGE|VIDEO, 2-10; default 2 images)
   std::int64_t caption_after_ms = 0;            ///< caption (and tags) appear this much later
   bool no_media_url = false;                    ///< answers omit media_url
+  std::optional<std::uint64_t> video_bytes;     ///< VIDEO: about this many bytes (large files)
 };
 
 /// Stores the post and queues its update when the dialect has one. nullopt:

@@ -300,6 +300,20 @@ def graph_media(base, alice, t):
 
 def graph_cdn(base, alice, t, img, vid, car, late, hidden, by_id):
     acc = f'{base}/_fake/accounts/{alice["id"]}'
+    # A large video on an account of its own (alice's listing stays as checked below).
+    vera = js('POST', f'{base}/_fake/accounts', {'username': 'vera.video'})
+    vacc = f'{base}/_fake/accounts/{vera["id"]}'
+    big = js('POST', f'{vacc}/media', {'caption': 'Long take #ed', 'media_type': 'VIDEO',
+                                      'video_bytes': 3 << 20})
+    f = js('GET', f'{vacc}/media/{big["id"]}')['files'][0]
+    s, h, b = call('GET', f['url'], raw=True)
+    check(s == 200 and len(b) == f['bytes'] == 3 << 20 and b[4:8] == b'ftyp'
+          and hashlib.sha256(b).hexdigest() == f['sha256'], 'video_bytes makes a video of that size')
+    for bad, why in (({'video_bytes': 5000}, 'on an image'),
+                     ({'media_type': 'VIDEO', 'video_bytes': 10}, 'too small'),
+                     ({'media_type': 'VIDEO', 'video_bytes': 'big'}, 'not a number')):
+        check(call('POST', f'{vacc}/media', {'caption': 'x', **bad})[0] == 400,
+              f'bad video_bytes ({why}) -> 400')
     js('POST', f'{base}/_fake/stats/reset')
     shas = set()
     for post, kinds in ((img, ['image']), (vid, ['video', 'thumbnail']), (car, ['image'] * 3),

@@ -140,6 +140,7 @@ std::optional<media> state::add_media(const std::string& account_id, new_media i
   m.created_time = in.created_time;
   m.caption_visible_at_ms = in.caption_visible_at_ms;
   m.no_media_url = in.no_media_url;
+  m.video_bytes = in.video_bytes;
   for (auto& type : in.children) {
     auto child = dia_ == dialect::graph
                    ? std::to_string(graph_child_base + next_child_)

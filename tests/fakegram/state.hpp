@@ -41,6 +41,7 @@ struct media {
   bool no_media_url = false;     ///< answers omit media_url, as for copyrighted media
   std::vector<std::string> children;    ///< carousel children, in order
   std::vector<std::string> child_types; ///< their media_type (IMAGE or VIDEO), parallel to children
+  std::uint64_t video_bytes = 0; ///< VIDEO: about this many bytes (0: a small video)
 
   /// Whether the API shows the caption (and tags) at `now_ms`.
   bool caption_shown(std::int64_t now_ms) const { return now_ms >= caption_visible_at_ms; }
@@ -150,6 +151,7 @@ public:
     std::int64_t caption_visible_at_ms = 0;
     bool no_media_url = false;
     std::vector<std::string> children; ///< carousel children to create: their media types
+    std::uint64_t video_bytes = 0;
   };
   std::optional<media> add_media(const std::string& account_id, new_media m);
   std::optional<media> find_media(const std::string& id) const; ///< a post, not a child

@@ -204,7 +204,7 @@ class Fakegram:
     def post_media(self, account_id, caption, tags=None, **extra):
         """Posts and returns the media id. `extra`: media_type ("IMAGE" |
         "VIDEO" | "CAROUSEL_ALBUM"), children (2-10), caption_after_s,
-        no_media_url, created_time."""
+        no_media_url, created_time, video_bytes (a VIDEO of that size)."""
         body = {"caption": caption}
         if tags is not None:
             body["tags"] = tags
@@ -358,14 +358,16 @@ class Igbridge:
             f.write(to_toml(self.sections))
 
     # -- process -------------------------------------------------------------
-    def start(self, wait=True, env=None, wrap=()):
+    def start(self, wait=True, env=None, wrap=(), pass_fds=()):
         """`env`: extra environment variables for the daemon (added to ours);
         `wrap`: a command that execs the daemon's command line given after
-        it (`prlimit --nofile=…`, `unshare …`), so the pid stays the daemon's."""
+        it (`prlimit --nofile=…`, `unshare …`), so the pid stays the daemon's;
+        `pass_fds`: descriptors the daemon (or `wrap`) inherits."""
         self.logf = open(self.log_path, "a")
         full_env = {**os.environ, **env} if env else None
         self.proc = subprocess.Popen([*wrap, IGBRIDGE, "serve", "-c", self.config_path],
-                                     stdout=self.logf, stderr=subprocess.STDOUT, env=full_env)
+                                     stdout=self.logf, stderr=subprocess.STDOUT, env=full_env,
+                                     pass_fds=pass_fds)
         if wait:
             wait_until(self._ready, timeout=20, what="igbridge /readyz")
         return self

@@ -1,5 +1,7 @@
 """Issue 8, must-show 3: a full disk during a fetch, then space freed: the
-user's next import arrives with no restart.
+user's next import arrives with no restart. Issue 19, must-show 5: the media
+directory full for longer than a CDN URL lives: the import arrives with its
+media once space is back, its post read again for fresh URLs.
 
 The state directory (storage.path) lives on a small tmpfs. A filler file
 takes every free block; a tagged post is then fetched and its page cannot
@@ -15,6 +17,7 @@ writer handles by growing the map).
 """
 
 import errno
+import hashlib
 import os
 import shutil
 import subprocess
@@ -167,6 +170,40 @@ class FullDisk(DaemonTest):
               f"({'mounted by the test' if self.mounted else 'in the daemon namespace'}); "
               f"fetches failed {failures:.0f} times on ENOSPC; the imports arrived "
               f"{arrived:.1f} s after the space was freed, same pid {pid}, no fetch-now")
+
+    def test_media_directory_full_longer_than_a_url_lives(self):
+        fg = self.fg = self.track(Fakegram("graph", media_url_ttl_s=5))
+        self.ig = ig = self.track(Igbridge(
+            fg, workdir=os.path.join(self.work, "igbridge"),
+            extra={"media": {"path": os.path.join(self.mnt, "media")}},
+            import_overrides={"poll_tiers_s": [1]}))
+        ig.sections["sink"]["retry_schedule_s"] = [2] * 12
+        os.makedirs(ig.dir, exist_ok=True)
+        ig.write_config()
+        ig.start(wrap=self.wrap)
+        acct = fg.account("alice.cooks")
+        link_alice(self, fg, ig)
+
+        filler = self.state_path("filler")
+        fill(filler)
+        mid = fg.post_media(acct["id"], "Soup #eatdifferent")
+        t0 = time.time()
+        wait_until(lambda: "No space left on device" in ig.log(), timeout=15,
+                   what="the download failing on the full media directory")
+        time.sleep(max(0, t0 + 10 - time.time()))  # the post's URLs die after 5 s
+        self.assertEqual(media_records(ig), [])
+        os.unlink(filler)
+        rec = wait_until(lambda: media_records(ig), timeout=30,
+                         what="the import once space is back")[0]
+        self.assertEqual(rec["media_id"], mid)
+        files = fg.media(acct["id"], mid)["files"]
+        self.assertEqual([m["sha256"] for m in rec["media"]], [f["sha256"] for f in files])
+        self.assertGreaterEqual(fg.calls("GET /" + mid), 1)  # read again for a fresh URL
+        names = os.listdir(self.state_path("media"))
+        self.assertEqual([n for n in names if n.startswith(".tmp-")], [])  # no half file left
+        name = rec["media"][0]["sha256"] + "." + rec["media"][0]["url"].rsplit(".", 1)[1]
+        with open(self.state_path("media", name), "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), rec["media"][0]["sha256"])
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Media the host keeps (DESIGN §8): each import's files are downloaded and
 stored content-addressed before delivery, served by igbridge after
 Instagram's URLs expired, retried with the delivery schedule, and removed
-with the user's data; per-user rules; Micropub uploads."""
+with the user's data; per-user rules; Micropub uploads. Outages longer than
+a CDN URL lives, and dead letters replayed after it, read the post again
+for fresh URLs (DESIGN §9 "Media re-read")."""
 
+import base64
 import hashlib
 import json
 import os
@@ -11,7 +14,9 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import DaemonTest, Fakegram, Igbridge, free_port, get, post, wait_until
+from harness import (DaemonTest, Fakegram, Igbridge, Receiver, free_port, get, post,
+                     wait_until)
+from pipeline import dead
 
 
 def sha(b):
@@ -125,6 +130,102 @@ class CrashDuringDownloads(DaemonTest):
             self.assertFalse(name.startswith(".tmp-"), "leftover temp file after restart")
             with open(os.path.join(media_dir(ig), name), "rb") as f:
                 self.assertEqual(sha(f.read()), name.split(".")[0], name)
+
+
+def rereads(fg, media_id):
+    """Times fakegram was asked for the post `media_id` (GET /{media-id})."""
+    return fg.calls("GET /" + media_id)
+
+
+def stored_like_fakegram(test, fg, acct, rec):
+    """Every file of the record is the one fakegram serves, and igbridge serves it."""
+    files = fg.media(acct["id"], rec["media_id"])["files"]
+    test.assertEqual([m["sha256"] for m in rec["media"]], [f["sha256"] for f in files], rec)
+    for m in rec["media"]:
+        test.assertEqual(sha(get(m["url"]).body), m["sha256"])
+
+
+class ExpiredUrls(DaemonTest):
+    """fakegram's CDN URLs live 5 s here: every outage below outlasts them."""
+
+    OUTAGE_S = 10
+
+    def test_outages_longer_than_a_url_lives(self):
+        secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+        recv = self.track(Receiver(200, path="/hooks/igbridge"))
+        self.fg = fg = self.track(Fakegram("graph", media_url_ttl_s=5))
+        ig = Igbridge(fg, import_overrides={"poll_tiers_s": [1]},
+                      sink={"type": "webhook", "url": recv.url, "retry_schedule_s": [2] * 12,
+                            "concurrency": 4, "timeout_s": 5})
+        ig.write_secret("sink_secret", secret)
+        ig.sections["sink"]["secret_file"] = ig.secret_path("sink_secret")
+        ig.write_config()
+        self.track(ig).start()
+        acct = fg.account("alice.cooks")
+        ig.link("alice", "alice.cooks")
+        wait_until(lambda: ig.user_json("alice")["last_fetch_at"], what="initial fetch")
+
+        def arrived(mid):
+            for r in recv.accepted():
+                data = json.loads(r["body"])["data"]
+                if data.get("media_id") == mid:
+                    return data
+            return None
+
+        # The CDN fails for 10 s: the URLs the fetch listed are dead by then.
+        fg.faults(target="cdn", status=503, count=1000000)
+        ids = [fg.post_media(acct["id"], "Soup #ed"),
+               fg.post_media(acct["id"], "Stirring #ed", media_type="VIDEO"),
+               fg.post_media(acct["id"], "Plates #ed", media_type="CAROUSEL_ALBUM", children=3)]
+        t0 = time.time()
+        wait_until(lambda: fg.cdn_calls() >= 4, timeout=10, what="downloads failing")
+        time.sleep(max(0, t0 + self.OUTAGE_S - time.time()))
+        fg.faults(target="cdn", count=0)
+        for mid in ids:
+            rec = wait_until(lambda: arrived(mid), timeout=30, what=f"import of {mid}")
+            stored_like_fakegram(self, fg, acct, rec)
+            self.assertGreaterEqual(rereads(fg, mid), 1, mid)
+        self.assertEqual(dead(ig), [])
+
+        # A URL the CDN refuses (403/404/410) is read again at once.
+        fg.faults(target="cdn", status=404, count=1)
+        mid = fg.post_media(acct["id"], "Flatbread #ed")
+        rec = wait_until(lambda: arrived(mid), timeout=15, what="import after a 404")
+        stored_like_fakegram(self, fg, acct, rec)
+        self.assertEqual(rereads(fg, mid), 1)
+
+        # The sink is down for 10 s: the import goes once it is back, with its media.
+        recv.default_status = 503
+        mid = fg.post_media(acct["id"], "Lentils #ed")
+        t0 = time.time()
+        wait_until(lambda: any(r["status"] == 503 for r in recv.requests), timeout=10,
+                   what="the sink refusing")
+        time.sleep(max(0, t0 + self.OUTAGE_S - time.time()))
+        recv.default_status = 200
+        rec = wait_until(lambda: arrived(mid), timeout=30, what="import after the sink outage")
+        stored_like_fakegram(self, fg, acct, rec)
+        self.assertEqual(len([r for r in recv.accepted()
+                              if json.loads(r["body"])["data"].get("media_id") == mid]), 1)
+
+    def test_replayed_dead_letter_reads_its_media_again(self):
+        fg = self.track(Fakegram("graph", media_url_ttl_s=5))
+        ig = self.track(Igbridge(fg, import_overrides={"poll_tiers_s": [1]})).start()
+        acct = fg.account("alice.cooks")
+        ig.link("alice", "alice.cooks")
+        wait_until(lambda: ig.user_json("alice")["last_fetch_at"], what="initial fetch")
+        fg.faults(target="cdn", status=503, count=1000000)
+        mid = fg.post_media(acct["id"], "Dumplings #ed")
+        letter = wait_until(lambda: dead(ig), timeout=30, what="a dead letter")[0]
+        self.assertEqual(letter["record_id"], "instagram:" + mid)
+        fg.faults(target="cdn", count=0)
+        time.sleep(6)  # its URL has expired
+        before = rereads(fg, mid)
+        r = ig.cli("outbox", "replay", letter["id"])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rec = wait_until(lambda: media_imports(ig, mid), timeout=20, what="the replayed import")[0]
+        stored_like_fakegram(self, fg, acct, rec)
+        self.assertEqual(rereads(fg, mid), before + 1)
+        self.assertEqual(dead(ig), [])
 
 
 class Rules(DaemonTest):

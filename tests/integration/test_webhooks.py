@@ -1,20 +1,27 @@
-"""Instagram's webhooks: verification, signatures, hints that become
-durable debounced fetches, subscriptions, deauthorize and data deletion."""
+"""Instagram's webhooks: verification, signatures, `Expect: 100-continue`,
+hints that become durable debounced fetches, restarts on held sockets,
+subscriptions, deauthorize and data deletion."""
 
 import base64
 import hashlib
 import hmac
+import http.client
 import json
+import math
 import os
 import re
 import secrets
 import signal
+import socket
+import sys
+import threading
 import time
 import unittest
 import urllib.parse
 
 from harness import (DaemonTest, Fakegram, Igbridge, free_port, get, post, sign_sha1,
                      sign_sha256, wait_until)
+from pipeline import parse_time
 
 
 def graph_payload(*ids):
@@ -43,6 +50,31 @@ def signed_request(secret, user_id, algorithm="HMAC-SHA256"):
 def metric(text, name, labels=""):
     m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
     return float(m.group(1)) if m else 0.0
+
+
+def read_head(sock):
+    """Bytes up to the end of the next response head (or the close)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(1)  # one at a time: what follows the head stays unread
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def read_answer(sock):
+    """(status, head bytes, body bytes) of the next final answer."""
+    head = read_head(sock)
+    status = int(head.split(b" ", 2)[1])
+    n = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    body = b""
+    while len(body) < n:
+        chunk = sock.recv(n - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return status, head, body
 
 
 class Verification(DaemonTest):
@@ -169,6 +201,53 @@ class Signatures(DaemonTest):
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json()["unknown"], 1)
 
+    def expecting(self, content_length, headers):
+        """A connection that has sent a webhook's head with `Expect:
+        100-continue` and none of its body."""
+        s = socket.create_connection(("127.0.0.1", self.ig.port), timeout=5)
+        head = ("POST /hooks/instagram HTTP/1.1\r\nHost: igbridge\r\n"
+                "Content-Type: application/json\r\n"
+                f"Content-Length: {content_length}\r\nExpect: 100-continue\r\n"
+                + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
+        s.sendall(head.encode())
+        return s
+
+    def test_expect_100_continue(self):
+        """Must-show 2: a 100 KB signed webhook that asks for `100 Continue`
+        gets it and then its 200 at once, not after the sender's own timeout
+        (curl's is 1 s); an unsigned or oversized one is refused before any
+        of its body is sent."""
+        # A batch as Meta sends them: alice's account and accounts nobody linked.
+        body = graph_payload(self.acct["id"], *(str(17841400000000000 + i) for i in range(999)))
+        self.assertGreaterEqual(len(body), 100_000)
+        sig = sign_sha256(self.fg.client_secret, body)
+        before = self.fg.media_calls()
+        t0 = time.time()
+        s = self.expecting(len(body), {"X-Hub-Signature-256": sig})
+        self.assertEqual(read_head(s), b"HTTP/1.1 100 Continue\r\n\r\n")
+        s.sendall(body)
+        status, _, answer = read_answer(s)
+        took = time.time() - t0
+        s.close()
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(json.loads(answer)["hinted"], 1)
+        self.assertLess(took, 0.5)
+        wait_until(lambda: self.fg.media_calls() > before, timeout=10, what="hinted fetch")
+
+        m0 = self.ig.metrics_text()
+        for headers, length, want in (({}, len(body), 403),
+                                      ({"X-Hub-Signature-256": sig}, 2 * 1024 * 1024, 413)):
+            s = self.expecting(length, headers)
+            status, head, answer = read_answer(s)  # no body sent
+            self.assertEqual(status, want, answer)
+            self.assertIn(b"Connection: close", head)
+            self.assertEqual(s.recv(1), b"", "the connection closes")
+            s.close()
+        m1 = self.ig.metrics_text()
+        missing = '{result="missing_signature"}'
+        self.assertEqual(metric(m1, "igbridge_webhook_updates_total", missing)
+                         - metric(m0, "igbridge_webhook_updates_total", missing), 1)
+
     def test_burst_coalesces(self):
         time.sleep(1.1)
         before = self.fg.media_calls()
@@ -179,6 +258,167 @@ class Signatures(DaemonTest):
         time.sleep(4)
         calls = self.fg.media_calls() - before
         self.assertIn(calls, (1, 2))
+
+
+# Execs the daemon with the held sockets as descriptors 3 and 4, where
+# sd_listen_fds(3) looks, and LISTEN_PID set to its own pid (which exec
+# keeps), as systemd does for a socket-activated service.
+EXEC_WITH_SOCKETS = """
+import fcntl, os, sys
+held = [fcntl.fcntl(int(fd), fcntl.F_DUPFD, 10) for fd in sys.argv[1:3]]
+for fd in sys.argv[1:3]:
+    os.close(int(fd))
+for target, fd in zip((3, 4), held):
+    os.dup2(fd, target)
+    os.close(fd)
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.execv(sys.argv[3], sys.argv[3:])
+"""
+
+
+class HeldSockets:
+    """What systemd's igbridge.socket does (`systemd-socket-activate` exits
+    with its child, so the test does it itself): binds both listeners once,
+    keeps them open across the daemon's restarts and hands them to each
+    process, named by LISTEN_FDNAMES."""
+
+    def __init__(self):
+        self.public, self.admin = self._listen(), self._listen()
+
+    @staticmethod
+    def _listen():
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        s.listen(1024)
+        return s
+
+    def daemon(self, fg, **kw):
+        """An Igbridge configured with the held sockets' addresses."""
+        ig = Igbridge(fg, port=self.public.getsockname()[1], **kw)
+        ig.admin_port = self.admin.getsockname()[1]
+        ig.admin = f"http://127.0.0.1:{ig.admin_port}"
+        ig.sections["admin"]["listen"] = f"127.0.0.1:{ig.admin_port}"
+        ig.write_config()
+        return ig
+
+    def start(self, ig, names="public:admin", wait=True):
+        fds = (self.public.fileno(), self.admin.fileno())
+        return ig.start(env={"LISTEN_FDS": "2", "LISTEN_FDNAMES": names}, wait=wait,
+                        wrap=(sys.executable, "-S", "-c", EXEC_WITH_SOCKETS, *map(str, fds)),
+                        pass_fds=fds)
+
+    def close(self):
+        self.public.close()
+        self.admin.close()
+
+
+class RestartOnHeldSockets(DaemonTest):
+    """Must-show 3 (socket activation half): with the listening sockets held
+    across restarts, a restart in the middle of a webhook load refuses no
+    connection, answers every request 200 (none waits for a timeout, none
+    gets a 503) and loses no acknowledged hint. Every request goes on a
+    connection of its own: a keep-alive connection the old process closes
+    while idle would be the sender's to retry, which would hide a refusal.
+    One sender pauses between connecting and sending, so that the old
+    process has connections it accepted whose request comes after SIGTERM."""
+
+    USERS = 3
+    SENDERS = 4
+    RESTARTS = 3
+    LAG = 0.3  # the lagging sender's pause, s
+
+    def test_restart_under_load_refuses_nothing(self):
+        held = HeldSockets()
+        self.addCleanup(held.close)
+        fg = self.track(Fakegram("graph"))
+        ig = self.track(held.daemon(fg, import_overrides={"poll": False, "webhook_delay_s": 1}))
+        held.start(ig)
+        self.assertRegex(ig.log(), r"event=started .*public_socket=inherited .*admin_socket=inherited")
+        accounts = {}
+        for i in range(self.USERS):
+            accounts[f"user{i}"] = fg.account(f"cook{i}")["id"]
+            ig.link(f"user{i}", f"cook{i}", fast=True)
+        for user in accounts:
+            wait_until(lambda: ig.user_json(user)["last_fetch_at"], what=f"{user}'s first fetch")
+
+        stop = threading.Event()
+        sent = []  # (user, sent at, answered at, status or error)
+        lock = threading.Lock()
+
+        def send(body, lag):
+            conn = http.client.HTTPConnection("127.0.0.1", ig.port, timeout=20)
+            try:
+                conn.connect()
+                time.sleep(lag)
+                conn.request("POST", "/hooks/instagram", body=body, headers={
+                    "X-Hub-Signature-256": sign_sha256(fg.client_secret, body)})
+                r = conn.getresponse()
+                r.read()
+                return r.status
+            finally:
+                conn.close()
+
+        def sender(n):
+            users = list(accounts)
+            lag = self.LAG if n == 0 else 0
+            while not stop.is_set():
+                user = users[n % len(users)]
+                n += 1
+                body = graph_payload(accounts[user])
+                t = time.time()
+                try:
+                    outcome = send(body, lag)
+                except (OSError, http.client.HTTPException) as e:
+                    outcome = repr(e)
+                with lock:
+                    sent.append((user, t, time.time(), outcome))
+
+        threads = [threading.Thread(target=sender, args=(i,)) for i in range(self.SENDERS)]
+        for t in threads:
+            t.start()
+        down = []  # (SIGTERM sent, next daemon ready)
+        try:
+            for _ in range(self.RESTARTS):
+                time.sleep(1.0)
+                t_term = time.time()
+                self.assertEqual(ig.stop(), 0)
+                held.start(ig)
+                down.append((t_term, time.time()))
+            time.sleep(1.0)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+
+        failed = [x for x in sent if x[3] != 200]
+        self.assertEqual(failed, [], "every request answered 200")
+        for t_term, t_ready in down:
+            waited = [x for x in sent if t_term < x[1] < t_ready]
+            self.assertTrue(waited, "no request was sent while the daemon restarted")
+            self.assertTrue(any(x[2] > t_ready for x in waited),
+                            "no request waited for the next process")
+        # A hint is discharged only by a fetch that starts at or after its
+        # due time (received + webhook_delay_s, in whole seconds): each
+        # user's last acknowledged hint must be followed by such a fetch.
+        for user in accounts:
+            last = max(x[1] for x in sent if x[0] == user)
+            due = math.floor(last) + 1
+            wait_until(lambda: parse_time(ig.user_json(user)["last_fetch_at"]) >= due,
+                       timeout=15, what=f"{user}'s fetch for its last acknowledged hint")
+        self.assertEqual(ig.log().count("event=started"), self.RESTARTS + 1)
+
+    def test_sockets_without_names_refused(self):
+        """A socket unit without FileDescriptorName= hands over sockets
+        named "unknown": the daemon says so and exits, binding nothing."""
+        held = HeldSockets()
+        self.addCleanup(held.close)
+        fg = self.track(Fakegram("graph"))
+        ig = self.track(held.daemon(fg))
+        held.start(ig, names="unknown:unknown", wait=False)
+        self.assertEqual(ig.proc.wait(20), 1)
+        self.assertIn('passed a socket named \\"unknown\\"', ig.log())
+        self.assertIn("FileDescriptorName=", ig.log())
 
 
 class LegacyEndToEnd(DaemonTest):

@@ -3,6 +3,7 @@
 /// kept in the transactions that queue them, so /status reads one value.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -18,8 +19,10 @@ nlohmann::json latest(const read_txn& txn);
 /// consumed); the newest few join the list.
 void note_imports(write_txn& txn, std::vector<nlohmann::json>& records);
 
-/// Gives the entry of record `id` its stored media (a JSON array's text).
-void note_stored_media(write_txn& txn, const std::string& id, const std::string& media);
+/// Gives the entries of records (id, media as a JSON array's text) their
+/// stored media; the list is read and written once for all of them.
+void note_stored_media(write_txn& txn,
+                       const std::vector<std::pair<std::string, std::string>>& media);
 
 /// Drops `user`'s entries.
 void forget_user(write_txn& txn, const std::string& user);

@@ -21,9 +21,18 @@ namespace igbridge::outbox {
 /// e.next_attempt_at; the delivery actor hears of it after the commit.
 void append(write_txn& txn, write_notes& notes, outbox_entry& e);
 
+/// What to do with a due entry before it is read.
+enum class scan_step { read, skip, stop };
+
+/// Visits the entries due by `now`, oldest due first: `decide(seq)` says
+/// whether to read one (so a pass decodes only what it can take), `take`
+/// gets those read and returns false to stop. `next_due` becomes the time
+/// of the first entry not yet due (0: none, or the scan stopped first).
+void scan_due(const read_txn& txn, int64_t now, const std::function<scan_step(uint64_t seq)>& decide,
+              const std::function<bool(outbox_entry&& e)>& take, int64_t& next_due);
+
 /// The entries due by `now`, oldest due first, at most `room`, skipping
-/// those `skip` names; `next_due` becomes the time of the first entry not
-/// yet due (0: none).
+/// those `skip` names; `next_due` as scan_due's.
 std::vector<outbox_entry> due(const read_txn& txn, int64_t now, std::size_t room,
                               const std::function<bool(uint64_t seq)>& skip, int64_t& next_due);
 

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -612,4 +613,137 @@ TEST_CASE("http_client: https rejects a trusted certificate for another name",
   CHECK(res.status == 0);
   CHECK(res.error.find("tls handshake") == 0);
   CHECK(server.requests().empty());
+}
+
+// -- bodies streamed to a sink ----------------------------------------------------
+
+namespace {
+
+/// Collects what the client streams; `fail_after` refuses the piece that
+/// would take the total past it. Read only after the answer's callback.
+struct recording_sink : body_sink {
+  std::string got;
+  std::vector<std::size_t> pieces;
+  int finished = 0;
+  bool complete = false;
+  std::size_t fail_after = std::string::npos;
+
+  std::string write(std::string_view piece) override {
+    if (got.size() + piece.size() > fail_after) {
+      return "disk full";
+    }
+    got.append(piece);
+    pieces.push_back(piece.size());
+    return {};
+  }
+  void finish(bool c) override {
+    ++finished;
+    complete = c;
+  }
+};
+
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    s[i] = static_cast<char>((i * 7919) >> 3);
+  }
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("http_client: a 200's body goes to the sink in pieces, never into the answer",
+          "[http][client][stream]") {
+  io_runner rt;
+  auto big = pattern(3 * 1024 * 1024 + 17);
+  test_server server{[&](const req_t&, res_t& res, int) {
+    res.body() = big;
+    return action::reply;
+  }};
+  http_client client{rt.io};
+  auto sink = std::make_shared<recording_sink>();
+  auto req = get(server.url("/video.mp4"));
+  req.max_body = 8 * 1024 * 1024;
+  req.sink = sink;
+  auto res = send_wait(client, req);
+  CHECK(res.status == 200);
+  CHECK(res.body.empty());
+  CHECK(sink->finished == 1);
+  CHECK(sink->complete);
+  CHECK(sink->got == big);
+  CHECK(sink->pieces.size() > 1);
+  CHECK(*std::max_element(sink->pieces.begin(), sink->pieces.end()) <= 64 * 1024);
+  // The connection is kept for the next download.
+  auto again = std::make_shared<recording_sink>();
+  req.sink = again;
+  CHECK(send_wait(client, req).status == 200);
+  CHECK(again->got == big);
+  CHECK(server.connections() == 1);
+}
+
+TEST_CASE("http_client: an error page is read as an answer; the sink gets nothing",
+          "[http][client][stream]") {
+  io_runner rt;
+  test_server server{[](const req_t&, res_t& res, int) {
+    res.result(http::status::forbidden);
+    res.body() = "URL signature expired";
+    return action::reply;
+  }};
+  http_client client{rt.io};
+  auto sink = std::make_shared<recording_sink>();
+  auto req = get(server.url("/x.jpg"));
+  req.sink = sink;
+  auto res = send_wait(client, req);
+  CHECK(res.status == 403);
+  CHECK(res.body == "URL signature expired");
+  CHECK(sink->got.empty());
+  CHECK(sink->finished == 1);
+  CHECK(!sink->complete);
+  CHECK(send_wait(client, req).status == 403);
+  CHECK(server.connections() == 1); // and the connection stays usable
+}
+
+TEST_CASE("http_client: a sink that refuses a piece fails the download with its reason",
+          "[http][client][stream]") {
+  io_runner rt;
+  auto big = pattern(1024 * 1024);
+  test_server server{[&](const req_t&, res_t& res, int) {
+    res.body() = big;
+    return action::reply;
+  }};
+  http_client client{rt.io};
+  auto sink = std::make_shared<recording_sink>();
+  sink->fail_after = 200 * 1024;
+  auto req = get(server.url("/x.jpg"));
+  req.sink = sink;
+  auto res = send_wait(client, req);
+  CHECK(res.status == 0);
+  CHECK(res.error == "disk full");
+  CHECK(sink->finished == 1);
+  CHECK(!sink->complete);
+  // The half-read connection was not kept: the next download opens another.
+  auto next = std::make_shared<recording_sink>();
+  req.sink = next;
+  CHECK(send_wait(client, req).status == 200);
+  CHECK(next->got == big);
+  CHECK(server.connections() == 2);
+}
+
+TEST_CASE("http_client: a streamed body over max_body is refused at its head",
+          "[http][client][stream]") {
+  io_runner rt;
+  test_server server{[](const req_t&, res_t& res, int) {
+    res.body() = std::string(100000, 'x');
+    return action::reply;
+  }};
+  http_client client{rt.io};
+  auto sink = std::make_shared<recording_sink>();
+  auto req = get(server.url("/x.jpg"));
+  req.max_body = 50000;
+  req.sink = sink;
+  auto res = send_wait(client, req);
+  CHECK(res.status == 0);
+  CHECK(res.error == "response too large");
+  CHECK(sink->got.empty());
+  CHECK(!sink->complete);
 }

@@ -119,6 +119,32 @@ TEST_CASE("graph token and media requests", "[provider]") {
 
   CHECK(next_page_request("https://graph.instagram.com/next?x").url ==
         "https://graph.instagram.com/next?x");
+
+  // A post read again for fresh CDN URLs (DESIGN §9 "Media re-read").
+  auto node = media_node_request(c, "tok", "17890");
+  CHECK(node.url.rfind("https://graph.instagram.com/17890?", 0) == 0); // graph_version cleared above
+  CHECK(param(query_of(node.url), "fields")
+        == "media_url,thumbnail_url,children{media_url,thumbnail_url}");
+  CHECK(param(query_of(node.url), "access_token") == "tok");
+}
+
+TEST_CASE("a post read again: its URLs and its children's", "[provider]") {
+  auto m = parse_media_node(R"({"media_url":"https://cdn/a.jpg?oe=1","id":"17890",
+    "children":{"data":[{"media_url":"https://cdn/c1.jpg","id":"1"},
+                        {"thumbnail_url":"https://cdn/c2.jpg","media_url":"https://cdn/c2.mp4","id":"2"}]}})");
+  REQUIRE(m);
+  CHECK(m->id == "17890");
+  CHECK(m->media_url == "https://cdn/a.jpg?oe=1");
+  CHECK(m->thumbnail_url.empty());
+  REQUIRE(m->children.size() == 2);
+  CHECK(m->children[1].id == "2");
+  CHECK(m->children[1].media_url == "https://cdn/c2.mp4");
+  CHECK(m->children[1].thumbnail_url == "https://cdn/c2.jpg");
+  auto video = parse_media_node(R"({"media_url":"https://cdn/v.mp4","thumbnail_url":"https://cdn/t.jpg","id":"5"})");
+  REQUIRE(video);
+  CHECK(video->thumbnail_url == "https://cdn/t.jpg");
+  CHECK(!parse_media_node(R"({"media_url":"https://cdn/a.jpg"})")); // no id: not a node
+  CHECK(!parse_media_node("<html>"));
 }
 
 TEST_CASE("legacy media request", "[provider]") {

@@ -43,6 +43,20 @@ TEST_CASE("SHA-256 of known inputs", "[crypto]") {
         == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_CASE("SHA-256 in pieces equals SHA-256 at once", "[crypto]") {
+  std::string data;
+  for (int i = 0; i < 100000; ++i) {
+    data += static_cast<char>(i * 31);
+  }
+  sha256_stream s;
+  for (std::size_t i = 0; i < data.size(); i += 777) {
+    s.update(std::string_view(data).substr(i, 777));
+  }
+  CHECK(s.finish() == sha256(data));
+  sha256_stream empty;
+  CHECK(hex_of(empty.finish()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 TEST_CASE("hex round trip and invalid input", "[crypto]") {
   CHECK(to_hex(std::string("\x00\xff\x10", 3)) == "00ff10");
   CHECK(from_hex("00FF10") == std::string("\x00\xff\x10", 3));

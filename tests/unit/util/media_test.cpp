@@ -39,6 +39,52 @@ TEST_CASE("media sources: image, video + thumbnail, carousel children in order",
   CHECK(media_sources(json("not an object")).empty());
 }
 
+TEST_CASE("a re-read's fresh URLs replace the record's, children by id", "[media]") {
+  auto carousel = json{{"media_type", "CAROUSEL_ALBUM"},
+                       {"media_url", "https://cdn/old-first.jpg"},
+                       {"children", json::array({
+                          {{"id", "1"}, {"media_type", "IMAGE"}, {"media_url", "https://cdn/old1.jpg"}},
+                          {{"id", "2"}, {"media_type", "VIDEO"}, {"media_url", "https://cdn/old2.mp4"},
+                           {"thumbnail_url", "https://cdn/old2.jpg"}},
+                        })}};
+  media_item fresh;
+  fresh.media_url = "https://cdn/new-first.jpg";
+  fresh.children = {{"2", "", "https://cdn/new2.mp4", "https://cdn/new2.jpg"},
+                    {"1", "", "https://cdn/new1.jpg", ""}};
+  auto s = refreshed_sources(carousel, fresh);
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].url == "https://cdn/new1.jpg");
+  CHECK(s[0].type == "IMAGE");
+  CHECK(s[1].url == "https://cdn/new2.mp4");
+  CHECK(s[1].type == "VIDEO"); // the kinds are the record's: the re-read asks only URLs
+
+  fresh.children.pop_back(); // child 1 is gone from the fresh read
+  s = refreshed_sources(carousel, fresh);
+  CHECK(s.size() == 1); // a different list: the caller sees the post changed
+
+  auto video = json{{"media_type", "VIDEO"}, {"media_url", "https://cdn/old.mp4"},
+                    {"thumbnail_url", "https://cdn/old.jpg"}};
+  media_item v;
+  v.media_url = "https://cdn/new.mp4";
+  v.thumbnail_url = "https://cdn/new.jpg";
+  s = refreshed_sources(video, v);
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].url == "https://cdn/new.mp4");
+  CHECK(s[1].url == "https://cdn/new.jpg");
+}
+
+TEST_CASE("a CDN URL's expiry is its oe parameter, a hex unix time", "[media]") {
+  CHECK(url_expiry("https://scontent.cdninstagram.com/v/x.jpg?_nc_sid=1&oh=00_ab&oe=6571A3F0")
+        == 0x6571A3F0);
+  CHECK(url_expiry("https://cdn/x.jpg?oe=6571a3f0&oh=1") == 0x6571A3F0);
+  CHECK(url_expiry("https://cdn/x.jpg?oe=6571A3F0#frag") == 0x6571A3F0);
+  CHECK(url_expiry("https://cdn/x.jpg?toe=5") == 0);
+  CHECK(url_expiry("https://cdn/x.jpg?oe=") == 0);
+  CHECK(url_expiry("https://cdn/x.jpg?oe=zz") == 0);
+  CHECK(url_expiry("https://cdn/oe=5/x.jpg") == 0);
+  CHECK(url_expiry("https://cdn/x.jpg") == 0);
+}
+
 TEST_CASE("sniffing goes by the bytes, not the name", "[media]") {
   CHECK(sniff_media(std::string("\xFF\xD8\xFF\xE0", 4) + "rest")->ext == "jpg");
   CHECK(sniff_media("\x89PNG\r\n\x1A\n....")->content_type == "image/png");
