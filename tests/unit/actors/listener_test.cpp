@@ -21,7 +21,7 @@ struct listener_fixture : actor_fixture {
     c.instagram.meta_app_secret = "meta-secret";
     ctx->set_live(std::make_shared<const live_config>(c));
     start();
-    handler = public_listener(ctx, actors);
+    routes = public_listener(ctx, actors);
   }
 
   http_response call(std::string method, std::string target, std::string body = {},
@@ -32,13 +32,13 @@ struct listener_fixture : actor_fixture {
     req.target = std::move(target);
     req.body = std::move(body);
     req.headers = std::move(headers);
-    handler(std::move(req), r);
+    routes.on_request(std::move(req), r);
     run();
     REQUIRE(r->answers.size() == 1);
     return r->answers[0];
   }
 
-  http_server::handler handler;
+  http_server::routes routes;
 };
 
 std::string signature(const std::string& secret, const std::string& body) {
@@ -73,6 +73,21 @@ TEST_CASE("webhooks: unsigned and forged are 403, malformed 400, signed reach th
   CHECK(f.stats.value("igbridge_signature_key_total", {{"key", "meta"}}) == 1);
   CHECK(f.stats.value("igbridge_signature_key_total", {{"key", "instagram"}}) == 1);
   CHECK(f.stats.value("igbridge_webhook_updates_total", {{"result", "bad_signature"}}) == 1);
+}
+
+TEST_CASE("a webhook's head without its signature header is refused before its body",
+          "[listener]") {
+  listener_fixture f;
+  http_request head;
+  head.method = "POST";
+  head.target = "/hooks/instagram";
+  auto refused = f.routes.on_expect(head);
+  REQUIRE(refused);
+  CHECK(refused->status == 403);
+  head.headers = {{"X-Hub-Signature-256", "sha256=00"}};
+  CHECK_FALSE(f.routes.on_expect(head)); // checked when the body is in
+  head.target = "/livez";
+  CHECK_FALSE(f.routes.on_expect(head));
 }
 
 TEST_CASE("other routes go to the front actor; media names are checked", "[listener]") {
