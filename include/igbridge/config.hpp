@@ -14,6 +14,10 @@ struct listen_address {
   std::string to_string() const; // "host:port"
 };
 
+/// Where deliveries go (sink.type).
+enum class sink_kind { jsonl, webhook, micropub };
+const char* to_string(sink_kind k);
+
 struct config {
   struct server_section {
     listen_address listen{"127.0.0.1", 8080};
@@ -77,7 +81,8 @@ struct config {
     int64_t seen_keep = 1000;   // seen ids kept per user (plus every younger than recheck_s)
   } import;
   struct sink_section {
-    std::string type = "jsonl"; // "jsonl" | "webhook" | "micropub"
+    std::string type = "jsonl"; // "jsonl" | "webhook" | "micropub", as written
+    sink_kind kind = sink_kind::jsonl; // the same, for code to branch on
     std::string path = "/var/lib/igbridge/imports.jsonl";
     std::string url;
     std::string secret_file;

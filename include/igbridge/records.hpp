@@ -105,10 +105,15 @@ nlohmann::json import_record(const std::string& app_user, const std::string& ig_
 
 // -- outbox ------------------------------------------------------------------------
 
-/// A queued delivery; the `outbox` and `dead` DB value (key: seq_key(seq)).
+/// What an outbox entry tells the host (its `type` on the wire).
+enum class event_type : uint8_t { media_imported, link_revoked };
+const char* to_string(event_type t);
+std::optional<event_type> event_type_from(std::string_view s);
+
+/// A queued delivery; the `outbox` and `dead` DB value.
 struct outbox_entry {
   uint64_t seq = 0;
-  std::string type = "media.imported"; // or "link.revoked"
+  event_type type = event_type::media_imported;
   std::string id;                      // "instagram:<media id>" or event id
   std::string user;
   std::string data;                    // JSON text of the record
@@ -162,9 +167,13 @@ std::optional<hint> after_fetch(const hint& h, int64_t started);
 
 // -- data deletion ----------------------------------------------------------------------
 
+/// How far a data-deletion request got.
+enum class deletion_status : uint8_t { in_progress, completed };
+const char* to_string(deletion_status s);
+
 /// `deletions` value: one data-deletion request and how far it got.
 struct deletion_record {
-  std::string status = "in_progress"; // in_progress | completed
+  deletion_status status = deletion_status::in_progress;
   std::string instagram_user_id;
   uint64_t users = 0;
   int64_t requested_at = 0;

@@ -22,7 +22,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
-#include "actors/listener.hpp"
+#include "ingest/listeners.hpp"
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/http_client.hpp"

@@ -156,6 +156,18 @@ void read_keys(const toml::table& root, config& c, problems& out) {
 
 } // namespace
 
+const char* to_string(sink_kind k) {
+  switch (k) {
+    case sink_kind::jsonl:
+      return "jsonl";
+    case sink_kind::webhook:
+      return "webhook";
+    case sink_kind::micropub:
+      return "micropub";
+  }
+  return "jsonl";
+}
+
 std::vector<config_problem> parse_config(const std::string& toml_text, config& out) {
   problems found;
   config c;

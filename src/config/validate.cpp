@@ -244,14 +244,21 @@ void validate(config& c, problems& out) {
   // sink
   auto& s = c.sink;
   one_of("sink.type", s.type, {"jsonl", "webhook", "micropub"}, out);
-  if (s.type == "jsonl") {
-    require("sink.path", s.path, out);
-  } else if (s.type == "webhook") {
-    require("sink.url", s.url, out);
-    require("sink.secret_file", s.secret_file, out);
-  } else if (s.type == "micropub") {
-    require("sink.url", s.url, out);
-    require("sink.token_file", s.token_file, out);
+  s.kind = s.type == "webhook"    ? sink_kind::webhook
+           : s.type == "micropub" ? sink_kind::micropub
+                                  : sink_kind::jsonl;
+  switch (s.kind) {
+    case sink_kind::jsonl:
+      require("sink.path", s.path, out);
+      break;
+    case sink_kind::webhook:
+      require("sink.url", s.url, out);
+      require("sink.secret_file", s.secret_file, out);
+      break;
+    case sink_kind::micropub:
+      require("sink.url", s.url, out);
+      require("sink.token_file", s.token_file, out);
+      break;
   }
   check_url("sink.url", s.url, out);
   positive_list("sink.retry_schedule_s", s.retry_schedule_s, out);
@@ -308,9 +315,9 @@ void read_secrets(config& c, problems& out) {
   read("link.secret_file", c.link.secret_file, c.link.secret);
   // Only the active sink's secrets: a leftover path of another sink type
   // must not stop the daemon.
-  if (c.sink.type == "webhook") {
+  if (c.sink.kind == sink_kind::webhook) {
     read("sink.secret_file", c.sink.secret_file, c.sink.secret);
-  } else if (c.sink.type == "micropub") {
+  } else if (c.sink.kind == sink_kind::micropub) {
     read("sink.token_file", c.sink.token_file, c.sink.token);
   }
   if (!c.storage.key_file.empty()) {

@@ -13,7 +13,7 @@ opened open(write_txn& txn, const std::string& request_key, const std::string& f
     o.code = *known;
     o.replayed = true;
     auto d = tables::deletions.get(txn, *known);
-    o.completed = d && d->status == "completed";
+    o.completed = d && d->status == deletion_status::completed;
     return o;
   }
   deletion_record d;
@@ -27,7 +27,7 @@ opened open(write_txn& txn, const std::string& request_key, const std::string& f
 
 void complete(write_txn& txn, const std::string& code, int64_t now) {
   auto d = tables::deletions.get(txn, code).value_or(deletion_record{});
-  d.status = "completed";
+  d.status = deletion_status::completed;
   d.completed_at = now;
   tables::deletions.put(txn, code, d);
 }

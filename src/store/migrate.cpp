@@ -39,7 +39,9 @@ bool move_v1_meta_key(write_txn& txn, const std::string& k, const std::string& v
     auto j = nlohmann::json::parse(v, nullptr, false);
     if (j.is_object()) {
       deletion_record d;
-      d.status = j.value("status", std::string("completed"));
+      d.status = j.value("status", std::string("completed")) == "in_progress"
+                   ? deletion_status::in_progress
+                   : deletion_status::completed;
       d.instagram_user_id = j.value("instagram_user_id", std::string{});
       d.users = j.value("users", uint64_t{0});
       deletions::put_raw(txn, k.substr(9), d);
