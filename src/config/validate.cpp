@@ -158,10 +158,8 @@ void default_url(std::string& url, const char* value) {
   }
 }
 
-} // namespace
-
-void validate(config& c, problems& out) {
-  // server / admin
+/// [server], [admin], [storage], [actors]
+void validate_daemon(config& c, problems& out) {
   if (c.server.threads < 1 || c.server.threads > 64) {
     out.push_back({"server.threads", "must be between 1 and 64"});
   }
@@ -185,8 +183,10 @@ void validate(config& c, problems& out) {
   if (c.actors.max_concurrent_fetches < 1 || c.actors.max_concurrent_fetches > 100000) {
     out.push_back({"actors.max_concurrent_fetches", "must be between 1 and 100000"});
   }
+}
 
-  // instagram
+/// [instagram]
+void validate_instagram(config& c, problems& out) {
   auto& ig = c.instagram;
   one_of("instagram.dialect", ig.dialect, {"graph", "legacy"}, out);
   require("instagram.client_id", ig.client_id, out);
@@ -210,8 +210,10 @@ void validate(config& c, problems& out) {
   if (ig.app_id.empty()) {
     ig.app_id = ig.client_id;
   }
+}
 
-  // link
+/// [link]
+void validate_link(config& c, problems& out) {
   require("link.secret_file", c.link.secret_file, out);
   require("link.success_url", c.link.success_url, out);
   check_url("link.success_url", c.link.success_url, out);
@@ -220,8 +222,10 @@ void validate(config& c, problems& out) {
     c.link.cancel_url = c.link.success_url;
   }
   positive("link.ttl_s", c.link.ttl_s, out);
+}
 
-  // import
+/// [import]
+void validate_import(config& c, problems& out) {
   auto& im = c.import;
   normalize_tags("import.tags", im.tags, out);
   normalize_tags("import.block", im.block, out);
@@ -240,8 +244,10 @@ void validate(config& c, problems& out) {
   if (im.seen_keep < 1) {
     out.push_back({"import.seen_keep", "must be greater than 0"});
   }
+}
 
-  // sink
+/// [sink]
+void validate_sink(config& c, problems& out) {
   auto& s = c.sink;
   one_of("sink.type", s.type, {"jsonl", "webhook", "micropub"}, out);
   s.kind = s.type == "webhook"    ? sink_kind::webhook
@@ -265,8 +271,10 @@ void validate(config& c, problems& out) {
   positive("sink.concurrency", s.concurrency, out);
   positive("sink.timeout_s", s.timeout_s, out);
   one_of("sink.micropub_syntax", s.micropub_syntax, {"form", "json"}, out);
+}
 
-  // media
+/// [media]
+void validate_media(config& c, problems& out) {
   auto& m = c.media;
   if (m.path.empty()) {
     m.path = c.storage.path + "/media";
@@ -283,9 +291,23 @@ void validate(config& c, problems& out) {
   }
   positive("media.concurrency", m.concurrency, out);
   positive("media.timeout_s", m.timeout_s, out);
+}
 
-  // log
+/// [log]
+void validate_log(config& c, problems& out) {
   one_of("log.level", c.log.level, {"debug", "info", "notice", "warning", "error"}, out);
+}
+
+} // namespace
+
+void validate(config& c, problems& out) {
+  validate_daemon(c, out);
+  validate_instagram(c, out);
+  validate_link(c, out);
+  validate_import(c, out);
+  validate_sink(c, out);
+  validate_media(c, out);
+  validate_log(c, out);
 }
 
 void read_secrets(config& c, problems& out) {

@@ -2,8 +2,9 @@
 // thread of its own, so no CAF worker ever waits on fsync. Jobs that arrive
 // while a commit runs are gathered into the next one (group commit): each
 // runs in a child transaction, so one failing job fails alone, and all of
-// them share one fsync. Webhook hints are ingested here too, in the batch's
-// own transaction, and answered straight from the commit.
+// them share one fsync. A verified webhook's hints are fanned out to the
+// users' inboxes here too (the inbox module's fan-out, in the batch's own
+// transaction), and answered straight from the commit.
 
 #include <caf/all.hpp>
 
@@ -96,6 +97,129 @@ void answer_ingests(writer_self self, std::vector<hint_batch>& batches,
   }
 }
 
+/// What one batch's transaction did.
+struct batch_outcome {
+  std::vector<write_result> results;        // per job
+  std::vector<inbox::fanout_count> counts;  // per webhook payload
+  write_notes notes;                        // for the actors, after the commit
+  mutation_list changed;                    // what the commit made durable (capture on)
+  std::string error;                        // the whole batch failed
+};
+
+/// Runs every job in a child transaction of its own (a failing job fails
+/// alone) and every webhook payload's fan-out in the batch's transaction,
+/// and commits once. A full map is grown and the batch run again from the
+/// start, so jobs must start from what they captured.
+batch_outcome run_batch(writer_self self, std::vector<pending_job>& jobs,
+                        const std::vector<hint_batch>& ingests) {
+  auto& st = self->state;
+  batch_outcome out;
+  for (int growth = 0;; ++growth) {
+    out.results.assign(jobs.size(), write_result{});
+    out.counts.clear();
+    out.notes = write_notes{};
+    try {
+      auto txn = st.ctx->db->write();
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        write_notes notes;
+        try {
+          auto child = txn.child();
+          jobs[i].job.apply(child, notes);
+          child.commit();
+          out.results[i].ok = true;
+          out.notes.merge(std::move(notes));
+        } catch (const store_full&) {
+          throw;
+        } catch (const std::exception& e) {
+          out.results[i].error = e.what();
+          log(log_level::error, "store.job_failed",
+              {{"job", jobs[i].job.what}, {"error", e.what()}});
+        }
+      }
+      // Hints go straight into the batch's transaction: a child per
+      // payload would isolate nothing (an ingest that throws fails the
+      // whole batch anyway) and costs LMDB two large allocations and a
+      // merge of its dirty pages each time.
+      auto now = st.ctx->now();
+      auto delay = st.ctx->cfg.import.webhook_delay_s;
+      for (const auto& b : ingests) {
+        out.counts.push_back(st.fanout.add(txn, out.notes, b.instagram_user_ids, now, delay));
+      }
+      txn.commit();
+      out.changed = txn.take_mutations();
+      return out;
+    } catch (const store_full& e) {
+      st.fanout.forget(); // what the aborted transaction read may be gone
+      if (growth >= max_growths) {
+        out.error = e.what();
+        return out;
+      }
+      // No transaction is open here: growing is allowed once readers finish.
+      try {
+        st.ctx->db->grow();
+        st.ctx->stats.inc("igbridge_store_map_growths_total");
+        log(log_level::notice, "store.map_grown",
+            {{"map_bytes", std::to_string(st.ctx->db->usage().second)}});
+      } catch (const std::exception& g) {
+        out.error = g.what();
+        return out;
+      }
+    } catch (const std::exception& e) {
+      out.error = e.what(); // the commit itself failed: disk full, I/O error
+      st.fanout.forget();
+      return out;
+    }
+  }
+}
+
+/// Tells everyone what the batch did, in this order: the changelog (before
+/// any effect leaves the node), the jobs' owners, the webhooks' senders,
+/// then the scheduler and the delivery; removes unreferenced media files.
+void report_batch(writer_self self, std::vector<pending_job>& jobs,
+                  std::vector<hint_batch>& ingests, batch_outcome& out,
+                  std::chrono::steady_clock::time_point start) {
+  auto& st = self->state;
+  const auto& series = *st.series;
+  if (!out.error.empty()) {
+    log(log_level::error, "store.commit_failed",
+        {{"jobs", std::to_string(jobs.size())}, {"payloads", std::to_string(ingests.size())},
+         {"error", out.error}});
+    for (auto& r : out.results) {
+      r = write_result{false, out.error};
+    }
+    out.notes = write_notes{};
+  } else {
+    if (st.ctx->on_commit && !out.changed.empty()) {
+      st.ctx->on_commit(out.changed);
+    }
+    series.commits.inc();
+    series.commit_duration.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (!ingests.empty()) {
+      series.webhook_commits.inc();
+    }
+  }
+  std::size_t failed = 0;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    failed += out.results[i].ok ? 0 : 1;
+    jobs[i].rp.deliver(std::move(out.results[i]));
+  }
+  if (!jobs.empty()) {
+    series.jobs_ok.inc(static_cast<double>(jobs.size() - failed));
+    series.jobs_failed.inc(static_cast<double>(failed));
+  }
+  answer_ingests(self, ingests, out.counts, out.error);
+  auto& notes = out.notes;
+  if (!notes.wakes.empty() && st.scheduler) {
+    self->send(st.scheduler, notes_atom::value, wake_notes{std::move(notes.wakes)});
+  }
+  if (notes.outbox_grew && st.delivery) {
+    self->send(st.delivery, kick_atom::value);
+  }
+  // Only after the commit: a file goes when no committed import needs it.
+  remove_media_files(st.ctx->cfg.media.path, notes.media_gone);
+}
+
 /// Runs the gathered jobs and ingests in one transaction and commits it.
 void commit_batch(writer_self self) {
   auto& st = self->state;
@@ -107,110 +231,12 @@ void commit_batch(writer_self self) {
   auto ingests = std::move(st.ingests);
   st.jobs.clear();
   st.ingests.clear();
-  auto& stats = st.ctx->stats;
-  const auto& series = *st.series;
   auto start = std::chrono::steady_clock::now();
   if (!jobs.empty()) {
     st.fanout.forget(); // a job may link, unlink or change a user
   }
-  std::vector<write_result> results;
-  std::vector<inbox::fanout_count> counts;
-  write_notes all;
-  std::string batch_error;
-  mutation_list changed; // what the commit made durable, when the store captures
-  for (int growth = 0;; ++growth) {
-    results.assign(jobs.size(), write_result{});
-    counts.clear();
-    all = write_notes{};
-    try {
-      auto txn = st.ctx->db->write();
-      for (std::size_t i = 0; i < jobs.size(); ++i) {
-        write_notes notes;
-        try {
-          auto child = txn.child();
-          jobs[i].job.apply(child, notes);
-          child.commit();
-          results[i].ok = true;
-          all.merge(std::move(notes));
-        } catch (const store_full&) {
-          throw;
-        } catch (const std::exception& e) {
-          results[i].error = e.what();
-          log(log_level::error, "store.job_failed",
-              {{"job", jobs[i].job.what}, {"error", e.what()}});
-        }
-      }
-      // Hints go straight into the batch's transaction: a child per
-      // payload would isolate nothing (an ingest that throws fails the
-      // whole batch anyway) and costs LMDB two large allocations and a
-      // merge of its dirty pages each time.
-      auto now = st.ctx->now();
-      auto delay = st.ctx->cfg.import.webhook_delay_s;
-      for (auto& b : ingests) {
-        counts.push_back(st.fanout.add(txn, all, b.instagram_user_ids, now, delay));
-      }
-      txn.commit();
-      changed = txn.take_mutations();
-      break;
-    } catch (const store_full& e) {
-      st.fanout.forget(); // what the aborted transaction read may be gone
-      if (growth >= max_growths) {
-        batch_error = e.what();
-        break;
-      }
-      // No transaction is open here: growing is allowed once readers finish.
-      try {
-        st.ctx->db->grow();
-        stats.inc("igbridge_store_map_growths_total");
-        log(log_level::notice, "store.map_grown",
-            {{"map_bytes", std::to_string(st.ctx->db->usage().second)}});
-      } catch (const std::exception& g) {
-        batch_error = g.what();
-        break;
-      }
-    } catch (const std::exception& e) {
-      batch_error = e.what(); // the commit itself failed: disk full, I/O error
-      st.fanout.forget();
-      break;
-    }
-  }
-  if (!batch_error.empty()) {
-    log(log_level::error, "store.commit_failed",
-        {{"jobs", std::to_string(jobs.size())}, {"payloads", std::to_string(ingests.size())},
-         {"error", batch_error}});
-    for (auto& r : results) {
-      r = write_result{false, batch_error};
-    }
-    all = write_notes{};
-  } else {
-    if (st.ctx->on_commit && !changed.empty()) {
-      st.ctx->on_commit(changed); // before any effect of the batch leaves this node
-    }
-    series.commits.inc();
-    series.commit_duration.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    if (!ingests.empty()) {
-      series.webhook_commits.inc();
-    }
-  }
-  std::size_t failed = 0;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    failed += results[i].ok ? 0 : 1;
-    jobs[i].rp.deliver(std::move(results[i]));
-  }
-  if (!jobs.empty()) {
-    series.jobs_ok.inc(static_cast<double>(jobs.size() - failed));
-    series.jobs_failed.inc(static_cast<double>(failed));
-  }
-  answer_ingests(self, ingests, counts, batch_error);
-  if (!all.wakes.empty() && st.scheduler) {
-    self->send(st.scheduler, notes_atom::value, wake_notes{std::move(all.wakes)});
-  }
-  if (all.outbox_grew && st.delivery) {
-    self->send(st.delivery, kick_atom::value);
-  }
-  // Only after the commit: a file goes when no committed import needs it.
-  remove_media_files(st.ctx->cfg.media.path, all.media_gone);
+  auto out = run_batch(self, jobs, ingests);
+  report_batch(self, jobs, ingests, out, start);
 }
 
 /// Commits after every message already in the mailbox has joined the batch.
