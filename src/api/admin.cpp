@@ -292,91 +292,106 @@ bool wants_html(const http_request& req) {
   return html != std::string::npos && (json == std::string::npos || html < json);
 }
 
+/// Answers 405 unless the request's method is `method` (HEAD counts as GET).
+bool only(const route_request& r, const char* method) {
+  const auto& m = r.method();
+  if (m == method || (m == "HEAD" && std::string_view(method) == "GET")) {
+    return true;
+  }
+  r.in.reply->respond(json_error(405, "method not allowed"));
+  return false;
+}
+
+void metrics_route(admin_self self, const route_request& r) {
+  http_response res;
+  res.status = 200;
+  res.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  res.body = render_metrics(*self->state.ctx);
+  r.in.reply->respond(std::move(res));
+}
+
+/// /status: the dashboard for a browser, JSON otherwise.
+void status_route(admin_self self, const route_request& r) {
+  auto figures = read_status(*self->state.ctx);
+  if (!wants_html(r.in.request)) {
+    return r.in.reply->respond(json_response(200, status_json(figures)));
+  }
+  http_response res;
+  res.status = 200;
+  res.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+  res.headers.emplace_back("Cache-Control", "no-store");
+  res.body = status_html(figures);
+  r.in.reply->respond(std::move(res));
+}
+
+/// /users/{id}[/fetch|/rules].
+void user_routes(admin_self self, const route_request& r) {
+  const auto& m = r.method();
+  auto rest = r.path.substr(7);
+  auto slash = rest.find('/');
+  auto id = url_decode(rest.substr(0, slash));
+  auto tail = slash == std::string::npos ? std::string{} : rest.substr(slash);
+  if (!valid_user_id(id)) {
+    r.in.reply->respond(json_error(400, "user ids are 1-256 bytes of UTF-8 without control characters"));
+  } else if (tail.empty()) {
+    if (m == "GET" || m == "HEAD") {
+      get_user(self, r, id);
+    } else if (m == "DELETE") {
+      delete_user(self, r, id);
+    } else {
+      r.in.reply->respond(json_error(405, "method not allowed"));
+    }
+  } else if (tail == "/fetch") {
+    if (only(r, "POST")) {
+      fetch_user(self, r, id);
+    }
+  } else if (tail == "/rules") {
+    if (m == "GET" || m == "HEAD" || m == "PUT") {
+      user_rules_route(self, r, id);
+    } else {
+      r.in.reply->respond(json_error(405, "method not allowed"));
+    }
+  } else {
+    r.in.reply->respond(json_error(404, "not found"));
+  }
+}
+
 void route_admin(admin_self self, const route_request& r) {
-  const auto& ctx = *self->state.ctx;
   const auto& p = r.path;
-  if (!authorized(ctx, r.in.request)) {
+  if (!authorized(*self->state.ctx, r.in.request)) {
     auto res = json_error(401, "admin token required");
     res.headers.emplace_back("WWW-Authenticate", "Basic realm=\"igbridge\"");
     return r.in.reply->respond(std::move(res));
   }
-  const auto& m = r.method();
-  auto only = [&](const char* method) {
-    if (m == method || (m == "HEAD" && std::string_view(method) == "GET")) {
-      return true;
-    }
-    r.in.reply->respond(json_error(405, "method not allowed"));
-    return false;
-  };
   if (p == "/readyz") {
-    if (only("GET")) {
+    if (only(r, "GET")) {
       readyz(self, r);
     }
   } else if (p == "/livez") {
-    if (only("GET")) {
+    if (only(r, "GET")) {
       r.in.reply->respond(json_response(200, {{"status", "ok"}}));
     }
   } else if (p == "/metrics") {
-    if (only("GET")) {
-      http_response res;
-      res.status = 200;
-      res.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      res.body = render_metrics(ctx);
-      r.in.reply->respond(std::move(res));
+    if (only(r, "GET")) {
+      metrics_route(self, r);
     }
   } else if (p == "/status") {
-    if (only("GET")) {
-      auto figures = read_status(ctx);
-      if (wants_html(r.in.request)) {
-        http_response res;
-        res.status = 200;
-        res.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
-        res.headers.emplace_back("Cache-Control", "no-store");
-        res.body = status_html(figures);
-        r.in.reply->respond(std::move(res));
-      } else {
-        r.in.reply->respond(json_response(200, status_json(figures)));
-      }
+    if (only(r, "GET")) {
+      status_route(self, r);
     }
   } else if (p == "/users") {
-    if (only("GET")) {
+    if (only(r, "GET")) {
       list_users(self, r);
     }
   } else if (p.rfind("/users/", 0) == 0) {
-    auto rest = p.substr(7);
-    auto slash = rest.find('/');
-    auto id = url_decode(rest.substr(0, slash));
-    auto tail = slash == std::string::npos ? std::string{} : rest.substr(slash);
-    if (!valid_user_id(id)) {
-      r.in.reply->respond(json_error(400, "user ids are 1-256 bytes of UTF-8 without control characters"));
-    } else if (tail.empty()) {
-      if (m == "GET" || m == "HEAD") {
-        get_user(self, r, id);
-      } else if (m == "DELETE") {
-        delete_user(self, r, id);
-      } else {
-        r.in.reply->respond(json_error(405, "method not allowed"));
-      }
-    } else if (tail == "/fetch") {
-      if (only("POST")) {
-        fetch_user(self, r, id);
-      }
-    } else if (tail == "/rules") {
-      if (m == "GET" || m == "HEAD" || m == "PUT") {
-        user_rules_route(self, r, id);
-      } else {
-        r.in.reply->respond(json_error(405, "method not allowed"));
-      }
-    } else {
-      r.in.reply->respond(json_error(404, "not found"));
-    }
+    user_routes(self, r);
   } else if (p == "/outbox") {
-    if (only("GET")) {
+    if (only(r, "GET")) {
       list_outbox(self, r);
     }
   } else if (p.rfind("/outbox/", 0) == 0 && p.size() > 15
              && p.compare(p.size() - 7, 7, "/replay") == 0) {
-    if (only("POST")) {
+    if (only(r, "POST")) {
       replay(self, r, p.substr(8, p.size() - 15));
     }
   } else {

@@ -255,7 +255,10 @@ nlohmann::json status_json(const status_figures& f) {
   };
 }
 
-std::string status_html(const status_figures& f) {
+namespace {
+
+/// The page's head, style and header bar.
+std::string page_head(const status_figures& f) {
   std::string h;
   h += "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -277,6 +280,12 @@ std::string status_html(const status_figures& f) {
        + html_escape(f.dialect) + " dialect · " + html_escape(rfc3339(f.now))
        + "</small></header><main>";
 
+  return h;
+}
+
+/// The headline figures as cards, and what holds deliveries or fetches.
+std::string figure_cards(const status_figures& f) {
+  std::string h;
   auto num = [](double v) { return std::to_string(static_cast<long long>(v)); };
   auto users = [&](const char* state) {
     auto i = f.users.find(state);
@@ -302,12 +311,24 @@ std::string status_html(const status_figures& f) {
          + html_escape(rfc3339(f.throttled_until)) + ".</p>";
   }
 
+  return h;
+}
+
+/// The last hours' imports and webhooks.
+std::string charts(const status_figures& f) {
+  std::string h;
   h += "<h2>Imports and webhooks, last " + std::to_string(chart_hours) + " hours</h2>"
        "<div class=\"charts\"><figure>" + svg_bars(f.chart_imports, "#2a7", "imports per hour")
        + "<figcaption>imports per hour</figcaption></figure><figure>"
        + svg_bars(f.chart_webhooks, "#27a", "webhook updates per hour")
        + "<figcaption>webhook updates per hour</figcaption></figure></div>";
 
+  return h;
+}
+
+/// The newest imports with their stored thumbnails.
+std::string latest_imports(const status_figures& f) {
+  std::string h;
   h += "<h2>Latest imports</h2>";
   if (f.latest.empty()) {
     h += "<p class=\"muted\">Nothing imported yet.</p>";
@@ -327,6 +348,12 @@ std::string status_html(const status_figures& f) {
     h += "</div>";
   }
 
+  return h;
+}
+
+/// Users needing attention, dead letters and the schedule ahead.
+std::string tables(const status_figures& f) {
+  std::string h;
   h += table_section("Users needing attention", f.attention,
                      {{"user", "user"}, {"state", "state"}, {"username", "username"},
                       {"last error", "last_error"}},
@@ -342,8 +369,14 @@ std::string status_html(const status_figures& f) {
   }
   h += table_section("Schedule ahead", schedule, {{"user", "user"}, {"next fetch", "due_at"}},
                      "No fetch scheduled.");
-  h += "</main></body></html>";
   return h;
+}
+
+} // namespace
+
+std::string status_html(const status_figures& f) {
+  return page_head(f) + figure_cards(f) + charts(f) + latest_imports(f) + tables(f)
+         + "</main></body></html>";
 }
 
 } // namespace igbridge
