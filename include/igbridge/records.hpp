@@ -105,8 +105,25 @@ nlohmann::json import_record(const std::string& app_user, const std::string& ig_
 
 // -- outbox ------------------------------------------------------------------------
 
-/// What an outbox entry tells the host (its `type` on the wire).
-enum class event_type : uint8_t { media_imported, link_revoked };
+/// What an outbox entry tells the host (its `type` on the wire, DESIGN §9
+/// "Events"; docs/events.md shows each).
+enum class event_type : uint8_t {
+  media_imported,       // the import record
+  media_updated,        // the record with new values, `previous` the changed fields' old ones
+  media_deleted,        // {id, user, instagram_user_id, media_id, permalink, deleted_at}
+  account_linked,       // {user, instagram_user_id, username, at}
+  account_needs_relink, // {..., reason: revoked|permissions|expired|expiring, permission?}
+  account_unlinked,     // {..., by: admin|deauthorize}
+  account_deleted,      // {..., confirmation_code}
+  link_revoked,         // deprecated: today's event beside the account ones, for one release
+  test,                 // `igbridge sink test`
+};
+/// Every event type, for lookups and tests.
+constexpr event_type all_event_types[] = {
+  event_type::media_imported,       event_type::media_updated,    event_type::media_deleted,
+  event_type::account_linked,       event_type::account_needs_relink,
+  event_type::account_unlinked,     event_type::account_deleted,  event_type::link_revoked,
+  event_type::test};
 const char* to_string(event_type t);
 std::optional<event_type> event_type_from(std::string_view s);
 

@@ -55,6 +55,7 @@ enum class db {
   media_refs,        // stored file name \0 user → "" (who references a media file)
   user_media,        // user \0 stored file name → "" (a user's media files, for erasing)
   outbox_ids,        // be64(seq) → user (an outbox or dead entry found by its id)
+  imports,           // user \0 media id → what was delivered (edits, Micropub URL, backfill)
   meta,              // schema_version, outbox_seq, sink_gone
 };
 

@@ -17,6 +17,7 @@
 
 #include "igbridge/store/dashboard.hpp"
 #include "igbridge/store/deletions.hpp"
+#include "igbridge/store/imports.hpp"
 #include "igbridge/store/inbox.hpp"
 #include "igbridge/store/meta.hpp"
 #include "igbridge/store/oauth_states.hpp"
@@ -77,6 +78,7 @@ void from_v1(write_txn& txn) {
 void to_v4(write_txn& txn) {
   outbox::upgrade_to_v4(txn);
   inbox::upgrade_to_v4(txn);
+  imports::upgrade_to_v4(txn);
 }
 
 } // namespace

@@ -479,14 +479,28 @@ const char* to_string(event_type t) {
   switch (t) {
     case event_type::media_imported:
       return "media.imported";
+    case event_type::media_updated:
+      return "media.updated";
+    case event_type::media_deleted:
+      return "media.deleted";
+    case event_type::account_linked:
+      return "account.linked";
+    case event_type::account_needs_relink:
+      return "account.needs_relink";
+    case event_type::account_unlinked:
+      return "account.unlinked";
+    case event_type::account_deleted:
+      return "account.deleted";
     case event_type::link_revoked:
       return "link.revoked";
+    case event_type::test:
+      return "test";
   }
   return "media.imported";
 }
 
 std::optional<event_type> event_type_from(std::string_view s) {
-  for (auto t : {event_type::media_imported, event_type::link_revoked}) {
+  for (auto t : all_event_types) {
     if (s == to_string(t)) {
       return t;
     }

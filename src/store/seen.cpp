@@ -3,6 +3,7 @@
 #include "igbridge/store/seen.hpp"
 
 #include <cstdlib>
+#include <tuple>
 #include <vector>
 
 #include "igbridge/tables.hpp"
@@ -88,6 +89,36 @@ void prune(write_txn& txn, user_record& rec, int64_t now, int64_t keep, int64_t 
     txn.del(db::seen, seen_key(rec.user, std::string_view(k).substr(prefix.size() + 8)));
   }
   rec.seen_count -= doomed.size();
+}
+
+void each_imported(const read_txn& txn,
+                   const std::function<void(const std::string&, std::string_view,
+                                            const seen_entry&)>& f) {
+  std::vector<std::tuple<std::string, std::string, seen_entry>> found;
+  tables::seen.each(txn, [&](const std::string& k, const seen_entry& e) {
+    auto nul = k.find('\0');
+    if (nul != std::string::npos && e.judged == verdict::imported) {
+      found.emplace_back(k.substr(0, nul), k.substr(nul + 1), e);
+    }
+    return true;
+  });
+  for (auto& [user, media, e] : found) {
+    f(user, media, e);
+  }
+}
+
+void each_since(const read_txn& txn, const std::string& user, int64_t since,
+                const std::function<bool(std::string_view, const seen_entry&)>& f) {
+  auto prefix = prefix_of(user);
+  txn.scan(db::seen_order, seen_order_key(user, since, ""),
+           [&](std::string_view k, std::string_view) {
+             if (k.substr(0, prefix.size()) != prefix || k.size() < prefix.size() + 8) {
+               return false;
+             }
+             auto media = k.substr(prefix.size() + 8);
+             auto e = tables::seen.get(txn, seen_key(user, media));
+             return e ? f(media, *e) : true;
+           });
 }
 
 void erase_user(write_txn& txn, const std::string& user) {

@@ -22,7 +22,7 @@ constexpr const char* db_names[] = {
   "outbox_due",    "dead",      "oauth_state",  "oauth_expiry",      "oauth_by_user",
   "hints",         "hint_due",  "schedule",     "resume",            "deletions",
   "deletion_requests", "counters", "attention", "dashboard",         "media_refs",
-  "user_media",        "outbox_ids",      "meta"};
+  "user_media",        "outbox_ids",      "imports",         "meta"};
 static_assert(sizeof(db_names) / sizeof(db_names[0]) == db_count, "one name per db");
 
 /// Throws store_error naming the operation when an LMDB call failed;

@@ -15,6 +15,7 @@
 #include "igbridge/log.hpp"
 #include "igbridge/schedule.hpp"
 #include "igbridge/store/dashboard.hpp"
+#include "igbridge/store/imports.hpp"
 #include "igbridge/store/inbox.hpp"
 #include "igbridge/store/media_refs.hpp"
 #include "igbridge/store/oauth_states.hpp"
@@ -277,6 +278,7 @@ void on_unlink(user_self self, bool notify, const std::string& reason,
 /// range of this user: the cost does not grow with the other users.
 void erase_all(write_txn& txn, write_notes& notes, const std::string& user) {
   seen::erase_user(txn, user);
+  imports::erase_user(txn, user);
   inbox::drop(txn, user);
   resume::forget(txn, user);
   outbox::erase_user(txn, user);

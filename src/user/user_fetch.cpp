@@ -22,6 +22,7 @@
 #include "igbridge/log.hpp"
 #include "igbridge/schedule.hpp"
 #include "igbridge/store/dashboard.hpp"
+#include "igbridge/store/imports.hpp"
 #include "igbridge/store/inbox.hpp"
 #include "igbridge/store/outbox.hpp"
 #include "igbridge/store/resume.hpp"
@@ -76,6 +77,21 @@ std::string with_token(const std::string& url, const std::string& token) {
 /// The origin next-page URLs must stay on: they carry the token.
 const std::string& provider_base(const context& ctx) {
   return ctx.dialect == dialect::legacy ? ctx.cfg.instagram.api_url : ctx.cfg.instagram.graph_url;
+}
+
+/// What the host is given of `item`: what a later fetch compares with.
+imports::delivered delivered_values(const media_item& item, int64_t taken_at, int64_t now) {
+  imports::delivered d;
+  d.caption = item.caption;
+  d.tags = item.tags;
+  d.media_type = item.media_type;
+  for (const auto& c : item.children) {
+    d.children.push_back(c.id);
+  }
+  d.permalink = item.permalink;
+  d.taken_at = taken_at;
+  d.imported_at = now;
+  return d;
 }
 
 tag_rules rules_of(const user_actor_state& st) {
@@ -341,6 +357,7 @@ user_write page_write(const std::vector<media_item>& items, const page_plan& pla
               out.data = record.dump();
               records.push_back(std::move(record));
               outbox::append(txn, notes, out);
+              imports::put(txn, rec.user, item.id, delivered_values(item, e.taken_at, now));
               ++rec.imported;
               note_recent(rec.recent_imports, now);
             }

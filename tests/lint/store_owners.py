@@ -37,6 +37,7 @@ OWNERS = {
     "dashboard": "src/store/dashboard.cpp",
     "deletions": "src/store/deletions.cpp",
     "deletion_requests": "src/store/deletions.cpp",
+    "imports": "src/store/imports.cpp",
     "meta": "src/store/meta.cpp",
 }
 # The environment wrapper opens every database by name (and sets ig_index's

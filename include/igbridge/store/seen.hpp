@@ -5,6 +5,7 @@
 /// provisional verdict found without a scan of the set.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,16 @@ int64_t oldest_provisional(const read_txn& txn, const std::string& user, int64_t
 
 /// Keeps the newest `keep` ids and every id younger than `recheck_s`.
 void prune(write_txn& txn, user_record& rec, int64_t now, int64_t keep, int64_t recheck_s);
+
+/// Visits every id judged imported, of every user (upgrades).
+void each_imported(const read_txn& txn,
+                   const std::function<void(const std::string& user, std::string_view media_id,
+                                            const seen_entry& e)>& f);
+
+/// The user's ids taken at or after `since`, oldest first, while `f`
+/// returns true.
+void each_since(const read_txn& txn, const std::string& user, int64_t since,
+                const std::function<bool(std::string_view media_id, const seen_entry& e)>& f);
 
 /// Removes the user's whole set.
 void erase_user(write_txn& txn, const std::string& user);
