@@ -47,13 +47,14 @@ int main(int argc, char** argv) {
   users->add_option("--state", users_state, "list: only users in this state");
   users->add_flag("--json", json, "print the raw JSON answer");
 
-  auto outbox = app.add_subcommand("outbox", "dead letters and their replay (admin API)");
+  auto outbox = app.add_subcommand(
+    "outbox", "dead letters: replay one, or drop it so the user's later events go (admin API)");
   add_config(outbox);
   std::string outbox_action, outbox_id;
-  outbox->add_option("action", outbox_action, "list | replay")
+  outbox->add_option("action", outbox_action, "list | replay | drop")
     ->required()
-    ->check(CLI::IsMember({"list", "replay"}));
-  outbox->add_option("id", outbox_id, "dead letter id (replay)");
+    ->check(CLI::IsMember({"list", "replay", "drop"}));
+  outbox->add_option("id", outbox_id, "dead letter id (replay, drop)");
   outbox->add_flag("--json", json, "print the raw JSON answer");
 
   auto subs = app.add_subcommand("subscriptions", "manage the provider's webhook subscriptions");

@@ -42,6 +42,7 @@ using kick_atom = caf::atom_constant<caf::atom("kick")>;          // delivery: o
 using tick_atom = caf::atom_constant<caf::atom("tick")>;          // a timer
 using again_atom = caf::atom_constant<caf::atom("again")>;        // user: retry a page
 using replay_atom = caf::atom_constant<caf::atom("replay")>;      // delivery: dead → outbox
+using drop_atom = caf::atom_constant<caf::atom("drop")>;          // delivery: a dead letter goes
 using write_atom = caf::atom_constant<caf::atom("write")>;        // writer: run a transaction
 using flush_atom = caf::atom_constant<caf::atom("flush")>;        // writer: commit the batch
 using peers_atom = caf::atom_constant<caf::atom("peers")>;        // writer: who to tell
@@ -222,6 +223,7 @@ using delivery_actor = caf::typed_actor<
   caf::reacts_to<kick_atom>,
   caf::reacts_to<tick_atom, uint64_t>,
   caf::replies_to<replay_atom, uint64_t>::with<bool>,
+  caf::replies_to<drop_atom, uint64_t>::with<bool>,
   caf::replies_to<drain_atom>::with<bool>,
   caf::reacts_to<media_atom, uint64_t, media_result>, // a record's media, downloaded
   caf::reacts_to<micropub_atom, uint64_t, micropub_outcome>,

@@ -266,6 +266,24 @@ void replay(admin_self self, const route_request& r, const std::string& id) {
       [=](const caf::error&) { reply->respond(json_error(503, "delivery busy")); });
 }
 
+void drop(admin_self self, const route_request& r, const std::string& id) {
+  char* end = nullptr;
+  auto seq = std::strtoull(id.c_str(), &end, 10);
+  if (id.empty() || id.size() > 20 || *end != '\0') {
+    return r.in.reply->respond(json_error(404, "unknown dead letter"));
+  }
+  auto reply = r.in.reply;
+  self->request(self->state.peers.delivery, actor_timeout, drop_atom::value, uint64_t{seq})
+    .then(
+      [=](bool ok) {
+        if (!ok) {
+          return reply->respond(json_error(404, "unknown dead letter"));
+        }
+        reply->respond(json_response(200, {{"id", id}, {"dropped", true}}));
+      },
+      [=](const caf::error&) { reply->respond(json_error(503, "delivery busy")); });
+}
+
 void readyz(admin_self self, const route_request& r) {
   auto reply = r.in.reply;
   try {
@@ -393,6 +411,11 @@ void route_admin(admin_self self, const route_request& r) {
              && p.compare(p.size() - 7, 7, "/replay") == 0) {
     if (only(r, "POST")) {
       replay(self, r, p.substr(8, p.size() - 15));
+    }
+  } else if (p.rfind("/outbox/", 0) == 0 && p.size() > 13
+             && p.compare(p.size() - 5, 5, "/drop") == 0) {
+    if (only(r, "POST")) {
+      drop(self, r, p.substr(8, p.size() - 13));
     }
   } else {
     r.in.reply->respond(json_error(404, "not found"));

@@ -149,6 +149,7 @@ status_figures read_status(const context& ctx) {
     f.dead_letters.push_back(public_view(e));
     return f.dead_letters.size() < list_limit;
   });
+  f.held_users = outbox::held_users(txn, list_limit);
   f.latest = dashboard::latest(txn);
   f.sink_gone = !meta::sink_gone(txn).empty();
   f.media_store = ctx.cfg.media.store;
@@ -235,6 +236,7 @@ nlohmann::json status_json(const status_figures& f) {
       {"dead", f.dead}}},
     {"sink", {{"type", f.sink_type}, {"gone", f.sink_gone}}},
     {"dead_letters", f.dead_letters},
+    {"held_users", f.held_users},
     {"latest_imports", f.latest},
     {"schedule", schedule},
     {"scheduled_fetches", f.scheduled},
@@ -362,7 +364,16 @@ std::string tables(const status_figures& f) {
                      {{"id", "id"}, {"record", "record_id"}, {"user", "user"},
                       {"attempts", "attempts"}, {"last error", "last_error"}},
                      "None.",
-                     "<p class=\"muted\">Replay with <code>igbridge outbox replay ID</code>.</p>");
+                     "<p class=\"muted\">Replay with <code>igbridge outbox replay ID</code>, or "
+                     "<code>igbridge outbox drop ID</code>: until then, each dead letter holds "
+                     "its user's later events.</p>");
+  if (!f.held_users.empty()) {
+    nlohmann::json held = nlohmann::json::array();
+    for (const auto& u : f.held_users) {
+      held.push_back({{"user", u}});
+    }
+    h += table_section("Users held by a dead letter", held, {{"user", "user"}}, "None.");
+  }
   nlohmann::json schedule = nlohmann::json::array();
   for (auto& [user, due] : f.schedule) {
     schedule.push_back({{"user", user}, {"due_at", rfc3339(due)}});

@@ -31,6 +31,7 @@ struct status_figures {
   int64_t oldest_created = 0;
   std::size_t dead = 0;
   nlohmann::json dead_letters = nlohmann::json::array();
+  std::vector<std::string> held_users; // a dead letter holds their later events
   nlohmann::json latest = nlohmann::json::array(); // import records, newest first
   bool sink_gone = false;
   bool media_store = false; // thumbnails only from stored copies

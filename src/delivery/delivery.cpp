@@ -40,6 +40,26 @@ void arm_tick(delivery_self self, int64_t due) {
   self->delayed_send(self, std::chrono::seconds(delay), tick_atom::value, st.tick_gen);
 }
 
+void mark_sent(delivery_state& st, const outbox_entry& e) {
+  st.in_flight.insert(e.seq);
+  st.at_sink.emplace(e.seq, e.user);
+  ++st.users_at_sink[e.user];
+}
+
+void settle_flight(delivery_state& st, uint64_t seq) {
+  st.in_flight.erase(seq);
+  st.media_ready.erase(seq);
+  auto i = st.at_sink.find(seq);
+  if (i == st.at_sink.end()) {
+    return;
+  }
+  auto u = st.users_at_sink.find(i->second);
+  if (u != st.users_at_sink.end() && --u->second == 0) {
+    st.users_at_sink.erase(u);
+  }
+  st.at_sink.erase(i);
+}
+
 void answer_drain_waiters(delivery_state& st) {
   if (st.draining && st.in_flight.empty()) {
     for (auto& rp : st.drain_waiters) {
@@ -76,14 +96,31 @@ due_work due_records(delivery_self self, std::size_t room, std::size_t media_roo
   due_work due;
   std::size_t passed = 0; // read, but the sink has no room for them
   int64_t next_due = 0;
+  std::set<std::string> taken; // users with an entry in this pass
+  auto txn = st.ctx->db->read();
+  // To the sink goes only the first of a user's queued entries, and only
+  // while no dead letter holds the user and none of its entries is out:
+  // the host hears a user's events in commit order. Media are fetched
+  // ahead, in any order.
+  auto waits = [&](const std::string& user, uint64_t seq) {
+    return st.users_at_sink.count(user) != 0 || taken.count(user) != 0
+           || !outbox::is_head(txn, user, seq) || outbox::held(txn, user);
+  };
   outbox::scan_due(
-    st.ctx->db->read(), now,
-    [&](uint64_t seq) {
+    txn, now,
+    [&](std::string_view user, uint64_t seq) {
       if (st.in_flight.count(seq) != 0) {
         return outbox::scan_step::skip;
       }
-      return due.ready.size() >= room && due.media.size() >= media_room ? outbox::scan_step::stop
-                                                                          : outbox::scan_step::read;
+      if (due.ready.size() >= room && due.media.size() >= media_room) {
+        return outbox::scan_step::stop;
+      }
+      // An entry that must wait is read only to learn whether it needs
+      // its media, and only once.
+      if ((!st.media || st.media_ready.count(seq) != 0) && waits(std::string(user), seq)) {
+        return outbox::scan_step::skip;
+      }
+      return outbox::scan_step::read;
     },
     [&](outbox_entry&& e) {
       if (st.media && needs_media(e)) {
@@ -91,7 +128,14 @@ due_work due_records(delivery_self self, std::size_t room, std::size_t media_roo
           return false;
         }
         due.media.push_back(std::move(e));
-      } else if (due.ready.size() < room) {
+        return true;
+      }
+      st.media_ready.insert(e.seq);
+      if (waits(e.user, e.seq)) {
+        return true;
+      }
+      if (due.ready.size() < room) {
+        taken.insert(e.user);
         due.ready.push_back(std::move(e));
       } else if (++passed > max_passed) {
         return false;
@@ -131,7 +175,7 @@ void pump(delivery_self self) {
     return;
   }
   for (const auto& e : work.ready) {
-    st.in_flight.insert(e.seq);
+    mark_sent(st, e);
   }
   st.out->send(self, std::move(work.ready));
 }
@@ -188,6 +232,22 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
               if (ok && *found) {
                 log(log_level::notice, "delivery.replay", {{"seq", std::to_string(seq)}});
                 pump(self);
+              }
+            });
+      return rp;
+    },
+    [=](drop_atom, uint64_t seq) -> caf::typed_response_promise<bool> {
+      auto rp = self->make_response_promise<bool>();
+      auto found = std::make_shared<bool>(false);
+      write(self, "drop",
+            [seq, found](write_txn& txn, write_notes& notes) {
+              *found = outbox::drop(txn, notes, seq);
+            },
+            [self, rp, seq, found](bool ok) mutable {
+              rp.deliver(ok && *found);
+              if (ok && *found) {
+                log(log_level::notice, "delivery.dropped", {{"seq", std::to_string(seq)}});
+                pump(self); // the user's later events may go now
               }
             });
       return rp;

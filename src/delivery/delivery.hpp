@@ -9,6 +9,8 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +42,13 @@ struct delivery_state {
   bool media_writing = false;
   http_waiter http;
   std::set<uint64_t> in_flight; // sent, or being removed: not picked again
+  /// Entries out at the sink, and their users: one in flight per user, so a
+  /// user's events reach the host in commit order (DESIGN §9).
+  std::unordered_map<uint64_t, std::string> at_sink;
+  std::unordered_map<std::string, std::size_t> users_at_sink;
+  /// Queued entries known to need no media download (any more): an entry
+  /// that waits for its user's turn is not read again to learn it.
+  std::unordered_set<uint64_t> media_ready;
   bool gone = false;            // the sink asked us to stop (410)
   bool draining = false;        // shutdown: start nothing new
   uint64_t tick_gen = 0;
@@ -57,6 +66,10 @@ constexpr auto delivery_write_timeout = std::chrono::seconds{60};
 
 /// Takes due records to the sink and the media fetcher, as room allows.
 void pump(delivery_self self);
+/// `e` goes to the sink now.
+void mark_sent(delivery_state& st, const outbox_entry& e);
+/// `seq`'s attempt is over (delivered, failed, or its media written).
+void settle_flight(delivery_state& st, uint64_t seq);
 /// Wakes the pump at `due` (unix seconds), unless it wakes earlier already.
 void arm_tick(delivery_self self, int64_t due);
 /// Answers shutdown waiters once nothing is in flight.

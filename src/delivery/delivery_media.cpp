@@ -87,7 +87,7 @@ void write_media_done(delivery_self self) {
           st.media_writing = false;
           st.media_busy -= batch->size();
           for (const auto& d : *batch) {
-            st.in_flight.erase(d.seq);
+            settle_flight(st, d.seq);
           }
           if (!ok) {
             arm_tick(self, st.ctx->now() + 5);

@@ -36,7 +36,7 @@ void delivered(delivery_self self, std::vector<uint64_t> seqs, const char* outco
         [self, seqs, outcome, n](bool ok) {
           auto& st = self->state;
           for (auto seq : seqs) {
-            st.in_flight.erase(seq);
+            settle_flight(st, seq);
           }
           if (ok) {
             count(st, outcome, n);
@@ -80,7 +80,7 @@ void failed(delivery_self self, std::vector<uint64_t> seqs, std::string why, int
         [self, seqs, why, dead, next](bool ok) {
           auto& st = self->state;
           for (auto seq : seqs) {
-            st.in_flight.erase(seq);
+            settle_flight(st, seq);
           }
           if (ok) {
             for (auto& e : *dead) {
@@ -109,7 +109,7 @@ void failed(delivery_self self, std::vector<uint64_t> seqs, std::string why, int
 
 void sink_gone(delivery_self self, uint64_t seq, const std::string& url) {
   auto& st = self->state;
-  st.in_flight.erase(seq);
+  settle_flight(st, seq);
   st.gone = true;
   write(self, "sink_gone",
         [url](write_txn& txn, write_notes&) { meta::set_sink_gone(txn, url); }, [](bool) {});

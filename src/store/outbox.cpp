@@ -58,7 +58,8 @@ void append(write_txn& txn, write_notes& notes, outbox_entry& e) {
   notes.outbox_grew = true;
 }
 
-void scan_due(const read_txn& txn, int64_t now, const std::function<scan_step(uint64_t)>& decide,
+void scan_due(const read_txn& txn, int64_t now,
+              const std::function<scan_step(std::string_view, uint64_t)>& decide,
               const std::function<bool(outbox_entry&&)>& take, int64_t& next_due) {
   next_due = 0;
   txn.scan(db::outbox_due, {}, [&](std::string_view k, std::string_view) {
@@ -71,7 +72,7 @@ void scan_due(const read_txn& txn, int64_t now, const std::function<scan_step(ui
       next_due = at;
       return false;
     }
-    switch (decide(key->second)) {
+    switch (decide(key->first, key->second)) {
       case scan_step::skip:
         return true;
       case scan_step::stop:
@@ -89,7 +90,7 @@ std::vector<outbox_entry> due(const read_txn& txn, int64_t now, std::size_t room
   std::vector<outbox_entry> out;
   scan_due(
     txn, now,
-    [&](uint64_t seq) {
+    [&](std::string_view, uint64_t seq) {
       return skip(seq) ? scan_step::skip : out.size() >= room ? scan_step::stop : scan_step::read;
     },
     [&](outbox_entry&& e) {
@@ -159,7 +160,51 @@ bool replay(write_txn& txn, write_notes& notes, uint64_t seq, int64_t now) {
   return true;
 }
 
-void erase_user(write_txn& txn, const std::string& user) {
+bool is_head(const read_txn& txn, const std::string& user, uint64_t seq) {
+  std::string prefix = user;
+  prefix.push_back('\0');
+  bool first = false;
+  txn.scan_prefix(db::outbox, prefix, [&](std::string_view k, std::string_view) {
+    first = k == entry_key(user, seq);
+    return false;
+  });
+  return first;
+}
+
+bool held(const read_txn& txn, const std::string& user) {
+  std::string prefix = user;
+  prefix.push_back('\0');
+  bool any = false;
+  txn.scan_prefix(db::dead, prefix, [&](std::string_view, std::string_view) {
+    any = true;
+    return false;
+  });
+  return any;
+}
+
+std::vector<std::string> held_users(const read_txn& txn, std::size_t limit) {
+  std::vector<std::string> out;
+  txn.scan(db::dead, {}, [&](std::string_view k, std::string_view) {
+    auto key = split_entry_key(k);
+    if (key && (out.empty() || out.back() != key->first)) {
+      out.push_back(key->first);
+    }
+    return out.size() < limit;
+  });
+  return out;
+}
+
+bool drop(write_txn& txn, write_notes& notes, uint64_t seq) {
+  auto user = user_of(txn, seq);
+  if (!user || !txn.del(db::dead, entry_key(*user, seq))) {
+    return false;
+  }
+  txn.del(db::outbox_ids, seq_key(seq));
+  notes.outbox_grew = true; // the user's later events may go now
+  return true;
+}
+
+std::size_t discard_user(write_txn& txn, const std::string& user) {
   std::string prefix = user;
   prefix.push_back('\0');
   std::vector<std::string> keys;
@@ -171,7 +216,14 @@ void erase_user(write_txn& txn, const std::string& user) {
     txn.del(db::outbox, k);
     txn.del(db::outbox_ids, k.substr(prefix.size()));
   }
-  keys.clear();
+  return keys.size();
+}
+
+void erase_user(write_txn& txn, const std::string& user) {
+  discard_user(txn, user);
+  std::string prefix = user;
+  prefix.push_back('\0');
+  std::vector<std::string> keys;
   collect_prefix(txn, db::dead, prefix, keys);
   for (auto& k : keys) {
     txn.del(db::dead, k);

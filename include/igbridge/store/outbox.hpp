@@ -24,12 +24,33 @@ void append(write_txn& txn, write_notes& notes, outbox_entry& e);
 /// What to do with a due entry before it is read.
 enum class scan_step { read, skip, stop };
 
-/// Visits the entries due by `now`, oldest due first: `decide(seq)` says
-/// whether to read one (so a pass decodes only what it can take), `take`
-/// gets those read and returns false to stop. `next_due` becomes the time
-/// of the first entry not yet due (0: none, or the scan stopped first).
-void scan_due(const read_txn& txn, int64_t now, const std::function<scan_step(uint64_t seq)>& decide,
+/// Visits the entries due by `now`, oldest due first: `decide(user, seq)`
+/// says whether to read one (so a pass decodes only what it can take),
+/// `take` gets those read and returns false to stop. `next_due` becomes
+/// the time of the first entry not yet due (0: none, or the scan stopped
+/// first).
+void scan_due(const read_txn& txn, int64_t now,
+              const std::function<scan_step(std::string_view user, uint64_t seq)>& decide,
               const std::function<bool(outbox_entry&& e)>& take, int64_t& next_due);
+
+/// Whether `seq` is the first of its user's queued entries: a user's events
+/// go to the host in the order they were committed (DESIGN §9).
+bool is_head(const read_txn& txn, const std::string& user, uint64_t seq);
+
+/// Whether `user` has a dead letter: it holds that user's later events
+/// until it is replayed or dropped.
+bool held(const read_txn& txn, const std::string& user);
+
+/// The users a dead letter holds, at most `limit`, in key order.
+std::vector<std::string> held_users(const read_txn& txn, std::size_t limit);
+
+/// A dead letter goes for good (`igbridge outbox drop ID`): the user's
+/// later events may go. False when `seq` is not a dead letter.
+bool drop(write_txn& txn, write_notes& notes, uint64_t seq);
+
+/// Every queued entry of `user` that has not been sent goes; returns how
+/// many (a data deletion sends account.deleted alone).
+std::size_t discard_user(write_txn& txn, const std::string& user);
 
 /// The entries due by `now`, oldest due first, at most `room`, skipping
 /// those `skip` names; `next_due` as scan_due's.
