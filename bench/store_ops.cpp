@@ -1,0 +1,128 @@
+// store_ops: times one user's erase or settle among many other users'
+// entries (issue 21, must-show 2: the cost must not grow with the others'
+// count). It seeds a fresh store directly through the store layer in big
+// transactions, then runs the operation many times and prints one JSON line
+// with the median and p90, of the operation alone and with its commit.
+//
+//   store_ops --op erase|settle --others N [--dir DIR] [--iterations K]
+//             [--warmup W] [--chunk C] [--keep]
+//
+// erase:  N outbox entries of other users; each iteration stores everything
+//         of one user (10 outbox entries among them), untimed, then times
+//         its erase.
+// settle: N other users with a due hint; each iteration times one user's
+//         settle (its hint also due).
+// The store goes in a fresh directory under DIR (default /dev/shm, where a
+// commit's flush costs nothing, so the figures are the B-tree work), removed
+// afterwards unless --keep.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "store_ops.hpp"
+
+namespace {
+
+struct options {
+  std::string op;
+  uint64_t others = 0;
+  std::string dir = "/dev/shm";
+  int iterations = 200;
+  int warmup = 10;
+  uint64_t chunk = 100000;
+  bool keep = false;
+};
+
+/// Median, p90, min and max of `v`, in µs.
+nlohmann::json summary(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) {
+    auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+    return v[i] * 1e6;
+  };
+  return {{"median", at(0.5)}, {"p90", at(0.9)}, {"min", v.front() * 1e6},
+          {"max", v.back() * 1e6}};
+}
+
+std::string fresh_dir(const std::string& under) {
+  std::string tmpl = under + "/igbridge-store-ops.XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    throw std::runtime_error("cannot create a directory under " + under);
+  }
+  return tmpl;
+}
+
+int run(const options& o) {
+  using clock = std::chrono::steady_clock;
+  auto dir = fresh_dir(o.dir);
+  auto now = static_cast<int64_t>(std::time(nullptr));
+  nlohmann::json out{{"op", o.op}, {"others", o.others}};
+  {
+    igbridge::store db(dir, std::size_t{1} << 30);
+    auto t0 = clock::now();
+    if (o.op == "erase") {
+      store_ops::seed_outbox_others(db, o.others, o.chunk, now);
+    } else {
+      store_ops::seed_due_hints_others(db, o.others, o.chunk, now);
+      store_ops::seed_settling_target(db, now);
+    }
+    out["seed_s"] = std::chrono::duration<double>(clock::now() - t0).count();
+    std::vector<double> op_s;
+    std::vector<double> txn_s;
+    for (int i = -o.warmup; i < o.iterations; ++i) {
+      store_ops::sample s;
+      if (o.op == "erase") {
+        store_ops::seed_target(db, now);
+        s = store_ops::erase_target(db);
+      } else {
+        s = store_ops::settle_target(db, now);
+      }
+      if (i >= 0) {
+        op_s.push_back(s.op_s);
+        txn_s.push_back(s.txn_s);
+      }
+    }
+    store_ops::check(db, o.op, o.others, o.op == "erase");
+    out["iterations"] = o.iterations;
+    out["op_us"] = summary(op_s);
+    out["txn_us"] = summary(txn_s);
+    out["store_bytes"] = db.usage().first;
+  }
+  if (!o.keep) {
+    std::filesystem::remove_all(dir);
+  } else {
+    out["dir"] = dir;
+  }
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  CLI::App app{"Times one user's erase or settle among N others' entries"};
+  app.add_option("--op", o.op, "erase | settle")->required()->check(CLI::IsMember({"erase", "settle"}));
+  app.add_option("--others", o.others, "other users' outbox entries (erase) or due hints (settle)")
+    ->required();
+  app.add_option("--dir", o.dir, "where the temporary store goes");
+  app.add_option("--iterations", o.iterations, "timed runs")->check(CLI::Range(1, 1000000));
+  app.add_option("--warmup", o.warmup, "untimed runs first")->check(CLI::Range(0, 1000000));
+  app.add_option("--chunk", o.chunk, "seeded entries per transaction")->check(CLI::Range(1, 10000000));
+  app.add_flag("--keep", o.keep, "keep the store (its directory is printed)");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    std::cerr << "store_ops: " << e.what() << std::endl;
+    return 1;
+  }
+}
