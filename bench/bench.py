@@ -40,10 +40,14 @@ def rss_kib(pid):
 
 def perf_record(pid, out, freq=4000):
     """`perf record -g` of process `pid` into `out` (None: no recording);
-    stop it with SIGINT. Waits a second for perf to attach."""
+    stop it with SIGINT. Waits a second for perf to attach. PERF_CALL_GRAPH
+    (say `dwarf`) picks how call chains are taken: the release build keeps
+    no frame pointers, so `fp` (the default) loses most callers."""
     if not out:
         return None
-    perf = subprocess.Popen(["perf", "record", "-F", str(freq), "-g", "-p", str(pid), "-o", out],
+    graph = os.environ.get("PERF_CALL_GRAPH", "fp")
+    perf = subprocess.Popen(["perf", "record", "-F", str(freq), "--call-graph", graph, "-p", str(pid),
+                             "-o", out],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)
     return perf

@@ -4,14 +4,17 @@
 // transactions, then runs the operation many times and prints one JSON line
 // with the median and p90, of the operation alone and with its commit.
 //
-//   store_ops --op erase|settle --others N [--dir DIR] [--iterations K]
-//             [--warmup W] [--chunk C] [--keep]
+//   store_ops --op erase|settle|page|hints [--others N] [--capture off|on|file]
+//             [--dir DIR] [--iterations K] [--warmup W] [--chunk C] [--keep]
 //
 // erase:  N outbox entries of other users; each iteration stores everything
 //         of one user (10 outbox entries among them), untimed, then times
 //         its erase.
 // settle: N other users with a due hint; each iteration times one user's
 //         settle (its hint also due).
+// page, hints: what mutation capture costs a commit (--capture): one page
+//         of a fetch (100 imports; among N others' outbox entries), or one
+//         group commit of 16 webhooks' hints.
 // The store goes in a fresh directory under DIR (default /dev/shm, where a
 // commit's flush costs nothing, so the figures are the B-tree work), removed
 // afterwards unless --keep.
@@ -34,6 +37,7 @@ namespace {
 struct options {
   std::string op;
   uint64_t others = 0;
+  std::string capture = "off";
   std::string dir = "/dev/shm";
   int iterations = 200;
   int warmup = 10;
@@ -64,15 +68,23 @@ int run(const options& o) {
   using clock = std::chrono::steady_clock;
   auto dir = fresh_dir(o.dir);
   auto now = static_cast<int64_t>(std::time(nullptr));
-  nlohmann::json out{{"op", o.op}, {"others", o.others}};
+  nlohmann::json out{{"op", o.op}, {"others", o.others}, {"capture", o.capture}};
+  auto cap = o.capture == "off"  ? store_ops::capture::off
+             : o.capture == "on" ? store_ops::capture::on
+                                 : store_ops::capture::file;
   {
     igbridge::store db(dir, std::size_t{1} << 30);
     auto t0 = clock::now();
     if (o.op == "erase") {
       store_ops::seed_outbox_others(db, o.others, o.chunk, now);
-    } else {
+    } else if (o.op == "settle") {
       store_ops::seed_due_hints_others(db, o.others, o.chunk, now);
       store_ops::seed_settling_target(db, now);
+    } else if (o.op == "page") {
+      store_ops::seed_outbox_others(db, o.others, o.chunk, now);
+      store_ops::seed_page_user(db, now);
+    } else {
+      store_ops::seed_hinted_users(db, now);
     }
     out["seed_s"] = std::chrono::duration<double>(clock::now() - t0).count();
     std::vector<double> op_s;
@@ -82,8 +94,12 @@ int run(const options& o) {
       if (o.op == "erase") {
         store_ops::seed_target(db, now);
         s = store_ops::erase_target(db);
-      } else {
+      } else if (o.op == "settle") {
         s = store_ops::settle_target(db, now);
+      } else if (o.op == "page") {
+        s = store_ops::page_target(db, now, cap);
+      } else {
+        s = store_ops::hints_batch(db, now, cap);
       }
       if (i >= 0) {
         op_s.push_back(s.op_s);
@@ -110,9 +126,13 @@ int run(const options& o) {
 int main(int argc, char** argv) {
   options o;
   CLI::App app{"Times one user's erase or settle among N others' entries"};
-  app.add_option("--op", o.op, "erase | settle")->required()->check(CLI::IsMember({"erase", "settle"}));
-  app.add_option("--others", o.others, "other users' outbox entries (erase) or due hints (settle)")
-    ->required();
+  app.add_option("--op", o.op, "erase | settle | page | hints")
+    ->required()
+    ->check(CLI::IsMember({"erase", "settle", "page", "hints"}));
+  app.add_option("--others", o.others,
+                 "other users' outbox entries (erase, page) or due hints (settle)");
+  app.add_option("--capture", o.capture, "page, hints: off | on | file (mutation capture)")
+    ->check(CLI::IsMember({"off", "on", "file"}));
   app.add_option("--dir", o.dir, "where the temporary store goes");
   app.add_option("--iterations", o.iterations, "timed runs")->check(CLI::Range(1, 1000000));
   app.add_option("--warmup", o.warmup, "untimed runs first")->check(CLI::Range(0, 1000000));

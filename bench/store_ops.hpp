@@ -96,6 +96,24 @@ sample erase_target(igbridge::store& db);
 /// it): the hint looked at, the record and its schedule entry stored again.
 sample settle_target(igbridge::store& db, int64_t now);
 
+/// Mutation capture around a timed commit (issue 21, must-show 3): off;
+/// on (the batch's mutations recorded, taken after the commit and freed);
+/// file (also encoded and appended to a file on tmpfs, as the daemon does
+/// under IGBRIDGE_CHANGELOG_FILE). Only where the store can capture.
+enum class capture { off, on, file };
+
+/// `target` linked, for page_target.
+void seed_page_user(igbridge::store& db, int64_t now);
+/// One page's transaction of a fetch (user_fetch.cpp page_write): 100 new
+/// posts of `target` imported, each marked seen, queued in the outbox and
+/// its delivered values kept; the dashboard's list and the record stored.
+sample page_target(igbridge::store& db, int64_t now, capture c);
+/// 200 linked users, for hints_batch.
+void seed_hinted_users(igbridge::store& db, int64_t now);
+/// One group commit of 16 webhooks (writer.cpp run_batch): each payload's
+/// hint fanned out to one of the 200 users' inboxes.
+sample hints_batch(igbridge::store& db, int64_t now, capture c);
+
 /// Throws unless the store holds what the seeding and the operations should
 /// have left: the others' entries untouched; `target` gone when `erased`.
 void check(igbridge::store& db, const std::string& op, uint64_t others, bool erased);

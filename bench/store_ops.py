@@ -6,6 +6,13 @@ one user's erase (10 outbox entries among N others') and one user's settle
 
     python3 bench/store_ops.py [--bin build/store_ops] [--before-tree DIR]
                                [--others 100000 1000000] [--rounds 3]
+    python3 bench/store_ops.py --capture-cost [--rounds 5]
+
+--capture-cost times instead what mutation capture adds to a commit
+(must-show 3): one fetch page's transaction (100 imports) and one group
+commit of 16 webhooks' hints, with capture off, on (the list taken and
+freed) and file (also encoded and appended to a file on tmpfs, as under
+IGBRIDGE_CHANGELOG_FILE), the three taking turns.
 
 --before-tree DIR also builds the same tool at the commit before the record
 families (c83d16d; a detached git worktree made at DIR when missing, its
@@ -63,12 +70,44 @@ def load():
         return float(f.read().split()[0])
 
 
-def run(binary, op, others, iterations):
-    out = subprocess.run([binary, "--op", op, "--others", str(others), "--iterations", str(iterations)],
-                         check=True, capture_output=True, text=True).stdout
+def run(binary, op, others, iterations, capture="off"):
+    out = subprocess.run([binary, "--op", op, "--others", str(others), "--iterations", str(iterations),
+                          "--capture", capture], check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
     r["load"] = load()
     return r
+
+
+def capture_cost(a):
+    modes = ["off", "on", "file"]
+    results = []
+    for rnd in range(1, a.rounds + 1):
+        for op in ("page", "hints"):
+            for c in modes:
+                r = run(a.bin, op, 0, a.iterations, c)
+                r["round"] = rnd
+                results.append(r)
+                print(f"round {rnd} {op:5} capture {c:4}: median {r['txn_us']['median']:8.1f} µs, "
+                      f"p90 {r['txn_us']['p90']:8.1f} µs; load {r['load']:.2f}", flush=True)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    print()
+    print(f"medians over {a.rounds} rounds of each run's median (µs, the transaction with its "
+          f"commit and what capture adds after it, on tmpfs)")
+    print("| commit | capture off | on | on, encoded and appended to a file |")
+    print("|---|---|---|---|")
+    for op, what in (("page", "a fetch page (100 imports)"), ("hints", "16 webhooks' hints")):
+        med = {c: statistics.median(r["txn_us"]["median"] for r in results
+                                    if r["op"] == op and r["capture"] == c) for c in modes}
+        cells = [f"{med['off']:,.1f}"]
+        for c in modes[1:]:
+            d = med[c] - med["off"]
+            cells.append(f"{med[c]:,.1f} ({d:+,.1f} µs, {d / med['off']:+.1%})")
+        print(f"| {what} | " + " | ".join(cells) + " |")
+    loads = [r["load"] for r in results]
+    print(f"load average during the runs: {min(loads):.2f}-{max(loads):.2f}")
+    return 0
 
 
 def main():
@@ -82,7 +121,11 @@ def main():
     ap.add_argument("--before-iterations", type=int, default=20,
                     help="timed runs of the slow (scanning) operations before")
     ap.add_argument("--json", help="write every run's result here")
+    ap.add_argument("--capture-cost", action="store_true",
+                    help="time what mutation capture adds to a commit instead")
     a = ap.parse_args()
+    if a.capture_cost:
+        return capture_cost(a)
 
     bins = [("now", a.bin, a.iterations)]
     if a.before_tree:

@@ -4,10 +4,14 @@
 // (src/user/user.cpp erase_all and settle_entries, with the record stored
 // as src/user/user_transactions.cpp stores it), step for step.
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "igbridge/mutations.hpp"
 #include "igbridge/records.hpp"
 #include "igbridge/store/dashboard.hpp"
 #include "igbridge/store/imports.hpp"
@@ -66,6 +70,56 @@ outbox_entry entry(const std::string& user, uint64_t n, int64_t now) {
   e.created_at = now;
   e.next_attempt_at = now + 3600; // waiting for a sink that is down
   return e;
+}
+
+/// The daemon's changelog file (serve.cpp changelog_file): each batch
+/// encoded, framed by its big-endian length and appended; on tmpfs.
+class changelog {
+public:
+  changelog() {
+    auto path = "/dev/shm/igbridge-store-ops-" + std::to_string(getpid()) + ".changelog";
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    ::unlink(path.c_str()); // gone with the process
+  }
+  ~changelog() { ::close(fd_); }
+  void append(const mutation_list& m) {
+    auto bytes = encode_mutations(m);
+    std::string framed;
+    framed.reserve(8 + bytes.size());
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      framed.push_back(static_cast<char>((bytes.size() >> shift) & 0xff));
+    }
+    framed += bytes;
+    if (::write(fd_, framed.data(), framed.size()) != static_cast<ssize_t>(framed.size())) {
+      throw std::runtime_error("changelog: write failed");
+    }
+  }
+
+private:
+  int fd_ = -1;
+};
+
+/// timed_write with capture `c`: what capture adds after the commit (the
+/// list taken and freed, maybe written) counts in the transaction's time.
+template <class F>
+sample timed_capture(store& db, capture c, F&& f) {
+  using clock = std::chrono::steady_clock;
+  static changelog file;
+  db.capture(c != capture::off);
+  auto t0 = clock::now();
+  auto txn = db.write();
+  f(txn);
+  auto t1 = clock::now();
+  txn.commit();
+  {
+    auto changed = txn.take_mutations();
+    if (c == capture::file) {
+      file.append(changed);
+    }
+  }
+  auto t2 = clock::now();
+  return {std::chrono::duration<double>(t1 - t0).count(),
+          std::chrono::duration<double>(t2 - t0).count()};
 }
 
 } // namespace
@@ -174,9 +228,81 @@ sample settle_target(store& db, int64_t now) {
   });
 }
 
+void seed_page_user(store& db, int64_t now) {
+  auto txn = db.write();
+  write_notes notes;
+  auto rec = linked(target, 99999999, now);
+  users::store(txn, notes, std::nullopt, &rec);
+  txn.commit();
+}
+
+sample page_target(store& db, int64_t now, capture c) {
+  static uint64_t next_post = 0;
+  auto first = next_post;
+  next_post += 100;
+  return timed_capture(db, c, [&](write_txn& txn) {
+    write_notes notes;
+    auto before = users::get(txn, target);
+    auto rec = *before;
+    std::vector<nlohmann::json> records;
+    for (auto n = first; n < first + 100; ++n) {
+      auto id = std::to_string(18100000000000000ULL + n);
+      if (seen::get(txn, rec.user, id)) {
+        continue;
+      }
+      seen_entry e;
+      e.first_seen = now;
+      e.taken_at = now - 60;
+      e.judged = verdict::imported;
+      e.caption_hash = caption_hash("A day at the market with friends #bench #igbridge");
+      seen::put(txn, rec, id, e, true);
+      auto out = entry(target, n, now);
+      records.push_back(nlohmann::json::parse(out.data));
+      outbox::append(txn, notes, out);
+      imports::delivered d;
+      d.caption = "A day at the market with friends #bench #igbridge";
+      d.tags = {"bench", "igbridge"};
+      d.media_type = "IMAGE";
+      d.permalink = "https://www.instagram.com/p/C0dEfGhIjKl/";
+      d.taken_at = e.taken_at;
+      d.imported_at = now;
+      imports::put(txn, rec.user, id, d);
+      ++rec.imported;
+    }
+    dashboard::note_imports(txn, records);
+    users::store(txn, notes, before, &rec);
+  });
+}
+
+void seed_hinted_users(store& db, int64_t now) {
+  seed_in_chunks(db, 200, 200, [&](write_txn& txn, uint64_t i) {
+    write_notes notes;
+    auto rec = linked("user" + std::to_string(i), i, now);
+    users::store(txn, notes, std::nullopt, &rec);
+  });
+}
+
+sample hints_batch(store& db, int64_t now, capture c) {
+  static inbox::fanout fan; // the writer keeps one
+  static uint64_t next_user = 0;
+  std::vector<std::vector<std::string>> payloads;
+  for (int i = 0; i < 16; ++i) {
+    payloads.push_back({std::to_string(17841400000000000ULL + next_user++ % 200)});
+  }
+  return timed_capture(db, c, [&](write_txn& txn) {
+    write_notes notes;
+    for (const auto& ids : payloads) {
+      fan.add(txn, notes, ids, now, webhook_delay);
+    }
+  });
+}
+
 void check(store& db, const std::string& op, uint64_t others, bool erased) {
   auto txn = db.read();
   auto fail = [](const std::string& what) { throw std::runtime_error("check: " + what); };
+  if (op == "page" || op == "hints") {
+    return; // nothing of others to check
+  }
   if (op == "erase") {
     if (outbox::queued(txn) != others - others / 10 || outbox::dead_count(txn) != others / 10) {
       fail("the others' outbox entries changed");
