@@ -3,7 +3,7 @@
 igbridge builds in turn (A B A B …), N runs each, and the median of each
 figure per build, with the change against the first build.
 
-  python3 bench/compare.py imports|due|idle [--runs 5] [--users N] [--json FILE]
+  python3 bench/compare.py imports|due|idle [--runs 5] [--users N] [--posts N] [--json FILE]
                            LABEL=DIR[%changelog] ...
 
 DIR holds the build's igbridge and seed_users (the scale runs seed with the
@@ -12,7 +12,7 @@ FAKEGRAM_BIN (default build/fakegram) for every build, so the provider is
 the same. %changelog runs that build with mutation capture on
 (IGBRIDGE_CHANGELOG_FILE, a file on /dev/shm removed after each run).
 
-  imports: bench.py imports --posts 2000 (end-to-end import throughput)
+  imports: bench.py imports --posts 2000 (end-to-end import throughput; --posts)
   due:     scale.py due --users 100000 (the due wave)
   idle:    scale.py idle --users 1000000 (idle memory per user, restarts,
            /status and /metrics)
@@ -60,9 +60,9 @@ FIGURES = {
 }
 
 
-def command(mode, users):
+def command(mode, users, posts):
     if mode == "imports":
-        return [sys.executable, os.path.join(HERE, "bench.py"), "imports", "--posts", "2000"]
+        return [sys.executable, os.path.join(HERE, "bench.py"), "imports", "--posts", str(posts)]
     users = users or (100000 if mode == "due" else 1000000)
     return [sys.executable, os.path.join(HERE, "scale.py"), mode, "--users", str(users)]
 
@@ -82,6 +82,7 @@ def main():
     ap.add_argument("builds", nargs="+", metavar="LABEL=DIR[%changelog]")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--users", type=int, help="users for due/idle (default 100000 / 1000000)")
+    ap.add_argument("--posts", type=int, default=2000, help="posts for imports")
     ap.add_argument("--json", help="write every run's figures here")
     a = ap.parse_args()
 
@@ -105,7 +106,7 @@ def main():
                 env["IGBRIDGE_CHANGELOG_FILE"] = changelog
             load = os.getloadavg()[0]
             t0 = time.time()
-            p = subprocess.run(command(a.mode, a.users), env=env, capture_output=True, text=True)
+            p = subprocess.run(command(a.mode, a.users, a.posts), env=env, capture_output=True, text=True)
             size = os.path.getsize(changelog) if capture and os.path.exists(changelog) else None
             if capture and os.path.exists(changelog):
                 os.unlink(changelog)

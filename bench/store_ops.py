@@ -70,9 +70,10 @@ def load():
         return float(f.read().split()[0])
 
 
-def run(binary, op, others, iterations, capture="off"):
+def run(binary, op, others, iterations, capture="off", warmup=1000):
     out = subprocess.run([binary, "--op", op, "--others", str(others), "--iterations", str(iterations),
-                          "--capture", capture], check=True, capture_output=True, text=True).stdout
+                          "--warmup", str(warmup), "--capture", capture],
+                         check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
     r["load"] = load()
     return r
@@ -84,7 +85,7 @@ def capture_cost(a):
     for rnd in range(1, a.rounds + 1):
         for op in ("page", "hints"):
             for c in modes:
-                r = run(a.bin, op, 0, a.iterations, c)
+                r = run(a.bin, op, 0, a.iterations, c, a.warmup)
                 r["round"] = rnd
                 results.append(r)
                 print(f"round {rnd} {op:5} capture {c:4}: median {r['txn_us']['median']:8.1f} µs, "
@@ -117,9 +118,11 @@ def main():
     ap.add_argument("--others", type=int, nargs="+", default=[100000, 1000000])
     ap.add_argument("--ops", nargs="+", default=["erase", "settle"])
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--iterations", type=int, default=2000)
+    ap.add_argument("--warmup", type=int, default=1000,
+                    help="untimed runs first: the pages each commit writes anew are mapped by then")
     ap.add_argument("--before-iterations", type=int, default=20,
-                    help="timed runs of the slow (scanning) operations before")
+                    help=f"timed runs at {BEFORE} (its scans take up to half a second; 3 untimed first)")
     ap.add_argument("--json", help="write every run's result here")
     ap.add_argument("--capture-cost", action="store_true",
                     help="time what mutation capture adds to a commit instead")
@@ -127,15 +130,15 @@ def main():
     if a.capture_cost:
         return capture_cost(a)
 
-    bins = [("now", a.bin, a.iterations)]
+    bins = [("now", a.bin, a.iterations, a.warmup)]
     if a.before_tree:
-        bins.insert(0, (BEFORE, build_before(a.before_tree), a.before_iterations))
+        bins.insert(0, (BEFORE, build_before(a.before_tree), a.before_iterations, 3))
     results = []
     for rnd in range(1, a.rounds + 1):
         for op in a.ops:
             for n in a.others:
-                for label, binary, iterations in bins:
-                    r = run(binary, op, n, iterations)
+                for label, binary, iterations, warmup in bins:
+                    r = run(binary, op, n, iterations, warmup=warmup)
                     r["who"] = label
                     r["round"] = rnd
                     results.append(r)
@@ -156,7 +159,7 @@ def main():
     print("| binary | operation | others | txn median | txn p90 | op median | op p90 |")
     print("|---|---|---|---|---|---|---|")
     verdicts = []
-    for label, _, _ in bins:
+    for label, *_ in bins:
         for op in a.ops:
             for n in a.others:
                 print(f"| {label} | {op} | {n:,} | {med(label, op, n, 'txn_us', 'median'):,.1f} | "
