@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -353,3 +356,64 @@ TEST_CASE("micropub location: the create's Location, made absolute", "[sink_form
   CHECK(micropub_location(answer("/p/1 x"), endpoint).empty());
 }
 
+TEST_CASE("docs/events.md: every example is what the sinks send", "[sink_format]") {
+  std::ifstream in(std::string(IGBRIDGE_SAMPLES_DIR) + "/../../docs/events.md");
+  REQUIRE(in);
+  auto events = every_event();
+  auto of_type = [&](const std::string& type) -> const outbox_entry& {
+    for (const auto& e : events) {
+      if (type == to_string(e.type)) {
+        return e;
+      }
+    }
+    FAIL("no event of type " << type);
+    return events.front();
+  };
+  // Blocks opened by "```json example:<sink>:<type>".
+  std::map<std::string, int64_t> delivered_at; // type → its JSONL example's timestamp
+  std::set<std::string> shown;
+  const std::string open = "```json example:";
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(open, 0) != 0) {
+      continue;
+    }
+    auto what = line.substr(open.size());
+    auto colon = what.find(':');
+    auto sink = what.substr(0, colon);
+    auto type = what.substr(colon + 1);
+    std::string text;
+    while (std::getline(in, line) && line != "```") {
+      text += line + "\n";
+    }
+    INFO(what << "\n" << text);
+    auto doc = json::parse(text, nullptr, false);
+    REQUIRE_FALSE(doc.is_discarded());
+    const auto& e = of_type(type);
+    if (sink == "jsonl") {
+      REQUIRE(doc["timestamp"].is_number_integer());
+      delivered_at[type] = doc["timestamp"].get<int64_t>();
+      CHECK(json::parse(jsonl_line(e, delivered_at[type])) == doc);
+    } else if (sink == "webhook") {
+      REQUIRE(delivered_at.count(type) == 1); // shown after its JSONL line, at the same time
+      auto r = webhook_request("https://app.example/hook", {"whsec_AAAA"}, e, delivered_at[type]);
+      CHECK(json::parse(r.body) == doc);
+    } else if (sink == "micropub" && type == "media.updated") {
+      auto url = doc["url"].get<std::string>();
+      CHECK(json::parse(micropub_update_request("u", "t", e, url, micropub_media_of(e)).body)
+            == doc);
+    } else if (sink == "micropub" && type == "media.deleted") {
+      CHECK(json::parse(micropub_delete_request("u", "t", doc["url"].get<std::string>()).body)
+            == doc);
+    } else {
+      FAIL("an example of no known form: " << what);
+    }
+    shown.insert(what);
+  }
+  for (auto t : all_event_types) {
+    CHECK(shown.count(std::string("jsonl:") + to_string(t)) == 1);
+    CHECK(shown.count(std::string("webhook:") + to_string(t)) == 1);
+  }
+  CHECK(shown.count("micropub:media.updated") == 1);
+  CHECK(shown.count("micropub:media.deleted") == 1);
+}
