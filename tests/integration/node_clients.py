@@ -57,7 +57,8 @@ def node_modules():
                     ["npm", "install", "--no-audit", "--no-fund", "--no-package-lock",
                      "--loglevel=error", "--cache", os.path.join(NPM_DIR, ".cache")],
                     cwd=NPM_DIR, capture_output=True, text=True, timeout=300)
-                failure = r.stderr.strip()[-600:] if r.returncode != 0 else ""
+                # npm's first lines say why (code and cause); a stack follows.
+                failure = " / ".join(r.stderr.strip().splitlines()[:3]) if r.returncode else ""
             except subprocess.TimeoutExpired:
                 failure = "npm install took more than 300 s"
             if failure or not _installed():
