@@ -65,6 +65,12 @@ int main(int argc, char** argv) {
     ->check(CLI::IsMember({"create", "list", "delete"}));
   subs->add_option("id", subs_id, "legacy: subscription id to delete (default: all)");
 
+  auto sink = app.add_subcommand(
+    "sink", "send one test event through the configured sink and print the answer");
+  add_config(sink);
+  std::string sink_action;
+  sink->add_option("action", sink_action, "test")->required()->check(CLI::IsMember({"test"}));
+
   CLI11_PARSE(app, argc, argv);
 
   if (*serve) {
@@ -87,6 +93,9 @@ int main(int argc, char** argv) {
   }
   if (*outbox) {
     return igbridge::run_outbox(config, outbox_action, outbox_id, json);
+  }
+  if (*sink) {
+    return igbridge::run_sink_test(config);
   }
   if (*subs) {
     return igbridge::run_subscriptions(config, subs_action, subs_id);

@@ -86,9 +86,16 @@ struct config {
     std::string path = "/var/lib/igbridge/imports.jsonl";
     std::string url;
     std::string secret_file;
-    std::string secret; // webhook: "whsec_<base64>" as written in the file
+    /// webhook: one "whsec_<base64>" per line of secret_file; every
+    /// delivery is signed with each, so a host can rotate.
+    std::vector<std::string> secrets;
     std::string token_file;
     std::string token;  // micropub bearer token
+    /// micropub: the Standard Webhooks endpoint account events go to
+    /// ("" = they are skipped), signed with events_secrets (read as secrets).
+    std::string events_url;
+    std::string events_secret_file;
+    std::vector<std::string> events_secrets;
     std::vector<int64_t> retry_schedule_s{5, 300, 1800, 7200, 18000, 36000, 36000};
     int concurrency = 8;
     int64_t timeout_s = 30;

@@ -151,12 +151,14 @@ struct media_result {
   std::string error;
 };
 
-/// How one Micropub entry went: the create request's answer (or the failed
-/// upload's), and the media endpoint if this post discovered it.
+/// How one Micropub entry went: the create, update or delete request's
+/// answer (or the failed upload's), and the media endpoint if this post
+/// discovered it.
 struct micropub_outcome {
   http_response answer;
   bool discovered = false;
   std::string media_endpoint; // "" = the server has none
+  std::string location;       // the post's URL a create (or a moving update) answered; "" none
 };
 
 /// Lines for the JSONL file, with the outbox entries they carry.

@@ -125,6 +125,8 @@ void read_sink(const toml::table& root, config& c, problems& out) {
   r.get("url", s.url);
   r.get("secret_file", s.secret_file);
   r.get("token_file", s.token_file);
+  r.get("events_url", s.events_url);
+  r.get("events_secret_file", s.events_secret_file);
   r.get("retry_schedule_s", s.retry_schedule_s);
   r.get("concurrency", s.concurrency);
   r.get("timeout_s", s.timeout_s);

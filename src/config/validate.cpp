@@ -264,9 +264,17 @@ void validate_sink(config& c, problems& out) {
     case sink_kind::micropub:
       require("sink.url", s.url, out);
       require("sink.token_file", s.token_file, out);
+      // Account events go to a Standard Webhooks endpoint of the host's,
+      // which needs its secret; the two keys come as a pair.
+      if (!s.events_url.empty()) {
+        require("sink.events_secret_file", s.events_secret_file, out);
+      } else if (!s.events_secret_file.empty()) {
+        out.push_back({"sink.events_url", "is required when sink.events_secret_file is set"});
+      }
       break;
   }
   check_url("sink.url", s.url, out);
+  check_url("sink.events_url", s.events_url, out);
   positive_list("sink.retry_schedule_s", s.retry_schedule_s, out);
   positive("sink.concurrency", s.concurrency, out);
   positive("sink.timeout_s", s.timeout_s, out);
@@ -338,9 +346,13 @@ void read_secrets(config& c, problems& out) {
   // Only the active sink's secrets: a leftover path of another sink type
   // must not stop the daemon.
   if (c.sink.kind == sink_kind::webhook) {
-    read("sink.secret_file", c.sink.secret_file, c.sink.secret);
+    c.sink.secrets = read_webhook_secrets("sink.secret_file", c.sink.secret_file, out);
   } else if (c.sink.kind == sink_kind::micropub) {
     read("sink.token_file", c.sink.token_file, c.sink.token);
+    if (!c.sink.events_url.empty()) {
+      c.sink.events_secrets =
+        read_webhook_secrets("sink.events_secret_file", c.sink.events_secret_file, out);
+    }
   }
   if (!c.storage.key_file.empty()) {
     std::string content;

@@ -86,6 +86,11 @@ void write(delivery_self self, const char* what,
 
 /// The sink took these records: they leave the outbox.
 void delivered(delivery_self self, std::vector<uint64_t> seqs, const char* outcome);
+/// A Micropub create (or an update that moved the post) answered
+/// `location`: the record leaves the outbox and the import keeps the URL,
+/// in one writer job, so an update or delete that follows can name it.
+void delivered_at(delivery_self self, uint64_t seq, std::string user, std::string media_id,
+                  std::string location);
 /// An attempt failed: each record is rescheduled, or dead-lettered after its
 /// last try. `retry_after`: what the sink asked for (0: the schedule decides).
 void failed(delivery_self self, std::vector<uint64_t> seqs, std::string why, int64_t retry_after);

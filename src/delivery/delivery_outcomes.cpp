@@ -1,4 +1,5 @@
-// What a record's outcome at the sink writes: gone from the outbox,
+// What a record's outcome at the sink writes: gone from the outbox (with
+// the post's URL on the host, when a Micropub create answered one),
 // rescheduled on the sink's retry schedule, dead-lettered after the last
 // try, or all held when the sink says it is gone (410).
 
@@ -7,6 +8,7 @@
 #include "delivery/delivery.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/schedule.hpp"
+#include "igbridge/store/imports.hpp"
 #include "igbridge/store/meta.hpp"
 #include "igbridge/store/outbox.hpp"
 
@@ -22,15 +24,19 @@ int64_t retry_after_of(const http_response& r) {
   return std::stoll(v);
 }
 
-} // namespace
-
-/// Removes delivered records from the outbox.
-void delivered(delivery_self self, std::vector<uint64_t> seqs, const char* outcome) {
+/// Removes delivered records from the outbox; `also(txn)` runs in the
+/// same job when every record was still queued (none erased meanwhile).
+void remove_delivered(delivery_self self, std::vector<uint64_t> seqs, const char* outcome,
+                      std::function<void(write_txn&)> also) {
   auto n = static_cast<double>(seqs.size());
   write(self, "delivered",
-        [seqs](write_txn& txn, write_notes&) {
+        [seqs, also](write_txn& txn, write_notes&) {
+          bool all = true;
           for (auto seq : seqs) {
-            outbox::remove(txn, seq);
+            all = outbox::remove(txn, seq) && all;
+          }
+          if (all && also) {
+            also(txn);
           }
         },
         [self, seqs, outcome, n](bool ok) {
@@ -45,6 +51,27 @@ void delivered(delivery_self self, std::vector<uint64_t> seqs, const char* outco
           answer_drain_waiters(st);
           pump(self);
         });
+}
+
+} // namespace
+
+void delivered(delivery_self self, std::vector<uint64_t> seqs, const char* outcome) {
+  remove_delivered(self, std::move(seqs), outcome, nullptr);
+}
+
+void delivered_at(delivery_self self, uint64_t seq, std::string user, std::string media_id,
+                  std::string location) {
+  // An entry erased meanwhile was a data deletion's: its user's imports are
+  // gone too, and must not come back with a Location alone. Nor is an
+  // import made up here when it has no entry: one without its values
+  // would look edited to the next fetch.
+  remove_delivered(self, {seq}, "delivered",
+                   [user = std::move(user), media_id = std::move(media_id),
+                    location = std::move(location)](write_txn& txn) {
+                     if (imports::get(txn, user, media_id)) {
+                       imports::set_location(txn, user, media_id, location);
+                     }
+                   });
 }
 
 /// Records failed attempts: reschedule, or move to dead letters.

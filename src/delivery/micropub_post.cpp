@@ -1,7 +1,7 @@
-// A short-lived actor per Micropub entry: the steps of one post (config
-// query, uploads, the create request) are HTTP exchanges whose answers come
-// back as messages, and stored files are read by the media store's thread,
-// so no step waits on a CAF worker.
+// A short-lived actor per Micropub event: the steps of one post (config
+// query, uploads, then the create, update or delete request) are HTTP
+// exchanges whose answers come back as messages, and stored files are read
+// by the media store's thread, so no step waits on a CAF worker.
 
 #include "delivery/micropub_post.hpp"
 
@@ -20,6 +20,7 @@ struct post_job {
   media_store_actor store;
   delivery_actor reply_to;
   outbox_entry entry;
+  std::string post_url; // update, delete: the post's URL on the host
   micropub_known known;
   std::vector<micropub_media> media;
   std::vector<std::string> bytes; // multipart without a media endpoint
@@ -55,12 +56,26 @@ void send(self_ptr self, const job_ptr& job, http_request req,
                  timeout_of(*job), std::move(k));
 }
 
-/// The create request, referencing every file by URL.
-void create_by_url(self_ptr self, const job_ptr& job) {
+/// The answer to the create (or update): the post's URL comes with a 201
+/// or 202 (an update answers 201 only when the post moved).
+void finish_final(self_ptr self, const job_ptr& job, http_response r) {
+  if (r.status == 201 || r.status == 202) {
+    job->outcome.location = micropub_location(r, job->ctx->cfg.sink.url);
+  }
+  finish(self, job, std::move(r));
+}
+
+/// The create or update request, referencing every file by URL.
+void send_by_url(self_ptr self, const job_ptr& job) {
   auto live = job->ctx->live();
   const auto& sink = live->cfg.sink;
-  send(self, job, micropub_request(sink.url, sink.token, job->entry, sink.micropub_syntax, job->media),
-       [self, job](http_response r) { finish(self, job, std::move(r)); });
+  auto req = job->entry.type == event_type::media_updated
+               ? micropub_update_request(sink.url, sink.token, job->entry, job->post_url,
+                                         job->media)
+               : micropub_request(sink.url, sink.token, job->entry, sink.micropub_syntax,
+                                  job->media);
+  send(self, job, std::move(req),
+       [self, job](http_response r) { finish_final(self, job, std::move(r)); });
 }
 
 /// Reads stored file `i` through the media store, then `k(bytes)`.
@@ -78,10 +93,10 @@ void load(self_ptr self, const job_ptr& job, std::size_t i,
 }
 
 /// Uploads file `i` and the following ones to the media endpoint, each
-/// URL replaced by the Location it answers; then the create request.
+/// URL replaced by the Location it answers; then the create or update.
 void upload(self_ptr self, const job_ptr& job, std::size_t i) {
   if (i == job->media.size()) {
-    return create_by_url(self, job);
+    return send_by_url(self, job);
   }
   load(self, job, i, [self, job, i](std::string& bytes) {
     auto live = job->ctx->live();
@@ -93,6 +108,12 @@ void upload(self_ptr self, const job_ptr& job, std::size_t i) {
                                  sink.token, job->media[i], std::move(bytes)),
          [self, job, i](http_response r) {
            auto location = header_value(r.headers, "Location");
+           if (r.status >= 200 && r.status < 300 && location.empty()) {
+             // Taken, but not said where: no URL to reference, and never
+             // "delivered" since the post itself was not sent.
+             return fail(self, job, "media endpoint answered HTTP " + std::to_string(r.status)
+                                      + " without a Location");
+           }
            if ((r.status != 201 && r.status != 202) || location.empty()) {
              return finish(self, job, std::move(r)); // the delivery retries it
            }
@@ -110,7 +131,7 @@ void create_multipart(self_ptr self, const job_ptr& job, std::size_t i) {
     return send(self, job,
                 micropub_multipart_request(sink.url, sink.token, job->entry, job->media,
                                            job->bytes),
-                [self, job](http_response r) { finish(self, job, std::move(r)); });
+                [self, job](http_response r) { finish_final(self, job, std::move(r)); });
   }
   load(self, job, i, [self, job, i](std::string& bytes) {
     job->bytes.push_back(std::move(bytes));
@@ -122,21 +143,32 @@ void with_endpoint(self_ptr self, const job_ptr& job, const std::string& endpoin
   if (!endpoint.empty()) {
     return upload(self, job, 0);
   }
-  // JSON syntax cannot carry files: it references the stored copies' URLs.
-  if (job->ctx->cfg.sink.micropub_syntax == "json") {
-    return create_by_url(self, job);
+  // JSON cannot carry files (an update is JSON alone): it references the
+  // stored copies' URLs.
+  if (job->ctx->cfg.sink.micropub_syntax == "json"
+      || job->entry.type == event_type::media_updated) {
+    return send_by_url(self, job);
   }
   create_multipart(self, job, 0);
 }
 
 void start(self_ptr self, const job_ptr& job) {
-  job->media = micropub_media_of(job->entry);
+  if (job->entry.type == event_type::media_deleted) {
+    auto live = job->ctx->live();
+    const auto& sink = live->cfg.sink;
+    return send(self, job, micropub_delete_request(sink.url, sink.token, job->post_url),
+                [self, job](http_response r) { finish(self, job, std::move(r)); });
+  }
+  // An update whose media did not change sends no files at all.
+  bool files = job->entry.type != event_type::media_updated
+               || micropub_changes_of(job->entry).media;
+  job->media = files ? micropub_media_of(job->entry) : std::vector<micropub_media>{};
   bool stored = job->store && !job->media.empty();
   for (const auto& m : job->media) {
     stored = stored && !m.file.empty();
   }
   if (!stored) {
-    return create_by_url(self, job);
+    return send_by_url(self, job);
   }
   if (job->known.discovered) {
     return with_endpoint(self, job, job->known.media_endpoint);
@@ -164,12 +196,14 @@ micropub_post_actor::behavior_type micropub_post_fn(self_ptr self, job_ptr job) 
 } // namespace
 
 void spawn_micropub_post(caf::local_actor* parent, context_ptr ctx, media_store_actor store,
-                         delivery_actor reply_to, outbox_entry e, micropub_known known) {
+                         delivery_actor reply_to, outbox_entry e, std::string post_url,
+                         micropub_known known) {
   auto job = std::make_shared<post_job>();
   job->ctx = std::move(ctx);
   job->store = std::move(store);
   job->reply_to = std::move(reply_to);
   job->entry = std::move(e);
+  job->post_url = std::move(post_url);
   job->known = std::move(known);
   parent->spawn(micropub_post_fn, std::move(job));
 }

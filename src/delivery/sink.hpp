@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "delivery/delivery.hpp"
@@ -32,6 +33,13 @@ public:
     // nop
   }
 };
+
+/// POSTs `e` to `url` as a Standard Webhooks event signed with each of
+/// `secrets`, and reports the outcome (http_outcome); with `gone_stops` a
+/// 410 holds every delivery (sink_gone), else it is one more failure.
+void send_standard_webhook(delivery_self self, const std::string& url,
+                           const std::vector<std::string>& secrets, const outbox_entry& e,
+                           bool gone_stops);
 
 /// The strategy for `kind`; the JSONL one writes through `file_sink`.
 std::unique_ptr<sink> make_sink(const context& ctx, sink_kind kind, file_sink_actor file_sink);

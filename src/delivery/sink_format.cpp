@@ -39,8 +39,14 @@ std::string text_field(const ordered& record, const char* key) {
   return it != record.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
+/// The keys a JSONL line puts before the event's own: an event whose data
+/// has one of them at its top level is rebuilt rather than spliced.
+bool line_key(const std::string& k) {
+  return k == "type" || k == "event_id" || k == "timestamp";
+}
+
 /// Reads a record without building it: whether it is one JSON object with
-/// at least one key, none of its own keys "type" or "timestamp".
+/// at least one key, none of its own keys one of the line's (line_key).
 struct splice_check final : nlohmann::json_sax<nlohmann::json> {
   int depth = 0;
   bool object = false; // the top level is an object
@@ -63,7 +69,7 @@ struct splice_check final : nlohmann::json_sax<nlohmann::json> {
   bool key(string_t& k) override {
     if (depth == 1) {
       ++keys;
-      clash = clash || k == "type" || k == "timestamp";
+      clash = clash || line_key(k);
     }
     return !clash;
   }
@@ -81,10 +87,10 @@ struct splice_check final : nlohmann::json_sax<nlohmann::json> {
   }
 };
 
-/// The line as the record's own text behind type and timestamp, when the
-/// record allows it: the same bytes as building the line (the record was
-/// dumped by the same library), without parsing and dumping every record
-/// again on the delivery path.
+/// The line as the record's own text behind type, event_id and timestamp,
+/// when the record allows it: the same bytes as building the line (the
+/// record was dumped by the same library), without parsing and dumping
+/// every record again on the delivery path.
 std::optional<std::string> spliced_line(const outbox_entry& e, int64_t now) {
   splice_check check;
   if (!nlohmann::json::sax_parse(e.data, &check) || !check.object || check.clash
@@ -95,6 +101,8 @@ std::optional<std::string> spliced_line(const outbox_entry& e, int64_t now) {
   auto close = e.data.rfind('}');
   std::string line = R"({"type":)";
   line += dump(ordered(to_string(e.type)));
+  line += R"(,"event_id":)";
+  line += dump(ordered(e.id));
   line += R"(,"timestamp":)";
   line += std::to_string(now);
   line += ',';
@@ -111,11 +119,12 @@ std::string jsonl_line(const outbox_entry& e, int64_t now) {
   }
   ordered line = ordered::object();
   line["type"] = to_string(e.type);
+  line["event_id"] = e.id;
   line["timestamp"] = now;
   ordered record = record_of(e);
   if (record.is_object()) {
     for (auto it = record.begin(); it != record.end(); ++it) {
-      if (it.key() != "type" && it.key() != "timestamp") {
+      if (!line_key(it.key())) {
         line[it.key()] = it.value();
       }
     }
@@ -137,7 +146,7 @@ std::string standard_webhook_signature(const std::string& secret, const std::str
   return "v1," + base64_encode(hmac_sha256(key, signed_content));
 }
 
-http_request webhook_request(const std::string& url, const std::string& secret,
+http_request webhook_request(const std::string& url, const std::vector<std::string>& secrets,
                              const outbox_entry& e, int64_t now) {
   ordered payload = ordered::object();
   payload["type"] = to_string(e.type);
@@ -148,14 +157,36 @@ http_request webhook_request(const std::string& url, const std::string& secret,
   r.method = "POST";
   r.url = url;
   r.body = dump(payload);
+  // One signature per secret, space-separated: a receiver accepts the
+  // delivery when any of them verifies with the secret it holds.
+  std::string signatures;
+  for (const auto& secret : secrets) {
+    signatures += (signatures.empty() ? "" : " ")
+                  + standard_webhook_signature(secret, e.id, now, r.body);
+  }
   r.headers = {{"content-type", "application/json"},
                {"webhook-id", e.id},
                {"webhook-timestamp", std::to_string(now)},
-               {"webhook-signature", standard_webhook_signature(secret, e.id, now, r.body)}};
+               {"webhook-signature", signatures}};
   return r;
 }
 
 namespace {
+
+/// The record's tags (its string ones), as Micropub categories.
+ordered categories_of(const ordered& record) {
+  ordered out = ordered::array();
+  if (record.is_object()) {
+    if (auto tags = record.find("tags"); tags != record.end() && tags->is_array()) {
+      for (const auto& t : *tags) {
+        if (t.is_string()) {
+          out.push_back(t);
+        }
+      }
+    }
+  }
+  return out;
+}
 
 /// The entry's own properties, without media: content, category, published,
 /// syndication (W3C Micropub §3.2 names).
@@ -167,14 +198,8 @@ std::vector<std::pair<std::string, std::string>> entry_fields(const ordered& rec
     }
   };
   add("content", text_field(record, "caption"));
-  if (record.is_object()) {
-    if (auto tags = record.find("tags"); tags != record.end() && tags->is_array()) {
-      for (const auto& t : *tags) {
-        if (t.is_string()) {
-          out.emplace_back("category", t.get<std::string>());
-        }
-      }
-    }
+  for (const auto& t : categories_of(record)) {
+    out.emplace_back("category", t.get<std::string>());
   }
   add("published", text_field(record, "taken_at"));
   add("syndication", text_field(record, "permalink"));
@@ -301,6 +326,105 @@ http_request micropub_upload_request(const std::string& endpoint, const std::str
            + "--\r\n";
   r.headers.emplace_back("content-type", "multipart/form-data; boundary=" + boundary);
   return r;
+}
+
+micropub_changes micropub_changes_of(const outbox_entry& e) {
+  micropub_changes c;
+  ordered record = record_of(e);
+  auto previous = record.is_object() ? record.find("previous") : record.end();
+  if (previous != record.end() && previous->is_object()) {
+    for (auto it = previous->begin(); it != previous->end(); ++it) {
+      const auto& k = it.key();
+      c.content = c.content || k == "caption";
+      c.category = c.category || k == "tags";
+      c.media = c.media || k == "media_type" || k == "children" || k == "media"
+                || k == "media_url";
+    }
+  }
+  if (!c.content && !c.category && !c.media) {
+    c = {true, true, true}; // nothing named that the post shows: send it all again
+  }
+  return c;
+}
+
+http_request micropub_update_request(const std::string& url, const std::string& token,
+                                     const outbox_entry& e, const std::string& post_url,
+                                     const std::vector<micropub_media>& media) {
+  ordered record = record_of(e);
+  auto changes = micropub_changes_of(e);
+  ordered replace = ordered::object();
+  ordered removed = ordered::array();
+  // A property with no value left is deleted (W3C Micropub §3.3.1:
+  // "replace" sets values, "delete" removes a property).
+  auto set = [&](const char* property, ordered values) {
+    if (values.empty()) {
+      removed.push_back(property);
+    } else {
+      replace[property] = std::move(values);
+    }
+  };
+  if (changes.content) {
+    auto caption = text_field(record, "caption");
+    set("content", caption.empty() ? ordered::array() : ordered::array({caption}));
+  }
+  if (changes.category) {
+    set("category", categories_of(record));
+  }
+  if (changes.media) {
+    ordered photos = ordered::array();
+    ordered videos = ordered::array();
+    for (const auto& m : media) {
+      (m.video ? videos : photos).push_back(m.url);
+    }
+    set("photo", std::move(photos));
+    set("video", std::move(videos));
+  }
+  ordered body{{"action", "update"}, {"url", post_url}};
+  if (!replace.empty()) {
+    body["replace"] = std::move(replace);
+  }
+  if (!removed.empty()) {
+    body["delete"] = std::move(removed);
+  }
+  auto r = bearer_post(url, token);
+  r.body = dump(body);
+  r.headers.emplace_back("content-type", "application/json");
+  return r;
+}
+
+http_request micropub_delete_request(const std::string& url, const std::string& token,
+                                     const std::string& post_url) {
+  auto r = bearer_post(url, token);
+  r.body = dump(ordered{{"action", "delete"}, {"url", post_url}});
+  r.headers.emplace_back("content-type", "application/json");
+  return r;
+}
+
+std::string micropub_location(const http_response& r, const std::string& endpoint) {
+  auto location = header_value(r.headers, "Location");
+  if (location.empty() || location.find_first_of(" \r\n") != std::string::npos) {
+    return {};
+  }
+  if (location.rfind("https://", 0) == 0 || location.rfind("http://", 0) == 0) {
+    return location;
+  }
+  auto base = parse_url(endpoint);
+  if (!base) {
+    return {};
+  }
+  if (location.rfind("//", 0) == 0) {
+    return base->scheme + ":" + location;
+  }
+  bool default_port = (base->scheme == "https" && base->port == "443")
+                      || (base->scheme == "http" && base->port == "80");
+  auto host = base->host.find(':') != std::string::npos ? "[" + base->host + "]" : base->host;
+  auto origin = base->scheme + "://" + host + (default_port ? "" : ":" + base->port);
+  if (location.front() == '/') {
+    return origin + location;
+  }
+  // Relative to the endpoint's directory (RFC 3986 §5.2, without dot segments).
+  auto path = base->target.substr(0, base->target.find('?'));
+  return origin + path.substr(0, path.rfind('/') + 1) + location;
 }
 
 http_request micropub_config_request(const std::string& url, const std::string& token) {

@@ -1,6 +1,8 @@
-// The Standard Webhooks sink: each record is POSTed, signed, to sink.url,
-// up to sink.concurrency at a time; 2xx is delivered, 410 stops every
-// delivery (the host asked us to), anything else is retried.
+// The Standard Webhooks sink: each event is POSTed, signed with every
+// secret of sink.secret_file, to sink.url, up to sink.concurrency at a
+// time; 2xx is delivered, 410 stops every delivery (the host asked us
+// to), anything else is retried. The Micropub sink sends its account
+// events the same way (send_standard_webhook).
 
 #include <caf/all.hpp>
 
@@ -8,6 +10,24 @@
 #include "igbridge/sink_format.hpp"
 
 namespace igbridge {
+
+void send_standard_webhook(delivery_self self, const std::string& url,
+                           const std::vector<std::string>& secrets, const outbox_entry& e,
+                           bool gone_stops) {
+  auto& st = self->state;
+  auto seq = e.seq;
+  auto start = std::chrono::steady_clock::now();
+  st.http.call(st.ctx->http, caf::actor_cast<delivery_actor>(self),
+               webhook_request(url, secrets, e, st.ctx->now()),
+               std::chrono::seconds(st.ctx->cfg.sink.timeout_s),
+               [self, seq, start, url, gone_stops](http_response r) {
+                 observe_since(self->state, start);
+                 if (r.status == 410 && gone_stops) {
+                   return sink_gone(self, seq, url);
+                 }
+                 http_outcome(self, seq, r);
+               });
+}
 
 namespace {
 
@@ -23,24 +43,10 @@ public:
   }
 
   void send(delivery_self self, std::vector<outbox_entry> due) override {
-    auto& st = self->state;
-    auto now = st.ctx->now();
-    auto live = st.ctx->live(); // the secret as the last reload left it
+    auto live = self->state.ctx->live(); // the secrets as the last reload left them
     const auto& cfg = live->cfg.sink;
     for (auto& e : due) {
-      auto seq = e.seq;
-      auto start = std::chrono::steady_clock::now();
-      auto url = cfg.url;
-      st.http.call(st.ctx->http, caf::actor_cast<delivery_actor>(self),
-                   webhook_request(cfg.url, cfg.secret, e, now),
-                   std::chrono::seconds(cfg.timeout_s),
-                   [self, seq, start, url](http_response r) {
-                     observe_since(self->state, start);
-                     if (r.status == 410) {
-                       return sink_gone(self, seq, url);
-                     }
-                     http_outcome(self, seq, r);
-                   });
+      send_standard_webhook(self, cfg.url, cfg.secrets, e, true);
     }
   }
 

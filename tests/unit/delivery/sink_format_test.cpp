@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "igbridge/crypto.hpp"
@@ -43,7 +48,8 @@ TEST_CASE("jsonl line: the record with type and timestamp first", "[sink_format]
   std::string line = jsonl_line(entry(), 1763641200);
   REQUIRE(line.back() == '\n');
   CHECK(line.find('\n') == line.size() - 1);
-  CHECK(line.rfind(R"({"type":"media.imported","timestamp":1763641200,"id":)", 0) == 0);
+  CHECK(line.rfind(R"({"type":"media.imported","event_id":"instagram:17895695668004550",)"
+                   R"("timestamp":1763641200,"id":)", 0) == 0);
   auto j = json::parse(line);
   CHECK(j["media_id"] == "17895695668004550");
   CHECK(j["tags"] == json::array({"eatdifferent", "homemade"}));
@@ -54,32 +60,35 @@ TEST_CASE("jsonl line: the record's own bytes behind type and timestamp", "[sink
   auto e = entry();
   // The same bytes as building the line field by field.
   auto record = nlohmann::ordered_json::parse(e.data);
-  nlohmann::ordered_json built{{"type", to_string(e.type)}, {"timestamp", 1763641200}};
+  nlohmann::ordered_json built{
+    {"type", to_string(e.type)}, {"event_id", e.id}, {"timestamp", 1763641200}};
   for (auto& [k, v] : record.items()) {
     built[k] = v;
   }
   CHECK(jsonl_line(e, 1763641200) == built.dump() + "\n");
-  // A record with keys of its own named type or timestamp: the line's win.
-  e.data = R"({"type":"other","timestamp":"x","id":"a","nested":{"type":1}})";
+  // A record with keys of its own named like the line's: the line's win.
+  e.data = R"({"type":"other","timestamp":"x","event_id":"y","id":"a","nested":{"type":1}})";
   auto j = json::parse(jsonl_line(e, 5));
   CHECK(j["type"] == "media.imported");
+  CHECK(j["event_id"] == e.id);
   CHECK(j["timestamp"] == 5);
   CHECK(j["nested"]["type"] == 1);
   // A nested "type" alone does not stop the splice.
+  e.id = "a";
   e.data = R"({"id":"a","nested":{"type":1},"list":[{"timestamp":2}]})";
   CHECK(jsonl_line(e, 5) ==
-        R"({"type":"media.imported","timestamp":5,"id":"a","nested":{"type":1},"list":[{"timestamp":2}]})"
+        R"({"type":"media.imported","event_id":"a","timestamp":5,"id":"a","nested":{"type":1},"list":[{"timestamp":2}]})"
         "\n");
   // Not an object, or an empty one.
   e.data = R"(["a"])";
   CHECK(json::parse(jsonl_line(e, 5))["data"] == json::array({"a"}));
   e.data = "{}";
-  CHECK(jsonl_line(e, 5) == R"({"type":"media.imported","timestamp":5})" "\n");
+  CHECK(jsonl_line(e, 5) == R"({"type":"media.imported","event_id":"a","timestamp":5})" "\n");
 }
 
 TEST_CASE("webhook request: body, headers and a verifiable signature", "[sink_format]") {
   const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-  auto r = webhook_request("https://app.example/hook", secret, entry(), 1763641200);
+  auto r = webhook_request("https://app.example/hook", {secret}, entry(), 1763641200);
   CHECK(r.method == "POST");
   CHECK(r.url == "https://app.example/hook");
   CHECK(header_value(r.headers, "Content-Type") == "application/json");
@@ -127,7 +136,7 @@ TEST_CASE("hostile record text never throws", "[sink_format]") {
   e.data = R"({"caption":")" + std::string("\xFF\xFE") + R"("})";
   CHECK_NOTHROW(jsonl_line(e, 1));
   e.data = "not json";
-  CHECK_NOTHROW(webhook_request("https://x", "whsec_AAAA", e, 1));
+  CHECK_NOTHROW(webhook_request("https://x", {"whsec_AAAA"}, e, 1));
   CHECK_NOTHROW(micropub_request("https://x", "t", e, "json", micropub_media_of(e)));
 }
 
@@ -163,4 +172,248 @@ TEST_CASE("micropub: stored media as URLs (json) or as files (multipart); video 
         != std::string::npos);
   CHECK(m.body.find("name=\"photo[]\"; filename=\"" + sha + ".jpg\"") != std::string::npos);
   CHECK(m.body.find("name=\"photo[]\"; filename=\"" + sha + ".mp4\"") == std::string::npos);
+}
+
+// -- every event of DESIGN §9 in each sink's form ---------------------------------
+
+namespace {
+
+/// One event as the producer queues it: type, event_id and data.
+outbox_entry event(event_type type, std::string id, const json& data) {
+  outbox_entry e;
+  e.seq = 9;
+  e.type = type;
+  e.id = std::move(id);
+  e.user = "u42";
+  e.data = data.dump();
+  return e;
+}
+
+/// One example of each event (docs/events.md shows the same shapes).
+std::vector<outbox_entry> every_event() {
+  auto imported = entry();
+  auto record = json::parse(imported.data);
+  const std::string sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  record["media"] = json::array(
+    {{{"type", "IMAGE"}, {"url", "https://igbridge.example.com/media/" + sha + ".jpg"},
+      {"sha256", sha}, {"content_type", "image/jpeg"}, {"bytes", 183502}}});
+  imported.data = record.dump();
+  auto updated = record;
+  updated["caption"] = "Lentil soup #eatdifferent";
+  updated["tags"] = json::array({"eatdifferent"});
+  updated["previous"] = {{"caption", "Lentil soup #eatdifferent #homemade"},
+                         {"tags", json::array({"eatdifferent", "homemade"})}};
+  json account{{"user", "u42"}, {"instagram_user_id", "178414"}, {"username", "lentil.fan"},
+               {"at", "2026-11-21T08:00:00Z"}};
+  auto relink = account;
+  relink["reason"] = "permissions";
+  relink["permission"] = "instagram_business_basic";
+  auto unlinked = account;
+  unlinked["by"] = "deauthorize";
+  auto deleted = account;
+  deleted["confirmation_code"] = "c0de";
+  return {
+    imported,
+    event(event_type::media_updated, "media.updated:17895695668004550:1795251600", updated),
+    event(event_type::media_deleted, "media.deleted:17895695668004550:1795338000",
+          {{"id", "instagram:17895695668004550"}, {"user", "u42"}, {"instagram_user_id", "178414"},
+           {"media_id", "17895695668004550"},
+           {"permalink", "https://www.instagram.com/p/C0lentil01/"},
+           {"deleted_at", "2026-11-22T09:00:00Z"}}),
+    event(event_type::account_linked, "account.linked:u42:1795248000", account),
+    event(event_type::account_needs_relink, "account.needs_relink:u42:1795248000", relink),
+    event(event_type::account_unlinked, "account.unlinked:u42:1795248000", unlinked),
+    event(event_type::account_deleted, "account.deleted:u42:1795248000", deleted),
+    event(event_type::link_revoked, "link.revoked:u42:1795248000",
+          {{"id", "link.revoked:u42:1795248000"}, {"user", "u42"},
+           {"instagram_user_id", "178414"}, {"reason", "token_invalid"},
+           {"revoked_at", "2026-11-21T08:00:00Z"}}),
+    event(event_type::test, "test:5f1c2a9be0d43c77",
+          {{"message", "igbridge sink test: events reach this sink"},
+           {"at", "2026-11-21T08:00:00Z"}}),
+  };
+}
+
+} // namespace
+
+TEST_CASE("jsonl: one line per event, with its type, event_id and every data field",
+          "[sink_format]") {
+  auto events = every_event();
+  REQUIRE(events.size() == std::size(all_event_types));
+  for (const auto& e : events) {
+    INFO(to_string(e.type));
+    auto line = jsonl_line(e, 1763641200);
+    CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+    auto j = json::parse(line);
+    CHECK(j["type"] == to_string(e.type));
+    CHECK(j["event_id"] == e.id);
+    CHECK(j["timestamp"] == 1763641200);
+    auto data = json::parse(e.data);
+    for (auto& [k, v] : data.items()) {
+      CHECK(j[k] == v);
+    }
+    CHECK(j.size() == data.size() + 3);
+  }
+}
+
+TEST_CASE("webhook: every event with its type, event_id as webhook-id, signed with each secret",
+          "[sink_format]") {
+  const std::string old_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const std::string new_secret = "whsec_" + base64_encode("a second secret, rotated in");
+  for (const auto& e : every_event()) {
+    INFO(to_string(e.type));
+    auto r = webhook_request("https://app.example/hook", {old_secret, new_secret}, e, 1763641200);
+    auto body = json::parse(r.body);
+    CHECK(body["type"] == to_string(e.type));
+    CHECK(body["data"] == json::parse(e.data));
+    CHECK(header_value(r.headers, "webhook-id") == e.id);
+    CHECK(header_value(r.headers, "webhook-signature")
+          == standard_webhook_signature(old_secret, e.id, 1763641200, r.body) + " "
+               + standard_webhook_signature(new_secret, e.id, 1763641200, r.body));
+  }
+  // One secret: one signature, as before.
+  auto r = webhook_request("https://app.example/hook", {old_secret}, entry(), 1);
+  CHECK(header_value(r.headers, "webhook-signature").find(' ') == std::string::npos);
+}
+
+TEST_CASE("micropub update: the changed properties, in the spec's JSON form", "[sink_format]") {
+  auto events = every_event();
+  const auto& updated = events[1];
+  const std::string post = "https://blog.example/2026/11/lentil";
+  auto r = micropub_update_request("https://blog.example/micropub", "tok", updated, post,
+                                   micropub_media_of(updated));
+  CHECK(r.method == "POST");
+  CHECK(header_value(r.headers, "Authorization") == "Bearer tok");
+  CHECK(header_value(r.headers, "content-type") == "application/json");
+  // Caption and tags changed, the media did not: only content and category.
+  CHECK(json::parse(r.body) == json::parse(R"({"action":"update","url":")" + post + R"(",
+    "replace":{"content":["Lentil soup #eatdifferent"],"category":["eatdifferent"]}})"));
+
+  // The last tag removed: category is deleted, not replaced by nothing.
+  auto record = json::parse(updated.data);
+  record["caption"] = "Lentil soup";
+  record["tags"] = json::array();
+  record["previous"] = {{"tags", json::array({"eatdifferent"})}};
+  auto e = event(event_type::media_updated, "u:2", record);
+  CHECK(json::parse(micropub_update_request("u", "t", e, post, micropub_media_of(e)).body)
+        == json::parse(R"({"action":"update","url":")" + post + R"(","delete":["category"]})"));
+
+  // The post became a video: video replaced, photo deleted.
+  std::string sha(64, 'b');
+  record["media_type"] = "VIDEO";
+  record["media"] = json::array({{{"type", "VIDEO"}, {"url", "https://m.example/" + sha + ".mp4"},
+                                  {"sha256", sha}, {"content_type", "video/mp4"}, {"bytes", 9}}});
+  record["previous"] = {{"media_type", "IMAGE"}};
+  e = event(event_type::media_updated, "u:3", record);
+  auto changes = micropub_changes_of(e);
+  CHECK_FALSE(changes.content);
+  CHECK_FALSE(changes.category);
+  CHECK(changes.media);
+  CHECK(json::parse(micropub_update_request("u", "t", e, post, micropub_media_of(e)).body)
+        == json::parse(R"({"action":"update","url":")" + post
+                       + R"(","replace":{"video":["https://m.example/)" + sha
+                       + R"(.mp4"]},"delete":["photo"]})"));
+
+  // No `previous` naming a property the post shows: every one again.
+  record.erase("previous");
+  e = event(event_type::media_updated, "u:4", record);
+  auto all = json::parse(micropub_update_request("u", "t", e, post, micropub_media_of(e)).body);
+  CHECK(all["replace"]["content"] == json::array({"Lentil soup"}));
+  CHECK(all["replace"]["video"].size() == 1);
+  CHECK(all["replace"].size() == 2);
+  CHECK(all["delete"] == json::array({"category", "photo"}));
+}
+
+TEST_CASE("micropub delete: the post's URL, in the spec's JSON form", "[sink_format]") {
+  auto r = micropub_delete_request("https://blog.example/micropub", "tok",
+                                   "https://blog.example/2026/11/lentil");
+  CHECK(r.method == "POST");
+  CHECK(r.url == "https://blog.example/micropub");
+  CHECK(header_value(r.headers, "Authorization") == "Bearer tok");
+  CHECK(header_value(r.headers, "content-type") == "application/json");
+  CHECK(json::parse(r.body)
+        == json::parse(R"({"action":"delete","url":"https://blog.example/2026/11/lentil"})"));
+}
+
+TEST_CASE("micropub location: the create's Location, made absolute", "[sink_format]") {
+  auto answer = [](std::string location) {
+    http_response r;
+    r.status = 201;
+    if (!location.empty()) {
+      r.headers.emplace_back("Location", std::move(location));
+    }
+    return r;
+  };
+  const std::string endpoint = "https://blog.example/api/micropub?x=1";
+  CHECK(micropub_location(answer("https://blog.example/p/1"), endpoint)
+        == "https://blog.example/p/1");
+  CHECK(micropub_location(answer("/p/1"), endpoint) == "https://blog.example/p/1");
+  CHECK(micropub_location(answer("//cdn.example/p/1"), endpoint) == "https://cdn.example/p/1");
+  CHECK(micropub_location(answer("p/1"), endpoint) == "https://blog.example/api/p/1");
+  CHECK(micropub_location(answer("/p/1"), "http://127.0.0.1:8080/mp")
+        == "http://127.0.0.1:8080/p/1");
+  CHECK(micropub_location(answer(""), endpoint).empty());
+  CHECK(micropub_location(answer("/p/1 x"), endpoint).empty());
+}
+
+TEST_CASE("docs/events.md: every example is what the sinks send", "[sink_format]") {
+  std::ifstream in(std::string(IGBRIDGE_SAMPLES_DIR) + "/../../docs/events.md");
+  REQUIRE(in);
+  auto events = every_event();
+  auto of_type = [&](const std::string& type) -> const outbox_entry& {
+    for (const auto& e : events) {
+      if (type == to_string(e.type)) {
+        return e;
+      }
+    }
+    FAIL("no event of type " << type);
+    return events.front();
+  };
+  // Blocks opened by "```json example:<sink>:<type>".
+  std::map<std::string, int64_t> delivered_at; // type → its JSONL example's timestamp
+  std::set<std::string> shown;
+  const std::string open = "```json example:";
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(open, 0) != 0) {
+      continue;
+    }
+    auto what = line.substr(open.size());
+    auto colon = what.find(':');
+    auto sink = what.substr(0, colon);
+    auto type = what.substr(colon + 1);
+    std::string text;
+    while (std::getline(in, line) && line != "```") {
+      text += line + "\n";
+    }
+    INFO(what << "\n" << text);
+    auto doc = json::parse(text, nullptr, false);
+    REQUIRE_FALSE(doc.is_discarded());
+    const auto& e = of_type(type);
+    if (sink == "jsonl") {
+      REQUIRE(doc["timestamp"].is_number_integer());
+      delivered_at[type] = doc["timestamp"].get<int64_t>();
+      CHECK(json::parse(jsonl_line(e, delivered_at[type])) == doc);
+    } else if (sink == "webhook") {
+      REQUIRE(delivered_at.count(type) == 1); // shown after its JSONL line, at the same time
+      auto r = webhook_request("https://app.example/hook", {"whsec_AAAA"}, e, delivered_at[type]);
+      CHECK(json::parse(r.body) == doc);
+    } else if (sink == "micropub" && type == "media.updated") {
+      auto url = doc["url"].get<std::string>();
+      CHECK(json::parse(micropub_update_request("u", "t", e, url, micropub_media_of(e)).body)
+            == doc);
+    } else if (sink == "micropub" && type == "media.deleted") {
+      CHECK(json::parse(micropub_delete_request("u", "t", doc["url"].get<std::string>()).body)
+            == doc);
+    } else {
+      FAIL("an example of no known form: " << what);
+    }
+    shown.insert(what);
+  }
+  for (auto t : all_event_types) {
+    CHECK(shown.count(std::string("jsonl:") + to_string(t)) == 1);
+    CHECK(shown.count(std::string("webhook:") + to_string(t)) == 1);
+  }
+  CHECK(shown.count("micropub:media.updated") == 1);
+  CHECK(shown.count("micropub:media.deleted") == 1);
 }
