@@ -79,6 +79,9 @@ struct config {
     std::vector<int64_t> poll_tiers_s{900, 3600, 21600, 86400};
     int64_t recheck_s = 604800; // verdicts stay provisional while a post is this young
     int64_t seen_keep = 1000;   // seen ids kept per user (plus every younger than recheck_s)
+    /// An imported post whose tags no longer match: "update" (the host
+    /// gets media.updated) or "delete" (media.deleted).
+    std::string on_untag = "update";
   } import;
   struct sink_section {
     std::string type = "jsonl"; // "jsonl" | "webhook" | "micropub", as written

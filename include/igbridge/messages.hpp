@@ -198,7 +198,7 @@ using user_actor = caf::typed_actor<
   caf::replies_to<fetch_now_atom>::with<int64_t>,
   caf::replies_to<link_atom, link_grant>::with<bool>,
   caf::replies_to<unlink_atom, bool, std::string>::with<bool>, // notify, reason
-  caf::replies_to<erase_atom, std::string>::with<bool>,
+  caf::replies_to<erase_atom, std::string>::with<bool>, // confirmation code
   caf::replies_to<rules_atom, user_rules>::with<bool>,
   caf::replies_to<reread_atom, std::string>::with<media_reread>, // media id
   caf::reacts_to<http_done_atom, http_reply>,
@@ -213,7 +213,7 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<fetch_now_atom, std::string>::with<int64_t>,
   caf::replies_to<link_atom, std::string, link_grant>::with<bool>,
   caf::replies_to<unlink_atom, std::string, bool, std::string>::with<bool>,
-  caf::replies_to<erase_atom, std::string, std::string>::with<bool>,
+  caf::replies_to<erase_atom, std::string, std::string>::with<bool>, // user, code
   caf::replies_to<rules_atom, std::string, user_rules>::with<bool>,
   caf::replies_to<reread_atom, std::string, std::string>::with<media_reread>, // user, media id
   caf::replies_to<idle_atom, std::string, uint64_t>::with<bool>, // user, messages handled

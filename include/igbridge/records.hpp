@@ -51,6 +51,7 @@ struct user_record {
   int fetch_failures = 0;       // consecutive; drives backoff
   int64_t held_until = 0;       // the provider's per-account rate limit holds it until then
   int refresh_failures = 0;     // consecutive failed token refreshes
+  int64_t expiring_sent_at = 0; // account.needs_relink (expiring) queued then; 0 = not yet
   uint64_t seen_count = 0;      // entries of this user in `seen`
   std::vector<int64_t> recent_imports; // import times in the last 14 days
   std::optional<user_rules> rules;

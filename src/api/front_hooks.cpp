@@ -84,8 +84,7 @@ void run_deletion(front_self self, std::vector<std::string> users, std::string c
   }
   auto count = std::make_shared<countdown>(countdown{users.size(), true, complete});
   for (auto& u : users) {
-    self->request(self->state.peers.registry, actor_timeout, erase_atom::value, u,
-                  std::string("data deletion requested"))
+    self->request(self->state.peers.registry, actor_timeout, erase_atom::value, u, code)
       .then([count](bool ok) { count->one(ok); }, [count](caf::error&) { count->one(false); });
   }
 }

@@ -114,6 +114,7 @@ void read_import(const toml::table& root, config& c, problems& out) {
   r.get("poll_tiers_s", s.poll_tiers_s);
   r.get("recheck_s", s.recheck_s);
   r.get("seen_keep", s.seen_keep);
+  r.get("on_untag", s.on_untag);
   r.finish();
 }
 

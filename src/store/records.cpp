@@ -211,6 +211,7 @@ std::string encode(const user_record& r) {
     {"fetch_failures", r.fetch_failures},
     {"held_until", r.held_until},
     {"refresh_failures", r.refresh_failures},
+    {"expiring_sent_at", r.expiring_sent_at},
     {"seen_count", r.seen_count},
     {"recent_imports", r.recent_imports},
     {"rules", rules_json(r.rules)},
@@ -241,6 +242,7 @@ std::optional<user_record> decode_user(std::string_view bytes) {
             && read(*j, "fetch_failures", r.fetch_failures)
             && read(*j, "held_until", r.held_until)
             && read(*j, "refresh_failures", r.refresh_failures)
+            && read(*j, "expiring_sent_at", r.expiring_sent_at)
             && read(*j, "seen_count", r.seen_count)
             && read(*j, "recent_imports", r.recent_imports) && read_rules(*j, r.rules);
   auto st = user_state_from(state);

@@ -45,6 +45,26 @@ void put(write_txn& txn, user_record& rec, std::string_view media_id, const seen
   }
 }
 
+std::vector<std::pair<std::string, int64_t>> young_imports(const read_txn& txn,
+                                                           const std::string& user, int64_t now,
+                                                           int64_t recheck_s) {
+  auto prefix = prefix_of(user);
+  std::vector<std::pair<std::string, int64_t>> out;
+  txn.scan(db::seen_order, seen_order_key(user, now - recheck_s, ""),
+           [&](std::string_view k, std::string_view) {
+             if (k.substr(0, prefix.size()) != prefix || k.size() < prefix.size() + 8) {
+               return false;
+             }
+             auto media = k.substr(prefix.size() + 8);
+             auto e = tables::seen.get(txn, seen_key(user, media));
+             if (e && e->judged == verdict::imported) {
+               out.emplace_back(std::string(media), e->taken_at);
+             }
+             return true;
+           });
+  return out;
+}
+
 int64_t oldest_provisional(const read_txn& txn, const std::string& user, int64_t now,
                            int64_t recheck_s) {
   auto prefix = prefix_of(user);

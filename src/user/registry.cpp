@@ -147,8 +147,8 @@ registry_actor::behavior_type registry_fn(registry_self self, context_ptr ctx,
       -> caf::delegated<bool> {
       return self->delegate(actor_for(self, user), unlink_atom::value, notify, std::move(reason));
     },
-    [=](erase_atom, const std::string& user, std::string& reason) -> caf::delegated<bool> {
-      return self->delegate(actor_for(self, user), erase_atom::value, std::move(reason));
+    [=](erase_atom, const std::string& user, std::string& code) -> caf::delegated<bool> {
+      return self->delegate(actor_for(self, user), erase_atom::value, std::move(code));
     },
     [=](rules_atom, const std::string& user, user_rules& rules) -> caf::delegated<bool> {
       return self->delegate(actor_for(self, user), rules_atom::value, std::move(rules));

@@ -84,6 +84,13 @@ void require_reauth(user_self self, const std::string& why, const char* reason) 
                   rec.refresh_at = 0;
                   rec.token.clear();
                   inbox::drop(txn, rec.user);
+                  std::vector<std::pair<std::string, std::string>> extra{
+                    {"reason", relink_reason(reason_text)}};
+                  if (reason_text == "permission") {
+                    extra.emplace_back("permission", "instagram_business_basic");
+                  }
+                  auto a = account_event(event_type::account_needs_relink, rec, now, extra);
+                  outbox::append(txn, notes, a);
                   auto e = revoked_event(rec.user, rec.instagram_user_id, reason_text, now);
                   outbox::append(txn, notes, e);
                   return true;
@@ -189,7 +196,7 @@ void on_link(user_self self, const link_grant& lg, caf::typed_response_promise<b
   auto sealed = stored_token(st, lg.grant.access_token);
   auto graph = st.ctx->dialect == dialect::graph;
   auto was_active = st.rec.state == user_state::active;
-  submit(self, {[lg, sealed, now, graph](user_record& rec, write_txn& txn, write_notes&) {
+  submit(self, {[lg, sealed, now, graph](user_record& rec, write_txn& txn, write_notes& notes) {
                   const auto& g = lg.grant;
                   if (rec.instagram_user_id != g.user_id) {
                     // Another account: its seen set stays, but it starts
@@ -213,6 +220,9 @@ void on_link(user_self self, const link_grant& lg, caf::typed_response_promise<b
                   rec.refresh_at = graph && rec.token_expires_at != 0
                                      ? token_refresh_due(rec.token_issued_at, rec.token_expires_at)
                                      : 0;
+                  rec.expiring_sent_at = 0;
+                  auto e = account_event(event_type::account_linked, rec, now);
+                  outbox::append(txn, notes, e);
                   return true;
                 },
                 [self, rp, was_active](bool ok, const std::string&) mutable {
@@ -248,6 +258,10 @@ void on_unlink(user_self self, bool notify, const std::string& reason,
                   rec.refresh_at = 0;
                   rec.last_error = reason;
                   inbox::drop(txn, rec.user);
+                  // notify: Instagram's deauthorize callback; else an admin.
+                  auto a = account_event(event_type::account_unlinked, rec, now,
+                                         {{"by", notify ? "deauthorize" : "admin"}});
+                  outbox::append(txn, notes, a);
                   if (notify) {
                     auto e = revoked_event(rec.user, ig, reason, now);
                     outbox::append(txn, notes, e);
@@ -287,17 +301,26 @@ void erase_all(write_txn& txn, write_notes& notes, const std::string& user) {
   media_refs::forget_user(txn, notes, user);
 }
 
-void on_erase(user_self self, const std::string& reason, caf::typed_response_promise<bool> rp) {
+/// A data deletion (`code`: the confirmation code Meta shows the user):
+/// everything of the user goes, its undelivered events too, and
+/// account.deleted is queued alone in the same transaction, the last event
+/// the host hears of this user.
+void on_erase(user_self self, const std::string& code, caf::typed_response_promise<bool> rp) {
   auto& st = self->state;
   if (!st.stored) {
     rp.deliver(true); // nothing of this user is stored
     return;
   }
-  submit(self, {[](user_record& rec, write_txn& txn, write_notes& notes) {
+  auto now = st.ctx->now();
+  submit(self, {[code, now](user_record& rec, write_txn& txn, write_notes& notes) {
                   erase_all(txn, notes, rec.user);
+                  auto e = account_event(event_type::account_deleted, rec, now,
+                                         {{"confirmation_code", code}});
+                  outbox::append(txn, notes, e);
                   return false; // the record goes too
                 },
-                [self, rp, reason](bool ok, const std::string&) mutable {
+                [self, rp, reason = std::string("data deletion requested")](
+                  bool ok, const std::string&) mutable {
                   auto& st = self->state;
                   rp.deliver(ok);
                   if (!ok) {
@@ -410,10 +433,10 @@ user_actor::behavior_type user_behavior(user_self self, context_ptr ctx, writer_
       on_unlink(self, notify, reason, rp);
       return rp;
     },
-    [=](erase_atom, std::string& reason) -> caf::typed_response_promise<bool> {
+    [=](erase_atom, std::string& code) -> caf::typed_response_promise<bool> {
       ++self->state.handled;
       auto rp = self->make_response_promise<bool>();
-      on_erase(self, reason, rp);
+      on_erase(self, code, rp);
       return rp;
     },
     [=](rules_atom, user_rules& rules) -> caf::typed_response_promise<bool> {

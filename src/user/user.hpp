@@ -13,6 +13,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <caf/fwd.hpp>
@@ -55,7 +57,15 @@ struct user_actor_state {
   int processed = 0;        // items looked at in this fetch
   int pages = 0;
   int imported_now = 0;
-  int64_t oldest_provisional = 0; // taken_at of the oldest young provisional post; 0 = none
+  /// taken_at of the oldest young post still rechecked (provisional
+  /// verdict, or imported: edits and deletions); paging reaches it. 0 = none
+  int64_t oldest_provisional = 0;
+  /// The young imports when the fetch started, and what its pages listed:
+  /// at its end, an import the listing passed without showing may be gone.
+  std::vector<std::pair<std::string, int64_t>> young_imports;
+  std::unordered_set<std::string> listed;
+  int64_t oldest_listed = 0;   // taken_at of the oldest post listed; 0 = none yet
+  bool listed_to_end = false;  // the last page had no next one
   uint64_t fetch_gen = 0;         // bumps per fetch: answers of an earlier one are ignored
   // Pages are fetched while earlier ones commit (user_fetch.cpp "pipeline").
   int uncommitted = 0;                  // pages planned, their write not yet committed
@@ -110,6 +120,9 @@ std::string stored_token(const user_actor_state& st, const std::string& plain);
 user_actor self_handle(user_self self);
 /// Exchanges the token for a fresh long-lived one (graph).
 void refresh_token(user_self self);
+/// After a fetch: imports its listing passed without showing are asked for
+/// one by one; those Instagram no longer has become media.deleted.
+void check_missing(user_self self);
 /// Reads post `media_id` again for fresh CDN URLs and answers them (graph).
 void reread_media(user_self self, const std::string& media_id,
                   caf::typed_response_promise<media_reread> rp);

@@ -28,6 +28,7 @@
 #include "igbridge/store/resume.hpp"
 #include "igbridge/store/seen.hpp"
 #include "igbridge/urls.hpp"
+#include "user/import_changes.hpp"
 #include "user/user.hpp"
 
 namespace igbridge {
@@ -214,6 +215,7 @@ void finish_fetch(user_self self, int64_t account_hold) {
                       {{"user", st.rec.user}, {"pages", std::to_string(st.pages)},
                        {"imported", std::to_string(st.imported_now)},
                        {"next_fetch_at", rfc3339(st.rec.next_fetch_at)}});
+                  check_missing(self);
                   if (st.fetch_again) {
                     st.fetch_again = false;
                     start_fetch(self);
@@ -318,9 +320,9 @@ void fail_storage(user_self self, const std::string& error) {
 user_write page_write(const std::vector<media_item>& items, const page_plan& plan, int64_t now,
                       bool touch_resume, const std::vector<std::string>& resume,
                       bool first_of_initial, int64_t keep, int64_t recheck,
-                      std::shared_ptr<std::vector<bool>> taken_before) {
+                      bool delete_on_untag, std::shared_ptr<std::vector<bool>> taken_before) {
   return {[items, plan, now, touch_resume, resume, first_of_initial, keep, recheck,
-           taken_before](user_record& rec, write_txn& txn, write_notes& notes) {
+           delete_on_untag, taken_before](user_record& rec, write_txn& txn, write_notes& notes) {
             taken_before->assign(items.size(), false); // this may run twice (map growth)
             if (first_of_initial) {
               resume::forget(txn, rec.user); // a new account starts afresh
@@ -329,7 +331,16 @@ user_write page_write(const std::vector<media_item>& items, const page_plan& pla
             for (std::size_t i = 0; i < items.size(); ++i) {
               const auto& item = items[i];
               const auto& p = plan.items[i];
-              if (p.action == item_action::known || p.action == item_action::beyond) {
+              if (p.action == item_action::known) {
+                // Imported before: an edit is news for the host.
+                if (auto old = seen::get(txn, rec.user, item.id);
+                    old && old->judged == verdict::imported) {
+                  recheck_import(txn, notes, rec, item, p.judged == verdict::imported,
+                                 delete_on_untag, now, recheck);
+                }
+                continue;
+              }
+              if (p.action == item_action::beyond) {
                 continue;
               }
               auto old = seen::get(txn, rec.user, item.id);
@@ -444,6 +455,12 @@ void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, page_ask ask
       seen.push_back(seen::get(txn, st.rec.user, item.id));
     }
   }
+  for (const auto& item : page->items) {
+    st.listed.insert(item.id);
+    auto t = taken_at_of(item, now);
+    st.oldest_listed = st.oldest_listed == 0 ? t : std::min(st.oldest_listed, t);
+  }
+  st.listed_to_end = page->next_url.empty();
   int budget_left = st.initial ? std::max(0, imp.initial_count - st.processed) : -1;
   auto plan = plan_page(page->items, seen, rules_of(st), now, imp.recheck_s, budget_left);
   st.processed += plan.looked_at;
@@ -481,7 +498,7 @@ void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, page_ask ask
   ++st.uncommitted;
   auto taken_before = std::make_shared<std::vector<bool>>();
   auto w = page_write(page->items, plan, now, touch_resume, resume, first_of_initial,
-                      imp.seen_keep, imp.recheck_s, taken_before);
+                      imp.seen_keep, imp.recheck_s, imp.on_untag == "delete", taken_before);
   auto gen = st.fetch_gen;
   w.done = [self, plan, gen, taken_before](bool ok, const std::string& error) {
     auto& st = self->state;
@@ -586,8 +603,22 @@ void start_fetch(user_self self) {
   st.held_url.clear();
   st.retry.reset();
   st.resume = resume::load(st.ctx->db->read(), st.rec);
-  st.oldest_provisional =
-    st.initial ? 0 : seen::oldest_provisional(st.ctx->db->read(), st.rec.user, now, imp.recheck_s);
+  st.listed.clear();
+  st.oldest_listed = 0;
+  st.listed_to_end = false;
+  st.young_imports.clear();
+  if (st.initial) {
+    st.oldest_provisional = 0;
+  } else {
+    auto txn = st.ctx->db->read();
+    st.oldest_provisional = seen::oldest_provisional(txn, st.rec.user, now, imp.recheck_s);
+    st.young_imports = seen::young_imports(txn, st.rec.user, now, imp.recheck_s);
+    if (!st.young_imports.empty()) {
+      auto oldest = st.young_imports.front().second;
+      st.oldest_provisional =
+        st.oldest_provisional == 0 ? oldest : std::min(st.oldest_provisional, oldest);
+    }
+  }
   int n = st.initial ? imp.initial_count : imp.update_count;
   request_page(self, media_request(st.ctx->cfg, token, st.rec.instagram_user_id, n));
 }

@@ -8,6 +8,8 @@
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/schedule.hpp"
+#include "igbridge/store/outbox.hpp"
+#include "user/account_events.hpp"
 #include "user/user.hpp"
 
 namespace igbridge {
@@ -15,6 +17,7 @@ namespace igbridge {
 namespace {
 
 constexpr int64_t retry_s = 3600;
+constexpr int64_t expiring_warning_s = 7 * 86400;
 
 void refresh_failed(user_self self, const std::string& why) {
   auto& st = self->state;
@@ -28,9 +31,19 @@ void refresh_failed(user_self self, const std::string& why) {
   }
   // Sooner as the end nears, so the last tries fall before it, not after.
   auto next = now + (expires == 0 ? retry_s : std::clamp<int64_t>(expires - now, 1, retry_s));
-  submit(self, {[next](user_record& rec, write_txn&, write_notes&) {
+  // A week before the end the host hears of it, once, so it can ask the
+  // user to reconnect while imports still work (DESIGN §9, "expiring").
+  bool warn = expires != 0 && expires - now <= expiring_warning_s;
+  submit(self, {[next, warn, now](user_record& rec, write_txn& txn, write_notes& notes) {
                   ++rec.refresh_failures;
                   rec.refresh_at = next;
+                  if (warn && rec.expiring_sent_at == 0) {
+                    rec.expiring_sent_at = now;
+                    auto e = account_event(event_type::account_needs_relink, rec, now,
+                                           {{"reason", "expiring"},
+                                            {"expires_at", rfc3339(rec.token_expires_at)}});
+                    outbox::append(txn, notes, e);
+                  }
                   return true;
                 },
                 [self](bool ok, const std::string&) {
@@ -89,6 +102,7 @@ void refresh_token(user_self self) {
                                  rec.token_issued_at = now;
                                  rec.token_expires_at = expires;
                                  rec.refresh_failures = 0;
+                                 rec.expiring_sent_at = 0;
                                  rec.refresh_at = token_refresh_due(now, expires);
                                  return true;
                                },

@@ -59,7 +59,8 @@ def find(dbs, needles):
 class DataDeletion(DaemonTest):
     def setUp(self):
         super().setUp()
-        # Every delivery fails: each import ends as a dead letter.
+        # Every delivery fails: each user's first event (account.linked)
+        # ends as a dead letter, and holds the user's import behind it.
         self.recv = self.track(Receiver(default_status=500))
         port = free_port()
         self.fg = self.track(Fakegram(
@@ -104,7 +105,7 @@ class DataDeletion(DaemonTest):
         b_media = fg.post_media(bob["id"], "Pho #eatdifferent")
         self.assertIn("instagram=connected", ig.link(ALICE, "alice.deletes"))
         self.assertIn("instagram=connected", ig.link(BOB, "bob.stays"))
-        # each import fails three times and becomes a dead letter
+        # each account.linked fails three times and becomes a dead letter
         wait_until(lambda: len(dead(ig)) == 2, timeout=40, what="two dead letters")
         self.assertEqual(self.recv.count(), 6)
         # more of alice in the store: rules, a live OAuth state, a pending hint
@@ -126,6 +127,9 @@ class DataDeletion(DaemonTest):
         for m in alice_marks:
             self.assertTrue(find(before, [m.encode()]), m)
 
+        # The host is back, so the deletion's own event goes out (and leaves
+        # the store) while bob's dead letters stay.
+        self.recv.default_status = 200
         # The person removes the app; Meta sends the signed data-deletion request
         # (fakegram signs it with the app-scoped id, as Meta does).
         sent = fg.data_deletion(alice["id"])
@@ -160,6 +164,18 @@ class DataDeletion(DaemonTest):
             self.assertEqual(stale["status"], 403, (issued_at, stale))
         self.assertEqual(fg.data_deletion(bob["id"], issued_at=now - 25 * 3600,
                                           revoke=False)["status"], 403)
+
+        # The host hears account.deleted, alone: alice's undelivered events
+        # (her dead letter) went with her (DESIGN §9).
+        def told():
+            return [json.loads(q["body"]) for q in list(self.recv.requests)
+                    if q["status"] == 200]
+        [event] = wait_until(told, timeout=20, what="account.deleted delivered")
+        self.assertEqual(event["type"], "account.deleted")
+        self.assertEqual((event["data"]["user"], event["data"]["instagram_user_id"],
+                          event["data"]["confirmation_code"]), (ALICE, alice["id"], code))
+        wait_until(lambda: not [d for d in pending(ig) if d["user"] == ALICE] or None,
+                   what="alice's outbox empty")
 
         # Nothing of alice on any page.
         self.assertEqual(ig.user(ALICE).status, 404)

@@ -25,7 +25,8 @@ import unittest
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import DaemonTest, Fakegram, Igbridge, Receiver, request, wait_until
+from harness import (DaemonTest, Fakegram, Igbridge, Receiver, free_port, request,
+                     wait_until)
 from node_clients import NodeServer, node_modules, verify_standard_webhook
 from pipeline import dead, fetch_and_wait, link_alice, media_records, pending, settle
 
@@ -422,7 +423,6 @@ class Micropub(DaemonTest):
         self.assertEqual(payload["type"], "test")
 
 
-@unittest.skip(PRODUCER)
 class FromTheProvider(DaemonTest):
     """End to end from fakegram, against the contract (DESIGN §9)."""
 
@@ -482,10 +482,131 @@ class FromTheProvider(DaemonTest):
         self.assertEqual(r.status, 200, r.body)
         for ig in (jsonl, mp):
             fetch_and_wait(self, ig, fg)
-        [line] = [l for l in jsonl.imports() if l["type"] == "media.deleted"]
+        # Confirmed with GET /{media-id} after the fetch, then delivered.
+        deleted = lambda: [l for l in jsonl.imports() if l["type"] == "media.deleted"]
+        [line] = wait_until(deleted, what="media.deleted in the JSONL sink")
         self.assertEqual((line["id"], line["media_id"]), ("instagram:" + mid, mid))
         [post_url] = spec.posts
+        wait_until(lambda: spec.requests[-1][0] == "delete", what="the Micropub delete")
         self.assertEqual(spec.requests[-1], ("delete", {"action": "delete", "url": post_url}))
+        # Once only: later fetches find it deleted already.
+        fetch_and_wait(self, jsonl, fg)
+        time.sleep(1)
+        self.assertEqual(len(deleted()), 1)
+
+    def test_post_beyond_the_pages_fetched_is_not_taken_for_deleted(self):
+        fg = self.track(Fakegram("graph"))
+        acct = fg.account("alice.cooks")
+        now = int(time.time())
+        old = fg.post_media(acct["id"], "Older #eatdifferent", created_time=now - 600)
+        ig = self.track(Igbridge(fg, import_overrides={"update_count": 2})).start()
+        link_alice(self, fg, ig)
+        # Three newer posts push the old one to page 2 of an update fetch
+        # (2 per page); one of them is deleted, so the listing lacks a post.
+        newer = [fg.post_media(acct["id"], f"New {i} #eatdifferent", created_time=now - 300 + i)
+                 for i in range(3)]
+        fetch_and_wait(self, ig, fg)
+        r = request("DELETE", f"{fg.base}/_fake/accounts/{acct['id']}/media/{newer[0]}")
+        self.assertEqual(r.status, 200, r.body)
+        fetch_and_wait(self, ig, fg)
+        deleted = lambda: [l["media_id"] for l in ig.imports() if l["type"] == "media.deleted"]
+        wait_until(deleted, what="media.deleted of the deleted post")
+        time.sleep(1)
+        self.assertEqual(deleted(), [newer[0]])
+        self.assertNotIn(old, deleted())
+
+
+class AccountLife(DaemonTest):
+    """Must-show 3: link, admin unlink, revoke, deauthorize and data deletion
+    each reach the host once, as account events, in commit order with the
+    user's media events, across a kill -9 between commit and delivery; after
+    a data deletion nothing else of the user goes."""
+
+    def test_account_events_in_order_once_across_kill9(self):
+        hooks = self.track(Receiver(default_status=500, path="/hooks/igbridge"))
+        port = free_port()
+        fg = self.track(Fakegram(
+            "graph", deauthorize_url=f"http://127.0.0.1:{port}/hooks/instagram/deauthorize",
+            data_deletion_url=f"http://127.0.0.1:{port}/hooks/instagram/data-deletion"))
+        ig = Igbridge(fg, port=port)
+        ig.sections["sink"] = {"type": "webhook", "url": hooks.url,
+                               "secret_file": write_file(ig, "w", whsec()),
+                               "retry_schedule_s": [1] * 30, "concurrency": 4}
+        ig.write_config()
+        self.track(ig).start()
+        acct = fg.account("alice.cooks")
+        mid = fg.post_media(acct["id"], "Dal #eatdifferent")
+
+        def relink():
+            self.assertIn("instagram=connected", ig.link("alice", "alice.cooks"))
+            wait_until(lambda: ig.user_json("alice")["last_fetch_at"], what="a fetch")
+
+        def state_is(want):
+            wait_until(lambda: ig.user_json("alice")["state"] == want, timeout=20,
+                       what="alice " + want)
+
+        # Every delivery fails meanwhile: all of it is committed, none delivered.
+        relink()
+        r = ig.cli("users", "disconnect", "alice")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        relink()
+        fg.revoke(acct["id"])
+        self.assertEqual(ig.fetch_now("alice").status, 202)
+        state_is("reauth_required")
+        relink()
+        self.assertEqual(fg.deauthorize(acct["id"])["status"], 200)
+        state_is("unlinked")
+        self.assertEqual(hooks.accepted(), [])
+        ig.kill9()
+        hooks.default_status = 200
+        ig.start()
+
+        def alice_events():
+            return [(json.loads(q["body"]), q["headers"]["webhook-id"]) for q in hooks.accepted()
+                    if json.loads(q["body"])["data"].get("user") == "alice"]
+        want = ["account.linked", "media.imported", "account.unlinked", "account.linked",
+                "account.needs_relink", "link.revoked", "account.linked", "account.unlinked",
+                "link.revoked"]
+        wait_until(lambda: len(alice_events()) >= len(want), timeout=30,
+                   what="alice's events after the restart")
+        settle(ig)
+        got = alice_events()
+        self.assertEqual([p["type"] for p, _ in got], want)
+        ids = [i for _, i in got]
+        self.assertEqual(len(ids), len(set(ids)), "an event delivered twice")
+        by_type = {}
+        for p, _ in got:
+            by_type.setdefault(p["type"], []).append(p["data"])
+        self.assertEqual([d["by"] for d in by_type["account.unlinked"]], ["admin", "deauthorize"])
+        [relink_ev] = by_type["account.needs_relink"]
+        self.assertEqual(relink_ev["reason"], "revoked")
+        for d in by_type["account.linked"]:
+            self.assertEqual((d["user"], d["instagram_user_id"], d["username"]),
+                             ("alice", acct["id"], "alice.cooks"))
+        self.assertEqual(by_type["media.imported"][0]["media_id"], mid)
+
+        # A data deletion: the user's undelivered events go, account.deleted alone.
+        relink()
+        wait_until(lambda: len(alice_events()) >= len(want) + 1, what="the new link's event")
+        hooks.default_status = 500
+        fg.post_media(acct["id"], "Dosa #eatdifferent")
+        self.assertEqual(ig.fetch_now("alice").status, 202)
+        wait_until(lambda: any(json.loads(q["body"])["type"] == "media.imported"
+                               and json.loads(q["body"])["data"]["caption"].startswith("Dosa")
+                               for q in hooks.requests), what="the new post tried")
+        sent = fg.data_deletion(acct["id"])
+        self.assertEqual(sent["status"], 200, sent)
+        answer = json.loads(sent["body"]) if isinstance(sent["body"], str) else sent["body"]
+        before = len(alice_events())
+        hooks.default_status = 200
+        wait_until(lambda: len(alice_events()) > before, timeout=20, what="account.deleted")
+        settle(ig)
+        time.sleep(1.5)
+        after = alice_events()[before:]
+        self.assertEqual([p["type"] for p, _ in after], ["account.deleted"])
+        self.assertEqual(after[0][0]["data"]["confirmation_code"], answer["confirmation_code"])
+        self.assertEqual(pending(ig), [])
+        self.assertEqual(dead(ig), [])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 #include <string_view>
 
 #include "igbridge/records.hpp"
@@ -23,6 +25,12 @@ std::optional<seen_entry> get(const read_txn& txn, const std::string& user,
 /// counts in `rec.seen_count`.
 void put(write_txn& txn, user_record& rec, std::string_view media_id, const seen_entry& e,
          bool is_new);
+
+/// The posts younger than `recheck_s` judged imported, oldest first (media
+/// id, taken_at): the imports a fetch rechecks for edits and deletions.
+std::vector<std::pair<std::string, int64_t>> young_imports(const read_txn& txn,
+                                                           const std::string& user, int64_t now,
+                                                           int64_t recheck_s);
 
 /// taken_at of the oldest post younger than `recheck_s` whose verdict is
 /// still provisional (not imported); 0 when there is none.

@@ -123,9 +123,10 @@ TEST_CASE("a link stores the grant, fetches at once and plans the next poll", "[
   CHECK(schedule_of(f, "alice") == rec.next_fetch_at);
   CHECK(f.read().count(db::seen) == 2);
   CHECK(f.stats.value("igbridge_media_total", {{"result", "imported"}}) == 1);
-  // Delivered to the JSONL file by the delivery actor.
+  // Delivered to the JSONL file by the delivery actor: account.linked,
+  // then the import.
   CHECK(f.read().count(db::outbox) == 0);
-  CHECK(f.stats.value("igbridge_deliveries_total", {{"outcome", "delivered"}}) == 1);
+  CHECK(f.stats.value("igbridge_deliveries_total", {{"outcome", "delivered"}}) == 2);
 }
 
 TEST_CASE("an idle user actor passivates and a hint wakes it on time", "[user]") {
@@ -225,8 +226,9 @@ TEST_CASE("an invalid token needs re-linking and tells the host", "[user]") {
   CHECK(schedule_of(f, "alice") == 0);
   CHECK(tables::counters.get(f.read(), "users.active") == 0);
   CHECK(tables::counters.get(f.read(), "users.reauth_required") == 1);
-  // link.revoked went to the JSONL sink.
-  CHECK(f.stats.value("igbridge_deliveries_total", {{"outcome", "delivered"}}) == 1);
+  // account.linked, then account.needs_relink and link.revoked went to the
+  // JSONL sink.
+  CHECK(f.stats.value("igbridge_deliveries_total", {{"outcome", "delivered"}}) == 3);
   CHECK(f.stats.value("igbridge_link_revocations_total", {{"reason", "token_invalid"}}) == 1);
 }
 
@@ -330,7 +332,8 @@ TEST_CASE("the next page is asked for before the page before commits, and a post
   CHECK(rec.seen_count == 3);
   CHECK(f.stats.value("igbridge_media_total", {{"result", "imported"}}) == 3);
   CHECK(f.stats.value("igbridge_media_total", {{"result", "duplicate"}}) == 1);
-  CHECK(f.stats.value("igbridge_deliveries_total", {{"outcome", "delivered"}}) == 3);
+  // The three imports and account.linked.
+  CHECK(f.stats.value("igbridge_deliveries_total", {{"outcome", "delivered"}}) == 4);
   CHECK(f.read().count(db::seen) == 3);
   CHECK_FALSE(tables::resume.get(f.read(), "alice")); // the run finished
   CHECK_FALSE(tables::hints.get(f.read(), "alice"));
