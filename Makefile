@@ -9,7 +9,8 @@ PACKAGES := cmake g++ make pkg-config python3 ccache libcaf-dev libboost1.81-dev
   help2man lintian \
   libfaketime \
   chromium chromium-driver \
-  clang libclang-rt-14-dev llvm
+  clang libclang-rt-14-dev llvm \
+  nats-server libnats-dev
 
 .PHONY: all deps configure build test test-release test-asan asan-build asan-ctest test-fuzz fuzz fuzz-build soak run package clean
 

@@ -141,8 +141,22 @@ void read_keys(const toml::table& root, config& c, problems& out) {
     r.get("level", c.log.level);
     r.finish();
   }
-  static const char* const sections[] = {"server", "admin",  "storage", "actors", "instagram",
-                                         "link",   "import", "sink",    "media",  "log"};
+  {
+    auto& s = c.cluster;
+    const auto* tbl = section(root, "cluster", out);
+    s.enabled = tbl != nullptr;
+    section_reader r(tbl, "cluster", out);
+    r.get("nats_urls", s.nats_urls);
+    r.get("node_id", s.node_id);
+    r.get("shards", s.shards);
+    r.get("lease_ttl_s", s.lease_ttl_s);
+    r.get("replicas", s.replicas);
+    r.get("nats_creds_file", s.nats_creds_file);
+    r.get("nats_tls_ca_file", s.nats_tls_ca_file);
+    r.finish();
+  }
+  static const char* const sections[] = {"server", "admin",  "storage", "actors", "instagram", "link",
+                                         "import", "sink",   "media",   "log",    "cluster"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* name : sections) {

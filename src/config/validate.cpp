@@ -279,6 +279,8 @@ void validate(config& c, problems& out) {
 
   // log
   one_of("log.level", c.log.level, {"debug", "info", "notice", "warning", "error"}, out);
+
+  validate_cluster(c.cluster, out);
 }
 
 void read_secrets(config& c, problems& out) {
@@ -327,6 +329,7 @@ void read_secrets(config& c, problems& out) {
       out.push_back({"storage.key_file", "is empty"});
     }
   }
+  read_cluster_files(c.cluster, out);
 }
 
 } // namespace igbridge::config_detail
