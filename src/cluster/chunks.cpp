@@ -46,15 +46,19 @@ std::optional<chunk_tag> parse_chunk_tag(std::string_view text) {
   return t;
 }
 
+void chunk_assembler::reset() {
+  if (count_ != 0) {
+    ++dropped_;
+  }
+  count_ = 0;
+  data_.clear();
+}
+
 std::optional<std::string> chunk_assembler::feed(std::string_view group, chunk_tag tag,
                                                  std::string_view bytes) {
   bool continues = count_ != 0 && group == group_ && tag.count == count_ && tag.index == next_;
   if (!continues) {
-    if (count_ != 0) {
-      ++dropped_; // the group in progress will never complete
-    }
-    count_ = 0;
-    data_.clear();
+    reset(); // the group in progress, if any, will never complete
     if (tag.index != 0) {
       ++dropped_; // the tail of a group whose head we never saw
       return std::nullopt;

@@ -11,6 +11,7 @@
 #include "igbridge/cluster/names.hpp"
 #include "link_impl.hpp"
 #include "nats_util.hpp"
+#include "subject_reader.hpp"
 
 namespace igbridge::cluster {
 
@@ -25,19 +26,15 @@ struct stored {
 
 /// The latest message of a key, markers included.
 result<stored> latest(cluster_link& link, const std::string& stream, const std::string& subject) {
-  natsMsg* raw = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetLastMsg(&raw, link.internals().js, stream.c_str(), subject.c_str(),
-                               nullptr, &jerr);
-  msg_ptr msg(raw);
-  if (s != NATS_OK) {
-    return result<stored>::failure(nats_failure(s, jerr, "get " + subject));
+  auto msg = last_message(link, stream.c_str(), subject);
+  if (!msg.ok()) {
+    return result<stored>::failure(msg.st);
   }
   stored out;
-  std::string op = header_of(msg.get(), op_header);
+  std::string op = header_of(msg.value.get(), op_header);
   out.deleted = op == "DEL" || op == "PURGE";
-  out.entry.revision = natsMsg_GetSequence(msg.get());
-  out.entry.value = std::string(data_of(msg.get()));
+  out.entry.revision = natsMsg_GetSequence(msg.value.get());
+  out.entry.value = std::string(data_of(msg.value.get()));
   return result<stored>::success(std::move(out));
 }
 
@@ -75,7 +72,13 @@ result<uint64_t> kv_bucket::put(std::string_view key, std::string_view value) co
 }
 
 result<uint64_t> kv_bucket::create(std::string_view key, std::string_view value) const {
-  auto req = write(key, value);
+  return create_subject(subject(key), value);
+}
+
+result<uint64_t> kv_bucket::create_subject(const std::string& subject, std::string_view value) const {
+  publish_request req;
+  req.subject = subject;
+  req.data = std::string(value);
   req.expect_last_subject_seq = 0;
   auto r = link_->publish(req);
   if (r.st.code != errc::fenced) {
@@ -117,24 +120,25 @@ result<kv_entry> kv_bucket::take(std::string_view key) const {
   if (!got.ok()) {
     return got;
   }
-  auto st = remove(key, got.value.revision);
-  if (st.code == errc::fenced) {
-    return result<kv_entry>::failure({errc::not_found, subject(key) + " was taken meanwhile"});
+  // kv_key() never makes a '.', so "<key>.taken" is no other key's subject.
+  auto marked = create_subject(subject(key) + ".taken", std::to_string(got.value.revision));
+  if (marked.st.code == errc::exists) {
+    return result<kv_entry>::failure({errc::not_found, subject(key) + " was taken already"});
   }
-  if (!st.ok()) {
-    return result<kv_entry>::failure(st);
+  if (!marked.ok()) {
+    return result<kv_entry>::failure(marked.st);
   }
+  remove(key, got.value.revision); // the marker decided; this only tidies
   return got;
 }
 
 status kv_bucket::purge(std::string_view key) const {
-  auto subj = subject(key);
-  jsOptions o;
-  jsOptions_Init(&o);
-  o.Stream.Purge.Subject = subj.c_str();
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_PurgeStream(link_->internals().js, stream_.c_str(), &o, &jerr);
-  return nats_status(s, jerr, "purge " + subj);
+  return purge_subject(*link_, stream_.c_str(), subject(key));
+}
+
+status kv_bucket::release(std::string_view key, uint64_t revision) const {
+  auto st = remove(key, revision);
+  return st.ok() ? purge(key) : st;
 }
 
 result<std::vector<std::string>> kv_bucket::keys() const {

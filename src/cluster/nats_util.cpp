@@ -41,6 +41,7 @@ status nats_failure(natsStatus s, jsErrCode jerr, std::string_view what, const c
       return {errc::not_found, text};
     case JSClusterNotAvailErr:
     case JSClusterNotLeaderErr:
+    case JSClusterNoPeersErr: // too few servers up (yet) for the replicas asked
       return {errc::no_quorum, text};
     default:
       break;

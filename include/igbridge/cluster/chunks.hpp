@@ -41,6 +41,8 @@ class chunk_assembler {
 public:
   /// Returns the whole payload when `tag` completes its group.
   std::optional<std::string> feed(std::string_view group, chunk_tag tag, std::string_view bytes);
+  /// Drops a group in progress: something else came between its chunks.
+  void reset();
   /// Partial groups dropped so far (a reader may log them).
   uint64_t dropped() const { return dropped_; }
 

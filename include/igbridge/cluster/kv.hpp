@@ -9,6 +9,14 @@
 /// fences of compare-and-set: create (only if absent), update (only at a
 /// revision), remove (optionally only at a revision).
 ///
+/// What server 2.9.10 guarantees of them (nats-server#4320, fixed after
+/// 2.9.20): create on a key that holds no message is checked as each
+/// replica applies it, in log order, so of concurrent creates exactly one
+/// wins. update/remove at a revision are checked by the leader only before
+/// replication: a stale revision is refused, but two writes at the same
+/// revision that are in flight together may both land. Contended
+/// read-modify-write therefore takes a create-only lock (ig_index does).
+///
 /// Plain functions block (link.hpp); *_async ones complete on a link thread.
 
 #include <functional>
@@ -45,12 +53,17 @@ public:
   /// Places a delete marker; with `revision` != 0 only if the key is still
   /// at that revision (fenced otherwise). Removing an absent key is ok.
   status remove(std::string_view key, uint64_t revision = 0) const;
-  /// Reads and removes at the read revision: of two nodes taking the same
-  /// key, one gets the value and the other not_found (an OAuth state is
-  /// used once).
+  /// Reads the value and marks it taken (a create-only marker beside the
+  /// key, so of two nodes taking it at once exactly one gets the value and
+  /// the other not_found: an OAuth state is used once), then removes it.
+  /// The marker expires with the bucket's TTL: for buckets with one.
   result<kv_entry> take(std::string_view key) const;
   /// Drops every revision of the key, leaving no marker.
   status purge(std::string_view key) const;
+  /// Gives up a key held at `revision` (a lease, a lock): removes it if
+  /// still at that revision, then purges it, so that the next create finds
+  /// no marker and is serialised (a create over a marker is an update).
+  status release(std::string_view key, uint64_t revision) const;
   /// Keys that hold messages (live values, and markers not purged), as
   /// kv_key() spells them. For small buckets (nodes).
   result<std::vector<std::string>> keys() const;
@@ -66,6 +79,8 @@ public:
 
 private:
   std::string subject(std::string_view key) const; // $KV.<bucket>.<kv_key(key)>
+  /// Create-only on an exact subject of this bucket.
+  result<uint64_t> create_subject(const std::string& subject, std::string_view value) const;
   publish_request write(std::string_view key, std::string_view value) const;
 
   cluster_link* link_;
@@ -85,7 +100,10 @@ public:
 
   /// The app users of `ig_id`, sorted; empty when none (not an error).
   result<std::vector<std::string>> users(std::string_view ig_id) const;
-  /// Adds `app_user` (no-op if present). Retries lost races a few times.
+  /// Adds `app_user` (no-op if present). Concurrent changes of one
+  /// Instagram id are serialised by a short create-only lock in igb_leases
+  /// (it expires with the leases if its holder dies), since server 2.9.10's
+  /// compare-and-set alone lets concurrent updates overwrite each other.
   status add(std::string_view ig_id, std::string_view app_user) const;
   /// Removes `app_user`; the key goes when its list is empty.
   status remove(std::string_view ig_id, std::string_view app_user) const;
@@ -97,11 +115,13 @@ public:
                     std::function<void(status)> done) const;
 
 private:
-  /// Read, change, write at the read revision; again on a lost race.
+  /// Under the id's lock: read, change, write at the read revision.
   status change(std::string_view ig_id, std::string_view app_user, bool add) const;
+  status change_locked(std::string_view ig_id, const std::string& app_user, bool add) const;
 
   cluster_link* link_;
   kv_bucket bucket_;
+  kv_bucket locks_;
 };
 
 } // namespace igbridge::cluster
