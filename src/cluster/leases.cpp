@@ -153,6 +153,27 @@ bool lease_keeper::healthy() const {
   return heartbeat_ok_ != clock::time_point{} && clock::now() - heartbeat_ok_ < ttl_;
 }
 
+result<std::vector<node_info>> lease_keeper::nodes() const {
+  using out = result<std::vector<node_info>>;
+  auto keys = nodes_.keys();
+  if (!keys.ok()) {
+    return out::failure(keys.st);
+  }
+  std::vector<node_info> all;
+  for (const auto& key : keys.value) {
+    auto beat = nodes_.get(key);
+    if (!beat.ok()) {
+      continue; // expired or left between the two reads
+    }
+    auto j = nlohmann::json::parse(beat.value.value, nullptr, false);
+    node_info n;
+    n.id = key;
+    n.shards = j.is_object() ? j.value("shards", uint32_t{0}) : 0;
+    all.push_back(std::move(n));
+  }
+  return out::success(std::move(all));
+}
+
 std::string lease_keeper::lease_value() const {
   return nlohmann::json{{"node", node_}, {"incarnation", incarnation_}}.dump();
 }

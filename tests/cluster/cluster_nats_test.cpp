@@ -436,6 +436,26 @@ TEST_CASE("leases: acquire, renew, hand over, take over after expiry; the fence"
   std::cout << "graceful leave handed 8 shards back in " << graceful << " s" << std::endl;
   CHECK(graceful < 2.0);
   CHECK(wc.count() == 0);
+
+  // Someone else writes one of b's leases: b's next renewal is refused, so
+  // b drops the shard at once; it takes it back once that value expires.
+  auto intruder = connect("lease-intruder");
+  const uint32_t stolen = *wb.shards().begin();
+  REQUIRE(kv_bucket(*intruder, names::leases_bucket)
+              .put(names::lease_key(stolen), "{\"node\":\"intruder\"}")
+              .ok());
+  REQUIRE(eventually(2000ms, [&] { return wb.shards().count(stolen) == 0; }));
+  {
+    std::lock_guard<std::mutex> lock(wb.mu);
+    CHECK(std::count(wb.events.begin(), wb.events.end(),
+                     "rejected " + std::to_string(stolen)) == 1);
+  }
+  REQUIRE(eventually(5000ms, [&] { return wb.shards().count(stolen) == 1; }));
+  auto listed = kb.nodes();
+  REQUIRE(listed.ok());
+  REQUIRE(listed.value.size() == 1);
+  CHECK(listed.value[0].id == "lease-b");
+  CHECK(listed.value[0].shards >= test_shards - 1);
   kb.stop();
 }
 

@@ -7,8 +7,17 @@
 /// as its writer saw it (Nats-Expected-Last-Subject-Sequence). A new owner
 /// first claim()s the shard, which appends a marker after whatever the log
 /// holds; from then on every earlier owner's append is refused (fenced),
-/// whether or not the new owner has written anything yet. A fenced writer
-/// must stop writing the shard and drop what it did not get acknowledged.
+/// whether or not the new owner has written anything yet.
+///
+/// Server 2.9.10 checks that expectation on the stream leader before
+/// replicating (nats-server#4320): two appends in flight at the same moment
+/// with the same expectation can both be stored, the later one after the
+/// other's. Nothing acknowledged is lost that way, but an owner can find
+/// its log moved under it; so on `fenced`, an owner:
+/// - drops its local state of the shard and everything not acknowledged
+///   (its unacked hints come again);
+/// - if the lease keeper still gives it the shard, restores it afresh
+///   (claim, snapshot, tail) and carries on from there; if not, stops.
 ///
 /// A new owner restores with: claim() → read_snapshot() → read(after the
 /// snapshot's covers_seq) up to the claim. Snapshots bound that replay;

@@ -52,6 +52,12 @@ struct lease_events {
   std::function<void(uint32_t shard, lease_loss why)> lost;
 };
 
+/// A live node as its heartbeat describes it (/status).
+struct node_info {
+  std::string id;
+  uint32_t shards = 0; // leases it held at its last heartbeat
+};
+
 struct lease_options {
   std::chrono::milliseconds tick{0};                  // 0 = lease_ttl / 3
   std::chrono::milliseconds handoff_timeout{30000};   // release() awaited at most this long
@@ -81,6 +87,9 @@ public:
   /// This node's heartbeat was written within the lease TTL: it can reach a
   /// NATS quorum (/readyz).
   bool healthy() const;
+  /// Every live node with its shard count, read from the heartbeats
+  /// (/status on any node shows them all). Blocks.
+  result<std::vector<node_info>> nodes() const;
 
 private:
   struct held {
