@@ -204,8 +204,9 @@ void lease_keeper::run() {
 }
 
 void lease_keeper::tick() {
-  heartbeat();
+  // Renewals first: a slow heartbeat must not let a held lease run out.
   renew_all();
+  heartbeat();
   std::vector<std::string> live;
   {
     std::lock_guard<std::mutex> lock(mu_);

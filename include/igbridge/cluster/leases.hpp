@@ -4,12 +4,12 @@
 /// lease_ttl_s after their last write.
 ///
 /// Each node's keeper, every tick (lease_ttl / 3):
-/// 1. writes its heartbeat to igb_nodes (which expires like the leases) and
-///    reads the live nodes from there;
-/// 2. renews the leases it holds, each an update at the revision it last
+/// 1. renews the leases it holds, each an update at the revision it last
 ///    wrote: a refused renewal (another node holds it now) or one that could
 ///    not be written for lease_ttl minus a margin means the shard is lost, at
 ///    once (`lost(shard, rejected|expired)`);
+/// 2. writes its heartbeat to igb_nodes (which expires like the leases) and
+///    reads the live nodes from there;
 /// 3. computes its shards with assign_shards over the live nodes; a shard it
 ///    holds but should not is handed over: `lost(shard, handoff)`, the owner
 ///    stops and flushes and calls release(shard), and the keeper deletes the
@@ -20,7 +20,9 @@
 ///
 /// The lease says who should write; the changelog's fence (changelog.hpp)
 /// is what stops an owner that lost its lease but does not know it yet.
-/// Callbacks run on the keeper's thread: they must be short.
+/// Callbacks run on the keeper's thread: they must be short. Give the link
+/// a request_timeout and publish_timeout of at most lease_ttl / 3, so that
+/// one slow answer cannot hold a tick past the leases' expiry.
 
 #include <chrono>
 #include <condition_variable>
