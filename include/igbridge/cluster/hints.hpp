@@ -10,7 +10,6 @@
 /// (its owner died, or gave the shard away) comes again, to whoever
 /// consumes the shard then.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
