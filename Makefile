@@ -10,15 +10,22 @@ PACKAGES := cmake g++ make pkg-config python3 ccache libcaf-dev libboost1.81-dev
   libfaketime \
   chromium chromium-driver \
   clang libclang-rt-14-dev llvm \
+  nodejs npm \
   nats-server libnats-dev
+# Packages that count as present when their command is: a nodejs from
+# elsewhere (NodeSource's) brings its own npm and conflicts with Debian's.
+COMMAND_PACKAGES := npm
 
 .PHONY: all deps configure build test test-release test-asan asan-build asan-ctest test-fuzz fuzz fuzz-build soak run package clean
 
 all: build
 
 # Installs only what is missing, so a machine that has everything never waits on apt.
+# (npm packages are the tests' alone: tests/integration/node_clients.py installs them.)
 deps:
-	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(PACKAGES); do \
+	  case " $(COMMAND_PACKAGES) " in *" $$p "*) command -v $$p >/dev/null && continue;; esac; \
+	  dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  export DEBIAN_FRONTEND=noninteractive; \

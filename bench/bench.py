@@ -2,7 +2,7 @@
 """igbridge benchmarks against the real binaries on loopback.
 
   python3 bench/bench.py webhooks [--requests 2000 --clients 8]
-  python3 bench/bench.py imports  [--posts 2000] [--media] [--perf FILE]
+  python3 bench/bench.py imports  [--posts 2000] [--media] [--changelog FILE] [--perf FILE]
   python3 bench/bench.py memory   [--users 1000]
   python3 bench/bench.py hold     --users 200 --out FILE   (for bench/ingest.sh)
 
@@ -40,22 +40,41 @@ def rss_kib(pid):
 
 def perf_record(pid, out, freq=4000):
     """`perf record -g` of process `pid` into `out` (None: no recording);
-    stop it with SIGINT. Waits a second for perf to attach."""
+    stop it with SIGINT. Waits a second for perf to attach. PERF_CALL_GRAPH
+    (say `dwarf`) picks how call chains are taken: the release build keeps
+    no frame pointers, so `fp` (the default) loses most callers."""
     if not out:
         return None
-    perf = subprocess.Popen(["perf", "record", "-F", str(freq), "-g", "-p", str(pid), "-o", out],
+    graph = os.environ.get("PERF_CALL_GRAPH", "fp")
+    perf = subprocess.Popen(["perf", "record", "-F", str(freq), "--call-graph", graph, "-p", str(pid),
+                             "-o", out],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)
     return perf
 
 
-def start(fg, server_threads=None, **kw):
+def cpu_s(pid):
+    """utime + stime of process `pid`, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def metric(ig, name):
+    """The sum of the daemon's series called `name` (0 when absent)."""
+    return sum(float(line.split()[-1]) for line in ig.metrics_text().splitlines()
+               if line.split("{")[0].split(" ")[0] == name)
+
+
+def start(fg, server_threads=None, changelog=None, **kw):
+    """`changelog`: a file the daemon appends every committed batch's
+    mutations to (IGBRIDGE_CHANGELOG_FILE: mutation capture on)."""
     ig = Igbridge(fg, **kw)
     ig.sections["log"]["level"] = "warning"
     if server_threads:
         ig.sections["server"]["threads"] = server_threads
     ig.write_config()
-    return ig.start()
+    return ig.start(env={"IGBRIDGE_CHANGELOG_FILE": changelog} if changelog else None)
 
 
 def bench_webhooks(args):
@@ -107,7 +126,7 @@ def bench_imports(args):
     """Posts waiting at the provider → records fsynced in the JSONL sink."""
     fg = Fakegram("graph")
     ig = start(fg, import_overrides={"poll": False, "update_count": 100, "initial_count": 1},
-               extra={"media": {"store": args.media}})
+               extra={"media": {"store": args.media}}, changelog=args.changelog)
     try:
         acct = fg.account("bench.acct")
         fg.post_media(acct["id"], "first")
@@ -118,11 +137,15 @@ def bench_imports(args):
                           range(args.posts)))
         # From the fetch to the last line only, not the posting before it.
         perf = perf_record(ig.proc.pid, args.perf)
+        commits0 = metric(ig, "igbridge_store_commits_total")
+        cpu0 = cpu_s(ig.proc.pid)
         t0 = time.perf_counter()
         ig.fetch_now("bench")
         wait_until(lambda: len(ig.imports()) >= args.posts, timeout=600, interval=0.05,
                    what="all imports")
         wall = time.perf_counter() - t0
+        cpu = cpu_s(ig.proc.pid) - cpu0
+        commits = metric(ig, "igbridge_store_commits_total") - commits0
         if perf:
             perf.send_signal(signal.SIGINT)
             perf.wait()
@@ -134,6 +157,7 @@ def bench_imports(args):
         print(f"imports: {args.posts} posts fetched ({calls - 1} media pages of 100), "
               f"filtered, deduplicated and fsynced to JSONL in {wall:.2f} s = "
               f"{args.posts / wall:.0f}/s (the fetches took {fetch_s:.2f} s); "
+              f"igbridge CPU {cpu:.2f} s, {commits:.0f} commits; "
               f"igbridge RSS {rss_kib(ig.proc.pid) // 1024} MiB")
     finally:
         ig.stop()
@@ -209,6 +233,8 @@ def main():
     i.add_argument("--posts", type=int, default=2000)
     i.add_argument("--media", action="store_true",
                    help="download every post's media into the media store before delivery")
+    i.add_argument("--changelog", metavar="FILE",
+                   help="mutation capture on: committed batches appended to FILE")
     i.add_argument("--perf", metavar="FILE",
                    help="perf record igbridge from the fetch to the last line into FILE")
     m = sub.add_parser("memory")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Webhook ingest against a web server that does nothing (issue 12).
 #
-#   bench/ingest.sh [IGBRIDGE_BIN[@STORAGE_DIR] ...]
+#   bench/ingest.sh [IGBRIDGE_BIN[@STORAGE_DIR][%changelog] ...]
 #
 # For each igbridge binary given (default build/igbridge): fakegram and
 # igbridge (graph dialect, polling off) with USERS linked users, started by
@@ -22,6 +22,10 @@
 #   - one sequential connection's p50 beside one fsync (a 4 KiB overwrite
 #     and fsync, median of 200, taken just before and just after the
 #     sequential run) in igbridge's storage directory.
+# BIN@DIR puts that instance's storage under DIR; BIN%changelog runs it with
+# mutation capture on (IGBRIDGE_CHANGELOG_FILE: every committed batch's
+# mutations appended to a file on tmpfs, /dev/shm, removed at the end), so
+# the same binary with and without it shows what capture costs.
 # Every process the script starts is stopped at the end.
 #
 # Environment: DURATION (s per measured run, 10), CONNECTIONS (32),
@@ -47,16 +51,24 @@ if [ ${#specs[@]} -eq 0 ]; then
 fi
 # BIN@DIR: that binary with its storage under DIR (say /dev/shm, where a
 # flush costs nothing: what the disk path costs, side by side).
+# BIN%changelog (also BIN@DIR%changelog): with mutation capture on.
 bins=()
 stores=()
+changelogs=() # 1: capture on
 for spec in "${specs[@]}"; do
-  b=${spec%%@*}
+  rest=$spec
+  c=""
+  case "$rest" in
+    *%changelog) rest=${rest%\%changelog} c=1 ;;
+  esac
+  b=${rest%%@*}
   s=""
-  [ "$b" = "$spec" ] || s=${spec#*@}
+  [ "$b" = "$rest" ] || s=${rest#*@}
   [ -x "$b" ] || { echo "not an executable: $b" >&2; exit 2; }
   [ -z "$s" ] || [ -d "$s" ] || { echo "not a directory: $s" >&2; exit 2; }
   bins+=("$b")
   stores+=("$s")
+  changelogs+=("$c")
 done
 
 # -- tools ---------------------------------------------------------------------
@@ -95,6 +107,7 @@ cleanup() {
   for p in "${holders[@]}" $nginx_pid; do
     wait "$p" 2>/dev/null || true
   done
+  rm -f /dev/shm/"$(basename "$work")".changelog*
   if [ -n "${PERF:-}" ] || [ -n "${KEEP:-}" ]; then
     echo "work directory kept: $work"
   else
@@ -142,10 +155,12 @@ commit_totals() { # commit_totals ADMIN_URL -> "COUNT SECONDS"
 }
 
 # -- igbridge instances ---------------------------------------------------------
+changelog_of() { echo "/dev/shm/$(basename "$work").changelog$1"; }
 echo "starting ${#bins[@]} igbridge instance(s) with $USERS linked users each"
 for i in "${!bins[@]}"; do
   # The harness puts each daemon's directory (storage included) there.
-  env ${stores[$i]:+IGBRIDGE_ARTIFACTS="${stores[$i]}"} IGBRIDGE_BIN="${bins[$i]}" \
+  env ${stores[$i]:+IGBRIDGE_ARTIFACTS="${stores[$i]}"} \
+    ${changelogs[$i]:+IGBRIDGE_CHANGELOG_FILE="$(changelog_of "$i")"} IGBRIDGE_BIN="${bins[$i]}" \
     python3 "$here/bench.py" hold --users "$USERS" \
     --out "$work/setup$i.json" >"$work/hold$i.log" 2>&1 &
   holders+=($!)
@@ -344,6 +359,9 @@ if [ -n "${PERF:-}" ]; then
 fi
 
 # -- report ----------------------------------------------------------------------
+for i in "${!bins[@]}"; do
+  [ -z "${changelogs[$i]}" ] || echo "igbridge[$i]: changelog $(stat -c %s "$(changelog_of "$i")") bytes"
+done
 python3 - "$results" "$CONNECTIONS" "$DURATION" "$ROUNDS" "${specs[@]}" <<'EOF'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]

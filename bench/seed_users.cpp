@@ -36,7 +36,7 @@
 #include "igbridge/provider.hpp"
 #include "igbridge/schedule.hpp"
 #include "igbridge/store.hpp"
-#include "igbridge/tables.hpp"
+#include "igbridge/store/users.hpp"
 
 namespace {
 
@@ -155,7 +155,7 @@ void write_chunk(store& db, const config& cfg, dialect d, const options& o,
         auto k = first_k + n;
         user_record rec;
         rec.user = o.prefix + std::to_string(o.from + k);
-        if (tables::users.contains(txn, rec.user)) {
+        if (users::exists(txn, rec.user)) {
           ++skipped;
           continue;
         }
@@ -179,18 +179,14 @@ void write_chunk(store& db, const config& cfg, dialect d, const options& o,
           rec.last_fetch_at = now;
           rec.poll_tier = poll_tier(0, tiers);
         }
-        rec.scheduled_at = own_due(rec);
-        tables::users.put(txn, rec.user, rec);
-        txn.put(db::ig_index, rec.instagram_user_id, rec.user);
-        if (!rec.app_scoped_id.empty() && rec.app_scoped_id != rec.instagram_user_id) {
-          txn.put(db::ig_index, rec.app_scoped_id, rec.user);
-        }
-        tables::schedule.put(txn, {rec.scheduled_at, rec.user}, {});
+        // The users module stores the record with everything derived from
+        // it: the schedule entry, the Instagram-id index, the counters.
+        write_notes none; // no scheduler is listening
+        users::store(txn, none, std::nullopt, &rec);
         first_due = first_due == 0 ? rec.next_fetch_at : std::min(first_due, rec.next_fetch_at);
         last_due = std::max(last_due, rec.next_fetch_at);
         ++created;
       }
-      add_counter(txn, users_counter(user_state::active), static_cast<int64_t>(created));
       txn.commit();
     } catch (const store_full&) {
       db.grow(); // no transaction is open here

@@ -47,13 +47,14 @@ int main(int argc, char** argv) {
   users->add_option("--state", users_state, "list: only users in this state");
   users->add_flag("--json", json, "print the raw JSON answer");
 
-  auto outbox = app.add_subcommand("outbox", "dead letters and their replay (admin API)");
+  auto outbox = app.add_subcommand(
+    "outbox", "dead letters: replay one, or drop it so the user's later events go (admin API)");
   add_config(outbox);
   std::string outbox_action, outbox_id;
-  outbox->add_option("action", outbox_action, "list | replay")
+  outbox->add_option("action", outbox_action, "list | replay | drop")
     ->required()
-    ->check(CLI::IsMember({"list", "replay"}));
-  outbox->add_option("id", outbox_id, "dead letter id (replay)");
+    ->check(CLI::IsMember({"list", "replay", "drop"}));
+  outbox->add_option("id", outbox_id, "dead letter id (replay, drop)");
   outbox->add_flag("--json", json, "print the raw JSON answer");
 
   auto subs = app.add_subcommand("subscriptions", "manage the provider's webhook subscriptions");
@@ -63,6 +64,12 @@ int main(int argc, char** argv) {
     ->required()
     ->check(CLI::IsMember({"create", "list", "delete"}));
   subs->add_option("id", subs_id, "legacy: subscription id to delete (default: all)");
+
+  auto sink = app.add_subcommand(
+    "sink", "send one test event through the configured sink and print the answer");
+  add_config(sink);
+  std::string sink_action;
+  sink->add_option("action", sink_action, "test")->required()->check(CLI::IsMember({"test"}));
 
   CLI11_PARSE(app, argc, argv);
 
@@ -86,6 +93,9 @@ int main(int argc, char** argv) {
   }
   if (*outbox) {
     return igbridge::run_outbox(config, outbox_action, outbox_id, json);
+  }
+  if (*sink) {
+    return igbridge::run_sink_test(config);
   }
   if (*subs) {
     return igbridge::run_subscriptions(config, subs_action, subs_id);

@@ -1,7 +1,6 @@
 #pragma once
 /// @brief Spawning igbridge's actors. What each understands is its typed
-/// interface in messages.hpp; the two that route HTTP requests (front and
-/// admin) take `inbound` messages.
+/// interface in messages.hpp.
 
 #include <chrono>
 #include <functional>
@@ -22,8 +21,8 @@ struct actor_set {
   registry_actor registry;
   delivery_actor delivery;
   scheduler_actor scheduler;
-  caf::actor front;
-  caf::actor admin;
+  route_actor front;
+  route_actor admin;
 };
 
 /// Spawns and wires every actor. `detached` puts the writer and the file
@@ -37,8 +36,8 @@ void stop_all(const actor_set& a);
 /// Every `interval` asks the watched actors for a ping through the actor
 /// system and calls `alive` when all answered: the systemd watchdog is fed
 /// only while actors really run.
-caf::actor spawn_heartbeat(caf::actor_system& sys, std::chrono::milliseconds interval,
-                           std::vector<caf::actor> watched, std::function<void()> alive);
+heartbeat_actor spawn_heartbeat(caf::actor_system& sys, std::chrono::milliseconds interval,
+                                std::vector<pingable_actor> watched, std::function<void()> alive);
 
 // -- one by one (spawn_all uses these; tests may too) ---------------------------
 
@@ -55,7 +54,7 @@ void remove_media_files(const std::string& dir, const std::vector<std::string>& 
 registry_actor spawn_registry(caf::actor_system& sys, context_ptr ctx, writer_actor writer);
 scheduler_actor spawn_scheduler(caf::actor_system& sys, context_ptr ctx,
                                 registry_actor registry);
-caf::actor spawn_front(caf::actor_system& sys, context_ptr ctx, const actor_set& peers);
-caf::actor spawn_admin(caf::actor_system& sys, context_ptr ctx, const actor_set& peers);
+route_actor spawn_front(caf::actor_system& sys, context_ptr ctx, const actor_set& peers);
+route_actor spawn_admin(caf::actor_system& sys, context_ptr ctx, const actor_set& peers);
 
 } // namespace igbridge

@@ -14,6 +14,10 @@ struct listen_address {
   std::string to_string() const; // "host:port"
 };
 
+/// Where deliveries go (sink.type).
+enum class sink_kind { jsonl, webhook, micropub };
+const char* to_string(sink_kind k);
+
 struct config {
   struct server_section {
     listen_address listen{"127.0.0.1", 8080};
@@ -77,13 +81,21 @@ struct config {
     int64_t seen_keep = 1000;   // seen ids kept per user (plus every younger than recheck_s)
   } import;
   struct sink_section {
-    std::string type = "jsonl"; // "jsonl" | "webhook" | "micropub"
+    std::string type = "jsonl"; // "jsonl" | "webhook" | "micropub", as written
+    sink_kind kind = sink_kind::jsonl; // the same, for code to branch on
     std::string path = "/var/lib/igbridge/imports.jsonl";
     std::string url;
     std::string secret_file;
-    std::string secret; // webhook: "whsec_<base64>" as written in the file
+    /// webhook: one "whsec_<base64>" per line of secret_file; every
+    /// delivery is signed with each, so a host can rotate.
+    std::vector<std::string> secrets;
     std::string token_file;
     std::string token;  // micropub bearer token
+    /// micropub: the Standard Webhooks endpoint account events go to
+    /// ("" = they are skipped), signed with events_secrets (read as secrets).
+    std::string events_url;
+    std::string events_secret_file;
+    std::vector<std::string> events_secrets;
     std::vector<int64_t> retry_schedule_s{5, 300, 1800, 7200, 18000, 36000, 36000};
     int concurrency = 8;
     int64_t timeout_s = 30;

@@ -40,6 +40,10 @@ struct context {
   std::string redirect_uri;
   /// When this process started (unix seconds), for /status.
   int64_t started_at = 0;
+  /// Called on the writer's thread with what each commit changed (the store
+  /// captures then), before the batch's answers and notes go out: a shard's
+  /// changelog, or a file the mutation-replay test reads.
+  std::function<void(const mutation_list&)> on_commit;
   /// The wall clock the actors read (unix seconds); tests inject their own
   /// and drive CAF's test coordinator in step with it.
   std::function<int64_t()> clock;

@@ -25,9 +25,9 @@ using live_config_ptr = std::shared_ptr<const live_config>;
 
 /// Reads `path` again and returns `running` with what a reload may change
 /// taken from it: every secret (client, Meta, verify token, extra webhook
-/// secrets, link, admin token, sink secret and token; never
-/// storage.key_file, which would make the stored tokens unreadable) and
-/// log.level. Any problem (named by key) leaves `out` untouched.
+/// secrets, link, admin token, the sink's secrets, events secrets and
+/// token; never storage.key_file, which would make the stored tokens
+/// unreadable) and log.level. Any problem (named by key) leaves `out` untouched.
 std::vector<config_problem> reload_config(const std::string& path, const config& running,
                                           config& out);
 

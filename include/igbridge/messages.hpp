@@ -21,6 +21,7 @@
 #include "igbridge/media.hpp"
 #include "igbridge/provider.hpp"
 #include "igbridge/records.hpp"
+#include "igbridge/write_notes.hpp"
 
 namespace igbridge {
 
@@ -41,6 +42,7 @@ using kick_atom = caf::atom_constant<caf::atom("kick")>;          // delivery: o
 using tick_atom = caf::atom_constant<caf::atom("tick")>;          // a timer
 using again_atom = caf::atom_constant<caf::atom("again")>;        // user: retry a page
 using replay_atom = caf::atom_constant<caf::atom("replay")>;      // delivery: dead → outbox
+using drop_atom = caf::atom_constant<caf::atom("drop")>;          // delivery: a dead letter goes
 using write_atom = caf::atom_constant<caf::atom("write")>;        // writer: run a transaction
 using flush_atom = caf::atom_constant<caf::atom("flush")>;        // writer: commit the batch
 using peers_atom = caf::atom_constant<caf::atom("peers")>;        // writer: who to tell
@@ -86,18 +88,6 @@ struct link_grant {
 };
 
 // -- the writer -----------------------------------------------------------------
-
-/// What a committed transaction moved, for the actors that act on it: the
-/// writer passes these on after the commit (never before).
-struct write_notes {
-  /// (user, due) of every schedule or hint_due entry written; due 0 means
-  /// the user's entries were removed.
-  std::vector<std::pair<std::string, int64_t>> wakes;
-  bool outbox_grew = false;
-  /// Media files no import references any more: removed after the commit.
-  std::vector<std::string> media_gone;
-  void wake(std::string user, int64_t due) { wakes.emplace_back(std::move(user), due); }
-};
 
 /// One transaction: runs on the writer's thread inside a child transaction
 /// of the group commit. It may run more than once (the map grew and the
@@ -161,12 +151,14 @@ struct media_result {
   std::string error;
 };
 
-/// How one Micropub entry went: the create request's answer (or the failed
-/// upload's), and the media endpoint if this post discovered it.
+/// How one Micropub entry went: the create, update or delete request's
+/// answer (or the failed upload's), and the media endpoint if this post
+/// discovered it.
 struct micropub_outcome {
   http_response answer;
   bool discovered = false;
   std::string media_endpoint; // "" = the server has none
+  std::string location;       // the post's URL a create (or a moving update) answered; "" none
 };
 
 /// Lines for the JSONL file, with the outbox entries they carry.
@@ -177,12 +169,23 @@ struct jsonl_batch {
 
 // -- typed interfaces ---------------------------------------------------------
 
-/// Owns every write transaction: group commits on a thread of its own.
-using writer_actor = caf::typed_actor<
-  caf::replies_to<write_atom, write_job>::with<write_result>,
-  caf::reacts_to<hint_batch>, // webhook ingest, answered through its responder
-  caf::reacts_to<flush_atom>,
-  caf::reacts_to<peers_atom, caf::actor, caf::actor>>; // scheduler, delivery
+/// Answers a liveness ping: the watchdog's heartbeat goes through these.
+using pingable_actor = caf::typed_actor<caf::replies_to<ping_atom>::with<ok_atom>>;
+
+/// The watchdog's heartbeat: a round of pings per tick.
+using heartbeat_actor = caf::typed_actor<caf::reacts_to<tick_atom>>;
+
+/// Routes one listener's requests: the front actor (public routes that need
+/// state) and the admin actor (the admin API). Both answer pings.
+using route_actor = caf::typed_actor<
+  caf::reacts_to<inbound>,
+  caf::replies_to<ping_atom>::with<ok_atom>>;
+
+/// Wakes users whose schedule or hint entry is due.
+using scheduler_actor = caf::typed_actor<
+  caf::reacts_to<tick_atom, uint64_t>,
+  caf::reacts_to<notes_atom, wake_notes>,
+  caf::replies_to<ping_atom>::with<ok_atom>>;
 
 /// The answer to fetch_now_atom: started, not linked, or a rate-limit hold's
 /// end (unix seconds, > 0) before which nothing is asked of the provider.
@@ -217,21 +220,23 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<ping_atom>::with<ok_atom>,
   caf::reacts_to<drain_atom>>;
 
-/// Wakes users whose schedule or hint entry is due.
-using scheduler_actor = caf::typed_actor<
-  caf::reacts_to<tick_atom, uint64_t>,
-  caf::reacts_to<notes_atom, wake_notes>,
-  caf::replies_to<ping_atom>::with<ok_atom>>;
-
 /// Drains the outbox to the sink.
 using delivery_actor = caf::typed_actor<
   caf::reacts_to<kick_atom>,
   caf::reacts_to<tick_atom, uint64_t>,
   caf::replies_to<replay_atom, uint64_t>::with<bool>,
+  caf::replies_to<drop_atom, uint64_t>::with<bool>,
   caf::replies_to<drain_atom>::with<bool>,
   caf::reacts_to<media_atom, uint64_t, media_result>, // a record's media, downloaded
   caf::reacts_to<micropub_atom, uint64_t, micropub_outcome>,
   caf::reacts_to<http_done_atom, http_reply>>;
+
+/// Owns every write transaction: group commits on a thread of its own.
+using writer_actor = caf::typed_actor<
+  caf::replies_to<write_atom, write_job>::with<write_result>,
+  caf::reacts_to<hint_batch>, // webhook ingest, answered through its responder
+  caf::reacts_to<flush_atom>,
+  caf::reacts_to<peers_atom, scheduler_actor, delivery_actor>>; // told after commits
 
 /// Keeps media files content-addressed under media.path, on a thread of its
 /// own (fsyncs block): `commit` checks a finished download, syncs it and

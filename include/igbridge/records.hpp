@@ -105,10 +105,32 @@ nlohmann::json import_record(const std::string& app_user, const std::string& ig_
 
 // -- outbox ------------------------------------------------------------------------
 
-/// A queued delivery; the `outbox` and `dead` DB value (key: seq_key(seq)).
+/// What an outbox entry tells the host (its `type` on the wire, DESIGN §9
+/// "Events"; docs/events.md shows each).
+enum class event_type : uint8_t {
+  media_imported,       // the import record
+  media_updated,        // the record with new values, `previous` the changed fields' old ones
+  media_deleted,        // {id, user, instagram_user_id, media_id, permalink, deleted_at}
+  account_linked,       // {user, instagram_user_id, username, at}
+  account_needs_relink, // {..., reason: revoked|permissions|expired|expiring, permission?}
+  account_unlinked,     // {..., by: admin|deauthorize}
+  account_deleted,      // {..., confirmation_code}
+  link_revoked,         // deprecated: today's event beside the account ones, for one release
+  test,                 // `igbridge sink test`
+};
+/// Every event type, for lookups and tests.
+constexpr event_type all_event_types[] = {
+  event_type::media_imported,       event_type::media_updated,    event_type::media_deleted,
+  event_type::account_linked,       event_type::account_needs_relink,
+  event_type::account_unlinked,     event_type::account_deleted,  event_type::link_revoked,
+  event_type::test};
+const char* to_string(event_type t);
+std::optional<event_type> event_type_from(std::string_view s);
+
+/// A queued delivery; the `outbox` and `dead` DB value.
 struct outbox_entry {
   uint64_t seq = 0;
-  std::string type = "media.imported"; // or "link.revoked"
+  event_type type = event_type::media_imported;
   std::string id;                      // "instagram:<media id>" or event id
   std::string user;
   std::string data;                    // JSON text of the record
@@ -145,6 +167,7 @@ struct hint {
   int64_t first_due = 0;   // earliest due time of the pending hints
   int64_t last_due = 0;    // latest due time of the pending hints
   int64_t received_at = 0; // latest receipt
+  int64_t queued_at = 0;   // the time of its entry in the inbox queue (schema 4; 0 before)
 };
 std::string encode(const hint& h);
 std::optional<hint> decode_hint(std::string_view bytes);
@@ -161,9 +184,13 @@ std::optional<hint> after_fetch(const hint& h, int64_t started);
 
 // -- data deletion ----------------------------------------------------------------------
 
+/// How far a data-deletion request got.
+enum class deletion_status : uint8_t { in_progress, completed };
+const char* to_string(deletion_status s);
+
 /// `deletions` value: one data-deletion request and how far it got.
 struct deletion_record {
-  std::string status = "in_progress"; // in_progress | completed
+  deletion_status status = deletion_status::in_progress;
   std::string instagram_user_id;
   uint64_t users = 0;
   int64_t requested_at = 0;

@@ -37,9 +37,9 @@ enum class db {
   ig_index,          // Instagram id (professional or app-scoped) → app users (dupsort)
   seen,              // user \0 media id → seen_entry
   seen_order,        // user \0 be64(taken_at) media id → "" (oldest first, for pruning)
-  outbox,            // be64(seq) → outbox_entry
-  outbox_due,        // be64(next attempt) be64(seq) → "" (what the delivery pump reads)
-  dead,              // be64(seq) → outbox_entry
+  outbox,            // user \0 be64(seq) → outbox_entry
+  outbox_due,        // be64(next attempt) user \0 be64(seq) → "" (what the delivery pump reads)
+  dead,              // user \0 be64(seq) → outbox_entry
   oauth_state,       // nonce → oauth_state
   oauth_expiry,      // be64(expires_at) nonce → "" (expiry sweep)
   oauth_by_user,     // user \0 be64(created) nonce → "" (live states per user)
@@ -54,6 +54,8 @@ enum class db {
   dashboard,         // "latest" → JSON list of the newest imports
   media_refs,        // stored file name \0 user → "" (who references a media file)
   user_media,        // user \0 stored file name → "" (a user's media files, for erasing)
+  outbox_ids,        // be64(seq) → user (an outbox or dead entry found by its id)
+  imports,           // user \0 media id → what was delivered (edits, Micropub URL, backfill)
   meta,              // schema_version, outbox_seq, sink_gone
 };
 
@@ -63,9 +65,35 @@ constexpr std::size_t db_count = static_cast<std::size_t>(db::meta) + 1;
 /// 3: hints and outbox entries in binary form (JSON ones still read), so
 ///    that an older igbridge refuses the store instead of reading them as
 ///    absent.
-constexpr int schema_version = 3;
+/// 4: one module per record family; every per-user family's keys start
+///    with the app user (outbox and dead letters by user, with an id index),
+///    and a hint keeps the time of its queue entry.
+constexpr int schema_version = 4;
 
 class store;
+
+/// One change a write transaction made (DESIGN §9, issue 21): replaying a
+/// committed batch's mutations, in order, onto a copy of the environment
+/// yields the same data. This is what a shard's changelog publishes.
+struct mutation {
+  enum class kind : uint8_t {
+    put,      // key = value (for a dupsort database: one more duplicate)
+    del_dup,  // one duplicate `value` of `key` removed (dupsort)
+    del_key,  // the key removed, with every duplicate
+  };
+  db d = db::meta;
+  kind op = kind::put;
+  std::string key;
+  std::string value; // put, del_dup
+  bool operator==(const mutation& o) const {
+    return d == o.d && op == o.op && key == o.key && value == o.value;
+  }
+};
+using mutation_list = std::vector<mutation>;
+
+/// Applies `m` in order (the replay of a captured batch).
+class write_txn;
+void apply_mutations(write_txn& txn, const mutation_list& m);
 
 class read_txn {
 public:
@@ -107,12 +135,24 @@ public:
   /// A nested transaction: its changes join ours when it commits, and
   /// vanish alone when it is aborted. Ours must not be used meanwhile.
   write_txn child();
-  void commit(); // throws store_error; the txn is finished afterwards
+  /// Throws store_error; the txn is finished afterwards. A child hands its
+  /// captured mutations to its parent; a top-level transaction keeps them
+  /// for take_mutations().
+  void commit();
+
+  /// Every change so far, in order, when the store captures (store::capture);
+  /// empty otherwise. After a top-level commit: what the commit made durable.
+  mutation_list take_mutations() { return std::move(muts_); }
 
 private:
   friend class store;
   explicit write_txn(const store& s) : read_txn(s, true) {}
-  write_txn(const store& s, void* parent) : read_txn(s, true, parent) {}
+  write_txn(const store& s, void* parent, write_txn* parent_txn)
+    : read_txn(s, true, parent), parent_(parent_txn) {}
+  void record(db d, mutation::kind op, std::string_view key, std::string_view val);
+
+  write_txn* parent_ = nullptr; // a child's parent, to hand mutations to
+  mutation_list muts_;
 };
 
 class store {
@@ -134,6 +174,11 @@ public:
 
   /// Bytes of the map in use and its size (for metrics).
   std::pair<std::size_t, std::size_t> usage() const;
+
+  /// Whether write transactions record their mutations (off by default;
+  /// a cluster node and the replay test turn it on).
+  void capture(bool on) { capture_ = on; }
+  bool capturing() const { return capture_; }
   std::string path() const { return dir_; }
 
 private:
@@ -143,6 +188,7 @@ private:
   void* env_;                 // MDB_env*
   unsigned dbis_[db_count];   // MDB_dbi per db
   mutable std::shared_mutex resize_;
+  bool capture_ = false;
 };
 
 using store_ptr = std::shared_ptr<store>;

@@ -1,7 +1,9 @@
 #pragma once
 /// @brief Each LMDB database with its key and value codec (after heed's
 /// Database<KeyCodec, DataCodec>): code says `tables::users.get(txn, id)`
-/// and gets a user_record, never bytes read by a bare string key.
+/// and gets a user_record, never bytes read by a bare string key. Only the
+/// record family modules (src/store/<family>.cpp) use these; everything
+/// else calls the modules (tests may read tables to check what is stored).
 
 #include <cstdint>
 #include <optional>
@@ -153,8 +155,6 @@ private:
 namespace tables {
 inline constexpr table<text_key, user_codec> users{db::users};
 inline constexpr table<text_key, seen_codec> seen{db::seen};
-inline constexpr table<seq_codec, outbox_codec> outbox{db::outbox};
-inline constexpr table<seq_codec, outbox_codec> dead{db::dead};
 inline constexpr table<text_key, oauth_codec> oauth_states{db::oauth_state};
 inline constexpr table<text_key, hint_codec> hints{db::hints};
 inline constexpr table<when_codec, unit_codec> hint_due{db::hint_due};
@@ -167,16 +167,5 @@ inline constexpr table<text_key, text_codec> attention{db::attention};
 inline constexpr table<text_key, text_codec> dashboard{db::dashboard};
 inline constexpr table<text_key, text_codec> meta{db::meta};
 } // namespace tables
-
-/// Adds `by` to a counter in `txn` (figures kept without scans).
-inline void add_counter(write_txn& txn, const std::string& name, int64_t by) {
-  auto v = tables::counters.get(txn, name).value_or(0) + by;
-  tables::counters.put(txn, name, v);
-}
-
-/// The counter of users in `s`.
-inline std::string users_counter(user_state s) {
-  return std::string("users.") + to_string(s);
-}
 
 } // namespace igbridge

@@ -263,16 +263,20 @@ int run_outbox(const std::string& config_path, const std::string& action, const 
   if (!load_or_report(config_path, cfg)) {
     return 1;
   }
-  if (action == "replay") {
+  if (action == "replay" || action == "drop") {
     if (id.empty()) {
-      std::cerr << "outbox replay needs a dead letter id\n";
+      std::cerr << "outbox " << action << " needs a dead letter id\n";
       return 2;
     }
-    auto r = call(cfg, "POST", "/outbox/" + url_encode(id) + "/replay");
+    auto r = call(cfg, "POST", "/outbox/" + url_encode(id) + "/" + action);
     if (auto rc = report(r)) {
       return rc;
     }
-    std::cout << (json ? r.body : "dead letter " + id + " queued for delivery") << "\n";
+    std::cout << (json ? r.body
+                       : action == "replay" ? "dead letter " + id + " queued for delivery"
+                                            : "dead letter " + id + " dropped; its user's later "
+                                                                     "events go on")
+              << "\n";
     return 0;
   }
   auto r = call(cfg, "GET", "/outbox?state=dead&limit=1000");

@@ -22,6 +22,9 @@ int run_users(const std::string& config_path, const std::string& action, const s
               const std::string& state, bool json);
 int run_outbox(const std::string& config_path, const std::string& action, const std::string& id,
                bool json);
+/// `igbridge sink test`: one test event through the configured sink,
+/// the answer printed; 0 when the sink took it.
+int run_sink_test(const std::string& config_path);
 int run_subscriptions(const std::string& config_path, const std::string& action,
                       const std::string& id);
 

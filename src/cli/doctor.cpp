@@ -212,7 +212,7 @@ void check_dir(report& out, const char* check, const char* key, const std::strin
 
 void check_sink(report& out, const config& cfg) {
   const auto& s = cfg.sink;
-  if (s.type == "jsonl") {
+  if (s.kind == sink_kind::jsonl) {
     auto dir = std::filesystem::path(s.path).parent_path().string();
     if (auto problem = probe_dir(dir.empty() ? "." : dir); !problem.empty()) {
       return out.fail("sink", problem, "sink.path must be in a directory the service can write");
@@ -226,7 +226,7 @@ void check_sink(report& out, const config& cfg) {
     return out.ok("sink", "JSONL file " + s.path + " is writable");
   }
   http_request req;
-  if (s.type == "micropub") {
+  if (s.kind == sink_kind::micropub) {
     req.url = s.url + (s.url.find('?') == std::string::npos ? "?" : "&") + "q=config";
     req.headers.emplace_back("Authorization", "Bearer " + s.token);
     req.headers.emplace_back("Accept", "application/json");

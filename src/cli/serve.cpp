@@ -3,7 +3,9 @@
 // listeners take the sockets the service manager hands over (socket
 // activation), else bind their own.
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include <csignal>
@@ -20,7 +22,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
-#include "actors/listener.hpp"
+#include "ingest/listeners.hpp"
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/http_client.hpp"
@@ -30,6 +32,7 @@
 #include "igbridge/log.hpp"
 #include "igbridge/messages.hpp"
 #include "igbridge/metrics.hpp"
+#include "igbridge/mutations.hpp"
 
 namespace igbridge {
 
@@ -88,6 +91,89 @@ std::pair<std::size_t, std::size_t> connection_caps(const config& cfg) {
   return {static_cast<std::size_t>(pub), static_cast<std::size_t>(admin)};
 }
 
+/// As many CAF workers as cores, no more: they never block, so more would
+/// only add context switches on a small box.
+void tune_actor_system(caf::actor_system_config& caf_cfg) {
+  caf_cfg.set("scheduler.max-threads",
+              static_cast<int64_t>(std::max(2u, std::thread::hardware_concurrency())));
+  // An idle worker spins briefly, then sleeps on its condition variable
+  // (woken by the next enqueue). CAF's default adds 500 rounds of 50 µs
+  // sleeps in between: under webhook load, where the workers get a message
+  // now and then (the writer's wake notes), that polling was a fifth of the
+  // process's CPU, all of it context switches.
+  caf_cfg.set("work-stealing.aggressive-poll-attempts", int64_t{50});
+  caf_cfg.set("work-stealing.moderate-poll-attempts", int64_t{0});
+}
+
+/// systemd's watchdog, when the unit asks for one: fed only while the
+/// actors answer pings.
+heartbeat_actor start_watchdog(caf::actor_system& sys, const actor_set& actors) {
+  uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) <= 0 || watchdog_usec == 0) {
+    return {};
+  }
+  // Beat at half the watchdog period, as sd_watchdog_enabled(3) advises.
+  auto every = std::chrono::milliseconds(std::max<uint64_t>(watchdog_usec / 2000, 1));
+  log(log_level::info, "watchdog.enabled", {{"interval_ms", std::to_string(every.count())}});
+  return spawn_heartbeat(sys, every, {actors.registry, actors.scheduler, actors.front, actors.admin},
+                         [] { sd_notify(0, "WATCHDOG=1"); });
+}
+
+/// Stops taking new work, lets deliveries and requests in flight finish
+/// (for drain_bound at most), then takes the actors down in order.
+void drain_and_stop(caf::actor_system& sys, const actor_set& actors, http_server& public_api,
+                    http_server& admin_api, const heartbeat_actor& heart) {
+  auto deadline = std::chrono::steady_clock::now() + drain_bound;
+  public_api.stop();
+  admin_api.stop();
+  {
+    // The main thread is neither an asio nor a CAF worker thread, so it may
+    // block here while deliveries in flight finish.
+    caf::scoped_actor self{sys};
+    self->request(actors.delivery, drain_bound, drain_atom::value)
+      .receive([](bool) {}, [](const caf::error&) {});
+  }
+  wait_for_answers(public_api, admin_api, deadline);
+  caf::anon_send(actors.registry, drain_atom::value);
+  if (heart) {
+    caf::anon_send_exit(heart, caf::exit_reason::user_shutdown);
+  }
+  stop_all(actors);
+  sys.await_all_actors_done();
+}
+
+/// Every committed batch's mutations appended to a file, length-prefixed
+/// (IGBRIDGE_CHANGELOG_FILE: for the test that replays a real workload onto
+/// an empty store; a cluster node publishes the same bytes to its shard's
+/// changelog instead).
+class changelog_file {
+public:
+  ~changelog_file() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  bool open(const char* path) {
+    fd_ = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    return fd_ >= 0;
+  }
+  void append(const mutation_list& m) {
+    auto bytes = encode_mutations(m);
+    std::string framed;
+    framed.reserve(8 + bytes.size());
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      framed.push_back(static_cast<char>((bytes.size() >> shift) & 0xff));
+    }
+    framed += bytes;
+    if (::write(fd_, framed.data(), framed.size()) != static_cast<ssize_t>(framed.size())) {
+      log(log_level::error, "changelog.write_failed", {});
+    }
+  }
+
+private:
+  int fd_ = -1;
+};
+
 /// SIGHUP (`systemctl reload`): re-reads the secret files and log.level
 /// from the configuration file. A file that cannot be read leaves every
 /// secret as it was, and the daemon runs on.
@@ -144,18 +230,17 @@ int run_serve(const std::string& config_path) {
   ctx->redirect_uri = ctx->cfg.server.public_url + "/oauth/instagram/callback";
   ctx->started_at = unix_now();
   const auto& conf = ctx->cfg;
+  changelog_file changelog;
+  if (const char* path = std::getenv("IGBRIDGE_CHANGELOG_FILE"); path != nullptr && *path) {
+    if (!changelog.open(path)) {
+      log(log_level::error, "changelog.open_failed", {{"path", path}});
+      return 1;
+    }
+    db->capture(true);
+    ctx->on_commit = [&changelog](const mutation_list& m) { changelog.append(m); };
+  }
 
-  // As many CAF workers as cores, no more: they never block, so more would
-  // only add context switches on a small box.
-  caf_cfg.set("scheduler.max-threads",
-              static_cast<int64_t>(std::max(2u, std::thread::hardware_concurrency())));
-  // An idle worker spins briefly, then sleeps on its condition variable
-  // (woken by the next enqueue). CAF's default adds 500 rounds of 50 µs
-  // sleeps in between: under webhook load, where the workers get a message
-  // now and then (the writer's wake notes), that polling was a fifth of the
-  // process's CPU, all of it context switches.
-  caf_cfg.set("work-stealing.aggressive-poll-attempts", int64_t{50});
-  caf_cfg.set("work-stealing.moderate-poll-attempts", int64_t{0});
+  tune_actor_system(caf_cfg);
   auto& sys = system.emplace(caf_cfg);
   auto actors = spawn_all(sys, ctx);
 
@@ -212,39 +297,12 @@ int run_serve(const std::string& config_path) {
        {"storage", conf.storage.path},
        {"max_connections", std::to_string(public_cap) + "/" + std::to_string(admin_cap)}});
   sd_notify(0, "READY=1");
-  caf::actor heart;
-  uint64_t watchdog_usec = 0;
-  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
-    // Beat at half the watchdog period, as sd_watchdog_enabled(3) advises.
-    auto every = std::chrono::milliseconds(std::max<uint64_t>(watchdog_usec / 2000, 1));
-    heart = spawn_heartbeat(sys, every,
-                            {caf::actor_cast<caf::actor>(actors.registry),
-                             caf::actor_cast<caf::actor>(actors.scheduler), actors.front,
-                             actors.admin},
-                            [] { sd_notify(0, "WATCHDOG=1"); });
-    log(log_level::info, "watchdog.enabled", {{"interval_ms", std::to_string(every.count())}});
-  }
+  auto heart = start_watchdog(sys, actors);
 
   auto sig = stop_signal.get_future().get();
   sd_notify(0, "STOPPING=1");
   log(log_level::notice, "stopping", {{"signal", std::to_string(sig)}});
-  auto deadline = std::chrono::steady_clock::now() + drain_bound;
-  public_api->stop();
-  admin_api->stop();
-  {
-    // The main thread is neither an asio nor a CAF worker thread, so it may
-    // block here while deliveries in flight finish.
-    caf::scoped_actor self{sys};
-    self->request(actors.delivery, drain_bound, drain_atom::value)
-      .receive([](bool) {}, [](const caf::error&) {});
-  }
-  wait_for_answers(*public_api, *admin_api, deadline);
-  caf::anon_send(actors.registry, drain_atom::value);
-  if (heart) {
-    caf::anon_send_exit(heart, caf::exit_reason::user_shutdown);
-  }
-  stop_all(actors);
-  sys.await_all_actors_done();
+  drain_and_stop(sys, actors, *public_api, *admin_api, heart);
   io.stop();
   log(log_level::notice, "stopped", {});
   return 0;

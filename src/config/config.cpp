@@ -40,121 +40,149 @@ const toml::table* section(const toml::table& root, const char* name, problems& 
   return nullptr;
 }
 
+void read_server(const toml::table& root, config& c, problems& out) {
+  section_reader r(section(root, "server", out), "server", out);
+  read_listen(r, "listen", c.server.listen);
+  r.get("public_url", c.server.public_url);
+  r.get("threads", c.server.threads);
+  r.get("max_connections", c.server.max_connections);
+  r.finish();
+}
+
+void read_admin(const toml::table& root, config& c, problems& out) {
+  section_reader r(section(root, "admin", out), "admin", out);
+  read_listen(r, "listen", c.admin.listen);
+  r.get("token_file", c.admin.token_file);
+  r.get("max_connections", c.admin.max_connections);
+  r.finish();
+}
+
+void read_storage(const toml::table& root, config& c, problems& out) {
+  section_reader r(section(root, "storage", out), "storage", out);
+  r.get("path", c.storage.path);
+  r.get("key_file", c.storage.key_file);
+  r.get("map_size_mb", c.storage.map_size_mb);
+  r.finish();
+}
+
+void read_actors(const toml::table& root, config& c, problems& out) {
+  section_reader r(section(root, "actors", out), "actors", out);
+  r.get("idle_s", c.actors.idle_s);
+  r.get("max_concurrent_fetches", c.actors.max_concurrent_fetches);
+  r.finish();
+}
+
+void read_instagram(const toml::table& root, config& c, problems& out) {
+  auto& s = c.instagram;
+  section_reader r(section(root, "instagram", out), "instagram", out);
+  r.get("dialect", s.dialect);
+  r.get("client_id", s.client_id);
+  r.get("client_secret_file", s.client_secret_file);
+  r.get("meta_app_secret_file", s.meta_app_secret_file);
+  r.get("verify_token_file", s.verify_token_file);
+  r.get("extra_webhook_secret_files", s.extra_webhook_secret_files);
+  r.get("webhook_fields", s.webhook_fields);
+  r.get("scopes", s.scopes);
+  r.get("app_id", s.app_id);
+  r.get("authorize_url", s.authorize_url);
+  r.get("token_url", s.token_url);
+  r.get("graph_url", s.graph_url);
+  r.get("graph_version", s.graph_version);
+  r.get("facebook_graph_url", s.facebook_graph_url);
+  r.get("api_url", s.api_url);
+  r.finish();
+}
+
+void read_link(const toml::table& root, config& c, problems& out) {
+  section_reader r(section(root, "link", out), "link", out);
+  r.get("secret_file", c.link.secret_file);
+  r.get("success_url", c.link.success_url);
+  r.get("cancel_url", c.link.cancel_url);
+  r.get("ttl_s", c.link.ttl_s);
+  r.finish();
+}
+
+void read_import(const toml::table& root, config& c, problems& out) {
+  auto& s = c.import;
+  section_reader r(section(root, "import", out), "import", out);
+  r.get("tags", s.tags);
+  r.get("block", s.block);
+  r.get("initial_count", s.initial_count);
+  r.get("update_count", s.update_count);
+  r.get("webhook_delay_s", s.webhook_delay_s);
+  r.get("poll", s.poll);
+  r.get("poll_tiers_s", s.poll_tiers_s);
+  r.get("recheck_s", s.recheck_s);
+  r.get("seen_keep", s.seen_keep);
+  r.finish();
+}
+
+void read_sink(const toml::table& root, config& c, problems& out) {
+  auto& s = c.sink;
+  section_reader r(section(root, "sink", out), "sink", out);
+  r.get("type", s.type);
+  r.get("path", s.path);
+  r.get("url", s.url);
+  r.get("secret_file", s.secret_file);
+  r.get("token_file", s.token_file);
+  r.get("events_url", s.events_url);
+  r.get("events_secret_file", s.events_secret_file);
+  r.get("retry_schedule_s", s.retry_schedule_s);
+  r.get("concurrency", s.concurrency);
+  r.get("timeout_s", s.timeout_s);
+  r.get("micropub_syntax", s.micropub_syntax);
+  r.finish();
+}
+
+void read_media(const toml::table& root, config& c, problems& out) {
+  auto& s = c.media;
+  section_reader r(section(root, "media", out), "media", out);
+  r.get("store", s.store);
+  r.get("path", s.path);
+  r.get("base_url", s.base_url);
+  r.get("max_bytes", s.max_bytes);
+  r.get("concurrency", s.concurrency);
+  r.get("timeout_s", s.timeout_s);
+  r.finish();
+}
+
+void read_log(const toml::table& root, config& c, problems& out) {
+  section_reader r(section(root, "log", out), "log", out);
+  r.get("level", c.log.level);
+  r.finish();
+}
+
+/// [cluster] is the one optional section: its presence switches the node to
+/// cluster mode (DESIGN §9), so `enabled` records whether the table is there.
+void read_cluster(const toml::table& root, config& c, problems& out) {
+  auto& s = c.cluster;
+  const auto* tbl = section(root, "cluster", out);
+  s.enabled = tbl != nullptr;
+  section_reader r(tbl, "cluster", out);
+  r.get("nats_urls", s.nats_urls);
+  r.get("node_id", s.node_id);
+  r.get("shards", s.shards);
+  r.get("lease_ttl_s", s.lease_ttl_s);
+  r.get("replicas", s.replicas);
+  r.get("nats_creds_file", s.nats_creds_file);
+  r.get("nats_tls_ca_file", s.nats_tls_ca_file);
+  r.finish();
+}
+
+/// Every section's keys (each reader reports the keys it does not know),
+/// then the tables nobody reads.
 void read_keys(const toml::table& root, config& c, problems& out) {
-  {
-    section_reader r(section(root, "server", out), "server", out);
-    read_listen(r, "listen", c.server.listen);
-    r.get("public_url", c.server.public_url);
-    r.get("threads", c.server.threads);
-    r.get("max_connections", c.server.max_connections);
-    r.finish();
-  }
-  {
-    section_reader r(section(root, "admin", out), "admin", out);
-    read_listen(r, "listen", c.admin.listen);
-    r.get("token_file", c.admin.token_file);
-    r.get("max_connections", c.admin.max_connections);
-    r.finish();
-  }
-  {
-    section_reader r(section(root, "storage", out), "storage", out);
-    r.get("path", c.storage.path);
-    r.get("key_file", c.storage.key_file);
-    r.get("map_size_mb", c.storage.map_size_mb);
-    r.finish();
-  }
-  {
-    section_reader r(section(root, "actors", out), "actors", out);
-    r.get("idle_s", c.actors.idle_s);
-    r.get("max_concurrent_fetches", c.actors.max_concurrent_fetches);
-    r.finish();
-  }
-  {
-    auto& s = c.instagram;
-    section_reader r(section(root, "instagram", out), "instagram", out);
-    r.get("dialect", s.dialect);
-    r.get("client_id", s.client_id);
-    r.get("client_secret_file", s.client_secret_file);
-    r.get("meta_app_secret_file", s.meta_app_secret_file);
-    r.get("verify_token_file", s.verify_token_file);
-    r.get("extra_webhook_secret_files", s.extra_webhook_secret_files);
-    r.get("webhook_fields", s.webhook_fields);
-    r.get("scopes", s.scopes);
-    r.get("app_id", s.app_id);
-    r.get("authorize_url", s.authorize_url);
-    r.get("token_url", s.token_url);
-    r.get("graph_url", s.graph_url);
-    r.get("graph_version", s.graph_version);
-    r.get("facebook_graph_url", s.facebook_graph_url);
-    r.get("api_url", s.api_url);
-    r.finish();
-  }
-  {
-    section_reader r(section(root, "link", out), "link", out);
-    r.get("secret_file", c.link.secret_file);
-    r.get("success_url", c.link.success_url);
-    r.get("cancel_url", c.link.cancel_url);
-    r.get("ttl_s", c.link.ttl_s);
-    r.finish();
-  }
-  {
-    auto& s = c.import;
-    section_reader r(section(root, "import", out), "import", out);
-    r.get("tags", s.tags);
-    r.get("block", s.block);
-    r.get("initial_count", s.initial_count);
-    r.get("update_count", s.update_count);
-    r.get("webhook_delay_s", s.webhook_delay_s);
-    r.get("poll", s.poll);
-    r.get("poll_tiers_s", s.poll_tiers_s);
-    r.get("recheck_s", s.recheck_s);
-    r.get("seen_keep", s.seen_keep);
-    r.finish();
-  }
-  {
-    auto& s = c.sink;
-    section_reader r(section(root, "sink", out), "sink", out);
-    r.get("type", s.type);
-    r.get("path", s.path);
-    r.get("url", s.url);
-    r.get("secret_file", s.secret_file);
-    r.get("token_file", s.token_file);
-    r.get("retry_schedule_s", s.retry_schedule_s);
-    r.get("concurrency", s.concurrency);
-    r.get("timeout_s", s.timeout_s);
-    r.get("micropub_syntax", s.micropub_syntax);
-    r.finish();
-  }
-  {
-    auto& s = c.media;
-    section_reader r(section(root, "media", out), "media", out);
-    r.get("store", s.store);
-    r.get("path", s.path);
-    r.get("base_url", s.base_url);
-    r.get("max_bytes", s.max_bytes);
-    r.get("concurrency", s.concurrency);
-    r.get("timeout_s", s.timeout_s);
-    r.finish();
-  }
-  {
-    section_reader r(section(root, "log", out), "log", out);
-    r.get("level", c.log.level);
-    r.finish();
-  }
-  {
-    auto& s = c.cluster;
-    const auto* tbl = section(root, "cluster", out);
-    s.enabled = tbl != nullptr;
-    section_reader r(tbl, "cluster", out);
-    r.get("nats_urls", s.nats_urls);
-    r.get("node_id", s.node_id);
-    r.get("shards", s.shards);
-    r.get("lease_ttl_s", s.lease_ttl_s);
-    r.get("replicas", s.replicas);
-    r.get("nats_creds_file", s.nats_creds_file);
-    r.get("nats_tls_ca_file", s.nats_tls_ca_file);
-    r.finish();
-  }
+  read_server(root, c, out);
+  read_admin(root, c, out);
+  read_storage(root, c, out);
+  read_actors(root, c, out);
+  read_instagram(root, c, out);
+  read_link(root, c, out);
+  read_import(root, c, out);
+  read_sink(root, c, out);
+  read_media(root, c, out);
+  read_log(root, c, out);
+  read_cluster(root, c, out);
   static const char* const sections[] = {"server", "admin",  "storage", "actors", "instagram", "link",
                                          "import", "sink",   "media",   "log",    "cluster"};
   for (const auto& [k, v] : root) {
@@ -169,6 +197,18 @@ void read_keys(const toml::table& root, config& c, problems& out) {
 }
 
 } // namespace
+
+const char* to_string(sink_kind k) {
+  switch (k) {
+    case sink_kind::jsonl:
+      return "jsonl";
+    case sink_kind::webhook:
+      return "webhook";
+    case sink_kind::micropub:
+      return "micropub";
+  }
+  return "jsonl";
+}
 
 std::vector<config_problem> parse_config(const std::string& toml_text, config& out) {
   problems found;

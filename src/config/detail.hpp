@@ -65,6 +65,13 @@ std::optional<std::string> expand_credentials(const std::string& path);
 std::optional<std::string> read_secret(const std::string& key, const std::string& path,
                                        problems& out);
 
+/// A Standard Webhooks secret file: one secret per line ("whsec_<base64>",
+/// or raw bytes without the prefix), blank lines skipped, so a host can
+/// rotate by adding a line. A "whsec_" line that is not base64 is a problem
+/// naming the key and the line, never its content. Empty path: none.
+std::vector<std::string> read_webhook_secrets(const std::string& key, const std::string& path,
+                                              problems& out);
+
 /// 32 raw bytes, 64 hex characters or base64 of 32 bytes → the raw key.
 std::optional<std::string> decode_storage_key(const std::string& file_content);
 

@@ -40,14 +40,16 @@ std::vector<config_problem> reload_config(const std::string& path, const config&
   out.admin.token_file = fresh.admin.token_file;
   out.sink.secret_file = fresh.sink.secret_file;
   out.sink.token_file = fresh.sink.token_file;
+  out.sink.events_secret_file = fresh.sink.events_secret_file;
   ig.client_secret = fresh.instagram.client_secret;
   ig.meta_app_secret = fresh.instagram.meta_app_secret;
   ig.verify_token = fresh.instagram.verify_token;
   ig.extra_webhook_secrets = fresh.instagram.extra_webhook_secrets;
   out.link.secret = fresh.link.secret;
   out.admin.token = fresh.admin.token;
-  out.sink.secret = fresh.sink.secret;
+  out.sink.secrets = fresh.sink.secrets;
   out.sink.token = fresh.sink.token;
+  out.sink.events_secrets = fresh.sink.events_secrets;
   out.log.level = fresh.log.level;
   return {};
 }

@@ -101,6 +101,45 @@ std::optional<std::string> read_secret(const std::string& key, const std::string
   return content;
 }
 
+std::vector<std::string> read_webhook_secrets(const std::string& key, const std::string& path,
+                                              problems& out) {
+  static const std::string prefix = "whsec_";
+  std::vector<std::string> secrets;
+  if (path.empty()) {
+    return secrets;
+  }
+  auto content = read_secret(key, path, out);
+  if (!content) {
+    return secrets;
+  }
+  std::size_t line_no = 0;
+  std::size_t start = 0;
+  while (start <= content->size()) {
+    auto end = content->find('\n', start);
+    if (end == std::string::npos) {
+      end = content->size();
+    }
+    ++line_no;
+    auto line = trim_right(content->substr(start, end - start));
+    auto first = line.find_first_not_of(" \t");
+    line = first == std::string::npos ? std::string{} : line.substr(first);
+    start = end + 1;
+    if (line.empty()) {
+      continue;
+    }
+    if (line.compare(0, prefix.size(), prefix) == 0) {
+      auto raw = base64_decode(std::string_view(line).substr(prefix.size()));
+      if (!raw || raw->empty()) {
+        out.push_back({key, "line " + std::to_string(line_no) + " of " + path
+                              + ": a whsec_ secret must be base64 after the prefix"});
+        continue;
+      }
+    }
+    secrets.push_back(std::move(line));
+  }
+  return secrets;
+}
+
 std::optional<std::string> decode_storage_key(const std::string& file_content) {
   if (file_content.size() == key_size) {
     return file_content;

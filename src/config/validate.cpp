@@ -158,10 +158,8 @@ void default_url(std::string& url, const char* value) {
   }
 }
 
-} // namespace
-
-void validate(config& c, problems& out) {
-  // server / admin
+/// [server], [admin], [storage], [actors]
+void validate_daemon(config& c, problems& out) {
   if (c.server.threads < 1 || c.server.threads > 64) {
     out.push_back({"server.threads", "must be between 1 and 64"});
   }
@@ -185,8 +183,10 @@ void validate(config& c, problems& out) {
   if (c.actors.max_concurrent_fetches < 1 || c.actors.max_concurrent_fetches > 100000) {
     out.push_back({"actors.max_concurrent_fetches", "must be between 1 and 100000"});
   }
+}
 
-  // instagram
+/// [instagram]
+void validate_instagram(config& c, problems& out) {
   auto& ig = c.instagram;
   one_of("instagram.dialect", ig.dialect, {"graph", "legacy"}, out);
   require("instagram.client_id", ig.client_id, out);
@@ -210,8 +210,10 @@ void validate(config& c, problems& out) {
   if (ig.app_id.empty()) {
     ig.app_id = ig.client_id;
   }
+}
 
-  // link
+/// [link]
+void validate_link(config& c, problems& out) {
   require("link.secret_file", c.link.secret_file, out);
   require("link.success_url", c.link.success_url, out);
   check_url("link.success_url", c.link.success_url, out);
@@ -220,8 +222,10 @@ void validate(config& c, problems& out) {
     c.link.cancel_url = c.link.success_url;
   }
   positive("link.ttl_s", c.link.ttl_s, out);
+}
 
-  // import
+/// [import]
+void validate_import(config& c, problems& out) {
   auto& im = c.import;
   normalize_tags("import.tags", im.tags, out);
   normalize_tags("import.block", im.block, out);
@@ -240,26 +244,45 @@ void validate(config& c, problems& out) {
   if (im.seen_keep < 1) {
     out.push_back({"import.seen_keep", "must be greater than 0"});
   }
+}
 
-  // sink
+/// [sink]
+void validate_sink(config& c, problems& out) {
   auto& s = c.sink;
   one_of("sink.type", s.type, {"jsonl", "webhook", "micropub"}, out);
-  if (s.type == "jsonl") {
-    require("sink.path", s.path, out);
-  } else if (s.type == "webhook") {
-    require("sink.url", s.url, out);
-    require("sink.secret_file", s.secret_file, out);
-  } else if (s.type == "micropub") {
-    require("sink.url", s.url, out);
-    require("sink.token_file", s.token_file, out);
+  s.kind = s.type == "webhook"    ? sink_kind::webhook
+           : s.type == "micropub" ? sink_kind::micropub
+                                  : sink_kind::jsonl;
+  switch (s.kind) {
+    case sink_kind::jsonl:
+      require("sink.path", s.path, out);
+      break;
+    case sink_kind::webhook:
+      require("sink.url", s.url, out);
+      require("sink.secret_file", s.secret_file, out);
+      break;
+    case sink_kind::micropub:
+      require("sink.url", s.url, out);
+      require("sink.token_file", s.token_file, out);
+      // Account events go to a Standard Webhooks endpoint of the host's,
+      // which needs its secret; the two keys come as a pair.
+      if (!s.events_url.empty()) {
+        require("sink.events_secret_file", s.events_secret_file, out);
+      } else if (!s.events_secret_file.empty()) {
+        out.push_back({"sink.events_url", "is required when sink.events_secret_file is set"});
+      }
+      break;
   }
   check_url("sink.url", s.url, out);
+  check_url("sink.events_url", s.events_url, out);
   positive_list("sink.retry_schedule_s", s.retry_schedule_s, out);
   positive("sink.concurrency", s.concurrency, out);
   positive("sink.timeout_s", s.timeout_s, out);
   one_of("sink.micropub_syntax", s.micropub_syntax, {"form", "json"}, out);
+}
 
-  // media
+/// [media]
+void validate_media(config& c, problems& out) {
   auto& m = c.media;
   if (m.path.empty()) {
     m.path = c.storage.path + "/media";
@@ -276,10 +299,23 @@ void validate(config& c, problems& out) {
   }
   positive("media.concurrency", m.concurrency, out);
   positive("media.timeout_s", m.timeout_s, out);
+}
 
-  // log
+/// [log]
+void validate_log(config& c, problems& out) {
   one_of("log.level", c.log.level, {"debug", "info", "notice", "warning", "error"}, out);
+}
 
+} // namespace
+
+void validate(config& c, problems& out) {
+  validate_daemon(c, out);
+  validate_instagram(c, out);
+  validate_link(c, out);
+  validate_import(c, out);
+  validate_sink(c, out);
+  validate_media(c, out);
+  validate_log(c, out);
   validate_cluster(c.cluster, out);
 }
 
@@ -310,10 +346,14 @@ void read_secrets(config& c, problems& out) {
   read("link.secret_file", c.link.secret_file, c.link.secret);
   // Only the active sink's secrets: a leftover path of another sink type
   // must not stop the daemon.
-  if (c.sink.type == "webhook") {
-    read("sink.secret_file", c.sink.secret_file, c.sink.secret);
-  } else if (c.sink.type == "micropub") {
+  if (c.sink.kind == sink_kind::webhook) {
+    c.sink.secrets = read_webhook_secrets("sink.secret_file", c.sink.secret_file, out);
+  } else if (c.sink.kind == sink_kind::micropub) {
     read("sink.token_file", c.sink.token_file, c.sink.token);
+    if (!c.sink.events_url.empty()) {
+      c.sink.events_secrets =
+        read_webhook_secrets("sink.events_secret_file", c.sink.events_secret_file, out);
+    }
   }
   if (!c.storage.key_file.empty()) {
     std::string content;

@@ -459,29 +459,70 @@ std::optional<outbox_entry> decode_json_outbox(std::string_view bytes) {
     return std::nullopt;
   }
   outbox_entry e;
-  bool ok = read(*j, "seq", e.seq) && read(*j, "type", e.type) && read(*j, "id", e.id)
+  std::string type = to_string(e.type);
+  bool ok = read(*j, "seq", e.seq) && read(*j, "type", type) && read(*j, "id", e.id)
             && read(*j, "user", e.user) && read(*j, "data", e.data)
             && read(*j, "attempts", e.attempts) && read(*j, "created_at", e.created_at)
             && read(*j, "next_attempt_at", e.next_attempt_at)
             && read(*j, "last_error", e.last_error);
-  if (!ok) {
+  auto kind = event_type_from(type);
+  if (!ok || !kind) {
     return std::nullopt;
   }
+  e.type = *kind;
   return e;
 }
 
 } // namespace
 
+const char* to_string(event_type t) {
+  switch (t) {
+    case event_type::media_imported:
+      return "media.imported";
+    case event_type::media_updated:
+      return "media.updated";
+    case event_type::media_deleted:
+      return "media.deleted";
+    case event_type::account_linked:
+      return "account.linked";
+    case event_type::account_needs_relink:
+      return "account.needs_relink";
+    case event_type::account_unlinked:
+      return "account.unlinked";
+    case event_type::account_deleted:
+      return "account.deleted";
+    case event_type::link_revoked:
+      return "link.revoked";
+    case event_type::test:
+      return "test";
+  }
+  return "media.imported";
+}
+
+std::optional<event_type> event_type_from(std::string_view s) {
+  for (auto t : all_event_types) {
+    if (s == to_string(t)) {
+      return t;
+    }
+  }
+  return std::nullopt;
+}
+
+const char* to_string(deletion_status s) {
+  return s == deletion_status::completed ? "completed" : "in_progress";
+}
+
 std::string encode(const outbox_entry& e) {
   std::string out;
-  out.reserve(1 + 4 * 8 + 5 * 4 + e.type.size() + e.id.size() + e.user.size() + e.data.size()
+  const std::string type = to_string(e.type); // as text: an entry outlives a renumbered enum
+  out.reserve(1 + 4 * 8 + 5 * 4 + type.size() + e.id.size() + e.user.size() + e.data.size()
               + e.last_error.size());
   out.push_back(outbox_format);
   put_be64(out, e.seq);
   put_be64(out, static_cast<uint64_t>(static_cast<int64_t>(e.attempts)));
   put_be64(out, static_cast<uint64_t>(e.created_at));
   put_be64(out, static_cast<uint64_t>(e.next_attempt_at));
-  for (const auto* text : {&e.type, &e.id, &e.user, &e.data, &e.last_error}) {
+  for (const auto* text : {&type, &e.id, &e.user, &e.data, &e.last_error}) {
     put_text(out, *text);
   }
   return out;
@@ -505,14 +546,17 @@ std::optional<outbox_entry> decode_outbox(std::string_view bytes) {
   }
   e.attempts = static_cast<int>(attempts);
   std::size_t at = fixed;
-  for (auto* text : {&e.type, &e.id, &e.user, &e.data, &e.last_error}) {
+  std::string type;
+  for (auto* text : {&type, &e.id, &e.user, &e.data, &e.last_error}) {
     if (!get_text(bytes, at, *text)) {
       return std::nullopt;
     }
   }
-  if (at != bytes.size()) {
+  auto kind = event_type_from(type);
+  if (at != bytes.size() || !kind) {
     return std::nullopt;
   }
+  e.type = *kind;
   return e;
 }
 
@@ -523,7 +567,7 @@ json public_view(const outbox_entry& e) {
   }
   return json{
     {"id", std::to_string(e.seq)},
-    {"type", e.type},
+    {"type", to_string(e.type)},
     {"record_id", e.id},
     {"user", e.user},
     {"attempts", e.attempts},
@@ -566,6 +610,9 @@ namespace {
 
 constexpr char hint_format = '\x01';
 constexpr std::size_t hint_size = 1 + 3 * 8;
+/// Schema 4: the queue entry's time is kept in the hint.
+constexpr char hint_format_queued = '\x02';
+constexpr std::size_t hint_queued_size = 1 + 4 * 8;
 
 std::optional<hint> decode_json_hint(std::string_view bytes) {
   auto j = parse_object(bytes);
@@ -584,25 +631,30 @@ std::optional<hint> decode_json_hint(std::string_view bytes) {
 
 std::string encode(const hint& h) {
   std::string out;
-  out.reserve(hint_size);
-  out.push_back(hint_format);
+  out.reserve(hint_queued_size);
+  out.push_back(hint_format_queued);
   put_be64(out, static_cast<uint64_t>(h.first_due));
   put_be64(out, static_cast<uint64_t>(h.last_due));
   put_be64(out, static_cast<uint64_t>(h.received_at));
+  put_be64(out, static_cast<uint64_t>(h.queued_at));
   return out;
 }
 
 std::optional<hint> decode_hint(std::string_view bytes) {
-  if (bytes.empty() || bytes[0] != hint_format) {
+  if (bytes.empty() || (bytes[0] != hint_format && bytes[0] != hint_format_queued)) {
     return decode_json_hint(bytes);
   }
-  if (bytes.size() != hint_size) {
+  auto size = bytes[0] == hint_format ? hint_size : hint_queued_size;
+  if (bytes.size() != size) {
     return std::nullopt;
   }
   hint h;
   h.first_due = static_cast<int64_t>(get_be64(bytes.substr(1, 8)));
   h.last_due = static_cast<int64_t>(get_be64(bytes.substr(9, 8)));
   h.received_at = static_cast<int64_t>(get_be64(bytes.substr(17, 8)));
+  if (size == hint_queued_size) {
+    h.queued_at = static_cast<int64_t>(get_be64(bytes.substr(25, 8)));
+  }
   return h;
 }
 
@@ -633,7 +685,7 @@ std::optional<hint> after_fetch(const hint& h, int64_t started) {
 }
 
 std::string encode(const deletion_record& d) {
-  return dump(json{{"status", d.status},
+  return dump(json{{"status", to_string(d.status)},
                    {"instagram_user_id", d.instagram_user_id},
                    {"users", d.users},
                    {"requested_at", d.requested_at},
@@ -646,17 +698,20 @@ std::optional<deletion_record> decode_deletion(std::string_view bytes) {
     return std::nullopt;
   }
   deletion_record d;
-  if (!read(*j, "status", d.status) || !read(*j, "instagram_user_id", d.instagram_user_id)
+  std::string status;
+  if (!read(*j, "status", status) || !read(*j, "instagram_user_id", d.instagram_user_id)
       || !read(*j, "users", d.users) || !read(*j, "requested_at", d.requested_at)
-      || !read(*j, "completed_at", d.completed_at)) {
+      || !read(*j, "completed_at", d.completed_at)
+      || (status != "completed" && status != "in_progress")) {
     return std::nullopt;
   }
+  d.status = status == "completed" ? deletion_status::completed : deletion_status::in_progress;
   return d;
 }
 
 json public_view(const deletion_record& d, const std::string& code) {
   return json{{"confirmation_code", code},
-              {"status", d.status},
+              {"status", to_string(d.status)},
               {"users", d.users},
               {"requested_at", time_or_null(d.requested_at)},
               {"completed_at", time_or_null(d.completed_at)}};

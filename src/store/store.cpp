@@ -6,6 +6,8 @@
 #include <memory>
 #include <mutex>
 
+#include "igbridge/mutations.hpp"
+#include "igbridge/store/meta.hpp"
 #include "migrate.hpp"
 
 #include <lmdb.h>
@@ -20,13 +22,8 @@ constexpr const char* db_names[] = {
   "outbox_due",    "dead",      "oauth_state",  "oauth_expiry",      "oauth_by_user",
   "hints",         "hint_due",  "schedule",     "resume",            "deletions",
   "deletion_requests", "counters", "attention", "dashboard",         "media_refs",
-  "user_media",        "meta"};
+  "user_media",        "outbox_ids",      "imports",         "meta"};
 static_assert(sizeof(db_names) / sizeof(db_names[0]) == db_count, "one name per db");
-constexpr std::string_view schema_key = "schema_version";
-
-const char* name_of(db d) {
-  return db_names[static_cast<std::size_t>(d)];
-}
 
 /// Throws store_error naming the operation when an LMDB call failed;
 /// store_full when the map is full, so the writer can grow it and retry.
@@ -81,6 +78,19 @@ struct cursor_closer {
 using cursor_ptr = std::unique_ptr<MDB_cursor, cursor_closer>;
 
 } // namespace
+
+const char* name_of(db d) {
+  return db_names[static_cast<std::size_t>(d)];
+}
+
+std::optional<db> db_named(std::string_view name) {
+  for (std::size_t i = 0; i < db_count; ++i) {
+    if (name == db_names[i]) {
+      return static_cast<db>(i);
+    }
+  }
+  return std::nullopt;
+}
 
 // -- read_txn -----------------------------------------------------------------
 
@@ -172,11 +182,18 @@ std::size_t read_txn::count(db d) const {
 
 // -- write_txn ----------------------------------------------------------------
 
+void write_txn::record(db d, mutation::kind op, std::string_view key, std::string_view val) {
+  if (store_->capture_) {
+    muts_.push_back(mutation{d, op, std::string(key), std::string(val)});
+  }
+}
+
 void write_txn::put(db d, std::string_view key, std::string_view val) {
   auto k = val_of(key);
   auto v = val_of(val);
   check(mdb_put(txn_of(txn_, "put"), store_->dbis_[static_cast<int>(d)], &k, &v, 0),
         std::string("put ") + name_of(d));
+  record(d, mutation::kind::put, key, val);
 }
 
 bool write_txn::del(db d, std::string_view key) {
@@ -186,6 +203,7 @@ bool write_txn::del(db d, std::string_view key) {
     return false;
   }
   check(rc, std::string("del ") + name_of(d));
+  record(d, mutation::kind::del_key, key, {});
   return true;
 }
 
@@ -197,11 +215,12 @@ bool write_txn::del(db d, std::string_view key, std::string_view val) {
     return false;
   }
   check(rc, std::string("del ") + name_of(d));
+  record(d, mutation::kind::del_dup, key, val);
   return true;
 }
 
 write_txn write_txn::child() {
-  return write_txn(*store_, txn_of(txn_, "begin child transaction"));
+  return write_txn(*store_, txn_of(txn_, "begin child transaction"), this);
 }
 
 void write_txn::commit() {
@@ -209,6 +228,34 @@ void write_txn::commit() {
   // mdb_txn_commit frees the transaction even when it fails.
   txn_ = nullptr;
   check(mdb_txn_commit(t), "commit");
+  if (parent_ != nullptr && !muts_.empty()) {
+    // A child's changes are its parent's now; an aborted child's vanish
+    // with it, as in LMDB.
+    auto& into = parent_->muts_;
+    if (into.empty()) {
+      into = std::move(muts_);
+    } else {
+      into.insert(into.end(), std::make_move_iterator(muts_.begin()),
+                  std::make_move_iterator(muts_.end()));
+    }
+    muts_.clear();
+  }
+}
+
+void apply_mutations(write_txn& txn, const mutation_list& muts) {
+  for (const auto& m : muts) {
+    switch (m.op) {
+      case mutation::kind::put:
+        txn.put(m.d, m.key, m.value);
+        break;
+      case mutation::kind::del_dup:
+        txn.del(m.d, m.key, m.value);
+        break;
+      case mutation::kind::del_key:
+        txn.del(m.d, m.key);
+        break;
+    }
+  }
 }
 
 // -- store --------------------------------------------------------------------
@@ -237,9 +284,9 @@ store::store(const std::string& dir, std::size_t map_size) : dir_(dir), env_(nul
             std::string("open database ") + db_names[i]);
       dbis_[i] = dbi;
     }
-    auto found = w.get(db::meta, schema_key);
+    auto found = meta::schema_version(w);
     if (!found) {
-      w.put(db::meta, schema_key, std::to_string(schema_version));
+      meta::set_schema_version(w, schema_version);
     } else {
       long long v = 0;
       try {
@@ -258,7 +305,7 @@ store::store(const std::string& dir, std::size_t map_size) : dir_(dir), env_(nul
       }
       if (v < schema_version) {
         migrate_store(w, static_cast<int>(v));
-        w.put(db::meta, schema_key, std::to_string(schema_version));
+        meta::set_schema_version(w, schema_version);
       }
     }
     w.commit();

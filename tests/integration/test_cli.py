@@ -99,8 +99,20 @@ class CliWithoutToken(DaemonTest):
         r = self.ig.cli("users", "fetch", "alice")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(get(self.ig.admin + "/readyz").status, 200)
-        wait_until(lambda: any(json.loads(q["body"])["data"].get("media_id") == mid
-                               for q in list(self.rx.requests)), what="delivery of the new post")
+
+        def sent_new():
+            return any(json.loads(q["body"])["data"].get("media_id") == mid
+                       for q in list(self.rx.requests))
+        # The first post's dead letter holds alice's later events (DESIGN §9)
+        letter = wait_until(lambda: dead(self.ig), timeout=20, what="a dead letter")[0]
+        held = get(self.ig.admin + "/status").json()["held_users"]
+        self.assertIn("alice", held)
+        self.assertFalse(sent_new())
+        # until the operator drops it
+        r = self.ig.cli("outbox", "drop", str(letter["id"]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(dead(self.ig), [])
+        wait_until(sent_new, what="delivery of the new post")
 
     def test_users_disconnect(self):
         r = self.ig.cli("users", "disconnect", "alice")

@@ -222,6 +222,8 @@ class TokenAtRest(DaemonTest):
         self.assertTrue(tokens)
         blobs = b""
         for path in glob.glob(os.path.join(ig.dir, "db", "*")):
+            if not os.path.isfile(path):
+                continue  # the media directory beside the LMDB files
             with open(path, "rb") as f:
                 blobs += f.read()
         log = ig.log()

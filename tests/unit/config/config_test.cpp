@@ -160,7 +160,7 @@ TEST_CASE("every key can be set", "[config]") {
   CHECK(c.import.block == std::vector<std::string>{"noimport"});
   CHECK_FALSE(c.import.poll);
   CHECK(c.import.webhook_delay_s == 0);
-  CHECK(c.sink.secret == "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  CHECK(c.sink.secrets == std::vector<std::string>{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"});
   CHECK(c.sink.retry_schedule_s == std::vector<int64_t>{1, 2});
   CHECK(c.log.level == "debug");
 }
@@ -462,6 +462,103 @@ TEST_CASE("a reload takes secrets and the log level, nothing else", "[config]") 
   ps = reload_config(path, running, untouched);
   CHECK(has_problem(ps, "instagram.meta_app_secret_file"));
   CHECK(untouched.server.threads == 42);
+}
+
+TEST_CASE("a webhook secret file holds one secret per line", "[config]") {
+  secrets_dir d;
+  auto sink = [&](const std::string& file) {
+    return "[sink]\ntype = \"webhook\"\nurl = \"https://app.example.com/hook\"\n"
+           "secret_file = \"" + file + "\"\n";
+  };
+  config c;
+  // Two lines (CRLF, a blank line and spaces are tolerated): both sign.
+  auto two = d.write("two", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\r\n\n  whsec_c2Vjb25k \n");
+  auto ps = parse_config(d.minimal("", sink(two)), c);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK(c.sink.secrets ==
+        std::vector<std::string>{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_c2Vjb25k"});
+  // One line without a newline, as before.
+  auto one = d.write("one", "whsec_c2Vjb25k");
+  REQUIRE(parse_config(d.minimal("", sink(one)), c).empty());
+  CHECK(c.sink.secrets == std::vector<std::string>{"whsec_c2Vjb25k"});
+  // A whsec_ line that is not base64 is named by key and line, not shown.
+  auto bad = d.write("bad", "whsec_c2Vjb25k\nwhsec_not*base64!\n");
+  ps = parse_config(d.minimal("", sink(bad)), c);
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0].key == "sink.secret_file");
+  CHECK(ps[0].message.find("line 2") != std::string::npos);
+  CHECK(ps[0].message.find("not*base64") == std::string::npos);
+  // Only blank lines: empty.
+  auto blank = d.write("blank", "\n\n");
+  CHECK(has_problem(parse_config(d.minimal("", sink(blank)), c), "sink.secret_file"));
+}
+
+TEST_CASE("micropub: account events to sink.events_url with its own secrets", "[config]") {
+  secrets_dir d;
+  auto token = d.write("token", "mp-token\n");
+  auto events = d.write("events", "whsec_c2Vjb25k\nwhsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+  auto micropub = [&](const std::string& more) {
+    return "[sink]\ntype = \"micropub\"\nurl = \"https://blog.example/micropub\"\n"
+           "token_file = \"" + token + "\"\n" + more;
+  };
+  config c;
+  auto ps = parse_config(d.minimal("", micropub("events_url = \"https://app.example/events/\"\n"
+                                                "events_secret_file = \"" + events + "\"\n")),
+                         c);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK(c.sink.events_url == "https://app.example/events");
+  CHECK(c.sink.events_secrets.size() == 2);
+  // Without events_url nothing is read, and nothing goes there.
+  REQUIRE(parse_config(d.minimal("", micropub("")), c).empty());
+  CHECK(c.sink.events_url.empty());
+  CHECK(c.sink.events_secrets.empty());
+  // The pair is checked.
+  ps = parse_config(d.minimal("", micropub("events_url = \"https://app.example/events\"\n")), c);
+  CHECK(has_problem(ps, "sink.events_secret_file"));
+  ps = parse_config(d.minimal("", micropub("events_secret_file = \"" + events + "\"\n")), c);
+  CHECK(has_problem(ps, "sink.events_url"));
+  ps = parse_config(d.minimal("", micropub("events_url = \"ftp://x\"\nevents_secret_file = \""
+                                           + events + "\"\n")),
+                    c);
+  CHECK(has_problem(ps, "sink.events_url"));
+  ps = parse_config(d.minimal("", micropub("events_url = \"https://app.example/events\"\n"
+                                           "events_secret_file = \"" + d.path("none") + "\"\n")),
+                    c);
+  CHECK(has_problem(ps, "sink.events_secret_file"));
+}
+
+TEST_CASE("a reload re-reads the sink's secrets and events secrets", "[config]") {
+  secrets_dir d;
+  auto token = d.write("token", "mp-1\n");
+  auto events = d.write("events", "whsec_c2Vjb25k\n");
+  auto path = d.write("igbridge.toml",
+                      d.minimal("", "[sink]\ntype = \"micropub\"\nurl = \"https://b.example/mp\"\n"
+                                    "token_file = \"" + token + "\"\nevents_url = "
+                                    "\"https://app.example/events\"\nevents_secret_file = \""
+                                    + events + "\"\n"));
+  config running;
+  REQUIRE(load_config(path, running).empty());
+  d.write("token", "mp-2\n");
+  d.write("events", "whsec_c2Vjb25k\nwhsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+  config next;
+  auto ps = reload_config(path, running, next);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK(next.sink.token == "mp-2");
+  CHECK(next.sink.events_secrets ==
+        std::vector<std::string>{"whsec_c2Vjb25k", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"});
+
+  secrets_dir w;
+  auto hook = w.write("hook", "whsec_c2Vjb25k\n");
+  path = w.write("igbridge.toml",
+                 w.minimal("", "[sink]\ntype = \"webhook\"\nurl = \"https://a.example/h\"\n"
+                               "secret_file = \"" + hook + "\"\n"));
+  REQUIRE(load_config(path, running).empty());
+  w.write("hook", "whsec_c2Vjb25k\nwhsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+  REQUIRE(reload_config(path, running, next).empty());
+  CHECK(next.sink.secrets.size() == 2);
 }
 
 TEST_CASE("the documented config file parses", "[config]") {

@@ -233,7 +233,7 @@ TEST_CASE("outbox_entry round trips and has a public view", "[records]") {
   auto d = decode_outbox(encode(e));
   REQUIRE(d);
   CHECK(d->seq == e.seq);
-  CHECK(d->type == "media.imported");
+  CHECK(d->type == event_type::media_imported);
   CHECK(d->id == e.id);
   CHECK(d->user == e.user);
   CHECK(d->data == e.data);
@@ -274,13 +274,13 @@ TEST_CASE("oauth_state, hint and deletion round trip", "[records]") {
   CHECK(dh->received_at == h.received_at);
 
   deletion_record d;
-  d.status = "completed";
+  d.status = deletion_status::completed;
   d.users = 2;
   d.requested_at = 10;
   d.completed_at = 11;
   auto dd = decode_deletion(encode(d));
   REQUIRE(dd);
-  CHECK(dd->status == "completed");
+  CHECK(dd->status == deletion_status::completed);
   CHECK(dd->users == 2);
   CHECK(public_view(*dd, "abc")["confirmation_code"] == "abc");
 }

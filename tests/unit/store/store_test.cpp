@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "igbridge/store.hpp"
+#include "igbridge/store/inbox.hpp"
+#include "igbridge/store/outbox.hpp"
 #include "igbridge/tables.hpp"
 #include "temp_dir.hpp"
 
@@ -219,7 +221,7 @@ TEST_CASE("data survives reopening", "[store]") {
   CHECK(r.get(db::meta, "schema_version") == std::to_string(schema_version));
 }
 
-TEST_CASE("a schema 2 store opens as 3 and its JSON hints and outbox entries still read",
+TEST_CASE("a schema 2 store opens as 4 and its JSON hints and outbox entries still read",
           "[store]") {
   temp_dir tmp;
   {
@@ -234,14 +236,86 @@ TEST_CASE("a schema 2 store opens as 3 and its JSON hints and outbox entries sti
   }
   store s{tmp.path(), small_map};
   auto r = s.read();
-  CHECK(r.get(db::meta, "schema_version") == std::string("3"));
-  auto h = tables::hints.get(r, "alice");
+  CHECK(r.get(db::meta, "schema_version") == std::string("4"));
+  auto h = inbox::get(r, "alice");
   REQUIRE(h);
   CHECK(h->last_due == 160);
-  auto e = tables::outbox.get(r, 4);
+  CHECK(h->queued_at == 100); // it had no queue entry: due as it says
+  auto e = outbox::get(r, 4);
   REQUIRE(e);
   CHECK(e->id == "instagram:9");
   CHECK(e->attempts == 1);
+}
+
+TEST_CASE("a schema 3 store migrates in place to 4", "[store]") {
+  temp_dir tmp;
+  auto entry = [](uint64_t seq, const char* user, int64_t at) {
+    outbox_entry e;
+    e.seq = seq;
+    e.id = "instagram:" + std::to_string(seq);
+    e.user = user;
+    e.created_at = 90;
+    e.next_attempt_at = at;
+    return e;
+  };
+  {
+    store s{tmp.path(), small_map};
+    auto w = s.write();
+    w.put(db::meta, "schema_version", "3");
+    // v3 layout: entries by be64(seq), due entries be64(at) be64(seq).
+    w.put(db::outbox, seq_key(4), encode(entry(4, "alice", 95)));
+    w.put(db::outbox_due, due_key(95, 4), {});
+    w.put(db::outbox, seq_key(5), encode(entry(5, "bob", 96)));
+    w.put(db::outbox_due, due_key(96, 5), {});
+    w.put(db::dead, seq_key(3), encode(entry(3, "alice", 80)));
+    w.put(db::meta, "outbox_seq", seq_key(5));
+    // v3 hints: binary without queue time; a stale entry owned by no hint.
+    hint h{100, 160, 90};
+    w.put(db::hints, "alice", encode(h));
+    w.put(db::hint_due, when_key(160, "alice"), {});
+    w.put(db::hint_due, when_key(150, "alice"), {});
+    w.put(db::hint_due, when_key(120, "nobody"), {});
+    w.commit();
+  }
+  store s{tmp.path(), small_map};
+  auto r = s.read();
+  CHECK(r.get(db::meta, "schema_version") == std::string("4"));
+  // The outbox is keyed by user, found by id, due as before.
+  auto a = outbox::get(r, 4);
+  REQUIRE(a);
+  CHECK(a->user == "alice");
+  CHECK(outbox::get(r, 5)->user == "bob");
+  CHECK(outbox::get_dead(r, 3)->id == "instagram:3");
+  CHECK_FALSE(outbox::get(r, 3));
+  int64_t next = 0;
+  auto due = outbox::due(r, 95, 10, [](uint64_t) { return false; }, next);
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].seq == 4);
+  CHECK(next == 96);
+  CHECK(outbox::queued(r) == 2);
+  CHECK(outbox::dead_count(r) == 1);
+  CHECK(r.count(db::outbox_due) == 2);
+  // Each hint adopts its earliest queue entry; entries no hint owns go.
+  auto h = inbox::get(r, "alice");
+  REQUIRE(h);
+  CHECK(h->queued_at == 150);
+  std::vector<std::pair<int64_t, std::string>> queue;
+  inbox::each_queued(r, [&](int64_t at, std::string user) {
+    queue.emplace_back(at, user);
+    return true;
+  });
+  CHECK(queue == std::vector<std::pair<int64_t, std::string>>{{150, "alice"}});
+  // A user's entries are one key range: erasing alice leaves bob's.
+  {
+    auto w = s.write();
+    outbox::erase_user(w, "alice");
+    w.commit();
+  }
+  auto r2 = s.read();
+  CHECK_FALSE(outbox::get(r2, 4));
+  CHECK_FALSE(outbox::get_dead(r2, 3));
+  CHECK(outbox::get(r2, 5));
+  CHECK(r2.count(db::outbox_ids) == 1);
 }
 
 TEST_CASE("a newer schema is refused", "[store]") {

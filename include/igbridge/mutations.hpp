@@ -1,0 +1,25 @@
+#pragma once
+/// @brief Captured mutations in bytes: the form a committed batch takes on
+/// its way to a shard's changelog (or, for tests, a file), and back. A
+/// database is named by its name, not its enum value, so a batch outlives
+/// a reordering of the enum.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "igbridge/store.hpp"
+
+namespace igbridge {
+
+/// "IGM1", a count, then per mutation: op byte, database name, key, value
+/// (each length-prefixed, big-endian).
+std::string encode_mutations(const mutation_list& m);
+/// nullopt when the bytes are not a whole batch of known databases.
+std::optional<mutation_list> decode_mutations(std::string_view bytes);
+
+/// A database by name; nullopt when unknown.
+std::optional<db> db_named(std::string_view name);
+const char* name_of(db d);
+
+} // namespace igbridge

@@ -1,0 +1,109 @@
+// Captured mutations as bytes (mutations.hpp). Fixed-width big-endian
+// lengths: a batch is read back exactly or refused whole.
+
+#include "igbridge/mutations.hpp"
+
+namespace igbridge {
+
+namespace {
+
+constexpr std::string_view magic = "IGM1";
+
+void put_u32(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+void put_text(std::string& out, std::string_view s) {
+  put_u32(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+
+struct reader {
+  std::string_view in;
+  bool ok = true;
+  uint32_t u32() {
+    if (in.size() < 4) {
+      ok = false;
+      return 0;
+    }
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      v = (v << 8) | static_cast<uint8_t>(in[i]);
+    }
+    in.remove_prefix(4);
+    return v;
+  }
+  std::string_view text() {
+    auto n = u32();
+    if (!ok || in.size() < n) {
+      ok = false;
+      return {};
+    }
+    auto s = in.substr(0, n);
+    in.remove_prefix(n);
+    return s;
+  }
+  uint8_t byte() {
+    if (in.empty()) {
+      ok = false;
+      return 0;
+    }
+    auto b = static_cast<uint8_t>(in[0]);
+    in.remove_prefix(1);
+    return b;
+  }
+};
+
+} // namespace
+
+std::string encode_mutations(const mutation_list& muts) {
+  std::size_t size = magic.size() + 4;
+  for (const auto& m : muts) {
+    size += 1 + 12 + std::string_view(name_of(m.d)).size() + m.key.size() + m.value.size();
+  }
+  std::string out;
+  out.reserve(size);
+  out.append(magic);
+  put_u32(out, static_cast<uint32_t>(muts.size()));
+  for (const auto& m : muts) {
+    out.push_back(static_cast<char>(m.op));
+    put_text(out, name_of(m.d));
+    put_text(out, m.key);
+    put_text(out, m.value);
+  }
+  return out;
+}
+
+std::optional<mutation_list> decode_mutations(std::string_view bytes) {
+  if (bytes.substr(0, magic.size()) != magic) {
+    return std::nullopt;
+  }
+  reader r{bytes.substr(magic.size())};
+  auto n = r.u32();
+  mutation_list out;
+  // Each mutation takes at least 13 bytes: a count beyond that is a lie.
+  if (!r.ok || n > r.in.size() / 13) {
+    return std::nullopt;
+  }
+  out.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    auto op = r.byte();
+    auto name = r.text();
+    auto key = r.text();
+    auto value = r.text();
+    auto d = db_named(name);
+    if (!r.ok || !d || op > static_cast<uint8_t>(mutation::kind::del_key)) {
+      return std::nullopt;
+    }
+    out.push_back(mutation{*d, static_cast<mutation::kind>(op), std::string(key),
+                           std::string(value)});
+  }
+  if (!r.in.empty()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+} // namespace igbridge

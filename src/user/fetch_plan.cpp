@@ -1,0 +1,82 @@
+#include "user/fetch_plan.hpp"
+
+#include "igbridge/clock.hpp"
+
+namespace igbridge {
+
+namespace {
+
+verdict verdict_of(tag_verdict v) {
+  switch (v) {
+    case tag_verdict::import:
+      return verdict::imported;
+    case tag_verdict::blocked:
+      return verdict::blocked;
+    case tag_verdict::untagged:
+      return verdict::untagged;
+  }
+  return verdict::untagged;
+}
+
+} // namespace
+
+int64_t taken_at_of(const media_item& m, int64_t fallback) {
+  if (auto t = parse_iso8601(m.taken_at); t && *t > 0) {
+    return *t;
+  }
+  return fallback;
+}
+
+page_plan plan_page(const std::vector<media_item>& items,
+                    const std::vector<std::optional<seen_entry>>& seen, const tag_rules& rules,
+                    int64_t now, int64_t recheck_s, int budget_left) {
+  page_plan p;
+  p.items.resize(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    auto& plan = p.items[i];
+    p.oldest_taken = taken_at_of(item, now);
+    if (budget_left >= 0 && p.looked_at >= budget_left) {
+      plan.action = item_action::beyond;
+      p.all_new = false; // the initial fetch stops at its budget
+      continue;
+    }
+    ++p.looked_at;
+    auto judged = verdict_of(judge_tags(item.tags, rules.wanted, rules.blocked));
+    plan.judged = judged;
+    const auto& known = i < seen.size() ? seen[i] : std::nullopt;
+    if (!known) {
+      plan.action = judged == verdict::imported ? item_action::import : item_action::mark;
+      p.imports += judged == verdict::imported ? 1 : 0;
+      continue;
+    }
+    p.all_new = false;
+    bool provisional = known->judged != verdict::imported
+                       && now - known->taken_at < recheck_s;
+    if (!provisional || known->caption_hash == caption_hash(item.caption)) {
+      plan.action = item_action::known;
+      continue;
+    }
+    // A caption that changed while the post is young: tags that arrived
+    // late count. An import happens once; a removed tag changes nothing.
+    plan.action = judged == verdict::imported ? item_action::rejudged : item_action::remark;
+    p.imports += judged == verdict::imported ? 1 : 0;
+  }
+  return p;
+}
+
+bool keep_paging(const page_plan& p, bool has_next, bool initial, int processed, int budget,
+                 int64_t oldest_provisional) {
+  if (!has_next) {
+    return false;
+  }
+  if (initial) {
+    return p.all_new && processed < budget;
+  }
+  if (p.all_new) {
+    return true;
+  }
+  return oldest_provisional != 0 && p.oldest_taken > oldest_provisional;
+}
+
+} // namespace igbridge
