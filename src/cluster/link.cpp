@@ -26,6 +26,9 @@ std::string connected_url(natsConnection* nc) {
 }
 
 void on_disconnected(natsConnection* nc, void*) {
+  if (natsConnection_IsClosed(nc)) {
+    return; // our own close() at shutdown: nothing went wrong
+  }
   log(log_level::warning, "cluster_nats_disconnected");
 }
 
