@@ -10,12 +10,13 @@ PACKAGES := cmake g++ make pkg-config python3 ccache libcaf-dev libboost1.81-dev
   libfaketime \
   chromium chromium-driver \
   clang libclang-rt-14-dev llvm \
-  nodejs npm
+  nodejs npm \
+  nats-server libnats-dev
 # Packages that count as present when their command is: a nodejs from
 # elsewhere (NodeSource's) brings its own npm and conflicts with Debian's.
 COMMAND_PACKAGES := npm
 
-.PHONY: all deps configure build test test-release test-asan asan-build asan-ctest test-fuzz fuzz fuzz-build soak run package clean
+.PHONY: all deps configure build test test-release test-asan asan-build asan-ctest test-fuzz fuzz fuzz-build soak run run-cluster package clean
 
 all: build
 
@@ -106,6 +107,10 @@ package: build
 
 run: build
 	./scripts/run-demo.sh $(BUILD)
+
+# Three nats-server, three igbridge nodes and fakegram on loopback (DESIGN §9).
+run-cluster: build
+	./scripts/run-cluster.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -115,6 +115,20 @@ struct config {
   struct log_section {
     std::string level = "info"; // debug|info|notice|warning|error
   } log;
+  /// DESIGN §9: absent = one node, as before; present = a node of a cluster
+  /// on NATS JetStream (docs/cluster.md).
+  struct cluster_section {
+    bool enabled = false;               // the [cluster] table is present
+    std::vector<std::string> nats_urls; // nats://HOST:PORT or tls://HOST:PORT, at least one
+    std::string node_id;                // default: the host name; [A-Za-z0-9_-]
+    int shards = 256;                   // fixed when the cluster is first created
+    int64_t lease_ttl_s = 10;
+    int replicas = 3;                   // JetStream replicas of every stream and bucket
+    std::string nats_creds_file;        // NATS user credentials (JWT + seed), as configured
+    std::string nats_creds_path;        // the same with $CREDENTIALS_DIRECTORY expanded
+    std::string nats_tls_ca_file;       // CA bundle that signs the servers' certificates
+    std::string nats_tls_ca_path;       // expanded
+  } cluster;
 };
 
 struct config_problem {

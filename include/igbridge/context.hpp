@@ -18,6 +18,10 @@
 
 namespace igbridge {
 
+namespace cluster {
+struct node_view;
+}
+
 struct context {
   context(config c, store_ptr s, outbound_http& h, metrics& m)
     : cfg(std::move(c)), db(std::move(s)), http(h), stats(m),
@@ -44,6 +48,9 @@ struct context {
   /// captures then), before the batch's answers and notes go out: a shard's
   /// changelog, or a file the mutation-replay test reads.
   std::function<void(const mutation_list&)> on_commit;
+  /// In cluster mode, the node's latest view of the cluster (never blocks:
+  /// the node's own thread refreshes it); empty on a single node.
+  std::function<std::shared_ptr<const cluster::node_view>()> cluster_view;
   /// The wall clock the actors read (unix seconds); tests inject their own
   /// and drive CAF's test coordinator in step with it.
   std::function<int64_t()> clock;

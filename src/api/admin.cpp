@@ -9,6 +9,7 @@
 #include "core/keep_running.hpp"
 
 #include "igbridge/clock.hpp"
+#include "igbridge/cluster/node.hpp"
 #include "igbridge/crypto.hpp"
 #include "igbridge/hashtags.hpp"
 #include "igbridge/log.hpp"
@@ -290,6 +291,15 @@ void readyz(admin_self self, const route_request& r) {
     meta::schema_version(self->state.ctx->db->read());
   } catch (const std::exception&) {
     return reply->respond(json_error(503, "storage unavailable"));
+  }
+  // A cluster node without NATS quorum can acknowledge nothing (DESIGN §9).
+  if (const auto& cluster_view = self->state.ctx->cluster_view) {
+    auto v = cluster_view();
+    if (!v->ready(std::chrono::steady_clock::now())) {
+      return reply->respond(json_error(
+        503, v->why_not_ready.empty() ? "the cluster state was not refreshed within lease_ttl_s"
+                                      : v->why_not_ready));
+    }
   }
   // Ready only when the actors that do the work answer.
   auto scheduler = self->state.peers.scheduler;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "igbridge/clock.hpp"
+#include "igbridge/cluster/node.hpp"
 #include "igbridge/metrics.hpp"
 #include "igbridge/records.hpp"
 #include "igbridge/store/dashboard.hpp"
@@ -19,6 +20,26 @@
 namespace igbridge {
 
 namespace {
+
+/// /status's `cluster` (DESIGN §9): every node from the heartbeats, with
+/// the leases it holds; `lag.hints` counts hints published and not yet
+/// acknowledged by an owner (null while the stream cannot be read).
+nlohmann::json cluster_json(const cluster::node_view& v) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& m : v.nodes) {
+    nodes.push_back({{"id", m.id}, {"shards", m.shards}, {"alive", m.alive}});
+  }
+  return {
+    {"node", v.node_id},
+    {"ready", v.ready(std::chrono::steady_clock::now())},
+    {"connected", v.connected},
+    {"quorum", v.quorum},
+    {"shards", v.shards},
+    {"owned", v.owned},
+    {"nodes", nodes},
+    {"lag", {{"hints", v.hints_pending >= 0 ? nlohmann::json(v.hints_pending) : nlohmann::json(nullptr)}}},
+  };
+}
 
 constexpr std::size_t list_limit = 20;
 constexpr int chart_hours = 24;
@@ -130,6 +151,9 @@ status_figures read_status(const context& ctx) {
   f.sink_type = ctx.cfg.sink.type;
   f.now = ctx.now();
   f.started_at = ctx.started_at;
+  if (ctx.cluster_view) {
+    f.cluster = cluster_json(*ctx.cluster_view());
+  }
   auto txn = ctx.db->read();
   for (auto s : all_user_states) {
     f.users[to_string(s)] = users::count(txn, s);
@@ -223,7 +247,7 @@ nlohmann::json status_json(const status_figures& f) {
   for (auto& [user, due] : f.schedule) {
     schedule.push_back({{"user", user}, {"due_at", rfc3339(due)}});
   }
-  return {
+  nlohmann::json j = {
     {"version", f.version},
     {"dialect", f.dialect},
     {"time", rfc3339(f.now)},
@@ -255,6 +279,10 @@ nlohmann::json status_json(const status_figures& f) {
       {"webhook_rejected", f.webhook_rejected}}},
     {"charts", {{"hours", chart_hours}, {"imports", f.chart_imports}, {"webhooks", f.chart_webhooks}}},
   };
+  if (!f.cluster.is_null()) {
+    j["cluster"] = f.cluster;
+  }
+  return j;
 }
 
 namespace {

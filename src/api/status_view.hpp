@@ -42,6 +42,7 @@ struct status_figures {
   double imported = 0, skipped_untagged = 0, skipped_blocked = 0, duplicates = 0;
   double fetches_ok = 0, delivered = 0, webhook_updates = 0, webhook_rejected = 0;
   std::vector<double> chart_imports, chart_webhooks; // hourly, oldest first
+  nlohmann::json cluster; // null on a single node
 };
 
 status_figures read_status(const context& ctx);

@@ -25,6 +25,7 @@
 #include "ingest/listeners.hpp"
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
+#include "igbridge/cluster/node.hpp"
 #include "igbridge/http_client.hpp"
 #include "igbridge/http_server.hpp"
 #include "igbridge/inherited_sockets.hpp"
@@ -174,6 +175,35 @@ private:
   int fd_ = -1;
 };
 
+/// The node's membership when [cluster] is set (DESIGN §9): joined on its
+/// own thread, so the listeners come up at once and /readyz answers 503
+/// until NATS answers.
+std::shared_ptr<cluster::node_runtime> start_cluster(context& ctx) {
+  const auto& c = ctx.cfg.cluster;
+  if (!c.enabled) {
+    return nullptr;
+  }
+  cluster::link_options o;
+  o.urls = c.nats_urls;
+  o.node_id = c.node_id;
+  o.shards = static_cast<uint32_t>(c.shards);
+  o.lease_ttl = std::chrono::seconds(c.lease_ttl_s);
+  o.replicas = c.replicas;
+  o.creds_path = c.nats_creds_path;
+  o.tls_ca_path = c.nats_tls_ca_path;
+  o.oauth_ttl = std::chrono::seconds(ctx.cfg.link.ttl_s);
+  // The lease keeper needs every answer within a third of the TTL, so one
+  // slow call cannot hold a renewal past the lease's expiry (leases.hpp).
+  auto third = std::chrono::duration_cast<std::chrono::milliseconds>(o.lease_ttl) / 3;
+  o.request_timeout = std::min(o.request_timeout, third);
+  o.publish_timeout = std::min(o.publish_timeout, third);
+  o.setup_timeout = std::chrono::seconds(10);
+  auto node = std::make_shared<cluster::node_runtime>(std::move(o));
+  ctx.cluster_view = [node] { return node->view(); };
+  node->start();
+  return node;
+}
+
 /// SIGHUP (`systemctl reload`): re-reads the secret files and log.level
 /// from the configuration file. A file that cannot be read leaves every
 /// secret as it was, and the daemon runs on.
@@ -266,6 +296,7 @@ int run_serve(const std::string& config_path) {
   admin_api->on_refused([&stats] { stats.inc("igbridge_connections_refused_total", {{"listener", "admin"}}); });
   public_api->start();
   admin_api->start();
+  auto cluster_node = start_cluster(*ctx);
 
   std::promise<int> stop_signal;
   boost::asio::signal_set signals{io.main(), SIGINT, SIGTERM};
@@ -303,6 +334,10 @@ int run_serve(const std::string& config_path) {
   sd_notify(0, "STOPPING=1");
   log(log_level::notice, "stopping", {{"signal", std::to_string(sig)}});
   drain_and_stop(sys, actors, *public_api, *admin_api, heart);
+  if (cluster_node) {
+    // After the actors flushed: the leases go last (stop, flush, release).
+    cluster_node->stop();
+  }
   io.stop();
   log(log_level::notice, "stopped", {});
   return 0;

@@ -153,6 +153,23 @@ void read_log(const toml::table& root, config& c, problems& out) {
   r.finish();
 }
 
+/// [cluster] is the one optional section: its presence switches the node to
+/// cluster mode (DESIGN §9), so `enabled` records whether the table is there.
+void read_cluster(const toml::table& root, config& c, problems& out) {
+  auto& s = c.cluster;
+  const auto* tbl = section(root, "cluster", out);
+  s.enabled = tbl != nullptr;
+  section_reader r(tbl, "cluster", out);
+  r.get("nats_urls", s.nats_urls);
+  r.get("node_id", s.node_id);
+  r.get("shards", s.shards);
+  r.get("lease_ttl_s", s.lease_ttl_s);
+  r.get("replicas", s.replicas);
+  r.get("nats_creds_file", s.nats_creds_file);
+  r.get("nats_tls_ca_file", s.nats_tls_ca_file);
+  r.finish();
+}
+
 /// Every section's keys (each reader reports the keys it does not know),
 /// then the tables nobody reads.
 void read_keys(const toml::table& root, config& c, problems& out) {
@@ -166,8 +183,9 @@ void read_keys(const toml::table& root, config& c, problems& out) {
   read_sink(root, c, out);
   read_media(root, c, out);
   read_log(root, c, out);
-  static const char* const sections[] = {"server", "admin",  "storage", "actors", "instagram",
-                                         "link",   "import", "sink",    "media",  "log"};
+  read_cluster(root, c, out);
+  static const char* const sections[] = {"server", "admin",  "storage", "actors", "instagram", "link",
+                                         "import", "sink",   "media",   "log",    "cluster"};
   for (const auto& [k, v] : root) {
     bool known = false;
     for (const char* name : sections) {

@@ -79,5 +79,9 @@ std::optional<std::string> decode_storage_key(const std::string& file_content);
 void validate(config& c, problems& out);
 /// Reads every *_file of `c` into its value field.
 void read_secrets(config& c, problems& out);
+/// The [cluster] table's rules and default node id (validate_cluster.cpp).
+void validate_cluster(config::cluster_section& c, problems& out);
+/// Checks the cluster's credentials and CA files and resolves their paths.
+void read_cluster_files(config::cluster_section& c, problems& out);
 
 } // namespace igbridge::config_detail

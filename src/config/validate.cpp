@@ -319,6 +319,7 @@ void validate(config& c, problems& out) {
   validate_sink(c, out);
   validate_media(c, out);
   validate_log(c, out);
+  validate_cluster(c.cluster, out);
 }
 
 void read_secrets(config& c, problems& out) {
@@ -371,6 +372,7 @@ void read_secrets(config& c, problems& out) {
       out.push_back({"storage.key_file", "is empty"});
     }
   }
+  read_cluster_files(c.cluster, out);
 }
 
 } // namespace igbridge::config_detail

@@ -576,3 +576,79 @@ TEST_CASE("the documented config file parses", "[config]") {
     CHECK(p.message.rfind("cannot read", 0) == 0);
   }
 }
+
+TEST_CASE("without [cluster] the node runs alone (DESIGN 9)", "[config][cluster]") {
+  secrets_dir d;
+  config c;
+  auto ps = parse_config(d.minimal(), c);
+  INFO(dump(ps));
+  REQUIRE(ps.empty());
+  CHECK_FALSE(c.cluster.enabled);
+  CHECK(c.cluster.node_id.empty());
+}
+
+TEST_CASE("[cluster] keys, defaults and files (DESIGN 9)", "[config][cluster]") {
+  secrets_dir d;
+  SECTION("defaults: the host name, 256 shards, 10 s leases, 3 replicas") {
+    config c;
+    auto ps = parse_config(d.minimal("", "[cluster]\nnats_urls = [\"nats://127.0.0.1:4222\"]\n"), c);
+    INFO(dump(ps));
+    REQUIRE(ps.empty());
+    CHECK(c.cluster.enabled);
+    char host[256] = {};
+    REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+    std::string short_host(host);
+    CHECK(c.cluster.node_id == short_host.substr(0, short_host.find('.')));
+    CHECK(c.cluster.shards == 256);
+    CHECK(c.cluster.lease_ttl_s == 10);
+    CHECK(c.cluster.replicas == 3);
+    CHECK(c.cluster.nats_creds_path.empty());
+  }
+  SECTION("every key set; secret files are resolved, never copied") {
+    auto creds = d.write("nats.creds", "-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n"
+                                       "-----BEGIN USER NKEY SEED-----\nSUAX\n------END USER NKEY SEED------\n");
+    auto ca = d.write("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    config c;
+    auto ps = parse_config(d.minimal("", "[cluster]\nnats_urls = [\"tls://a:4222\", \"tls://b:4222\"]\n"
+                                         "node_id = \"node-2\"\nshards = 16\nlease_ttl_s = 2\n"
+                                         "replicas = 1\nnats_creds_file = \"" + creds + "\"\n"
+                                         "nats_tls_ca_file = \"" + ca + "\"\n"),
+                           c);
+    INFO(dump(ps));
+    REQUIRE(ps.empty());
+    CHECK(c.cluster.nats_urls == std::vector<std::string>{"tls://a:4222", "tls://b:4222"});
+    CHECK(c.cluster.node_id == "node-2");
+    CHECK(c.cluster.shards == 16);
+    CHECK(c.cluster.lease_ttl_s == 2);
+    CHECK(c.cluster.replicas == 1);
+    CHECK(c.cluster.nats_creds_path == creds);
+    CHECK(c.cluster.nats_tls_ca_path == ca);
+  }
+}
+
+TEST_CASE("[cluster] problems name the key, never a secret (DESIGN 9)", "[config][cluster]") {
+  secrets_dir d;
+  auto check = [&](const std::string& keys, const std::string& key) {
+    config c;
+    auto ps = parse_config(d.minimal("", "[cluster]\n" + keys), c);
+    INFO(keys << "\n" << dump(ps));
+    CHECK(has_problem(ps, key));
+    for (const auto& p : ps) {
+      CHECK(p.message.find("SUASECRET") == std::string::npos);
+    }
+  };
+  const std::string url = "nats_urls = [\"nats://127.0.0.1:4222\"]\n";
+  check("", "cluster.nats_urls");
+  check("nats_urls = [\"http://x:4222\"]\n", "cluster.nats_urls");
+  check("nats_urls = \"nats://x:4222\"\n", "cluster.nats_urls");
+  check(url + "node_id = \"a.b\"\n", "cluster.node_id");
+  check(url + "node_id = \"\"\nshards = 0\n", "cluster.shards");
+  check(url + "shards = 65537\n", "cluster.shards");
+  check(url + "lease_ttl_s = 0\n", "cluster.lease_ttl_s");
+  check(url + "replicas = 6\n", "cluster.replicas");
+  check(url + "nats_creds_file = \"" + d.path("missing") + "\"\n", "cluster.nats_creds_file");
+  auto not_creds = d.write("not.creds", "SUASECRET but no markers\n");
+  check(url + "nats_creds_file = \"" + not_creds + "\"\n", "cluster.nats_creds_file");
+  check(url + "nats_tls_ca_file = \"" + not_creds + "\"\n", "cluster.nats_tls_ca_file");
+  check(url + "sharsd = 3\n", "cluster.sharsd");
+}

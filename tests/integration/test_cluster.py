@@ -1,0 +1,93 @@
+"""Cluster mode at the daemon (DESIGN §9): two igbridge nodes on three
+nats-server with JetStream R3 (shards = 16, lease_ttl_s = 2). /status on any
+node lists every node with the leases it holds; a node that leaves gives
+its shards to the other; /readyz answers 503 while the node has no NATS, and
+200 again once the servers are back. Shard ownership of users, hints and the
+changelog are not wired into the daemon yet (docs/cluster.md)."""
+
+import time
+import unittest
+
+from harness import DaemonTest, Fakegram, Igbridge, get, wait_until
+from nats_cluster import NatsCluster
+
+SHARDS = 16
+
+
+class Cluster(DaemonTest):
+    def node(self, name):
+        ig = Igbridge(self.fg, extra={"cluster": {
+            "nats_urls": self.nats.urls, "node_id": name, "shards": SHARDS,
+            "lease_ttl_s": 2, "replicas": 3}})
+        return self.track(ig).start(wait=False)
+
+    def status(self, ig):
+        return get(ig.admin + "/status", timeout=5).json()["cluster"]
+
+    def unready(self, ig, why):
+        """The /readyz answer when it is 503 and its error names `why`."""
+        r = get(ig.admin + "/readyz", timeout=5)
+        return r if r.status == 503 and why in r.json()["error"] else None
+
+    def shards_by_node(self, ig):
+        return {n["id"]: n["shards"] for n in self.status(ig)["nodes"] if n["alive"]}
+
+    def test_nodes_leases_and_readiness(self):
+        self.nats = self.track(NatsCluster())
+        self.fg = self.track(Fakegram("graph"))
+        a, b = self.node("node-a"), self.node("node-b")
+        for ig in (a, b):
+            wait_until(ig._ready, timeout=30, what="cluster node ready")
+
+        # Every shard owned, split between the two, and seen alike from both.
+        def split():
+            seen = [self.shards_by_node(ig) for ig in (a, b)]
+            ok = all(set(s) == {"node-a", "node-b"} and sum(s.values()) == SHARDS
+                     and min(s.values()) >= 1 for s in seen)
+            return seen if ok else None
+        seen = wait_until(split, timeout=20, interval=0.3, what="16 shards over both nodes")
+        print("\nshards per node:", seen[0])
+        st = self.status(a)
+        self.assertEqual(st["shards"], SHARDS)
+        self.assertEqual(st["node"], "node-a")
+        self.assertTrue(st["ready"])
+        self.assertEqual(len(st["owned"]), seen[0]["node-a"])
+        self.assertEqual(st["lag"]["hints"], 0)
+
+        # A graceful leave: b's shards go to a at once (not after the TTL),
+        # and a still lists b, as gone.
+        t0 = time.monotonic()
+        self.assertEqual(b.stop(), 0)
+        wait_until(lambda: self.shards_by_node(a) == {"node-a": SHARDS}, timeout=10,
+                   interval=0.2, what="node-a owning every shard")
+        print(f"hand-over after a graceful leave: {time.monotonic() - t0:.1f} s")
+        gone = [n for n in self.status(a)["nodes"] if n["id"] == "node-b"]
+        self.assertEqual(gone, [{"id": "node-b", "shards": 0, "alive": False}])
+
+        # Two of three servers gone: connected, but no quorum stores the
+        # heartbeat, so not ready within about the lease TTL.
+        self.nats.kill(0)
+        self.nats.kill(1)
+        t0 = time.monotonic()
+        r = wait_until(lambda: self.unready(a, "quorum"), timeout=15, interval=0.1,
+                       what="/readyz 503 for the quorum")
+        print(f"/readyz 503 after {time.monotonic() - t0:.1f} s: {r.json()}")
+        self.nats.start(0)
+        self.nats.start(1)
+        wait_until(a._ready, timeout=30, interval=0.2, what="/readyz 200 with the quorum back")
+
+        # No NATS at all: not ready, and /readyz says why; back when NATS is.
+        for i in range(3):
+            self.nats.kill(i)
+        t0 = time.monotonic()
+        r = wait_until(lambda: self.unready(a, "NATS"), timeout=10, interval=0.1,
+                       what="/readyz 503 without NATS")
+        print(f"/readyz 503 after {time.monotonic() - t0:.1f} s: {r.json()}")
+        self.assertEqual(get(a.admin + "/livez", timeout=5).status, 200)
+        for i in range(3):
+            self.nats.start(i)
+        wait_until(a._ready, timeout=30, interval=0.2, what="/readyz 200 with NATS back")
+
+
+if __name__ == "__main__":
+    unittest.main()
