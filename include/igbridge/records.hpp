@@ -25,8 +25,10 @@ constexpr user_state all_user_states[] = {user_state::active, user_state::reauth
 
 /// Per-user import rules; a user without them uses import.tags/import.block.
 struct user_rules {
-  std::vector<std::string> tags;  // normalized
-  std::vector<std::string> block; // normalized
+  std::vector<std::string> tags;    // normalized; any of them
+  std::vector<std::string> block;   // normalized; none of them
+  std::vector<std::string> require; // normalized; all of them
+  std::string since, until;         // "YYYY-MM-DD" on the post's timestamp (UTC); "" = open
 };
 
 /// One linked (or once-linked) app user; the `users` DB value.

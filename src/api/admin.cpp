@@ -188,11 +188,36 @@ std::optional<std::vector<std::string>> tag_list(const nlohmann::json& j, const 
   return out;
 }
 
+/// A rule's date: "YYYY-MM-DD" (a real day), or absent / "" for none.
+std::optional<std::string> rule_date(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    return std::string{};
+  }
+  if (!it->is_string()) {
+    return std::nullopt;
+  }
+  auto s = it->get<std::string>();
+  if (s.empty()) {
+    return s;
+  }
+  bool shape = s.size() == 10 && s[4] == '-' && s[7] == '-';
+  auto t = shape ? parse_iso8601(s + "T00:00:00Z") : std::nullopt;
+  if (!t || rfc3339(*t).compare(0, 10, s) != 0) {
+    return std::nullopt; // 2026-02-30 parses, but is no day
+  }
+  return s;
+}
+
 nlohmann::json rules_view(const context& ctx, const user_record& rec) {
   bool own = rec.rules.has_value();
+  auto date = [](const std::string& d) { return d.empty() ? nlohmann::json() : nlohmann::json(d); };
   return {{"user", rec.user},
           {"tags", own ? rec.rules->tags : ctx.cfg.import.tags},
           {"block", own ? rec.rules->block : ctx.cfg.import.block},
+          {"require", own ? rec.rules->require : std::vector<std::string>{}},
+          {"since", own ? date(rec.rules->since) : nlohmann::json()},
+          {"until", own ? date(rec.rules->until) : nlohmann::json()},
           {"source", own ? "user" : "global"}};
 }
 
@@ -211,15 +236,24 @@ void user_rules_route(admin_self self, const route_request& r, const std::string
   }
   auto tags = tag_list(body, "tags");
   auto block = tag_list(body, "block");
-  if (!tags || !block) {
-    return r.in.reply->respond(json_error(400, "tags and block must be arrays of tags"));
+  auto require = tag_list(body, "require");
+  if (!tags || !block || !require) {
+    return r.in.reply->respond(json_error(400, "tags, block and require must be arrays of tags"));
   }
   if (tags->empty()) {
     return r.in.reply->respond(json_error(400, "tags must not be empty"));
   }
+  auto since = rule_date(body, "since");
+  auto until = rule_date(body, "until");
+  if (!since || !until) {
+    return r.in.reply->respond(json_error(400, "since and until must be dates, YYYY-MM-DD"));
+  }
+  if (!since->empty() && !until->empty() && *until < *since) {
+    return r.in.reply->respond(json_error(400, "until must not be before since"));
+  }
   auto reply = r.in.reply;
   self->request(self->state.peers.registry, actor_timeout, rules_atom::value, id,
-                user_rules{*tags, *block})
+                user_rules{*tags, *block, *require, *since, *until})
     .then(
       [=](bool ok) {
         auto rec = users::get(ctx->db->read(), id);

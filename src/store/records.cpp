@@ -149,7 +149,18 @@ json rules_json(const std::optional<user_rules>& r) {
   if (!r) {
     return nullptr;
   }
-  return json{{"tags", r->tags}, {"block", r->block}};
+  json j{{"tags", r->tags}, {"block", r->block}};
+  // Written only when set, so rules stored before them read the same.
+  if (!r->require.empty()) {
+    j["require"] = r->require;
+  }
+  if (!r->since.empty()) {
+    j["since"] = r->since;
+  }
+  if (!r->until.empty()) {
+    j["until"] = r->until;
+  }
+  return j;
 }
 
 bool read_strings(const json& j, const char* key, std::vector<std::string>& out) {
@@ -180,7 +191,9 @@ bool read_rules(const json& j, std::optional<user_rules>& out) {
     return false;
   }
   user_rules r;
-  if (!read_strings(*it, "tags", r.tags) || !read_strings(*it, "block", r.block)) {
+  if (!read_strings(*it, "tags", r.tags) || !read_strings(*it, "block", r.block)
+      || !read_strings(*it, "require", r.require) || !read(*it, "since", r.since)
+      || !read(*it, "until", r.until)) {
     return false;
   }
   out = std::move(r);

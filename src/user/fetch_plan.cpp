@@ -1,5 +1,7 @@
 #include "user/fetch_plan.hpp"
 
+#include <algorithm>
+
 #include "igbridge/clock.hpp"
 
 namespace igbridge {
@@ -27,6 +29,36 @@ int64_t taken_at_of(const media_item& m, int64_t fallback) {
   return fallback;
 }
 
+namespace {
+
+/// `require` (every tag) and the since/until window of the post's time.
+bool within(const tag_rules& rules, const media_item& item, int64_t now) {
+  for (const auto& t : rules.required) {
+    if (std::find(item.tags.begin(), item.tags.end(), t) == item.tags.end()) {
+      return false;
+    }
+  }
+  auto taken = taken_at_of(item, now);
+  return (rules.since == 0 || taken >= rules.since) && (rules.until == 0 || taken < rules.until);
+}
+
+int64_t day_start(const std::string& date) {
+  if (date.empty()) {
+    return 0;
+  }
+  return parse_iso8601(date + "T00:00:00Z").value_or(0);
+}
+
+} // namespace
+
+tag_rules rules_from(const user_rules& r) {
+  tag_rules out{r.tags, r.block, r.require, day_start(r.since), day_start(r.until)};
+  if (out.until != 0) {
+    out.until += 86400; // the whole of the last day
+  }
+  return out;
+}
+
 page_plan plan_page(const std::vector<media_item>& items,
                     const std::vector<std::optional<seen_entry>>& seen, const tag_rules& rules,
                     int64_t now, int64_t recheck_s, int budget_left) {
@@ -43,6 +75,9 @@ page_plan plan_page(const std::vector<media_item>& items,
     }
     ++p.looked_at;
     auto judged = verdict_of(judge_tags(item.tags, rules.wanted, rules.blocked));
+    if (judged == verdict::imported && !within(rules, item, now)) {
+      judged = verdict::untagged; // wanted tags, but not what the rules ask for
+    }
     plan.judged = judged;
     const auto& known = i < seen.size() ? seen[i] : std::nullopt;
     if (!known) {

@@ -17,9 +17,16 @@ namespace igbridge {
 
 /// The tags a user imports and blocks (their rules, or the configured ones).
 struct tag_rules {
-  std::vector<std::string> wanted;
-  std::vector<std::string> blocked;
+  std::vector<std::string> wanted;   // any
+  std::vector<std::string> blocked;  // none
+  std::vector<std::string> required; // all
+  int64_t since = 0;                 // taken at or after (unix s); 0 = open
+  int64_t until = 0;                 // taken before; 0 = open
 };
+
+/// A user's rules as a fetch applies them: dates become the first second
+/// of `since` and the first second after `until`.
+tag_rules rules_from(const user_rules& r);
 
 enum class item_action {
   known,    // seen before and settled (or unchanged): nothing to do

@@ -97,7 +97,7 @@ imports::delivered delivered_values(const media_item& item, int64_t taken_at, in
 
 tag_rules rules_of(const user_actor_state& st) {
   if (st.rec.rules) {
-    return {st.rec.rules->tags, st.rec.rules->block};
+    return rules_from(*st.rec.rules);
   }
   return {st.ctx->cfg.import.tags, st.ctx->cfg.import.block};
 }

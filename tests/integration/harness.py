@@ -500,10 +500,16 @@ class Receiver:
     """A local HTTP endpoint for sinks: records requests (header names in
     lower case) and answers with the statuses queued in `answers`, then
     `default_status`. `check(headers, body)` returning False answers 401,
-    as a host app does for a bad signature; `delay` makes a slow endpoint."""
+    as a host app does for a bad signature; `delay` makes a slow endpoint.
+    `media_only`: account events (account.*, link.revoked) are answered 200
+    and kept apart in `account_events`, so a test of media deliveries sees
+    only them (DESIGN §9 added account.linked before a user's first import)."""
 
-    def __init__(self, default_status=200, delay=0.0, answers=(), check=None, path="/hook"):
+    def __init__(self, default_status=200, delay=0.0, answers=(), check=None, path="/hook",
+                 media_only=False):
         self.requests = []
+        self.account_events = []
+        self.media_only = media_only
         self.answers = list(answers)
         self.default_status = default_status
         self.delay = delay  # seconds slept before each answer (a slow endpoint)
@@ -520,6 +526,13 @@ class Receiver:
                 body = self.rfile.read(n)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 valid = outer.check(headers, body) if outer.check else True
+                if outer.media_only and valid and not Receiver._is_media(body):
+                    with outer.lock:
+                        outer.account_events.append({"headers": headers, "body": body})
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with outer.lock:
                     if not valid:
                         status = 401
@@ -545,6 +558,14 @@ class Receiver:
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}{path}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def _is_media(body):
+        try:
+            kind = json.loads(body).get("type", "")
+        except (ValueError, AttributeError):
+            return True
+        return not (kind.startswith("account.") or kind == "link.revoked")
 
     def accepted(self):
         with self.lock:

@@ -28,7 +28,7 @@ class Crash(DaemonTest):
         ig = self.track(Igbridge(fg, import_overrides={"update_count": PAGE})).start()
         acct = fg.account("alice.cooks")
         link_alice(self, fg, ig)
-        self.assertEqual(ig.imports(), [])
+        self.assertEqual(media_records(ig), [])
         ids = [fg.post_media(acct["id"], f"Meal {i} #eatdifferent") for i in range(POSTS)]
         self.assertEqual(len(set(ids)), POSTS)
 

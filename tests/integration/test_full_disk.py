@@ -133,7 +133,9 @@ class FullDisk(DaemonTest):
         self.assertEqual(ig.fetch_now("alice").status, 202)
         wait_until(lambda: metric(ig, "igbridge_fetches_total", outcome="storage") >= 2,
                    timeout=60, what="the fetch failing on the full disk, then its retry")
-        self.assertIn("No space left on device", ig.log())
+        # ENOSPC from a write; EIO when LMDB's msync of a page of the grown
+        # file meets the full tmpfs (which one depends on where the page falls)
+        self.assertRegex(ig.log(), "No space left on device|Input/output error")
         self.assertEqual([r["media_id"] for r in media_records(ig)], [first])
         # the daemon keeps serving meanwhile
         self.assertEqual(get(ig.public + "/livez").status, 200)

@@ -70,12 +70,12 @@ class Import(DaemonTest):
         calls = fg.media_calls()
         fetch_and_wait(self, ig, fg)
         self.assertGreater(fg.media_calls(), calls)
-        self.assertEqual(len(ig.imports()), 2)
+        self.assertEqual(len(media_records(ig)), 2)
 
         # nor does a restart, nor a fetch after it
         ig.restart()
         fetch_and_wait(self, ig, fg)
-        self.assertEqual(len(ig.imports()), 2)
+        self.assertEqual(len(media_records(ig)), 2)
         self.assertEqual(ig.user_json("alice")["imported"], 2)
 
         # a post made now arrives after a fetch, an untagged one does not

@@ -15,7 +15,7 @@ import time
 import unittest
 
 from harness import DaemonTest, Fakegram, Igbridge, Receiver, get, wait_until
-from pipeline import fetch_and_wait, link_alice, parse_time, pending
+from pipeline import fetch_and_wait, link_alice, media_records, parse_time, pending
 
 
 class NotifySocket:
@@ -191,7 +191,7 @@ class Kill9(DaemonTest):
         link_alice(self, fg, ig)  # linked, fetched, delivered
         before = ig.user_json("alice")
         self.assertIsNotNone(before["next_fetch_at"])
-        self.assertEqual(len(ig.imports()), 1)
+        self.assertEqual(len(media_records(ig)), 1)
         ig.kill9()
         ig.start()
         after = ig.user_json("alice")
@@ -210,7 +210,7 @@ class Kill9(DaemonTest):
         u = fetch_and_wait(self, ig)
         self.assertGreater(fg.media_calls(), calls)
         self.assertEqual(u["imported"], 1)
-        self.assertEqual([x["media_id"] for x in ig.imports()], [mid])
+        self.assertEqual([x["media_id"] for x in media_records(ig)], [mid])
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import (DaemonTest, Fakegram, Igbridge, Receiver, free_port, get, post,
+from harness import (DaemonTest, Fakegram, Igbridge, Receiver, free_port, get, post, request,
                      wait_until)
-from pipeline import dead
+from pipeline import dead, fetch_and_wait
 
 
 def sha(b):
@@ -25,7 +25,8 @@ def sha(b):
 
 def media_imports(ig, media_id=None):
     return [x for x in ig.imports()
-            if x.get("media_id") and (media_id is None or x["media_id"] == media_id)]
+            if x.get("type", "media.imported") == "media.imported"
+            and (media_id is None or x["media_id"] == media_id)]
 
 
 def media_dir(ig):
@@ -250,6 +251,34 @@ class Rules(DaemonTest):
         got = {x["media_id"] for x in media_imports(ig)}
         self.assertNotIn(ids["ann", "ed"], got)
         self.assertNotIn(ids["bob", "soup"], got)
+
+    def test_require_since_and_until(self):
+        fg = self.track(Fakegram("graph"))
+        ig = self.track(Igbridge(fg)).start()
+        a = fg.account("ann.cooks")
+        ig.link("ann", "ann.cooks")
+        url = ig.admin + "/users/ann/rules"
+        for bad in ({"tags": ["ed"], "since": "2026-02-30"}, {"tags": ["ed"], "until": "soon"},
+                    {"tags": ["ed"], "require": "dinner"},
+                    {"tags": ["ed"], "since": "2026-03-02", "until": "2026-03-01"}):
+            r = request("PUT", url, body=bad, headers=ig.auth())
+            self.assertEqual(r.status, 400, (bad, r.body))
+        self.assertEqual(get(url, headers=ig.auth()).json()["source"], "global")
+        r = request("PUT", url, body={"tags": ["ed"], "require": ["#Dinner"],
+                                      "since": "2026-03-01", "until": "2026-03-31"},
+                    headers=ig.auth())
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual((r.json()["require"], r.json()["since"], r.json()["until"]),
+                         (["dinner"], "2026-03-01", "2026-03-31"))
+        march = 1772323200 + 86400 * 10  # 2026-03-11
+        ids = {name: fg.post_media(a["id"], caption, created_time=t) for name, caption, t in (
+            ("in", "Stew #ed #dinner", march),
+            ("last_day", "Soup #ed #dinner", 1774915200 + 3600),  # 2026-03-31 01:00
+            ("no_dinner", "Stew #ed", march + 60),
+            ("april", "Pie #ed #dinner", 1774915200 + 86400 + 60))}
+        fetch_and_wait(self, ig, fg, user="ann")
+        got = {x["media_id"] for x in media_imports(ig)}
+        self.assertEqual(got, {ids["in"], ids["last_day"]})
 
 
 class Deletion(DaemonTest):

@@ -10,7 +10,7 @@ import unittest
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness import DaemonTest, Fakegram, Igbridge, get, post, sign_sha256, wait_until
-from pipeline import link_alice, parse_time
+from pipeline import link_alice, media_records, parse_time
 
 
 def parse_metrics(text):
@@ -111,7 +111,8 @@ class MetricsAndStatus(DaemonTest):
         self.assertEqual(delta("igbridge_media_total", result="blocked"), 0)
         self.assertEqual(delta("igbridge_media_total", result="duplicate"), 0)
         self.assertEqual(delta("igbridge_fetches_total", outcome="ok"), 1)
-        self.assertEqual(delta("igbridge_deliveries_total", outcome="delivered"), 2)
+        # the two imports and account.linked
+        self.assertEqual(delta("igbridge_deliveries_total", outcome="delivered"), 3)
         self.assertEqual(delta("igbridge_deliveries_total", outcome="retry"), 0)
         self.assertEqual(delta("igbridge_deliveries_total", outcome="dead"), 0)
         self.assertEqual(delta("igbridge_link_attempts_total", outcome="connected"), 1)
@@ -121,7 +122,7 @@ class MetricsAndStatus(DaemonTest):
         self.assertEqual(val(after, "igbridge_outbox_depth"), 0)
         self.assertEqual(val(after, "igbridge_dead_letters"), 0)
         self.assertEqual(val(after, "igbridge_scheduled_fetches"), 1)
-        self.assertEqual(len(ig.imports()), 2)
+        self.assertEqual(len(media_records(ig)), 2)
 
         # a signed webhook and an unsigned one
         before = after
@@ -158,7 +159,7 @@ class MetricsAndStatus(DaemonTest):
         self.assertEqual(s["users"]["reauth_required"], 0)
         self.assertEqual(s["totals"]["imported"], 2)
         self.assertEqual(s["totals"]["skipped_untagged"], 1)
-        self.assertEqual(s["totals"]["delivered"], 2)
+        self.assertEqual(s["totals"]["delivered"], 3)  # and account.linked
         self.assertEqual(s["totals"]["fetches_ok"], 1)
         self.assertEqual(s["totals"]["webhook_updates"], 1)
         self.assertEqual(s["totals"]["webhook_rejected"], 1)

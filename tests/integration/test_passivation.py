@@ -13,6 +13,7 @@ import time
 import unittest
 
 from harness import DaemonTest, Fakegram, Igbridge, post, sign_sha256, wait_until
+from pipeline import media_records
 
 DELAY = 4  # import.webhook_delay_s
 
@@ -103,7 +104,7 @@ class Passivation(DaemonTest):
             self.assertEqual(metric(m1, "igbridge_user_actors"), 0, "activated by the webhook")
             self.assertEqual(metric(m1, "igbridge_user_activations_total"),
                              metric(m0, "igbridge_user_activations_total"))
-            wait_until(lambda: any(r["media_id"] == media_id for r in ig.imports()),
+            wait_until(lambda: any(r["media_id"] == media_id for r in media_records(ig)),
                        timeout=DELAY + 60, what="the hinted post imported")
         finally:
             watch.close()
@@ -121,7 +122,7 @@ class Passivation(DaemonTest):
         # The page's commit (the import) comes before the fetch's last one.
         wait_until(lambda: ig.user_json("alice")["next_fetch_at"] is None, timeout=10,
                    what="the hint discharged by the fetch")
-        self.assertEqual([r["media_id"] for r in ig.imports()].count(media_id), 1)
+        self.assertEqual([r["media_id"] for r in media_records(ig)].count(media_id), 1)
         # And it passivates again once done.
         wait_until(lambda: metric(ig.metrics_text(), "igbridge_user_actors") == 0,
                    timeout=30, what="passivated again")
@@ -147,10 +148,10 @@ class Passivation(DaemonTest):
             for i in range(0, n, 3):
                 self.assertEqual(ig.fetch_now(f"user{i}").status, 202)
             want = set(posted)
-            wait_until(lambda: want <= {r["media_id"] for r in ig.imports()}, timeout=90,
+            wait_until(lambda: want <= {r["media_id"] for r in media_records(ig)}, timeout=90,
                        what=f"round {rnd} imported")
         time.sleep(3)  # any late duplicate would land by now
-        ids = [r["media_id"] for r in ig.imports()]
+        ids = [r["media_id"] for r in media_records(ig)]
         self.assertEqual(len(ids), len(set(ids)), "a post imported twice")
         self.assertEqual(set(ids), set(posted))
         m = ig.metrics_text()

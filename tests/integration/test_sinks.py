@@ -41,7 +41,8 @@ class SinkTest(DaemonTest):
     def webhook_daemon(self, answers=(), default_status=200, retry=(1, 1, 1)):
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         recv = self.track(Receiver(default_status, answers=answers, path="/hooks/igbridge",
-                                   check=lambda h, b: verify_standard_webhook(secret, h, b)))
+                                   check=lambda h, b: verify_standard_webhook(secret, h, b),
+                                   media_only=True))
         self.fg = self.track(Fakegram("graph"))
         secret_dir = tempfile.mkdtemp(prefix="igbridge-sink-")
         path = os.path.join(secret_dir, "webhook_secret")

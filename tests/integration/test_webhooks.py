@@ -21,7 +21,7 @@ import urllib.parse
 
 from harness import (DaemonTest, Fakegram, Igbridge, free_port, get, post, sign_sha1,
                      sign_sha256, wait_until)
-from pipeline import parse_time
+from pipeline import media_records, parse_time
 
 
 def graph_payload(*ids):
@@ -440,10 +440,10 @@ class LegacyEndToEnd(DaemonTest):
         t0 = time.time()
         media_id = fg.post_media(acct["id"], "Quinoa salad #eatdifferent")
         time.sleep(2.5)
-        self.assertEqual(ig.imports(), [], "imported before webhook_delay_s")
-        wait_until(lambda: ig.imports(), timeout=15, what="import after the hint")
+        self.assertEqual(media_records(ig), [], "imported before webhook_delay_s")
+        wait_until(lambda: media_records(ig), timeout=15, what="import after the hint")
         self.assertGreaterEqual(time.time() - t0, 3.5)
-        self.assertEqual([x["media_id"] for x in ig.imports()], [media_id])
+        self.assertEqual([x["media_id"] for x in media_records(ig)], [media_id])
         r = ig.cli("subscriptions", "delete")
         self.assertEqual(r.returncode, 0, r.stderr)
 
@@ -477,8 +477,8 @@ class CrashAfterAck(DaemonTest):
         self.assertEqual(r.status, 200)
         ig.kill9()
         ig.start()
-        wait_until(lambda: ig.imports(), timeout=20, what="import after restart")
-        self.assertEqual([x["media_id"] for x in ig.imports()], [media_id])
+        wait_until(lambda: media_records(ig), timeout=20, what="import after restart")
+        self.assertEqual([x["media_id"] for x in media_records(ig)], [media_id])
 
 
 class Deauthorize(DaemonTest):
@@ -490,7 +490,7 @@ class Deauthorize(DaemonTest):
         self.fg.post_media(self.acct["id"], "Old soup #eatdifferent")
         self.ig.link("alice", "alice.cooks")
         self.ig.link("bob", "alice.cooks")
-        wait_until(lambda: len(self.ig.imports()) == 2, what="initial imports")
+        wait_until(lambda: len(media_records(self.ig)) == 2, what="initial imports")
 
     def form(self, field):
         return post(self.ig.public + "/hooks/instagram/" + field[0],
@@ -516,6 +516,9 @@ class Deauthorize(DaemonTest):
         wait_until(lambda: len([x for x in self.ig.imports()
                                 if x.get("type") == "link.revoked"]) == 2,
                    what="link.revoked events")
+        unlinked = [x for x in self.ig.imports() if x.get("type") == "account.unlinked"]
+        self.assertEqual(sorted((x["user"], x["by"]) for x in unlinked),
+                         [("alice", "deauthorize"), ("bob", "deauthorize")])
         self.assertEqual(self.ig.fetch_now("alice").status, 409)
 
     def test_data_deletion_erases_and_reports(self):
@@ -530,7 +533,7 @@ class Deauthorize(DaemonTest):
         self.assertEqual(self.ig.user("alice").status, 404)
         # the seen set is gone: linking again imports the old post again
         self.ig.link("alice", "alice.cooks")
-        wait_until(lambda: len([x for x in self.ig.imports()
+        wait_until(lambda: len([x for x in media_records(self.ig)
                                 if x.get("user") == "alice" and x.get("media_id")]) == 2,
                    what="re-import after deletion")
         self.assertEqual(get(self.ig.public + "/hooks/instagram/deletion?code=nope").status, 404)

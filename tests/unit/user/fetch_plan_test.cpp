@@ -107,3 +107,26 @@ TEST_CASE("paging goes on while all is new, or until the oldest provisional post
   // The initial fetch never pages for provisional posts.
   CHECK_FALSE(keep_paging(known, true, true, 3, 20, now - 500));
 }
+
+TEST_CASE("rules may require every tag of a list and a window of dates", "[fetch_plan]") {
+  user_rules r;
+  r.tags = {"ed"};
+  r.require = {"dinner"};
+  r.since = "2027-01-14";
+  r.until = "2027-01-15"; // now is 2027-01-15T08:00:00Z
+  auto rules2 = rules_from(r);
+  CHECK(rules2.since == *parse_iso8601("2027-01-14T00:00:00Z"));
+  CHECK(rules2.until == *parse_iso8601("2027-01-16T00:00:00Z")); // the whole last day
+  std::vector<media_item> items{post("1", "#ed #dinner", now - 10),   // in
+                                post("2", "#ed lunch", now - 20),     // lacks #dinner
+                                post("3", "#dinner alone", now - 30), // lacks any wanted
+                                post("4", "#ed #dinner", now - 3 * 86400)}; // before since
+  auto p = plan_page(items, {std::nullopt, std::nullopt, std::nullopt, std::nullopt}, rules2, now,
+                     week, -1);
+  CHECK(p.items[0].action == item_action::import);
+  for (int i : {1, 2, 3}) {
+    CHECK(p.items[i].action == item_action::mark);
+    CHECK(p.items[i].judged == verdict::untagged);
+  }
+  CHECK(p.imports == 1);
+}
