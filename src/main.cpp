@@ -36,10 +36,13 @@ int main(int argc, char** argv) {
   std::string users_action, users_id, users_state;
   bool json = false;
   std::optional<std::string> rule_tags, rule_block;
-  users->add_option("action", users_action, "list | show | fetch | disconnect | rules")
+  std::string backfill_since;
+  users->add_option("action", users_action, "list | show | fetch | backfill | disconnect | rules")
     ->required()
-    ->check(CLI::IsMember({"list", "show", "fetch", "disconnect", "rules"}));
-  users->add_option("id", users_id, "app user id (show, fetch, disconnect, rules)");
+    ->check(CLI::IsMember({"list", "show", "fetch", "backfill", "disconnect", "rules"}));
+  users->add_option("--since", backfill_since,
+                    "backfill: leave posts taken before this date alone (YYYY-MM-DD)");
+  users->add_option("id", users_id, "app user id (show, fetch, backfill, disconnect, rules)");
   users->add_option("--tags", rule_tags,
                     "rules: the user's own tags, comma-separated (e.g. soup,ed)");
   users->add_option("--block", rule_block,
@@ -89,7 +92,8 @@ int main(int argc, char** argv) {
     if (users_action == "rules") {
       return igbridge::run_user_rules(config, users_id, rule_tags, rule_block, json);
     }
-    return igbridge::run_users(config, users_action, users_id, users_state, json);
+    return igbridge::run_users(config, users_action, users_id, users_state, json,
+                               backfill_since);
   }
   if (*outbox) {
     return igbridge::run_outbox(config, outbox_action, outbox_id, json);

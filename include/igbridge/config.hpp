@@ -82,6 +82,8 @@ struct config {
     /// An imported post whose tags no longer match: "update" (the host
     /// gets media.updated) or "delete" (media.deleted).
     std::string on_untag = "update";
+    /// A backfill looks at this many posts at most, newest first.
+    int backfill_max = 500;
   } import;
   struct sink_section {
     std::string type = "jsonl"; // "jsonl" | "webhook" | "micropub", as written

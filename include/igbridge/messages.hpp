@@ -37,6 +37,7 @@ using link_atom = caf::atom_constant<caf::atom("link")>;          // store a fre
 using unlink_atom = caf::atom_constant<caf::atom("unlink")>;      // forget the token
 using erase_atom = caf::atom_constant<caf::atom("erase")>;        // data deletion
 using rules_atom = caf::atom_constant<caf::atom("rules")>;        // per-user import rules
+using backfill_atom = caf::atom_constant<caf::atom("backfill")>;  // walk the account's history
 using idle_atom = caf::atom_constant<caf::atom("idle")>;          // user: may I passivate?
 using kick_atom = caf::atom_constant<caf::atom("kick")>;          // delivery: outbox grew
 using tick_atom = caf::atom_constant<caf::atom("tick")>;          // a timer
@@ -200,6 +201,8 @@ using user_actor = caf::typed_actor<
   caf::replies_to<unlink_atom, bool, std::string>::with<bool>, // notify, reason
   caf::replies_to<erase_atom, std::string>::with<bool>, // confirmation code
   caf::replies_to<rules_atom, user_rules>::with<bool>,
+  caf::replies_to<backfill_atom, int64_t>::with<bool>, // since (0: none); false: not active
+  caf::reacts_to<backfill_atom, uint64_t>,              // resume after a rate limit (its gen)
   caf::replies_to<reread_atom, std::string>::with<media_reread>, // media id
   caf::reacts_to<http_done_atom, http_reply>,
   caf::reacts_to<idle_atom, uint64_t>,  // idle timer
@@ -215,6 +218,7 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<unlink_atom, std::string, bool, std::string>::with<bool>,
   caf::replies_to<erase_atom, std::string, std::string>::with<bool>, // user, code
   caf::replies_to<rules_atom, std::string, user_rules>::with<bool>,
+  caf::replies_to<backfill_atom, std::string, int64_t>::with<bool>, // user, since
   caf::replies_to<reread_atom, std::string, std::string>::with<media_reread>, // user, media id
   caf::replies_to<idle_atom, std::string, uint64_t>::with<bool>, // user, messages handled
   caf::replies_to<ping_atom>::with<ok_atom>,

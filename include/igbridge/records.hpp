@@ -31,6 +31,17 @@ struct user_rules {
   std::string since, until;         // "YYYY-MM-DD" on the post's timestamp (UTC); "" = open
 };
 
+/// A walk back through the account's history (DESIGN §9, "Rules and
+/// backfill"): what it looked at and imported so far.
+struct backfill_progress {
+  std::string state;     // "" never ran | "running" | "done" | "failed"
+  int64_t since = 0;     // posts taken before this are left alone (0: none)
+  int64_t started_at = 0;
+  uint64_t scanned = 0;
+  uint64_t imported = 0;
+  std::string last_error;
+};
+
 /// One linked (or once-linked) app user; the `users` DB value.
 struct user_record {
   std::string user;
@@ -57,6 +68,7 @@ struct user_record {
   uint64_t seen_count = 0;      // entries of this user in `seen`
   std::vector<int64_t> recent_imports; // import times in the last 14 days
   std::optional<user_rules> rules;
+  backfill_progress backfill;
 
   bool linked() const { return state == user_state::active; }
 };

@@ -265,6 +265,40 @@ void user_rules_route(admin_self self, const route_request& r, const std::string
       [=](const caf::error&) { reply->respond(json_error(503, "user actor busy")); });
 }
 
+/// POST /users/{id}/backfill {"since"?: "YYYY-MM-DD"}: walks the account's
+/// history (DESIGN §9); progress in GET /users/{id} as `backfill`.
+void backfill_user(admin_self self, const route_request& r, const std::string& id) {
+  auto ctx = self->state.ctx;
+  auto rec = users::get(ctx->db->read(), id);
+  if (!rec) {
+    return r.in.reply->respond(json_error(404, "unknown user"));
+  }
+  if (rec->state != user_state::active) {
+    return r.in.reply->respond(
+      json_error(409, std::string("user is ") + to_string(rec->state) + ", not active"));
+  }
+  auto body = r.in.request.body.empty() ? nlohmann::json::object()
+                                        : nlohmann::json::parse(r.in.request.body, nullptr, false);
+  if (!body.is_object()) {
+    return r.in.reply->respond(json_error(400, "expected a JSON object {\"since\":\"YYYY-MM-DD\"}"));
+  }
+  auto since = rule_date(body, "since");
+  if (!since) {
+    return r.in.reply->respond(json_error(400, "since must be a date, YYYY-MM-DD"));
+  }
+  int64_t since_ts = since->empty() ? 0 : parse_iso8601(*since + "T00:00:00Z").value_or(0);
+  auto reply = r.in.reply;
+  self->request(self->state.peers.registry, actor_timeout, backfill_atom::value, id, since_ts)
+    .then(
+      [=](bool ok) {
+        if (!ok) {
+          return reply->respond(json_error(409, "user is not active"));
+        }
+        reply->respond(json_response(202, {{"user", id}, {"backfill", "started"}}));
+      },
+      [=](const caf::error&) { reply->respond(json_error(503, "registry busy")); });
+}
+
 void list_outbox(admin_self self, const route_request& r) {
   auto state = param(r.query, "state").value_or("dead");
   if (state != "dead" && state != "pending") {
@@ -406,6 +440,10 @@ void user_routes(admin_self self, const route_request& r) {
   } else if (tail == "/fetch") {
     if (only(r, "POST")) {
       fetch_user(self, r, id);
+    }
+  } else if (tail == "/backfill") {
+    if (only(r, "POST")) {
+      backfill_user(self, r, id);
     }
   } else if (tail == "/rules") {
     if (m == "GET" || m == "HEAD" || m == "PUT") {

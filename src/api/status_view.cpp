@@ -386,7 +386,7 @@ std::string tables(const status_figures& f) {
   std::string h;
   h += table_section("Users needing attention", f.attention,
                      {{"user", "user"}, {"state", "state"}, {"username", "username"},
-                      {"last error", "last_error"}},
+                      {"why", "why"}},
                      "None.");
   h += table_section("Dead letters", f.dead_letters,
                      {{"id", "id"}, {"record", "record_id"}, {"user", "user"},

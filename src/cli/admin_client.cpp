@@ -178,7 +178,7 @@ int run_user_rules(const std::string& config_path, const std::string& id,
 }
 
 int run_users(const std::string& config_path, const std::string& action, const std::string& id,
-              const std::string& state, bool json) {
+              const std::string& state, bool json, const std::string& since) {
   config cfg;
   if (!load_or_report(config_path, cfg)) {
     return 1;
@@ -232,6 +232,12 @@ int run_users(const std::string& config_path, const std::string& action, const s
     r = call(cfg, "GET", "/users/" + uid);
   } else if (action == "fetch") {
     r = call(cfg, "POST", "/users/" + uid + "/fetch");
+  } else if (action == "backfill") {
+    nlohmann::json body = nlohmann::json::object();
+    if (!since.empty()) {
+      body["since"] = since;
+    }
+    r = call(cfg, "POST", "/users/" + uid + "/backfill", body.dump());
   } else {
     r = call(cfg, "DELETE", "/users/" + uid);
   }
@@ -245,6 +251,9 @@ int run_users(const std::string& config_path, const std::string& action, const s
   }
   if (action == "fetch") {
     std::cout << "fetch queued for " << id << "\n";
+  } else if (action == "backfill") {
+    std::cout << "backfill started for " << id
+              << " (progress: igbridge users show " << id << ")\n";
   } else if (action == "disconnect") {
     std::cout << id << " disconnected (state " << str(j, "state") << ")\n";
   } else {

@@ -18,8 +18,9 @@ int run_link_url(const std::string& config_path, const std::string& user, long t
 int run_user_rules(const std::string& config_path, const std::string& id,
                    const std::optional<std::string>& tags, const std::optional<std::string>& block,
                    bool json);
+/// `since`: backfill's --since date ("" = none).
 int run_users(const std::string& config_path, const std::string& action, const std::string& id,
-              const std::string& state, bool json);
+              const std::string& state, bool json, const std::string& since = {});
 int run_outbox(const std::string& config_path, const std::string& action, const std::string& id,
                bool json);
 /// `igbridge sink test`: one test event through the configured sink,

@@ -115,6 +115,7 @@ void read_import(const toml::table& root, config& c, problems& out) {
   r.get("recheck_s", s.recheck_s);
   r.get("seen_keep", s.seen_keep);
   r.get("on_untag", s.on_untag);
+  r.get("backfill_max", s.backfill_max);
   r.finish();
 }
 

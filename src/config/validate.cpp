@@ -244,6 +244,7 @@ void validate_import(config& c, problems& out) {
   if (im.seen_keep < 1) {
     out.push_back({"import.seen_keep", "must be greater than 0"});
   }
+  positive("import.backfill_max", im.backfill_max, out);
   if (im.on_untag != "update" && im.on_untag != "delete") {
     out.push_back({"import.on_untag", "must be \"update\" or \"delete\""});
   }

@@ -10,6 +10,7 @@
 #include "igbridge/log.hpp"
 #include "igbridge/media.hpp"
 #include "igbridge/store/dashboard.hpp"
+#include "igbridge/store/imports.hpp"
 #include "igbridge/store/media_refs.hpp"
 #include "igbridge/store/outbox.hpp"
 
@@ -78,6 +79,9 @@ void write_media_done(delivery_self self) {
             }
             outbox::update(txn, *e, e->next_attempt_at);
             media_refs::add(txn, e->user, d.names);
+            if (e->type == event_type::media_imported) {
+              imports::set_files(txn, e->user, imports::media_id_of(e->id), d.names);
+            }
             dashboard.emplace_back(e->id, d.media);
           }
           dashboard::note_stored_media(txn, dashboard);

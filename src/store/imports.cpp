@@ -2,6 +2,8 @@
 
 #include "igbridge/store/imports.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "igbridge/store/seen.hpp"
@@ -27,6 +29,9 @@ std::string encode(const delivered& d) {
   if (d.deleted) {
     j["deleted"] = true;
   }
+  if (!d.files.empty()) {
+    j["files"] = d.files;
+  }
   if (!d.values_known) {
     j["known"] = false;
   }
@@ -49,6 +54,7 @@ std::optional<delivered> decode(const std::string& v) {
     d.imported_at = j.value("imported_at", int64_t{0});
     d.location = j.value("location", std::string{});
     d.deleted = j.value("deleted", false);
+    d.files = j.value("files", std::vector<std::string>{});
     d.values_known = j.value("known", true);
   } catch (const std::exception&) {
     return std::nullopt; // a field of the wrong type: unreadable
@@ -67,6 +73,36 @@ std::optional<delivered> get(const read_txn& txn, const std::string& user,
 void put(write_txn& txn, const std::string& user, const std::string& media_id,
          const delivered& d) {
   txn.put(db::imports, key_of(user, media_id), encode(d));
+}
+
+void set_files(write_txn& txn, const std::string& user, const std::string& media_id,
+               const std::vector<std::string>& names) {
+  auto d = get(txn, user, media_id);
+  if (!d) {
+    return;
+  }
+  d->files = names;
+  put(txn, user, media_id, *d);
+}
+
+std::vector<std::string> files_only_of(const read_txn& txn, const std::string& user,
+                                       const std::string& media_id,
+                                       const std::vector<std::string>& names) {
+  std::vector<std::string> only = names;
+  auto prefix = user + std::string(1, '\0');
+  txn.scan_prefix(db::imports, prefix, [&](std::string_view k, std::string_view v) {
+    if (k.substr(prefix.size()) == media_id) {
+      return true;
+    }
+    auto d = decode(std::string(v));
+    if (d && !d->deleted) {
+      for (const auto& f : d->files) {
+        only.erase(std::remove(only.begin(), only.end(), f), only.end());
+      }
+    }
+    return !only.empty();
+  });
+  return only;
 }
 
 void set_location(write_txn& txn, const std::string& user, const std::string& media_id,

@@ -44,4 +44,15 @@ void forget_user(write_txn& txn, write_notes& notes, const std::string& user) {
   }
 }
 
+void release(write_txn& txn, write_notes& notes, const std::string& user,
+             const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    txn.del(db::user_media, with_nul(user) + name);
+    txn.del(db::media_refs, with_nul(name) + user);
+    if (!referenced(txn, name)) {
+      notes.media_gone.push_back(name);
+    }
+  }
+}
+
 } // namespace igbridge::media_refs

@@ -182,6 +182,25 @@ bool read_strings(const json& j, const char* key, std::vector<std::string>& out)
   return true;
 }
 
+json backfill_json(const backfill_progress& b) {
+  if (b.state.empty()) {
+    return nullptr;
+  }
+  return json{{"state", b.state},       {"since", b.since},
+              {"started_at", b.started_at}, {"scanned", b.scanned},
+              {"imported", b.imported}, {"last_error", b.last_error}};
+}
+
+bool read_backfill(const json& j, backfill_progress& out) {
+  auto it = j.find("backfill");
+  if (it == j.end() || it->is_null()) {
+    return true;
+  }
+  return it->is_object() && read(*it, "state", out.state) && read(*it, "since", out.since)
+         && read(*it, "started_at", out.started_at) && read(*it, "scanned", out.scanned)
+         && read(*it, "imported", out.imported) && read(*it, "last_error", out.last_error);
+}
+
 bool read_rules(const json& j, std::optional<user_rules>& out) {
   auto it = j.find("rules");
   if (it == j.end() || it->is_null()) {
@@ -228,6 +247,7 @@ std::string encode(const user_record& r) {
     {"seen_count", r.seen_count},
     {"recent_imports", r.recent_imports},
     {"rules", rules_json(r.rules)},
+    {"backfill", backfill_json(r.backfill)},
   };
   return dump(j);
 }
@@ -257,7 +277,8 @@ std::optional<user_record> decode_user(std::string_view bytes) {
             && read(*j, "refresh_failures", r.refresh_failures)
             && read(*j, "expiring_sent_at", r.expiring_sent_at)
             && read(*j, "seen_count", r.seen_count)
-            && read(*j, "recent_imports", r.recent_imports) && read_rules(*j, r.rules);
+            && read(*j, "recent_imports", r.recent_imports) && read_rules(*j, r.rules)
+            && read_backfill(*j, r.backfill);
   auto st = user_state_from(state);
   if (!ok || !st) {
     return std::nullopt;
@@ -284,6 +305,14 @@ json public_view(const user_record& r) {
     {"fetch_failures", r.fetch_failures},
     {"last_error", r.last_error},
     {"rules", rules_json(r.rules)},
+    {"backfill", r.backfill.state.empty()
+                   ? json(nullptr)
+                   : json{{"state", r.backfill.state},
+                          {"since", time_or_null(r.backfill.since)},
+                          {"started_at", time_or_null(r.backfill.started_at)},
+                          {"scanned", r.backfill.scanned},
+                          {"imported", r.backfill.imported},
+                          {"last_error", r.backfill.last_error}}},
   };
 }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "igbridge/clock.hpp"
 #include "igbridge/store/schedule.hpp"
 #include "igbridge/tables.hpp"
 
@@ -14,9 +15,36 @@ namespace igbridge::users {
 
 namespace {
 
+/// On the dashboard's attention list: a user who must link again, one whose
+/// fetches fail, whose token expires while refreshes fail (DESIGN §9's
+/// `expiring`), or whose backfill runs or failed (its progress).
 bool needs_attention(const user_record& r) {
-  return r.state == user_state::reauth_required
-         || (r.state == user_state::active && !r.last_error.empty());
+  if (r.state == user_state::reauth_required) {
+    return true;
+  }
+  return r.state == user_state::active
+         && (!r.last_error.empty() || r.expiring_sent_at != 0 || r.backfill.state == "running"
+             || r.backfill.state == "failed");
+}
+
+/// The attention list's reason, in words for the dashboard.
+std::string attention_why(const user_record& r) {
+  std::vector<std::string> why;
+  if (!r.last_error.empty()) {
+    why.push_back(r.last_error);
+  }
+  if (r.state == user_state::active && r.expiring_sent_at != 0) {
+    why.push_back("token expires " + rfc3339(r.token_expires_at) + " and refreshes fail");
+  }
+  if (r.backfill.state == "running" || r.backfill.state == "failed") {
+    why.push_back("backfill " + r.backfill.state + ": " + std::to_string(r.backfill.scanned)
+                  + " scanned, " + std::to_string(r.backfill.imported) + " imported");
+  }
+  std::string text;
+  for (const auto& w : why) {
+    text += (text.empty() ? "" : "; ") + w;
+  }
+  return text;
 }
 
 void add_counter(write_txn& txn, const std::string& name, int64_t by) {
@@ -86,7 +114,9 @@ void store(write_txn& txn, write_notes& notes, const std::optional<user_record>&
     after->scheduled_at = new_due;
   }
   if (after && needs_attention(*after)) {
-    tables::attention.put(txn, user, public_view(*after).dump());
+    auto view = public_view(*after);
+    view["why"] = attention_why(*after);
+    tables::attention.put(txn, user, view.dump());
   } else {
     tables::attention.del(txn, user);
   }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "igbridge/clock.hpp"
+#include "igbridge/store/media_refs.hpp"
 #include "igbridge/store/outbox.hpp"
 #include "user/account_events.hpp"
 
@@ -43,10 +44,43 @@ void append_deleted(write_txn& txn, write_notes& notes, const user_record& rec,
   auto e = event_of(event_type::media_deleted, rec, media_id, now, data.dump());
   outbox::append(txn, notes, e);
   d.deleted = true;
+  // Its stored files go once nothing references them (DESIGN §9).
+  media_refs::release(txn, notes, rec.user,
+                      imports::files_only_of(txn, rec.user, media_id, d.files));
+  d.files.clear();
   imports::put(txn, rec.user, media_id, d);
 }
 
+/// What the host is given of `item`: what a later fetch compares with.
+imports::delivered delivered_values(const media_item& item, int64_t taken_at, int64_t now) {
+  imports::delivered d;
+  d.caption = item.caption;
+  d.tags = item.tags;
+  d.media_type = item.media_type;
+  d.children = child_ids(item);
+  d.permalink = item.permalink;
+  d.taken_at = taken_at;
+  d.imported_at = now;
+  return d;
+}
+
 } // namespace
+
+nlohmann::json queue_import(write_txn& txn, write_notes& notes, user_record& rec,
+                            const media_item& item, int64_t taken_at, int64_t now) {
+  outbox_entry out;
+  out.type = event_type::media_imported;
+  out.id = "instagram:" + item.id;
+  out.user = rec.user;
+  out.created_at = now;
+  out.next_attempt_at = now;
+  auto record = import_record(rec.user, rec.instagram_user_id, item, now);
+  out.data = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  outbox::append(txn, notes, out);
+  imports::put(txn, rec.user, item.id, delivered_values(item, taken_at, now));
+  ++rec.imported;
+  return record;
+}
 
 std::optional<event_type> recheck_import(write_txn& txn, write_notes& notes,
                                          const user_record& rec, const media_item& item,

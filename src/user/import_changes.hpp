@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "igbridge/provider.hpp"
 #include "igbridge/records.hpp"
 #include "igbridge/store.hpp"
@@ -26,6 +28,12 @@ std::optional<event_type> recheck_import(write_txn& txn, write_notes& notes,
                                          const user_record& rec, const media_item& item,
                                          bool still_matches, bool delete_on_untag, int64_t now,
                                          int64_t recheck_s);
+
+/// `item` (taken at `taken_at`) is imported: media.imported is queued and
+/// what the host is given is kept for later comparisons. Returns the
+/// import record (for the dashboard).
+nlohmann::json queue_import(write_txn& txn, write_notes& notes, user_record& rec,
+                            const media_item& item, int64_t taken_at, int64_t now);
 
 /// Post `media_id` is gone from Instagram: media.deleted is queued unless
 /// one was already. Returns whether it was queued.

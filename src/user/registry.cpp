@@ -147,6 +147,9 @@ registry_actor::behavior_type registry_fn(registry_self self, context_ptr ctx,
       -> caf::delegated<bool> {
       return self->delegate(actor_for(self, user), unlink_atom::value, notify, std::move(reason));
     },
+    [=](backfill_atom, const std::string& user, int64_t since) -> caf::delegated<bool> {
+      return self->delegate(actor_for(self, user), backfill_atom::value, since);
+    },
     [=](erase_atom, const std::string& user, std::string& code) -> caf::delegated<bool> {
       return self->delegate(actor_for(self, user), erase_atom::value, std::move(code));
     },

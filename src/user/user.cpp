@@ -24,6 +24,7 @@
 #include "igbridge/store/seen.hpp"
 #include "igbridge/store/users.hpp"
 #include "user/account_events.hpp"
+#include "user/fetch_plan.hpp"
 
 namespace igbridge {
 
@@ -53,7 +54,8 @@ std::string stored_token(const user_actor_state& st, const std::string& plain) {
 void maybe_idle(user_self self) {
   auto& st = self->state;
   bool busy = st.fetching || st.refreshing || !st.writes.empty()
-              || st.http.in_flight() > 0 || st.retry_armed || st.passivating;
+              || st.http.in_flight() > 0 || st.retry_armed || st.passivating
+              || st.backfilling;
   if (busy) {
     return;
   }
@@ -70,6 +72,9 @@ void new_link_generation(user_actor_state& st) {
   st.fetching = false;
   st.fetch_again = false;
   st.refreshing = false;
+  ++st.backfill_gen;
+  st.backfilling = false;
+  st.backfill_paused.reset();
 }
 
 void require_reauth(user_self self, const std::string& why, const char* reason) {
@@ -156,6 +161,11 @@ void on_wake(user_self self) {
   if (st.rec.state != user_state::active) {
     settle_entries(self);
     return;
+  }
+  if (st.rec.backfill.state == "running" && !st.backfilling) {
+    // A walk a restart interrupted starts again from the newest post; what
+    // it imported before is in the imports family and is not imported twice.
+    start_backfill(self, st.rec.backfill.since, [](bool) {});
   }
   if (st.fetching) {
     return; // the fetch in progress reschedules when it ends
@@ -344,7 +354,15 @@ void on_rules(user_self self, user_rules rules, caf::typed_response_promise<bool
                   rec.rules = rules;
                   return true;
                 },
-                [rp](bool ok, const std::string&) mutable { rp.deliver(ok); }, "rules"});
+                [self, rp, rules](bool ok, const std::string&) mutable {
+                  rp.deliver(ok);
+                  // New rules may match posts already published: walk back
+                  // to their `since` (DESIGN §9).
+                  if (ok && self->state.rec.state == user_state::active) {
+                    start_backfill(self, rules_from(rules).since, [](bool) {});
+                  }
+                },
+                "rules"});
 }
 
 void on_idle(user_self self, uint64_t gen) {
@@ -353,7 +371,7 @@ void on_idle(user_self self, uint64_t gen) {
     return;
   }
   bool busy = st.fetching || st.refreshing || !st.writes.empty()
-              || st.http.in_flight() > 0 || st.retry_armed;
+              || st.http.in_flight() > 0 || st.retry_armed || st.backfilling;
   if (busy) {
     return;
   }
@@ -438,6 +456,16 @@ user_actor::behavior_type user_behavior(user_self self, context_ptr ctx, writer_
       auto rp = self->make_response_promise<bool>();
       on_erase(self, code, rp);
       return rp;
+    },
+    [=](backfill_atom, int64_t since) -> caf::typed_response_promise<bool> {
+      ++self->state.handled;
+      auto rp = self->make_response_promise<bool>();
+      start_backfill(self, since, [rp](bool ok) mutable { rp.deliver(ok); });
+      return rp;
+    },
+    [=](backfill_atom, uint64_t gen) {
+      guarded(self, "user.backfill_failed", [&] { resume_backfill(self, gen); });
+      maybe_idle(self);
     },
     [=](rules_atom, user_rules& rules) -> caf::typed_response_promise<bool> {
       ++self->state.handled;

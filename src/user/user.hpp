@@ -79,6 +79,11 @@ struct user_actor_state {
   };
   std::optional<page_retry> retry;
 
+  // -- backfill (user_backfill.cpp) ------------------------------------------
+  bool backfilling = false;
+  uint64_t backfill_gen = 0;                 // a new walk, or an unlink, ends the old one
+  std::optional<http_request> backfill_paused; // the page a rate limit refused
+
   // -- other work ------------------------------------------------------------
   bool refreshing = false;
   bool fetch_owed = false;       // a fetch failed and its retry could not be stored
@@ -120,6 +125,14 @@ std::string stored_token(const user_actor_state& st, const std::string& plain);
 user_actor self_handle(user_self self);
 /// Exchanges the token for a fresh long-lived one (graph).
 void refresh_token(user_self self);
+struct tag_rules; // user/fetch_plan.hpp
+/// The rules this user's posts are judged by: their own, or the config's.
+tag_rules rules_of(const user_actor_state& st);
+/// Walks the account's history back to `since` (0: none) or
+/// import.backfill_max posts; answers false for a user not active.
+void start_backfill(user_self self, int64_t since, std::function<void(bool)> started);
+/// The walk paused by a rate limit goes on (its generation `gen`).
+void resume_backfill(user_self self, uint64_t gen);
 /// After a fetch: imports its listing passed without showing are asked for
 /// one by one; those Instagram no longer has become media.deleted.
 void check_missing(user_self self);

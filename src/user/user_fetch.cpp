@@ -80,28 +80,6 @@ const std::string& provider_base(const context& ctx) {
   return ctx.dialect == dialect::legacy ? ctx.cfg.instagram.api_url : ctx.cfg.instagram.graph_url;
 }
 
-/// What the host is given of `item`: what a later fetch compares with.
-imports::delivered delivered_values(const media_item& item, int64_t taken_at, int64_t now) {
-  imports::delivered d;
-  d.caption = item.caption;
-  d.tags = item.tags;
-  d.media_type = item.media_type;
-  for (const auto& c : item.children) {
-    d.children.push_back(c.id);
-  }
-  d.permalink = item.permalink;
-  d.taken_at = taken_at;
-  d.imported_at = now;
-  return d;
-}
-
-tag_rules rules_of(const user_actor_state& st) {
-  if (st.rec.rules) {
-    return rules_from(*st.rec.rules);
-  }
-  return {st.ctx->cfg.import.tags, st.ctx->cfg.import.block};
-}
-
 // -- the loop ---------------------------------------------------------------------------
 
 /// One page request of a fetch, kept for its quick retries.
@@ -358,18 +336,7 @@ user_write page_write(const std::vector<media_item>& items, const page_plan& pla
               if (p.action != item_action::import && p.action != item_action::rejudged) {
                 continue;
               }
-              outbox_entry out;
-              out.type = event_type::media_imported;
-              out.id = "instagram:" + item.id;
-              out.user = rec.user;
-              out.created_at = now;
-              out.next_attempt_at = now;
-              auto record = import_record(rec.user, rec.instagram_user_id, item, now);
-              out.data = record.dump();
-              records.push_back(std::move(record));
-              outbox::append(txn, notes, out);
-              imports::put(txn, rec.user, item.id, delivered_values(item, e.taken_at, now));
-              ++rec.imported;
+              records.push_back(queue_import(txn, notes, rec, item, e.taken_at, now));
               note_recent(rec.recent_imports, now);
             }
             dashboard::note_imports(txn, records);
@@ -621,6 +588,13 @@ void start_fetch(user_self self) {
   }
   int n = st.initial ? imp.initial_count : imp.update_count;
   request_page(self, media_request(st.ctx->cfg, token, st.rec.instagram_user_id, n));
+}
+
+tag_rules rules_of(const user_actor_state& st) {
+  if (st.rec.rules) {
+    return rules_from(*st.rec.rules);
+  }
+  return {st.ctx->cfg.import.tags, st.ctx->cfg.import.block};
 }
 
 } // namespace igbridge

@@ -14,6 +14,7 @@ producer (a caption edited or a post deleted in fakegram) are written against
 the contract and skipped, naming what they wait for."""
 
 import base64
+import calendar
 import json
 import os
 import secrets
@@ -25,7 +26,7 @@ import unittest
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import (DaemonTest, Fakegram, Igbridge, Receiver, free_port, request,
+from harness import (DaemonTest, Fakegram, Igbridge, Receiver, free_port, get, request,
                      wait_until)
 from node_clients import NodeServer, node_modules, verify_standard_webhook
 from pipeline import dead, fetch_and_wait, link_alice, media_records, pending, settle
@@ -478,6 +479,13 @@ class FromTheProvider(DaemonTest):
         self.track(mp).start()
         for ig in (jsonl, mp):
             link_alice(self, fg, ig)
+        # Its stored copy is served until the post is deleted.
+        [imported] = wait_until(lambda: [l for l in media_records(jsonl) if l.get("media")],
+                                what="the import with its stored media")
+        files = [m["url"] for m in imported["media"]]
+        self.assertTrue(files)
+        for url in files:
+            self.assertEqual(get(url).status, 200, url)
         r = request("DELETE", f"{fg.base}/_fake/accounts/{acct['id']}/media/{mid}")
         self.assertEqual(r.status, 200, r.body)
         for ig in (jsonl, mp):
@@ -486,6 +494,9 @@ class FromTheProvider(DaemonTest):
         deleted = lambda: [l for l in jsonl.imports() if l["type"] == "media.deleted"]
         [line] = wait_until(deleted, what="media.deleted in the JSONL sink")
         self.assertEqual((line["id"], line["media_id"]), ("instagram:" + mid, mid))
+        # No other import references its files: they are gone.
+        for url in files:
+            wait_until(lambda: get(url).status == 404, what=f"{url} released")
         [post_url] = spec.posts
         wait_until(lambda: spec.requests[-1][0] == "delete", what="the Micropub delete")
         self.assertEqual(spec.requests[-1], ("delete", {"action": "delete", "url": post_url}))
@@ -607,6 +618,62 @@ class AccountLife(DaemonTest):
         self.assertEqual(after[0][0]["data"]["confirmation_code"], answer["confirmation_code"])
         self.assertEqual(pending(ig), [])
         self.assertEqual(dead(ig), [])
+
+
+class Backfill(DaemonTest):
+    """Must-show 5: rules changed to a tag 40 of 300 old posts carry: exactly
+    those (since honoured) arrive, none twice even with seen_keep = 50 and a
+    second walk; a Business Use Case limit (fractional regain_minutes)
+    pauses the walk, which then resumes."""
+
+    def test_rules_change_walks_history_once(self):
+        fg = self.track(Fakegram("graph"))
+        acct = fg.account("alice.cooks")
+        now = int(time.time())
+        start = now - 300 * 3600
+        curry = {}
+        for i in range(300):
+            t = start + i * 3600
+            if i % 7 == 3 and len(curry) < 40:
+                curry[fg.post_media(acct["id"], f"Curry {i} #curry", created_time=t)] = t
+            else:
+                fg.post_media(acct["id"], f"Lunch {i} #ed", created_time=t)
+        self.assertEqual(len(curry), 40)
+        ig = self.track(Igbridge(fg, import_overrides={"poll": False, "seen_keep": 50})).start()
+        link_alice(self, fg, ig)
+        first = {r["media_id"] for r in media_records(ig)}
+        self.assertEqual(len(first), 20)  # import.initial_count, all #ed
+
+        # `since`: the day of the 5th curry post; the earlier ones stay out.
+        ordered = sorted(curry.items(), key=lambda kv: kv[1])
+        since_day = time.strftime("%Y-%m-%d", time.gmtime(ordered[4][1]))
+        since_ts = calendar.timegm(time.strptime(since_day, "%Y-%m-%d"))
+        want = {m for m, t in curry.items() if t >= since_ts}
+        self.assertLess(len(want), 40)
+        fg.faults(rate_limit="buc", account=acct["id"], regain_minutes=0.05, hold=True)
+        r = request("PUT", f"{ig.admin}/users/alice/rules",
+                    body={"tags": ["curry"], "since": since_day}, headers=ig.auth())
+        self.assertEqual(r.status, 200, r.body)
+        done = wait_until(lambda: (lambda b: b if b and b["state"] == "done" else None)(
+            ig.user_json("alice")["backfill"]), timeout=60, what="the backfill done")
+        self.assertIn("backfill.paused", ig.log())
+        self.assertIn("backfill.resumed", ig.log())
+        self.assertEqual(done["imported"], len(want))
+        settle(ig)
+        got = [r["media_id"] for r in media_records(ig) if r["media_id"] not in first]
+        self.assertEqual(sorted(got), sorted(want))
+
+        # Again, from the CLI with no --since: the rules' own since still
+        # holds, and nothing is imported twice.
+        r = ig.cli("users", "backfill", "alice")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        wait_until(lambda: (lambda b: b["state"] == "done" and b["started_at"] != done["started_at"])(
+            ig.user_json("alice")["backfill"]), timeout=60, what="the second backfill done")
+        settle(ig)
+        got = [r["media_id"] for r in media_records(ig) if r["media_id"] not in first]
+        self.assertEqual(len(got), len(set(got)), "a post imported twice")
+        self.assertEqual(set(got), want)
+        self.assertEqual(ig.user_json("alice")["backfill"]["scanned"], 300)
 
 
 if __name__ == "__main__":

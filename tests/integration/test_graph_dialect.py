@@ -322,7 +322,7 @@ class PermissionErrors(DaemonTest):
             self.assertIn("permission", u["last_error"])
             self.assertIn(text, u["last_error"])
             settle(ig)
-            ev = revoked_events(ig, user)
+            ev = wait_until(lambda: revoked_events(ig, user), what="link.revoked")
             self.assertEqual(len(ev), 1, ig.imports())
             self.assertEqual(ev[0]["reason"], "permission")
             self.assertEqual(ev[0]["instagram_user_id"], acct["id"])
@@ -500,9 +500,14 @@ class TokenRefresh(DaemonTest):
         self.assertGreaterEqual(self.refreshes(), 2, fg.stats())  # tried, and tried again
         self.assertGreaterEqual(
             metric(ig, "igbridge_token_refreshes_total", '{outcome="failed"}'), 2)
-        settle(ig)
+        # (settle cannot tell under a clock ahead: wait for the event itself,
+        # which follows account.needs_relink in the user's order)
+        ev = wait_until(lambda: revoked_events(ig, "alice"), what="link.revoked")
+        time.sleep(0.5)
         ev = revoked_events(ig, "alice")
         self.assertEqual(len(ev), 1, ig.imports())
+        relinks = [r["reason"] for r in ig.imports() if r.get("type") == "account.needs_relink"]
+        self.assertEqual(relinks, ["expiring", "expired"])
         self.assertEqual(ev[0]["reason"], "refresh_failed")
         self.assertEqual(ev[0]["instagram_user_id"], self.acct["id"])
         self.assertGreaterEqual(parse_time(ev[0]["revoked_at"]), expires)

@@ -24,6 +24,7 @@ struct delivered {
   int64_t taken_at = 0;
   int64_t imported_at = 0;
   std::string location; // Micropub: the post's URL on the host; "" unknown
+  std::vector<std::string> files; // its stored media files (media.store), released on deletion
   bool deleted = false; // media.deleted was queued
   /// False for imports made before the values were kept (schema 4's
   /// upgrade): the next sighting takes its values as they are, with no
@@ -38,6 +39,14 @@ void put(write_txn& txn, const std::string& user, const std::string& media_id,
 /// The host answered the create with `url` (Micropub's Location).
 void set_location(write_txn& txn, const std::string& user, const std::string& media_id,
                   const std::string& url);
+/// The import's media were stored as `names` (no entry: nothing is made up).
+void set_files(write_txn& txn, const std::string& user, const std::string& media_id,
+               const std::vector<std::string>& names);
+/// Of `names`, those no import of `user` but `media_id` (and none deleted)
+/// still has among its stored files.
+std::vector<std::string> files_only_of(const read_txn& txn, const std::string& user,
+                                       const std::string& media_id,
+                                       const std::vector<std::string>& names);
 /// Every import of `user` goes (data deletion).
 void erase_user(write_txn& txn, const std::string& user);
 

@@ -19,6 +19,12 @@ void add(write_txn& txn, const std::string& user, const std::vector<std::string>
 /// in `notes.media_gone` and removed by the writer after the commit.
 void forget_user(write_txn& txn, write_notes& notes, const std::string& user);
 
+/// Drops `user`'s references to `names` (a deleted post's files that no
+/// other import of the user has); those nobody references any more are
+/// named in `notes.media_gone`.
+void release(write_txn& txn, write_notes& notes, const std::string& user,
+             const std::vector<std::string>& names);
+
 /// Whether anyone references `name`.
 bool referenced(const read_txn& txn, const std::string& name);
 

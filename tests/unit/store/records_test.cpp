@@ -117,7 +117,7 @@ TEST_CASE("public_view of a user has the DESIGN shape and no token", "[records]"
                                       "linked_at",     "last_fetch_at", "next_fetch_at",
                                       "poll_tier",     "imported",      "token_expires_at",
                                       "held_until",    "fetch_failures", "last_error",
-                                      "rules"};
+                                      "rules",         "backfill"};
   CHECK(v.size() == keys.size());
   for (const auto& k : keys) {
     INFO(k);

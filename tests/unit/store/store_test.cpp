@@ -5,8 +5,13 @@
 #include <vector>
 
 #include "igbridge/store.hpp"
+#include "igbridge/store/imports.hpp"
 #include "igbridge/store/inbox.hpp"
+#include "igbridge/store/media_refs.hpp"
 #include "igbridge/store/outbox.hpp"
+#include "igbridge/store/users.hpp"
+#include "igbridge/write_notes.hpp"
+#include <nlohmann/json.hpp>
 #include "igbridge/tables.hpp"
 #include "temp_dir.hpp"
 
@@ -408,4 +413,64 @@ TEST_CASE("get_all returns every duplicate of exactly one key", "[store]") {
   CHECK(txn.get_all(igbridge::db::ig_index, "17") == std::vector<std::string>{"alice", "bob"});
   CHECK(txn.get_all(igbridge::db::ig_index, "1").empty());
   CHECK(txn.get_all(igbridge::db::ig_index, "170") == std::vector<std::string>{"carol"});
+}
+
+TEST_CASE("the attention list says why: an expiring token, a backfill under way", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  user_record r;
+  r.user = "alice";
+  r.state = user_state::active;
+  r.token_expires_at = 1'800'000'000;
+  auto put = [&](const std::optional<user_record>& before) {
+    auto txn = s.write();
+    write_notes notes;
+    users::store(txn, notes, before, &r);
+    txn.commit();
+  };
+  put(std::nullopt);
+  CHECK(users::attention(s.read(), 10).empty());
+  auto before = r;
+  r.expiring_sent_at = 1'799'400'000;
+  r.backfill.state = "running";
+  r.backfill.scanned = 120;
+  r.backfill.imported = 4;
+  put(before);
+  auto list = users::attention(s.read(), 10);
+  REQUIRE(list.size() == 1);
+  auto why = list[0].value("why", std::string());
+  CHECK(why.find("token expires 2027-01-15") != std::string::npos);
+  CHECK(why.find("backfill running: 120 scanned, 4 imported") != std::string::npos);
+  before = r;
+  r.expiring_sent_at = 0;
+  r.backfill.state = "done";
+  put(before);
+  CHECK(users::attention(s.read(), 10).empty());
+}
+
+TEST_CASE("a deleted import's files are released only when nothing else has them", "[store]") {
+  temp_dir tmp;
+  store s{tmp.path(), small_map};
+  auto txn = s.write();
+  write_notes notes;
+  imports::delivered d;
+  imports::put(txn, "alice", "m1", d);
+  imports::put(txn, "alice", "m2", d);
+  imports::put(txn, "bob", "m9", d);
+  imports::set_files(txn, "alice", "m1", {"shared.jpg", "own.jpg"});
+  imports::set_files(txn, "alice", "m2", {"shared.jpg"});
+  imports::set_files(txn, "bob", "m9", {"theirs.jpg"});
+  imports::set_files(txn, "alice", "unknown", {"x.jpg"}); // no import: nothing made up
+  CHECK(!imports::get(txn, "alice", "unknown"));
+  media_refs::add(txn, "alice", {"shared.jpg", "own.jpg"});
+  media_refs::add(txn, "bob", {"theirs.jpg", "own.jpg"});
+  auto m1 = *imports::get(txn, "alice", "m1");
+  auto only = imports::files_only_of(txn, "alice", "m1", m1.files);
+  CHECK(only == std::vector<std::string>{"own.jpg"});
+  media_refs::release(txn, notes, "alice", only);
+  CHECK(notes.media_gone.empty()); // bob still has own.jpg
+  CHECK(media_refs::referenced(txn, "own.jpg"));
+  media_refs::release(txn, notes, "bob", {"own.jpg"});
+  CHECK(notes.media_gone == std::vector<std::string>{"own.jpg"});
+  txn.commit();
 }

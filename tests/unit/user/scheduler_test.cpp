@@ -27,6 +27,7 @@ registry_actor::behavior_type recording_registry(registry_actor::pointer, wake_l
     [](unlink_atom, const std::string&, bool, const std::string&) { return true; },
     [](erase_atom, const std::string&, const std::string&) { return true; },
     [](rules_atom, const std::string&, const user_rules&) { return true; },
+    [](backfill_atom, const std::string&, int64_t) { return true; },
     [](idle_atom, const std::string&, uint64_t) { return true; },
     [](reread_atom, const std::string&, const std::string&) { return media_reread{}; },
     [](ping_atom) { return ok_atom::value; },

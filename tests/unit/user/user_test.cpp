@@ -9,6 +9,7 @@
 #include "../support/actor_fixture.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/schedule.hpp"
+#include "igbridge/store/imports.hpp"
 #include "igbridge/store/outbox.hpp"
 #include "igbridge/tables.hpp"
 
@@ -302,6 +303,11 @@ TEST_CASE("per-user rules decide what the next fetch imports", "[user]") {
                  user_rules{{"soup"}, {}});
   f.run();
   REQUIRE(record(f, "alice").rules);
+  // New rules walk the history back (DESIGN §9): one empty page ends it.
+  REQUIRE(f.http.calls.size() == 1);
+  f.http.answer(200, page(f, {}));
+  f.run();
+  CHECK(record(f, "alice").backfill.state == "done");
   caf::anon_send(f.actors.registry, fetch_now_atom::value, std::string("alice"));
   f.run();
   f.http.answer(200, page(f, {{"a", "Tomato #soup"}, {"b", "Salad #ed"}}));
@@ -310,6 +316,29 @@ TEST_CASE("per-user rules decide what the next fetch imports", "[user]") {
   auto e = tables::seen.get(f.read(), seen_key("alice", "b"));
   REQUIRE(e);
   CHECK(e->judged == verdict::untagged);
+}
+
+TEST_CASE("a backfill imports what the rules now match, once, and records its progress",
+          "[user]") {
+  actor_fixture f;
+  f.start();
+  link(f, "alice", "1784");
+  f.http.answer(200, page(f, {{"a", "Tomato #ed"}}));
+  f.run();
+  REQUIRE(record(f, "alice").imported == 1);
+  caf::anon_send(f.actors.registry, backfill_atom::value, std::string("alice"), int64_t{0});
+  f.run();
+  REQUIRE(f.http.calls.size() == 1);
+  // "a" was imported at link: it is not imported again; "c" is untagged.
+  f.http.answer(200, page(f, {{"b", "Soup #ed"}, {"a", "Tomato #ed"}, {"c", "Cake"}}));
+  f.run();
+  auto rec = record(f, "alice");
+  CHECK(rec.imported == 2);
+  CHECK(rec.backfill.state == "done");
+  CHECK(rec.backfill.scanned == 3);
+  CHECK(rec.backfill.imported == 1);
+  CHECK(imports::get(f.read(), "alice", "b"));
+  CHECK(!imports::get(f.read(), "alice", "c"));
 }
 
 TEST_CASE("the next page is asked for before the page before commits, and a post on both "
