@@ -82,8 +82,7 @@ public:
     ::unlink(path.c_str()); // gone with the process
   }
   ~changelog() { ::close(fd_); }
-  void append(const mutation_list& m) {
-    auto bytes = encode_mutations(m);
+  void append(const std::string& bytes) {
     std::string framed;
     framed.reserve(8 + bytes.size());
     for (int shift = 56; shift >= 0; shift -= 8) {

@@ -47,7 +47,7 @@ struct context {
   /// Called on the writer's thread with what each commit changed (the store
   /// captures then), before the batch's answers and notes go out: a shard's
   /// changelog, or a file the mutation-replay test reads.
-  std::function<void(const mutation_list&)> on_commit;
+  std::function<void(const std::string& encoded_batch)> on_commit;
   /// In cluster mode, the node's latest view of the cluster (never blocks:
   /// the node's own thread refreshes it); empty on a single node.
   std::function<std::shared_ptr<const cluster::node_view>()> cluster_view;

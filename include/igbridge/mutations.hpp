@@ -15,6 +15,16 @@ namespace igbridge {
 /// "IGM1", a count, then per mutation: op byte, database name, key, value
 /// (each length-prefixed, big-endian).
 std::string encode_mutations(const mutation_list& m);
+
+/// The same form built as the changes happen (a capturing write_txn): a
+/// batch begun empty, one change appended at a time, its count written at
+/// the end. One buffer that grows, no allocation per change.
+void begin_batch(std::string& out);
+void append_mutation(std::string& out, db d, mutation::kind op, std::string_view key,
+                     std::string_view value);
+/// Appends a batch's changes (another begun batch, a child's) to `out`.
+void append_batch(std::string& out, std::string_view batch);
+void end_batch(std::string& out, uint32_t count);
 /// nullopt when the bytes are not a whole batch of known databases.
 std::optional<mutation_list> decode_mutations(std::string_view bytes);
 

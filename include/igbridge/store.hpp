@@ -140,9 +140,11 @@ public:
   /// for take_mutations().
   void commit();
 
-  /// Every change so far, in order, when the store captures (store::capture);
-  /// empty otherwise. After a top-level commit: what the commit made durable.
-  mutation_list take_mutations() { return std::move(muts_); }
+  /// Every change so far, in order, as one encoded batch (mutations.hpp's
+  /// form, decode_mutations reads it) when the store captures
+  /// (store::capture); empty otherwise. After a top-level commit: what the
+  /// commit made durable.
+  std::string take_mutations();
 
 private:
   friend class store;
@@ -152,7 +154,8 @@ private:
   void record(db d, mutation::kind op, std::string_view key, std::string_view val);
 
   write_txn* parent_ = nullptr; // a child's parent, to hand mutations to
-  mutation_list muts_;
+  std::string captured_;        // the encoded batch so far ("" before the first change)
+  uint32_t captured_count_ = 0;
 };
 
 class store {

@@ -158,8 +158,7 @@ public:
     fd_ = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     return fd_ >= 0;
   }
-  void append(const mutation_list& m) {
-    auto bytes = encode_mutations(m);
+  void append(const std::string& bytes) {
     std::string framed;
     framed.reserve(8 + bytes.size());
     for (int shift = 56; shift >= 0; shift -= 8) {
@@ -267,7 +266,7 @@ int run_serve(const std::string& config_path) {
       return 1;
     }
     db->capture(true);
-    ctx->on_commit = [&changelog](const mutation_list& m) { changelog.append(m); };
+    ctx->on_commit = [&changelog](const std::string& batch) { changelog.append(batch); };
   }
 
   tune_actor_system(caf_cfg);

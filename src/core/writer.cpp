@@ -102,7 +102,7 @@ struct batch_outcome {
   std::vector<write_result> results;        // per job
   std::vector<inbox::fanout_count> counts;  // per webhook payload
   write_notes notes;                        // for the actors, after the commit
-  mutation_list changed;                    // what the commit made durable (capture on)
+  std::string changed; // what the commit made durable, encoded (capture on)
   std::string error;                        // the whole batch failed
 };
 

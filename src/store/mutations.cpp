@@ -3,6 +3,8 @@
 
 #include "igbridge/mutations.hpp"
 
+#include <algorithm>
+
 namespace igbridge {
 
 namespace {
@@ -58,6 +60,29 @@ struct reader {
 
 } // namespace
 
+void begin_batch(std::string& out) {
+  out.append(magic);
+  put_u32(out, 0); // end_batch writes the count
+}
+
+void append_mutation(std::string& out, db d, mutation::kind op, std::string_view key,
+                     std::string_view value) {
+  out.push_back(static_cast<char>(op));
+  put_text(out, name_of(d));
+  put_text(out, key);
+  put_text(out, value);
+}
+
+void append_batch(std::string& out, std::string_view batch) {
+  out.append(batch.substr(std::min(batch.size(), magic.size() + 4)));
+}
+
+void end_batch(std::string& out, uint32_t count) {
+  for (int i = 0; i < 4; ++i) {
+    out[magic.size() + i] = static_cast<char>((count >> (24 - 8 * i)) & 0xff);
+  }
+}
+
 std::string encode_mutations(const mutation_list& muts) {
   std::size_t size = magic.size() + 4;
   for (const auto& m : muts) {
@@ -65,14 +90,11 @@ std::string encode_mutations(const mutation_list& muts) {
   }
   std::string out;
   out.reserve(size);
-  out.append(magic);
-  put_u32(out, static_cast<uint32_t>(muts.size()));
+  begin_batch(out);
   for (const auto& m : muts) {
-    out.push_back(static_cast<char>(m.op));
-    put_text(out, name_of(m.d));
-    put_text(out, m.key);
-    put_text(out, m.value);
+    append_mutation(out, m.d, m.op, m.key, m.value);
   }
+  end_batch(out, static_cast<uint32_t>(muts.size()));
   return out;
 }
 

@@ -184,8 +184,26 @@ std::size_t read_txn::count(db d) const {
 
 void write_txn::record(db d, mutation::kind op, std::string_view key, std::string_view val) {
   if (store_->capture_) {
-    muts_.push_back(mutation{d, op, std::string(key), std::string(val)});
+    // Appended in the changelog's own form: capture costs a copy of the
+    // bytes into one growing buffer, never an allocation per change.
+    if (captured_.empty()) {
+      captured_.reserve(4096);
+      begin_batch(captured_);
+    }
+    append_mutation(captured_, d, op, key, val);
+    ++captured_count_;
   }
+}
+
+std::string write_txn::take_mutations() {
+  if (captured_count_ == 0) {
+    return {};
+  }
+  end_batch(captured_, captured_count_);
+  captured_count_ = 0;
+  auto out = std::move(captured_);
+  captured_.clear();
+  return out;
 }
 
 void write_txn::put(db d, std::string_view key, std::string_view val) {
@@ -228,17 +246,18 @@ void write_txn::commit() {
   // mdb_txn_commit frees the transaction even when it fails.
   txn_ = nullptr;
   check(mdb_txn_commit(t), "commit");
-  if (parent_ != nullptr && !muts_.empty()) {
+  if (parent_ != nullptr && captured_count_ != 0) {
     // A child's changes are its parent's now; an aborted child's vanish
     // with it, as in LMDB.
-    auto& into = parent_->muts_;
+    auto& into = parent_->captured_;
     if (into.empty()) {
-      into = std::move(muts_);
+      into = std::move(captured_);
     } else {
-      into.insert(into.end(), std::make_move_iterator(muts_.begin()),
-                  std::make_move_iterator(muts_.end()));
+      append_batch(into, captured_);
     }
-    muts_.clear();
+    parent_->captured_count_ += captured_count_;
+    captured_.clear();
+    captured_count_ = 0;
   }
 }
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "../support/actor_fixture.hpp"
+#include "igbridge/mutations.hpp"
 #include "igbridge/store/meta.hpp"
 
 using namespace igbridge;
@@ -107,7 +108,7 @@ TEST_CASE("what a commit changed reaches on_commit, once, and never an aborted j
   actor_fixture f;
   f.ctx->db->capture(true);
   std::vector<mutation_list> batches;
-  f.ctx->on_commit = [&](const mutation_list& m) { batches.push_back(m); };
+  f.ctx->on_commit = [&](const std::string& m) { batches.push_back(decode_mutations(m).value()); };
   f.start();
   job_runner run{f};
   run.send(put_job("a", "1"));
