@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "igbridge/cluster/node.hpp"
 #include "igbridge/log.hpp"
 #include "igbridge/webhook.hpp"
 #include "ingest/request_metrics.hpp"
@@ -101,6 +102,17 @@ void webhook_update(const context& ctx, const webhook_keys& keys, const update_r
   if (key == key_origin::none) {
     return reject(results.bad_signature, reply, "bad_signature", 403, "invalid signature",
                   req.remote);
+  }
+  // A cluster node without NATS quorum can acknowledge nothing (DESIGN §9):
+  // Meta retries a 503, so the update is delivered once the quorum is back.
+  if (ctx.cluster_view) {
+    auto v = ctx.cluster_view();
+    if (!v->ready(std::chrono::steady_clock::now())) {
+      auto r = json_error(503, v->why_not_ready.empty() ? std::string("cluster not ready")
+                                                         : v->why_not_ready);
+      r.headers.emplace_back("Retry-After", "5");
+      return reply->respond(std::move(r));
+    }
   }
   auto ids = graph ? parse_graph_update(req.body) : parse_legacy_update(req.body);
   if (!ids) {

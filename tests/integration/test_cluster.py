@@ -2,13 +2,15 @@
 nats-server with JetStream R3 (shards = 16, lease_ttl_s = 2). /status on any
 node lists every node with the leases it holds; a node that leaves gives
 its shards to the other; /readyz answers 503 while the node has no NATS, and
-200 again once the servers are back. Shard ownership of users, hints and the
+signed webhooks are answered 503 (never 200) without a quorum; both 200 again
+once the servers are back. Shard ownership of users, hints and the
 changelog are not wired into the daemon yet (docs/cluster.md)."""
 
+import json
 import time
 import unittest
 
-from harness import DaemonTest, Fakegram, Igbridge, get, wait_until
+from harness import DaemonTest, Fakegram, Igbridge, get, post, sign_sha256, wait_until
 from nats_cluster import NatsCluster
 
 SHARDS = 16
@@ -28,6 +30,14 @@ class Cluster(DaemonTest):
         """The /readyz answer when it is 503 and its error names `why`."""
         r = get(ig.admin + "/readyz", timeout=5)
         return r if r.status == 503 and why in r.json()["error"] else None
+
+    def webhook(self, ig):
+        body = json.dumps({"object": "instagram", "entry": [
+            {"id": "17841400000001", "time": int(time.time()),
+             "changes": [{"field": "mentions", "value": {"media_id": "1"}}]}]}).encode()
+        return post(ig.public + "/hooks/instagram", body,
+                    headers={"Content-Type": "application/json",
+                             "X-Hub-Signature-256": sign_sha256(self.fg.client_secret, body)})
 
     def shards_by_node(self, ig):
         return {n["id"]: n["shards"] for n in self.status(ig)["nodes"] if n["alive"]}
@@ -72,9 +82,15 @@ class Cluster(DaemonTest):
         r = wait_until(lambda: self.unready(a, "quorum"), timeout=15, interval=0.1,
                        what="/readyz 503 for the quorum")
         print(f"/readyz 503 after {time.monotonic() - t0:.1f} s: {r.json()}")
+        # A signed webhook is refused (Meta retries), never acknowledged.
+        r = self.webhook(a)
+        self.assertEqual(r.status, 503, r.body)
+        self.assertIn("quorum", r.json()["error"])
+        self.assertEqual(r.header("Retry-After"), "5")
         self.nats.start(0)
         self.nats.start(1)
         wait_until(a._ready, timeout=30, interval=0.2, what="/readyz 200 with the quorum back")
+        self.assertEqual(self.webhook(a).status, 200)
 
         # No NATS at all: not ready, and /readyz says why; back when NATS is.
         for i in range(3):
