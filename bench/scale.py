@@ -86,9 +86,11 @@ def setup(extra=None, import_overrides=None):
     return fg, ig
 
 
-def seed(ig, fg, users, due_in, spread=0, fetched=True, with_fakegram=True):
+def seed(ig, fg, users, due_in, spread=0, fetched=True, with_fakegram=True, posts=0):
     args = [SEED_USERS, "-c", ig.config_path, "--users", str(users), "--due-in", str(due_in),
             "--spread", str(spread)]
+    if posts:
+        args += ["--posts", str(posts)]
     if fetched:
         args.append("--fetched")
     if with_fakegram:

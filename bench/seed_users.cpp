@@ -13,7 +13,7 @@
 //
 //   seed_users -c igbridge.toml --users 1000000 [--prefix user] [--from 0]
 //              [--fakegram http://127.0.0.1:PORT] [--due-in S] [--spread S]
-//              [--fetched]
+//              [--fetched] [--posts N]
 //
 // User k of this run (0-based) is app user PREFIX(from+k), Instagram
 // account PREFIX(from+k) at fakegram, and is due at
@@ -62,6 +62,7 @@ struct options {
   int64_t spread = 0;
   bool fetched = false;
   uint64_t chunk = 10000;
+  int posts = 0; // fakegram posts per account
 };
 
 http_response blocking_post(const std::string& url, const std::string& body) {
@@ -87,6 +88,9 @@ http_response blocking_post(const std::string& url, const std::string& body) {
 
 std::vector<grant> from_fakegram(const options& o, uint64_t from, uint64_t count) {
   nlohmann::json body{{"prefix", o.prefix}, {"from", from}, {"count", count}};
+  if (o.posts > 0) {
+    body["posts"] = o.posts;
+  }
   auto r = blocking_post(o.fakegram + "/_fake/accounts/bulk", body.dump());
   if (r.status != 200) {
     throw std::runtime_error("fakegram bulk accounts: " + std::to_string(r.status) + " "
@@ -246,6 +250,7 @@ int main(int argc, char** argv) {
                  "fakegram base URL: real accounts and tokens from POST /_fake/accounts/bulk");
   app.add_option("--due-in", o.due_in, "first user's next fetch is this many seconds from now");
   app.add_option("--spread", o.spread, "due times spread evenly over this many seconds");
+  app.add_option("--posts", o.posts, "with --fakegram: tagged posts per account (0-10)");
   app.add_flag("--fetched", o.fetched, "as after the link-time fetch (else the first is initial)");
   app.add_option("--chunk", o.chunk, "users per transaction (and per fakegram call)")
     ->check(CLI::Range(1, 100000));

@@ -6,6 +6,8 @@
 
 #include "control.hpp"
 
+#include <ctime>
+
 #include "assets.hpp"
 #include "callbacks.hpp"
 #include "cdn.hpp"
@@ -138,13 +140,14 @@ reply create_account(app& a, const request& req) {
                           {"app_scoped_id", who.app_scoped_id}});
 }
 
-/// POST /_fake/accounts/bulk {"prefix", "from"?, "count"}: accounts
+/// POST /_fake/accounts/bulk {"prefix", "from"?, "count", "posts"?}: accounts
 /// prefix+from … prefix+(from+count-1), each with a fresh token as a finished
 /// link leaves it (graph: long-lived with instagram_business_basic; legacy:
-/// basic). Benchmarks seed a million linked users with it, in chunks.
+/// basic), and `posts` (0-10) image posts "Dish k #ed" each, a minute apart
+/// in the last hour. Benchmarks seed a million linked users with it, in chunks.
 reply seed_accounts(app& a, const request& req) {
   reply error;
-  auto body = object_body(req, error, {"prefix", "from", "count"});
+  auto body = object_body(req, error, {"prefix", "from", "count", "posts"});
   if (!body) {
     return error;
   }
@@ -164,10 +167,24 @@ reply seed_accounts(app& a, const request& req) {
       || from.get<long long>() > max_seed * 100000) {
     return error_reply(400, "from must be a non-negative integer");
   }
+  auto posts = body->value("posts", json(0));
+  if (!posts.is_number_integer() || posts.get<long long>() < 0 || posts.get<long long>() > 10) {
+    return error_reply(400, "posts must be an integer 0-10");
+  }
   auto kind = a.graph() ? token_kind::long_lived : token_kind::legacy;
   std::vector<std::string> scopes{a.graph() ? "instagram_business_basic" : "basic"};
   auto seeded = a.st.seed_accounts(prefix, from.get<std::uint64_t>(), count.get<std::uint64_t>(),
                                    kind, scopes);
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  for (const auto& s : seeded) {
+    for (long long k = 0; k < posts.get<long long>(); ++k) {
+      post_request p;
+      p.caption = "Dish " + std::to_string(k) + " #ed";
+      p.created_time = now - 3600 + 60 * k;
+      std::string why;
+      publish_media(a, s.who.id, p, why);
+    }
+  }
   json out = json::array();
   for (const auto& s : seeded) {
     out.push_back({{"id", s.who.id},
