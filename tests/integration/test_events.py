@@ -7,11 +7,11 @@ the update and delete that follow (checked against a receiver that follows
 the spec's JSON examples, as micropub-express does no updates); account events
 go to sink.events_url. `igbridge sink test` against each sink.
 
-Until the producer half lands, media.updated, media.deleted and the account
-events are queued into the stopped daemon's store by tests/tools/queue_event
-(as the producer would queue them); the end-to-end tests that need the
-producer (a caption edited or a post deleted in fakegram) are written against
-the contract and skipped, naming what they wait for."""
+The sinks' tests queue media.updated, media.deleted and account events into
+the stopped daemon's store with tests/tools/queue_event (as the producer
+queues them), to reach every form; FromTheProvider, AccountLife and Backfill
+run them end to end from fakegram (a caption edited, a post deleted, a token
+revoked, rules changed)."""
 
 import base64
 import calendar
@@ -32,8 +32,6 @@ from node_clients import NodeServer, node_modules, verify_standard_webhook
 from pipeline import dead, fetch_and_wait, link_alice, media_records, pending, settle
 
 QUEUE_EVENT = os.environ.get("QUEUE_EVENT_BIN", "build/tests/queue_event")
-PRODUCER = ("waits for the producer half of issue 23 (edits and deletions detected by "
-            "fetches: media.updated / media.deleted queued by the user actor)")
 
 
 def whsec():
@@ -466,8 +464,10 @@ class FromTheProvider(DaemonTest):
                                               "category": ["eatdifferent"]}}), spec.requests)
 
     def test_deleted_post_reaches_every_sink(self):
-        token = "mp-" + secrets.token_hex(8)
+        node_modules()
+        token, secret = "mp-" + secrets.token_hex(8), whsec()
         spec = self.track(MicropubSpecReceiver(token))
+        hooks = self.track(Receiver(path="/hooks/igbridge"))
         fg = self.track(Fakegram("graph"))
         acct = fg.account("alice.cooks")
         mid = fg.post_media(acct["id"], "Gone soon #eatdifferent")
@@ -477,7 +477,12 @@ class FromTheProvider(DaemonTest):
                                "token_file": write_file(mp, "t", token)}
         mp.write_config()
         self.track(mp).start()
-        for ig in (jsonl, mp):
+        wh = Igbridge(fg)
+        wh.sections["sink"] = {"type": "webhook", "url": hooks.url,
+                               "secret_file": write_file(wh, "w", secret)}
+        wh.write_config()
+        self.track(wh).start()
+        for ig in (jsonl, mp, wh):
             link_alice(self, fg, ig)
         # Its stored copy is served until the post is deleted.
         [imported] = wait_until(lambda: [l for l in media_records(jsonl) if l.get("media")],
@@ -488,7 +493,7 @@ class FromTheProvider(DaemonTest):
             self.assertEqual(get(url).status, 200, url)
         r = request("DELETE", f"{fg.base}/_fake/accounts/{acct['id']}/media/{mid}")
         self.assertEqual(r.status, 200, r.body)
-        for ig in (jsonl, mp):
+        for ig in (jsonl, mp, wh):
             fetch_and_wait(self, ig, fg)
         # Confirmed with GET /{media-id} after the fetch, then delivered.
         deleted = lambda: [l for l in jsonl.imports() if l["type"] == "media.deleted"]
@@ -497,6 +502,13 @@ class FromTheProvider(DaemonTest):
         # No other import references its files: they are gone.
         for url in files:
             wait_until(lambda: get(url).status == 404, what=f"{url} released")
+        [req] = wait_until(lambda: [r for r in hooks.accepted()
+                                    if json.loads(r["body"])["type"] == "media.deleted"],
+                           what="media.deleted at the Standard Webhooks sink")
+        ok, payload = verify_standard_webhook(secret, req)
+        self.assertTrue(ok, payload)
+        self.assertEqual((payload["data"]["id"], payload["data"]["media_id"]),
+                         ("instagram:" + mid, mid))
         [post_url] = spec.posts
         wait_until(lambda: spec.requests[-1][0] == "delete", what="the Micropub delete")
         self.assertEqual(spec.requests[-1], ("delete", {"action": "delete", "url": post_url}))
