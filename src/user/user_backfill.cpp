@@ -9,17 +9,13 @@
 // refused; a restart begins the walk again from the newest post, which
 // imports nothing twice.
 
-#include <algorithm>
-
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
 #include "igbridge/clock.hpp"
 #include "igbridge/log.hpp"
-#include "igbridge/schedule.hpp"
 #include "igbridge/store/dashboard.hpp"
 #include "igbridge/store/imports.hpp"
-#include "igbridge/store/outbox.hpp"
 #include "igbridge/store/seen.hpp"
 #include "user/fetch_plan.hpp"
 #include "user/import_changes.hpp"
@@ -32,6 +28,18 @@ namespace {
 constexpr int page_size = 50;
 constexpr auto page_timeout = std::chrono::seconds{30};
 
+/// The walk is over (its state already stored): say so, and let the actor
+/// passivate when nothing else keeps it.
+void backfill_ended(user_self self, const std::string& state) {
+  auto& st = self->state;
+  st.backfilling = false;
+  log(state == "done" ? log_level::notice : log_level::warning, "backfill.ended",
+      {{"user", st.rec.user}, {"state", state},
+       {"scanned", std::to_string(st.rec.backfill.scanned)},
+       {"imported", std::to_string(st.rec.backfill.imported)}});
+  maybe_idle(self);
+}
+
 void end_backfill(user_self self, const std::string& state, const std::string& error) {
   auto& st = self->state;
   st.backfilling = false;
@@ -40,14 +48,7 @@ void end_backfill(user_self self, const std::string& state, const std::string& e
                   rec.backfill.last_error = error;
                   return true;
                 },
-                [self, state](bool, const std::string&) {
-                  auto& st = self->state;
-                  log(state == "done" ? log_level::notice : log_level::warning, "backfill.ended",
-                      {{"user", st.rec.user}, {"state", state},
-                       {"scanned", std::to_string(st.rec.backfill.scanned)},
-                       {"imported", std::to_string(st.rec.backfill.imported)}});
-                  maybe_idle(self);
-                },
+                [self, state](bool, const std::string&) { backfill_ended(self, state); },
                 "backfill_end"});
 }
 
@@ -135,13 +136,7 @@ void on_backfill_page(user_self self, uint64_t gen, http_request asked, http_res
                     return end_backfill(self, "failed", "storage: " + error);
                   }
                   if (*finished) {
-                    st.backfilling = false;
-                    log(log_level::notice, "backfill.ended",
-                        {{"user", st.rec.user}, {"state", "done"},
-                         {"scanned", std::to_string(st.rec.backfill.scanned)},
-                         {"imported", std::to_string(st.rec.backfill.imported)}});
-                    maybe_idle(self);
-                    return;
+                    return backfill_ended(self, "done");
                   }
                   ask_page(self, next_page_request(next));
                 },
