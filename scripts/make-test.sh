@@ -11,6 +11,9 @@ make_cmd=${1:-make}
 logs=$(mktemp -d)
 failed=()
 
+start=$SECONDS
+elapsed() { echo "$(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"; }
+
 # Runs "$@" niced in the background; `finish NAME` waits for it.
 declare -A pids
 background() {
@@ -22,21 +25,20 @@ background() {
 finish() {
   local name=$1
   if ! wait "${pids[$name]}"; then
-    echo "=== $name failed; its output:"
+    echo "=== $name failed at $(elapsed); its output:"
     cat "$logs/$name.log"
     failed+=("$name")
     return 1
   fi
-  echo "=== $name done"
+  echo "=== $name done at $(elapsed)"
 }
 stage() {
   local name=$1
   shift
-  echo "=== $name"
+  echo "=== $name at $(elapsed)"
   "$@" || failed+=("$name")
 }
 
-start=$SECONDS
 background asan-build "$make_cmd" --no-print-directory asan-build
 stage test-release "$make_cmd" --no-print-directory test-release
 asan_ok=1
@@ -48,7 +50,7 @@ if [ "$asan_ok" = 1 ]; then
 fi
 finish fuzz-build && stage test-fuzz "$make_cmd" --no-print-directory test-fuzz
 
-echo "=== make test: $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
+echo "=== make test: $(elapsed)"
 rm -rf "$logs"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "make test: FAILED: ${failed[*]}"
