@@ -31,10 +31,15 @@ struct user_rules {
   std::string since, until;         // "YYYY-MM-DD" on the post's timestamp (UTC); "" = open
 };
 
+/// Where a user's walk back through its history stands; `none`: it never ran.
+enum class backfill_state : uint8_t { none, running, done, failed };
+const char* to_string(backfill_state s);
+std::optional<backfill_state> backfill_state_from(std::string_view s);
+
 /// A walk back through the account's history (DESIGN §9, "Rules and
 /// backfill"): what it looked at and imported so far.
 struct backfill_progress {
-  std::string state;     // "" never ran | "running" | "done" | "failed"
+  backfill_state state = backfill_state::none;
   int64_t since = 0;     // posts taken before this are left alone (0: none)
   int64_t started_at = 0;
   uint64_t scanned = 0;

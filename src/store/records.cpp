@@ -143,6 +143,29 @@ std::optional<user_state> user_state_from(std::string_view s) {
   return std::nullopt;
 }
 
+const char* to_string(backfill_state s) {
+  switch (s) {
+    case backfill_state::none:
+      return "";
+    case backfill_state::running:
+      return "running";
+    case backfill_state::done:
+      return "done";
+    case backfill_state::failed:
+      return "failed";
+  }
+  return "";
+}
+
+std::optional<backfill_state> backfill_state_from(std::string_view s) {
+  for (auto st : {backfill_state::running, backfill_state::done, backfill_state::failed}) {
+    if (s == to_string(st)) {
+      return st;
+    }
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 json rules_json(const std::optional<user_rules>& r) {
@@ -183,10 +206,10 @@ bool read_strings(const json& j, const char* key, std::vector<std::string>& out)
 }
 
 json backfill_json(const backfill_progress& b) {
-  if (b.state.empty()) {
+  if (b.state == backfill_state::none) {
     return nullptr;
   }
-  return json{{"state", b.state},       {"since", b.since},
+  return json{{"state", to_string(b.state)},       {"since", b.since},
               {"started_at", b.started_at}, {"scanned", b.scanned},
               {"imported", b.imported}, {"last_error", b.last_error}};
 }
@@ -196,9 +219,15 @@ bool read_backfill(const json& j, backfill_progress& out) {
   if (it == j.end() || it->is_null()) {
     return true;
   }
-  return it->is_object() && read(*it, "state", out.state) && read(*it, "since", out.since)
-         && read(*it, "started_at", out.started_at) && read(*it, "scanned", out.scanned)
-         && read(*it, "imported", out.imported) && read(*it, "last_error", out.last_error);
+  std::string state;
+  if (!it->is_object() || !read(*it, "state", state) || !read(*it, "since", out.since)
+      || !read(*it, "started_at", out.started_at) || !read(*it, "scanned", out.scanned)
+      || !read(*it, "imported", out.imported) || !read(*it, "last_error", out.last_error)) {
+    return false;
+  }
+  auto st = backfill_state_from(state);
+  out.state = st.value_or(backfill_state::none);
+  return st.has_value();
 }
 
 bool read_rules(const json& j, std::optional<user_rules>& out) {
@@ -305,9 +334,9 @@ json public_view(const user_record& r) {
     {"fetch_failures", r.fetch_failures},
     {"last_error", r.last_error},
     {"rules", rules_json(r.rules)},
-    {"backfill", r.backfill.state.empty()
+    {"backfill", r.backfill.state == backfill_state::none
                    ? json(nullptr)
-                   : json{{"state", r.backfill.state},
+                   : json{{"state", to_string(r.backfill.state)},
                           {"since", time_or_null(r.backfill.since)},
                           {"started_at", time_or_null(r.backfill.started_at)},
                           {"scanned", r.backfill.scanned},

@@ -23,8 +23,8 @@ bool needs_attention(const user_record& r) {
     return true;
   }
   return r.state == user_state::active
-         && (!r.last_error.empty() || r.expiring_sent_at != 0 || r.backfill.state == "running"
-             || r.backfill.state == "failed");
+         && (!r.last_error.empty() || r.expiring_sent_at != 0 || r.backfill.state == backfill_state::running
+             || r.backfill.state == backfill_state::failed);
 }
 
 /// The attention list's reason, in words for the dashboard.
@@ -36,9 +36,9 @@ std::string attention_why(const user_record& r) {
   if (r.state == user_state::active && r.expiring_sent_at != 0) {
     why.push_back("token expires " + rfc3339(r.token_expires_at) + " and refreshes fail");
   }
-  if (r.backfill.state == "running" || r.backfill.state == "failed") {
-    why.push_back("backfill " + r.backfill.state + ": " + std::to_string(r.backfill.scanned)
-                  + " scanned, " + std::to_string(r.backfill.imported) + " imported");
+  if (r.backfill.state == backfill_state::running || r.backfill.state == backfill_state::failed) {
+    why.push_back(std::string("backfill ") + to_string(r.backfill.state) + ": "
+                  + std::to_string(r.backfill.scanned) + " scanned, " + std::to_string(r.backfill.imported) + " imported");
   }
   std::string text;
   for (const auto& w : why) {

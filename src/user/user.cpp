@@ -162,7 +162,7 @@ void on_wake(user_self self) {
     settle_entries(self);
     return;
   }
-  if (st.rec.backfill.state == "running" && !st.backfilling) {
+  if (st.rec.backfill.state == backfill_state::running && !st.backfilling) {
     // A walk a restart interrupted starts again from the newest post; what
     // it imported before is in the imports family and is not imported twice.
     start_backfill(self, st.rec.backfill.since, [](bool) {});

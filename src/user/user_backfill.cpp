@@ -30,17 +30,17 @@ constexpr auto page_timeout = std::chrono::seconds{30};
 
 /// The walk is over (its state already stored): say so, and let the actor
 /// passivate when nothing else keeps it.
-void backfill_ended(user_self self, const std::string& state) {
+void backfill_ended(user_self self, backfill_state state) {
   auto& st = self->state;
   st.backfilling = false;
-  log(state == "done" ? log_level::notice : log_level::warning, "backfill.ended",
-      {{"user", st.rec.user}, {"state", state},
+  log(state == backfill_state::done ? log_level::notice : log_level::warning, "backfill.ended",
+      {{"user", st.rec.user}, {"state", to_string(state)},
        {"scanned", std::to_string(st.rec.backfill.scanned)},
        {"imported", std::to_string(st.rec.backfill.imported)}});
   maybe_idle(self);
 }
 
-void end_backfill(user_self self, const std::string& state, const std::string& error) {
+void end_backfill(user_self self, backfill_state state, const std::string& error) {
   auto& st = self->state;
   st.backfilling = false;
   submit(self, {[state, error](user_record& rec, write_txn&, write_notes&) {
@@ -81,11 +81,11 @@ void on_backfill_page(user_self self, uint64_t gen, http_request asked, http_res
     return;
   }
   if (err) {
-    return end_backfill(self, "failed", std::string(to_string(err.kind)) + ": " + err.message);
+    return end_backfill(self, backfill_state::failed, std::string(to_string(err.kind)) + ": " + err.message);
   }
   auto page = parse_media_page(st.ctx->dialect, resp.body);
   if (!page) {
-    return end_backfill(self, "failed", "media page unreadable");
+    return end_backfill(self, backfill_state::failed, "media page unreadable");
   }
   auto now = st.ctx->now();
   auto plan = plan_page(page->items, std::vector<std::optional<seen_entry>>(page->items.size()),
@@ -122,7 +122,7 @@ void on_backfill_page(user_self self, uint64_t gen, http_request asked, http_res
                   }
                   dashboard::note_imports(txn, records);
                   if (*finished) {
-                    b.state = "done";
+                    b.state = backfill_state::done;
                     b.last_error.clear();
                   }
                   return true;
@@ -133,10 +133,10 @@ void on_backfill_page(user_self self, uint64_t gen, http_request asked, http_res
                     return;
                   }
                   if (!ok) {
-                    return end_backfill(self, "failed", "storage: " + error);
+                    return end_backfill(self, backfill_state::failed, "storage: " + error);
                   }
                   if (*finished) {
-                    return backfill_ended(self, "done");
+                    return backfill_ended(self, backfill_state::done);
                   }
                   ask_page(self, next_page_request(next));
                 },
@@ -167,7 +167,7 @@ void start_backfill(user_self self, int64_t since, std::function<void(bool)> sta
   st.backfill_paused.reset();
   auto gen = st.backfill_gen;
   submit(self, {[since, now](user_record& rec, write_txn&, write_notes&) {
-                  rec.backfill = backfill_progress{"running", since, now, 0, 0, {}};
+                  rec.backfill = backfill_progress{backfill_state::running, since, now, 0, 0, {}};
                   return true;
                 },
                 [self, started, gen](bool ok, const std::string&) mutable {
@@ -181,7 +181,7 @@ void start_backfill(user_self self, int64_t since, std::function<void(bool)> sta
                   }
                   auto token = plain_token(st);
                   if (token.empty()) {
-                    return end_backfill(self, "failed", "token unusable");
+                    return end_backfill(self, backfill_state::failed, "token unusable");
                   }
                   log(log_level::notice, "backfill.started", {{"user", st.rec.user}});
                   ask_page(self, media_request(st.ctx->cfg, token, st.rec.instagram_user_id,

@@ -432,7 +432,7 @@ TEST_CASE("the attention list says why: an expiring token, a backfill under way"
   CHECK(users::attention(s.read(), 10).empty());
   auto before = r;
   r.expiring_sent_at = 1'799'400'000;
-  r.backfill.state = "running";
+  r.backfill.state = backfill_state::running;
   r.backfill.scanned = 120;
   r.backfill.imported = 4;
   put(before);
@@ -443,7 +443,7 @@ TEST_CASE("the attention list says why: an expiring token, a backfill under way"
   CHECK(why.find("backfill running: 120 scanned, 4 imported") != std::string::npos);
   before = r;
   r.expiring_sent_at = 0;
-  r.backfill.state = "done";
+  r.backfill.state = backfill_state::done;
   put(before);
   CHECK(users::attention(s.read(), 10).empty());
 }

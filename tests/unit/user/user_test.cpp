@@ -307,7 +307,7 @@ TEST_CASE("per-user rules decide what the next fetch imports", "[user]") {
   REQUIRE(f.http.calls.size() == 1);
   f.http.answer(200, page(f, {}));
   f.run();
-  CHECK(record(f, "alice").backfill.state == "done");
+  CHECK(record(f, "alice").backfill.state == backfill_state::done);
   caf::anon_send(f.actors.registry, fetch_now_atom::value, std::string("alice"));
   f.run();
   f.http.answer(200, page(f, {{"a", "Tomato #soup"}, {"b", "Salad #ed"}}));
@@ -334,7 +334,7 @@ TEST_CASE("a backfill imports what the rules now match, once, and records its pr
   f.run();
   auto rec = record(f, "alice");
   CHECK(rec.imported == 2);
-  CHECK(rec.backfill.state == "done");
+  CHECK(rec.backfill.state == backfill_state::done);
   CHECK(rec.backfill.scanned == 3);
   CHECK(rec.backfill.imported == 1);
   CHECK(imports::get(f.read(), "alice", "b"));
