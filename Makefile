@@ -21,6 +21,7 @@ COMMAND_PACKAGES := npm
 all: build
 
 # Installs only what is missing, so a machine that has everything never waits on apt.
+# APT_OPTS: more apt-get options (.ci/run's throwaway machine skips dpkg's fsyncs).
 # (npm packages are the tests' alone: tests/integration/node_clients.py installs them.)
 deps:
 	@missing=$$(for p in $(PACKAGES); do \
@@ -29,11 +30,14 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(APT_OPTS) $$missing; \
 	fi
 
+# Debug information as line tables only (-g1): what perf, gdb's backtraces
+# and the sanitizers' reports read. Full -g costs a quarter more compile
+# time per file, and a cold build is most of what CI waits for.
 $(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
@@ -41,17 +45,23 @@ build: deps $(BUILD)/CMakeCache.txt
 # The sanitizer build checks igbridge: the test tools (fakegram, seed_users)
 # come from the release build instead of being compiled a second time.
 $(ASAN_BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DIGBRIDGE_SANITIZE=ON \
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DIGBRIDGE_SANITIZE=ON \
 	  -DIGBRIDGE_TOOLS_DIR=$(abspath $(BUILD))
 
+# The integration tests mostly wait on timers and sockets (a quarter of two
+# cores for the release suite at 2 jobs), so more run at once than there
+# are cores; the sanitizers make each one heavier, hence fewer there.
+CTEST_JOBS ?= 4
+ASAN_CTEST_JOBS ?= 3
+
 test-release: build
-	cd $(BUILD) && ctest --output-on-failure -j 2
+	cd $(BUILD) && ctest --output-on-failure -j $(CTEST_JOBS)
 
 asan-build: $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 asan-ctest:
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 2
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(ASAN_CTEST_JOBS)
 
 # The tests run the release build's fakegram.
 test-asan: build asan-build
@@ -69,14 +79,19 @@ $(FUZZ_BUILD)/CMakeCache.txt: | deps
 fuzz-build: deps $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) -j 2
 
-# Builds, then runs every target for $(1) seconds; any crash fails, after all ran.
+# Builds, then runs every target for $(1) seconds, FUZZ_JOBS at a time (a
+# libFuzzer run is one thread); each run's output is printed when it ends.
+# Any crash fails, after all ran.
+FUZZ_JOBS ?= $(JOBS)
 define run_fuzz
 	cmake --build $(FUZZ_BUILD) -j 2
-	@rm -f $(FUZZ_BUILD)/results.tsv; failed=""; \
-	for t in $(FUZZ_TARGETS); do ./fuzz/run.sh $$t $(1) $(FUZZ_BUILD) || failed="$$failed $$t"; done; \
+	@rm -f $(FUZZ_BUILD)/results.tsv $(FUZZ_BUILD)/failed; mkdir -p $(FUZZ_BUILD)/runs; \
+	printf '%s\n' $(FUZZ_TARGETS) | xargs -P $(FUZZ_JOBS) -I{} sh -c \
+	  './fuzz/run.sh {} $(1) $(FUZZ_BUILD) > $(FUZZ_BUILD)/runs/{}.out 2>&1 || echo {} >> $(FUZZ_BUILD)/failed; \
+	   cat $(FUZZ_BUILD)/runs/{}.out'; \
 	echo; (echo -e "target\tseconds\texecutions\texec/s\tcov\tft\tcorpus"; cat $(FUZZ_BUILD)/results.tsv) \
 	  | awk -F'\t' '{ printf "%-17s %7s %11s %7s %6s %7s %7s\n", $$1, $$2, $$3, $$4, $$5, $$6, $$7 }'; \
-	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
+	if [ -s $(FUZZ_BUILD)/failed ]; then echo "fuzz: FAILED:" $$(cat $(FUZZ_BUILD)/failed); exit 1; fi
 endef
 
 fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
