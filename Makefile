@@ -35,9 +35,12 @@ deps:
 
 # Debug information as line tables only (-g1): what perf, gdb's backtraces
 # and the sanitizers' reports read. Full -g costs a quarter more compile
-# time per file, and a cold build is most of what CI waits for.
+# time per file, and a cold build is most of what CI waits for. The unit
+# tests are the sanitizer build's (`make test-asan`); the release build holds
+# the daemon, its tools and the integration tests.
 $(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
+	  -DIGBRIDGE_UNIT_TESTS=OFF
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
@@ -101,11 +104,11 @@ test-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 	$(call run_fuzz,$(FUZZ_SHORT_S))
 
 # All three configurations. The integration tests mostly wait on timers and
-# sockets (the release suite uses about a quarter of two cores), so the next
-# configuration compiles beside them at the lowest CPU priority: the
-# sanitizer build beside the release tests, the fuzz build beside the
-# sanitizer tests (scripts/make-test.sh; a 2-core machine stays under 30 min).
-test: build
+# sockets, so the next configuration compiles beside them at the lowest CPU
+# priority: the sanitizer build beside the release build and tests, the fuzz
+# build beside the sanitizer tests (scripts/make-test.sh; a 2-core machine
+# stays under 30 min).
+test: deps
 	./scripts/make-test.sh $(MAKE)
 
 # Crash soak (tests/soak/soak.py): SOAK_CYCLES kill -9s at random instants under

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: the release tests, the sanitizer tests and the short fuzz runs.
-# Each test run overlaps the next configuration's compile, which runs at the
-# lowest CPU priority so the tests keep the cores they ask for; its output
+# `make test`: the release build and its tests, the sanitizer tests and the
+# short fuzz runs. The next configuration compiles beside each stage at the
+# lowest CPU priority, so the stage keeps the cores it asks for; its output
 # goes to a log that is shown when it fails. Every stage runs even after a
 # failure, and the exit status says whether all passed.
 #
@@ -36,11 +36,14 @@ stage() {
   local name=$1
   shift
   echo "=== $name at $(elapsed)"
-  "$@" || failed+=("$name")
+  "$@" || { failed+=("$name"); return 1; }
 }
 
+# The sanitizer build starts with the release build and takes the cycles it
+# leaves (its links and make's waits), then those of the release tests.
 background asan-build "$make_cmd" --no-print-directory asan-build
-stage test-release "$make_cmd" --no-print-directory test-release
+stage build "$make_cmd" --no-print-directory build \
+  && stage test-release "$make_cmd" --no-print-directory test-release
 asan_ok=1
 finish asan-build || asan_ok=0
 

@@ -335,7 +335,10 @@ class PermissionErrors(DaemonTest):
         # Re-linking brings alice back, and the post made meanwhile arrives.
         link_alice(self, fg, ig)
         self.assertEqual(ig.user_json("alice")["state"], "active")
-        self.assertIn("Not for now #ed (10)", [r["caption"] for r in media_records(ig)])
+        # link_alice waits for a fetch to end, but carol's polls every second
+        # end fetches too: wait for alice's post itself.
+        wait_until(lambda: "Not for now #ed (10)" in [r["caption"] for r in media_records(ig)],
+                   what="alice's post after relinking")
 
         # Through links, polls every second and a restart, igbridge never
         # asked to refresh a token: all of them are younger than 24 h...
