@@ -96,15 +96,23 @@ due_work due_records(delivery_self self, std::size_t room, std::size_t media_roo
   due_work due;
   std::size_t passed = 0; // read, but the sink has no room for them
   int64_t next_due = 0;
-  std::set<std::string> taken; // users with an entry in this pass
+  std::unordered_map<std::string, uint64_t> taken; // user -> its entry taken last in this pass
+  const bool chains = st.out->keeps_batch_order();
   auto txn = st.ctx->db->read();
   // To the sink goes only the first of a user's queued entries, and only
   // while no dead letter holds the user and none of its entries is out:
-  // the host hears a user's events in commit order. Media are fetched
-  // ahead, in any order.
+  // the host hears a user's events in commit order. A sink that keeps a
+  // batch's order also takes the entries right behind it, in the same
+  // batch. Media are fetched ahead, in any order.
   auto waits = [&](const std::string& user, uint64_t seq) {
-    return st.users_at_sink.count(user) != 0 || taken.count(user) != 0
-           || !outbox::is_head(txn, user, seq) || outbox::held(txn, user);
+    if (st.users_at_sink.count(user) != 0 || outbox::held(txn, user)) {
+      return true;
+    }
+    auto t = taken.find(user);
+    if (t != taken.end()) {
+      return !chains || !outbox::follows(txn, user, t->second, seq);
+    }
+    return !outbox::is_head(txn, user, seq);
   };
   outbox::scan_due(
     txn, now,
@@ -135,7 +143,7 @@ due_work due_records(delivery_self self, std::size_t room, std::size_t media_roo
         return true;
       }
       if (due.ready.size() < room) {
-        taken.insert(e.user);
+        taken[e.user] = e.seq;
         due.ready.push_back(std::move(e));
       } else if (++passed > max_passed) {
         return false;

@@ -21,6 +21,8 @@ public:
 
   std::size_t room(std::size_t) const override { return batch_out_ ? 0 : batch_size; }
 
+  bool keeps_batch_order() const override { return true; }
+
   void send(delivery_self self, std::vector<outbox_entry> due) override {
     auto now = self->state.ctx->now();
     jsonl_batch batch;

@@ -24,6 +24,12 @@ public:
   /// How many due records a pass may hand over; `at_sink` are out already.
   virtual std::size_t room(std::size_t at_sink) const = 0;
 
+  /// Whether a batch reaches the host in the order given, whole or not at
+  /// all (the JSONL file): then a pass may hand over a user's consecutive
+  /// entries together. Sinks that send each record on its own keep one of
+  /// a user's records out at a time.
+  virtual bool keeps_batch_order() const { return false; }
+
   /// Sends `due` (already marked in flight).
   virtual void send(delivery_self self, std::vector<outbox_entry> due) = 0;
 

@@ -171,6 +171,20 @@ bool is_head(const read_txn& txn, const std::string& user, uint64_t seq) {
   return first;
 }
 
+bool follows(const read_txn& txn, const std::string& user, uint64_t prev, uint64_t seq) {
+  auto from = entry_key(user, prev);
+  auto want = entry_key(user, seq);
+  bool next = false;
+  txn.scan(db::outbox, from, [&](std::string_view k, std::string_view) {
+    if (k == from) {
+      return true; // prev itself: the one after it decides
+    }
+    next = k == want;
+    return false;
+  });
+  return next;
+}
+
 bool held(const read_txn& txn, const std::string& user) {
   std::string prefix = user;
   prefix.push_back('\0');

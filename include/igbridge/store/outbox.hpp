@@ -37,6 +37,11 @@ void scan_due(const read_txn& txn, int64_t now,
 /// go to the host in the order they were committed (DESIGN §9).
 bool is_head(const read_txn& txn, const std::string& user, uint64_t seq);
 
+/// Whether `seq` comes right after `prev` among `user`'s queued entries:
+/// a sink that delivers a batch in order, whole or not at all, may carry a
+/// user's consecutive entries in one batch.
+bool follows(const read_txn& txn, const std::string& user, uint64_t prev, uint64_t seq);
+
 /// Whether `user` has a dead letter: it holds that user's later events
 /// until it is replayed or dropped.
 bool held(const read_txn& txn, const std::string& user);

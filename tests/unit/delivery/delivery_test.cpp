@@ -133,6 +133,33 @@ TEST_CASE("a user's events go in the order they were committed", "[delivery]") {
   CHECK(l[2].find("instagram:second") != std::string::npos);
 }
 
+TEST_CASE("a user's consecutive entries share one JSONL batch, in order", "[delivery]") {
+  // The file keeps a batch's order and takes it whole or not at all, so
+  // one user's backlog needs no write and commit per record.
+  actor_fixture f;
+  for (auto id : {"1", "2", "3", "4", "5"}) {
+    queue(f, id);
+  }
+  queue(f, "b", 0, "bob");
+  f.start();
+  auto l = lines(f);
+  REQUIRE(l.size() == 6);
+  std::vector<std::string> alice;
+  for (const auto& line : l) {
+    if (line.find("instagram:b") == std::string::npos) {
+      alice.push_back(line);
+    }
+  }
+  REQUIRE(alice.size() == 5);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(alice[i].find("instagram:" + std::to_string(i + 1)) != std::string::npos);
+  }
+  auto text = f.ctx->stats.render();
+  CHECK(text.find("igbridge_delivery_duration_seconds_count{sink=\"jsonl\"} 1\n")
+        != std::string::npos);
+  CHECK(f.read().count(db::outbox) == 0);
+}
+
 TEST_CASE("a dead letter holds its user's later events until it is dropped", "[delivery]") {
   actor_fixture f;
   auto good_path = f.ctx->cfg.sink.path;
