@@ -11,6 +11,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -77,12 +78,14 @@ struct user_actor_state {
     std::string chain;
     int attempt = 0;
   };
-  std::optional<page_retry> retry;
+  /// Rare, so on the heap: every live user actor would otherwise carry
+  /// a whole request inline (issue 21's due wave: +10 % peak RSS).
+  std::unique_ptr<page_retry> retry;
 
   // -- backfill (user_backfill.cpp) ------------------------------------------
   bool backfilling = false;
   uint64_t backfill_gen = 0;                 // a new walk, or an unlink, ends the old one
-  std::optional<http_request> backfill_paused; // the page a rate limit refused
+  std::unique_ptr<http_request> backfill_paused; // the page a rate limit refused (rare: heap)
 
   // -- other work ------------------------------------------------------------
   bool refreshing = false;

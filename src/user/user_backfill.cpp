@@ -69,7 +69,7 @@ void on_backfill_page(user_self self, uint64_t gen, http_request asked, http_res
     if (err.scope == rate_scope::app) {
       st.ctx->throttle(now + delay);
     }
-    st.backfill_paused = std::move(asked);
+    st.backfill_paused = std::make_unique<http_request>(std::move(asked));
     auto until = rfc3339(now + delay);
     submit(self, {[until](user_record& rec, write_txn&, write_notes&) {
                     rec.backfill.last_error = "rate_limited: resumes at " + until;

@@ -119,8 +119,8 @@ void schedule_page_retry(user_self self, page_ask ask, const provider_error& err
       {{"user", st.rec.user}, {"kind", to_string(err.kind)}, {"error", err.message},
        {"attempt", std::to_string(ask.attempt)}, {"in_ms", std::to_string(wait.count())}});
   st.ctx->stats.inc("igbridge_fetches_total", {{"outcome", "transient"}});
-  st.retry = user_actor_state::page_retry{std::move(ask.request), std::move(ask.chain),
-                                          ask.attempt};
+  st.retry = std::make_unique<user_actor_state::page_retry>(
+    user_actor_state::page_retry{std::move(ask.request), std::move(ask.chain), ask.attempt});
   self->delayed_send(self, wait, again_atom::value, st.fetch_gen);
 }
 
