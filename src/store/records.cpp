@@ -209,9 +209,9 @@ json backfill_json(const backfill_progress& b) {
   if (b.state == backfill_state::none) {
     return nullptr;
   }
-  return json{{"state", to_string(b.state)},       {"since", b.since},
-              {"started_at", b.started_at}, {"scanned", b.scanned},
-              {"imported", b.imported}, {"last_error", b.last_error}};
+  return json{{"state", to_string(b.state)}, {"since", b.since},
+              {"started_at", b.started_at},    {"scanned", b.scanned},
+              {"imported", b.imported},        {"last_error", b.last_error}};
 }
 
 bool read_backfill(const json& j, backfill_progress& out) {

@@ -15,6 +15,11 @@ namespace igbridge::users {
 
 namespace {
 
+/// A walk still under way, or one that failed, is worth an operator's look.
+bool backfill_unsettled(const backfill_progress& b) {
+  return b.state == backfill_state::running || b.state == backfill_state::failed;
+}
+
 /// On the dashboard's attention list: a user who must link again, one whose
 /// fetches fail, whose token expires while refreshes fail (DESIGN §9's
 /// `expiring`), or whose backfill runs or failed (its progress).
@@ -23,8 +28,7 @@ bool needs_attention(const user_record& r) {
     return true;
   }
   return r.state == user_state::active
-         && (!r.last_error.empty() || r.expiring_sent_at != 0 || r.backfill.state == backfill_state::running
-             || r.backfill.state == backfill_state::failed);
+         && (!r.last_error.empty() || r.expiring_sent_at != 0 || backfill_unsettled(r.backfill));
 }
 
 /// The attention list's reason, in words for the dashboard.
@@ -36,9 +40,10 @@ std::string attention_why(const user_record& r) {
   if (r.state == user_state::active && r.expiring_sent_at != 0) {
     why.push_back("token expires " + rfc3339(r.token_expires_at) + " and refreshes fail");
   }
-  if (r.backfill.state == backfill_state::running || r.backfill.state == backfill_state::failed) {
+  if (backfill_unsettled(r.backfill)) {
     why.push_back(std::string("backfill ") + to_string(r.backfill.state) + ": "
-                  + std::to_string(r.backfill.scanned) + " scanned, " + std::to_string(r.backfill.imported) + " imported");
+                  + std::to_string(r.backfill.scanned) + " scanned, "
+                  + std::to_string(r.backfill.imported) + " imported");
   }
   std::string text;
   for (const auto& w : why) {

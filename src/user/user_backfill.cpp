@@ -81,7 +81,8 @@ void on_backfill_page(user_self self, uint64_t gen, http_request asked, http_res
     return;
   }
   if (err) {
-    return end_backfill(self, backfill_state::failed, std::string(to_string(err.kind)) + ": " + err.message);
+    return end_backfill(self, backfill_state::failed,
+                        std::string(to_string(err.kind)) + ": " + err.message);
   }
   auto page = parse_media_page(st.ctx->dialect, resp.body);
   if (!page) {
