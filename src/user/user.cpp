@@ -4,6 +4,7 @@
 
 #include "user/user.hpp"
 
+#include <memory>
 #include <random>
 
 #include <caf/all.hpp>
@@ -82,7 +83,18 @@ void require_reauth(user_self self, const std::string& why, const char* reason) 
   auto now = st.ctx->now();
   auto gen = st.link_gen;
   std::string reason_text = reason;
-  submit(self, {[why, reason_text, now](user_record& rec, write_txn& txn, write_notes& notes) {
+  // The failed token is the one committed now. By the time this write runs
+  // the link may have ended (an unlink or deauthorize queued before it) or
+  // been replaced (a relink): then the failure was the old link's, and the
+  // record is left as it is.
+  auto failed_token = st.rec.token;
+  auto took = std::make_shared<bool>(false);
+  submit(self, {[why, reason_text, now, failed_token, took](user_record& rec, write_txn& txn,
+                                                              write_notes& notes) {
+                  *took = rec.state == user_state::active && rec.token == failed_token;
+                  if (!*took) {
+                    return true;
+                  }
                   rec.state = user_state::reauth_required;
                   rec.last_error = why;
                   rec.next_fetch_at = 0;
@@ -100,10 +112,15 @@ void require_reauth(user_self self, const std::string& why, const char* reason) 
                   outbox::append(txn, notes, e);
                   return true;
                 },
-                [self, gen, why, reason_text](bool ok, const std::string&) {
+                [self, gen, why, reason_text, took](bool ok, const std::string&) {
                   auto& st = self->state;
                   if (!ok) {
                     retry_later(self);
+                    return;
+                  }
+                  if (!*took) {
+                    log(log_level::info, "user.stale_token_failure",
+                        {{"user", st.rec.user}, {"reason", why}});
                     return;
                   }
                   if (gen == st.link_gen) {

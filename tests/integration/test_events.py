@@ -561,8 +561,13 @@ class AccountLife(DaemonTest):
         mid = fg.post_media(acct["id"], "Dal #eatdifferent")
 
         def relink():
+            # The new link's own first fetch, answered before the test
+            # revokes or deauthorizes: otherwise it may fail on the revoked
+            # token and add a needs_relink of its own.
+            before = fg.media_calls()
             self.assertIn("instagram=connected", ig.link("alice", "alice.cooks"))
-            wait_until(lambda: ig.user_json("alice")["last_fetch_at"], what="a fetch")
+            wait_until(lambda: fg.media_calls() > before and ig.user_json("alice")["last_fetch_at"],
+                       what="the new link's first fetch")
 
         def state_is(want):
             wait_until(lambda: ig.user_json("alice")["state"] == want, timeout=20,

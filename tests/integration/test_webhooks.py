@@ -251,13 +251,21 @@ class Signatures(DaemonTest):
     def test_burst_coalesces(self):
         time.sleep(1.1)
         before = self.fg.media_calls()
+        started = time.monotonic()
         for _ in range(100):
             body = graph_payload(self.acct["id"])
             r = self.send(body, {"X-Hub-Signature-256": sign_sha256(self.fg.client_secret, body)})
             self.assertEqual(r.status, 200)
+        burst_s = time.monotonic() - started
         time.sleep(4)
         calls = self.fg.media_calls() - before
-        self.assertIn(calls, (1, 2))
+        # A hint waits webhook_delay_s (1 s) and every hint that arrives
+        # meanwhile rides on its fetch: at most one fetch per second of the
+        # burst, and one more for its tail. (On a loaded machine 100 signed
+        # posts, each fsynced before its 200, can take over 2 s.)
+        self.assertGreaterEqual(calls, 1)
+        self.assertLessEqual(calls, 2 + int(burst_s), f"100 hints in {burst_s:.1f} s")
+        self.assertLess(calls, 20)
 
 
 # Execs the daemon with the held sockets as descriptors 3 and 4, where

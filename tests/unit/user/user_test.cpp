@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
 #include "../support/actor_fixture.hpp"
@@ -231,6 +234,32 @@ TEST_CASE("an invalid token needs re-linking and tells the host", "[user]") {
   // JSONL sink.
   CHECK(f.stats.value("igbridge_deliveries_total", {{"outcome", "delivered"}}) == 3);
   CHECK(f.stats.value("igbridge_link_revocations_total", {{"reason", "token_invalid"}}) == 1);
+}
+
+TEST_CASE("a token failure answered after an unlink was sent leaves the user unlinked",
+          "[user]") {
+  // The deauthorize's unlink reaches the user while its fetch is out; the
+  // fetch then fails on the revoked token before the unlink commits. The
+  // failure was the ended link's: the user stays unlinked (seen in CI, where
+  // the user came out reauth_required).
+  actor_fixture f;
+  f.start();
+  link(f, "alice", "1784");
+  REQUIRE(f.http.calls.size() == 1); // the initial fetch is out
+  caf::anon_send(f.actors.registry, unlink_atom::value, std::string("alice"), false,
+                 std::string("deauthorized"));
+  f.sched->run_once(); // the registry hands it to alice's actor
+  f.sched->run_once(); // which sends the unlink's write to the writer
+  f.http.answer(400, R"({"error":{"message":"revoked","type":"OAuthException","code":190}})");
+  f.sched->run_once_lifo(); // alice's actor takes the failure before the writer runs
+  f.run();
+  auto rec = record(f, "alice");
+  CHECK(rec.state == user_state::unlinked);
+  CHECK(f.stats.value("igbridge_link_revocations_total", {{"reason", "token_invalid"}}) == 0);
+  std::ifstream jsonl(f.ctx->cfg.sink.path);
+  std::string sent((std::istreambuf_iterator<char>(jsonl)), std::istreambuf_iterator<char>());
+  CHECK(sent.find("account.unlinked") != std::string::npos);
+  CHECK(sent.find("account.needs_relink") == std::string::npos);
 }
 
 TEST_CASE("a permission error needs re-linking too", "[user]") {
