@@ -301,6 +301,13 @@ user_write page_write(const std::vector<media_item>& items, const page_plan& pla
                       bool delete_on_untag, std::shared_ptr<std::vector<bool>> taken_before) {
   return {[items, plan, now, touch_resume, resume, first_of_initial, keep, recheck,
            delete_on_untag, taken_before](user_record& rec, write_txn& txn, write_notes& notes) {
+            if (!rec.linked()) {
+              // An unlink (or deauthorize) queued before this page ended the
+              // link while the page was on its way: nothing of it is taken,
+              // so the host hears nothing of the user after account.unlinked.
+              taken_before->clear(); // tells done() it was skipped
+              return true;
+            }
             taken_before->assign(items.size(), false); // this may run twice (map growth)
             if (first_of_initial) {
               resume::forget(txn, rec.user); // a new account starts afresh
@@ -478,6 +485,12 @@ void on_page(user_self self, uint64_t link_gen, uint64_t fetch_gen, page_ask ask
     if (!ok) {
       if (current) {
         fail_storage(self, error);
+      }
+      return;
+    }
+    if (taken_before->size() != plan.items.size()) { // skipped: the link had ended
+      if (!current) {
+        start_deferred_fetch(self);
       }
       return;
     }

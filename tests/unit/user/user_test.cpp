@@ -262,6 +262,31 @@ TEST_CASE("a token failure answered after an unlink was sent leaves the user unl
   CHECK(sent.find("account.needs_relink") == std::string::npos);
 }
 
+TEST_CASE("a page answered after an unlink was sent imports nothing", "[user]") {
+  // As above, with the fetch's page arriving in that window: its posts were
+  // the ended link's, and the host must hear nothing after account.unlinked.
+  actor_fixture f;
+  f.start();
+  link(f, "alice", "1784");
+  REQUIRE(f.http.calls.size() == 1);
+  caf::anon_send(f.actors.registry, unlink_atom::value, std::string("alice"), false,
+                 std::string("deauthorized"));
+  f.sched->run_once();
+  f.sched->run_once();
+  f.http.answer(200, page(f, {{"m1", "Soup #ed"}}));
+  f.sched->run_once_lifo();
+  f.run();
+  auto rec = record(f, "alice");
+  CHECK(rec.state == user_state::unlinked);
+  CHECK(rec.imported == 0);
+  CHECK(f.read().count(db::seen) == 0);
+  CHECK(f.stats.value("igbridge_media_total", {{"result", "imported"}}) == 0);
+  std::ifstream jsonl(f.ctx->cfg.sink.path);
+  std::string sent((std::istreambuf_iterator<char>(jsonl)), std::istreambuf_iterator<char>());
+  CHECK(sent.find("account.unlinked") != std::string::npos);
+  CHECK(sent.find("Soup") == std::string::npos);
+}
+
 TEST_CASE("a permission error needs re-linking too", "[user]") {
   actor_fixture f;
   f.start();
