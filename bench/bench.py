@@ -30,10 +30,12 @@ harness.IGBRIDGE = os.environ.get("IGBRIDGE_BIN", os.path.join(HERE, "..", "buil
 harness.FAKEGRAM = os.environ.get("FAKEGRAM_BIN", os.path.join(HERE, "..", "build", "fakegram"))
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """A /proc/PID/status memory figure in KiB: VmRSS, or RssAnon (heap,
+    stacks) or RssFile (mapped files: LMDB's pages, the binary)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -53,11 +55,21 @@ def perf_record(pid, out, freq=4000):
     return perf
 
 
-def cpu_s(pid):
-    """utime + stime of process `pid`, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_ns(pid):
+    """CPU time of the live threads of process `pid` in nanoseconds, from
+    the scheduler's own account (/proc/PID/task/*/schedstat): /proc/PID/stat
+    counts 10 ms ticks, and a run of 0.1 s is 10 of them, too coarse to
+    compare two builds. A delta is
+    exact while no thread exits in between (igbridge's threads live as
+    long as the process)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
 
 
 def metric(ig, name):
@@ -138,13 +150,13 @@ def bench_imports(args):
         # From the fetch to the last line only, not the posting before it.
         perf = perf_record(ig.proc.pid, args.perf)
         commits0 = metric(ig, "igbridge_store_commits_total")
-        cpu0 = cpu_s(ig.proc.pid)
+        cpu0 = cpu_ns(ig.proc.pid)
         t0 = time.perf_counter()
         ig.fetch_now("bench")
         wait_until(lambda: len(ig.imports()) >= args.posts, timeout=600, interval=0.05,
                    what="all imports")
         wall = time.perf_counter() - t0
-        cpu = cpu_s(ig.proc.pid) - cpu0
+        cpu = (cpu_ns(ig.proc.pid) - cpu0) / 1e9
         commits = metric(ig, "igbridge_store_commits_total") - commits0
         if perf:
             perf.send_signal(signal.SIGINT)
@@ -157,8 +169,9 @@ def bench_imports(args):
         print(f"imports: {args.posts} posts fetched ({calls - 1} media pages of 100), "
               f"filtered, deduplicated and fsynced to JSONL in {wall:.2f} s = "
               f"{args.posts / wall:.0f}/s (the fetches took {fetch_s:.2f} s); "
-              f"igbridge CPU {cpu:.2f} s, {commits:.0f} commits; "
-              f"igbridge RSS {rss_kib(ig.proc.pid) // 1024} MiB")
+              f"igbridge CPU {cpu:.2f} s ({cpu * 1000:.1f} ms), {commits:.0f} commits; "
+              f"igbridge RSS {rss_kib(ig.proc.pid) // 1024} MiB ({rss_kib(ig.proc.pid)} KiB: "
+              f"anon {rss_kib(ig.proc.pid, 'RssAnon')}, file {rss_kib(ig.proc.pid, 'RssFile')})")
     finally:
         ig.stop()
         fg.stop()

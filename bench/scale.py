@@ -153,6 +153,7 @@ def bench_idle(args):
         print(f"RSS after {args.settle} s: {mib(m['VmRSS'])} (anon {mib(m['RssAnon'])}, "
               f"LMDB pages {mib(m['RssFile'])}) = {m['VmRSS'] / args.users * 1024:.0f} B/user; "
               f"after the requests {mib(m2['VmRSS'])}")
+        print(f"in KiB: RSS {m['VmRSS']}, anon {m['RssAnon']}, LMDB pages {m['RssFile']}")
         print(f"/status JSON: {summary(status)}")
         print(f"/metrics: {summary(metrics)}")
         print(machine())
