@@ -67,6 +67,12 @@ user_record record(actor_fixture& f, const std::string& user) {
   return n;
 }
 
+/// Everything delivered to the JSONL sink so far.
+std::string sink_text(const actor_fixture& f) {
+  std::ifstream jsonl(f.ctx->cfg.sink.path);
+  return {std::istreambuf_iterator<char>(jsonl), std::istreambuf_iterator<char>()};
+}
+
 std::shared_ptr<recorded> send_hint(actor_fixture& f, const std::string& ig) {
   auto r = std::make_shared<recorded>();
   caf::anon_send(f.actors.writer, hint_batch{{ig}, r, std::chrono::steady_clock::now()});
@@ -256,8 +262,7 @@ TEST_CASE("a token failure answered after an unlink was sent leaves the user unl
   auto rec = record(f, "alice");
   CHECK(rec.state == user_state::unlinked);
   CHECK(f.stats.value("igbridge_link_revocations_total", {{"reason", "token_invalid"}}) == 0);
-  std::ifstream jsonl(f.ctx->cfg.sink.path);
-  std::string sent((std::istreambuf_iterator<char>(jsonl)), std::istreambuf_iterator<char>());
+  auto sent = sink_text(f);
   CHECK(sent.find("account.unlinked") != std::string::npos);
   CHECK(sent.find("account.needs_relink") == std::string::npos);
 }
@@ -281,8 +286,7 @@ TEST_CASE("a page answered after an unlink was sent imports nothing", "[user]") 
   CHECK(rec.imported == 0);
   CHECK(f.read().count(db::seen) == 0);
   CHECK(f.stats.value("igbridge_media_total", {{"result", "imported"}}) == 0);
-  std::ifstream jsonl(f.ctx->cfg.sink.path);
-  std::string sent((std::istreambuf_iterator<char>(jsonl)), std::istreambuf_iterator<char>());
+  auto sent = sink_text(f);
   CHECK(sent.find("account.unlinked") != std::string::npos);
   CHECK(sent.find("Soup") == std::string::npos);
 }
