@@ -41,6 +41,31 @@ nlohmann::json cluster_json(const cluster::node_view& v) {
   };
 }
 
+/// /metrics' view of the cluster (DESIGN §9): this node's own figures, as
+/// every series here is; Prometheus sums them over the nodes (the shards
+/// owned add up to the shard count while every shard has an owner).
+template <class Gauge>
+void cluster_gauges(const cluster::node_view& v, Gauge& gauge) {
+  gauge("igbridge_cluster_ready", "1 while this node takes traffic (connected, NATS quorum)", "",
+        v.ready(std::chrono::steady_clock::now()) ? 1.0 : 0.0);
+  gauge("igbridge_cluster_connected", "1 while connected to a NATS server", "",
+        v.connected ? 1.0 : 0.0);
+  gauge("igbridge_cluster_quorum", "1 while this node's heartbeat is stored within the lease TTL",
+        "", v.quorum ? 1.0 : 0.0);
+  gauge("igbridge_cluster_shards_owned", "Shards whose lease this node holds", "",
+        static_cast<double>(v.owned.size()));
+  std::size_t alive = 0;
+  for (const auto& m : v.nodes) {
+    alive += m.alive ? 1 : 0;
+  }
+  gauge("igbridge_cluster_nodes_alive", "Nodes with a live heartbeat, seen from this node", "",
+        static_cast<double>(alive));
+  if (v.hints_pending >= 0) {
+    gauge("igbridge_cluster_hints_pending", "Hints published and not yet acknowledged", "",
+          static_cast<double>(v.hints_pending));
+  }
+}
+
 constexpr std::size_t list_limit = 20;
 constexpr int chart_hours = 24;
 
@@ -235,6 +260,9 @@ std::string render_metrics(const context& ctx) {
         static_cast<double>(f.now - f.started_at));
   gauge("igbridge_build_info", "Version and dialect",
         "{version=\"" + f.version + "\",dialect=\"" + f.dialect + "\"}", 1);
+  if (ctx.cluster_view) {
+    cluster_gauges(*ctx.cluster_view(), gauge);
+  }
   return ctx.stats.render(g);
 }
 

@@ -39,6 +39,15 @@ class Cluster(DaemonTest):
                     headers={"Content-Type": "application/json",
                              "X-Hub-Signature-256": sign_sha256(self.fg.client_secret, body)})
 
+    def gauges(self, ig):
+        """The igbridge_cluster_* series of the node's /metrics."""
+        out = {}
+        for line in ig.metrics_text().splitlines():
+            if line.startswith("igbridge_cluster_"):
+                name, value = line.split()
+                out[name] = float(value)
+        return out
+
     def shards_by_node(self, ig):
         return {n["id"]: n["shards"] for n in self.status(ig)["nodes"] if n["alive"]}
 
@@ -63,6 +72,12 @@ class Cluster(DaemonTest):
         self.assertTrue(st["ready"])
         self.assertEqual(len(st["owned"]), seen[0]["node-a"])
         self.assertEqual(st["lag"]["hints"], 0)
+        # /metrics per node; summed as Prometheus would, every shard owned once.
+        gauges = [self.gauges(ig) for ig in (a, b)]
+        self.assertEqual([g["igbridge_cluster_ready"] for g in gauges], [1, 1])
+        self.assertEqual(sum(g["igbridge_cluster_shards_owned"] for g in gauges), SHARDS)
+        self.assertEqual(gauges[0]["igbridge_cluster_nodes_alive"], 2)
+        self.assertEqual(gauges[0]["igbridge_cluster_hints_pending"], 0)
 
         # A graceful leave: b's shards go to a at once (not after the TTL),
         # and a still lists b, as gone.
@@ -82,6 +97,7 @@ class Cluster(DaemonTest):
         r = wait_until(lambda: self.unready(a, "quorum"), timeout=15, interval=0.1,
                        what="/readyz 503 for the quorum")
         print(f"/readyz 503 after {time.monotonic() - t0:.1f} s: {r.json()}")
+        self.assertEqual(self.gauges(a)["igbridge_cluster_ready"], 0)
         # A signed webhook is refused (Meta retries), never acknowledged.
         r = self.webhook(a)
         self.assertEqual(r.status, 503, r.body)
