@@ -341,6 +341,25 @@ std::string page_head(const status_figures& f) {
   return h;
 }
 
+/// The cluster as this node sees it: which node this is, its shards, the
+/// live nodes; flagged while the node cannot take traffic.
+std::string cluster_line(const nlohmann::json& c) {
+  std::size_t alive = 0;
+  std::string others;
+  for (const auto& n : c["nodes"]) {
+    bool up = n["alive"].get<bool>();
+    alive += up ? 1 : 0;
+    others += (others.empty() ? "" : ", ") + n["id"].get<std::string>() + " "
+              + std::to_string(n["shards"].get<int64_t>()) + (up ? "" : " (gone)");
+  }
+  bool ready = c["ready"].get<bool>();
+  return std::string("<p class=\"") + (ready ? "" : "bad") + "\">Cluster: node "
+         + html_escape(c["node"].get<std::string>()) + " owns "
+         + std::to_string(c["owned"].size()) + " of " + std::to_string(c["shards"].get<int64_t>())
+         + " shards; " + std::to_string(alive) + " node(s) alive (shards: " + html_escape(others)
+         + ")" + (ready ? "" : "; <strong>not ready: it takes no webhooks</strong>") + ".</p>";
+}
+
 /// The headline figures as cards, and what holds deliveries or fetches.
 std::string figure_cards(const status_figures& f) {
   std::string h;
@@ -368,7 +387,9 @@ std::string figure_cards(const status_figures& f) {
     h += "<p class=\"warn\">Instagram rate limit: fetches held until "
          + html_escape(rfc3339(f.throttled_until)) + ".</p>";
   }
-
+  if (!f.cluster.is_null()) {
+    h += cluster_line(f.cluster);
+  }
   return h;
 }
 

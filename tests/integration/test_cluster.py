@@ -78,6 +78,10 @@ class Cluster(DaemonTest):
         self.assertEqual(sum(g["igbridge_cluster_shards_owned"] for g in gauges), SHARDS)
         self.assertEqual(gauges[0]["igbridge_cluster_nodes_alive"], 2)
         self.assertEqual(gauges[0]["igbridge_cluster_hints_pending"], 0)
+        page = get(a.admin + "/status", headers={"Accept": "text/html"}, timeout=5).body
+        page = page.decode() if isinstance(page, bytes) else page
+        self.assertIn(f"Cluster: node node-a owns {seen[0]['node-a']} of {SHARDS} shards; "
+                      "2 node(s) alive", page)
 
         # A graceful leave: b's shards go to a at once (not after the TTL),
         # and a still lists b, as gone.
