@@ -108,6 +108,22 @@ void answer_first_of_two_pages(actor_fixture& f) {
   f.sched->run_once();
 }
 
+/// Alice's initial fetch is out when a deauthorize's unlink reaches her
+/// actor; the fetch is answered (`status`, `body`) after her actor sent the
+/// unlink's write and before the writer ran it, then everything runs.
+void answer_after_unlink_sent(actor_fixture& f, int status, std::string body) {
+  f.start();
+  link(f, "alice", "1784");
+  REQUIRE(f.http.calls.size() == 1); // the initial fetch is out
+  caf::anon_send(f.actors.registry, unlink_atom::value, std::string("alice"), false,
+                 std::string("deauthorized"));
+  f.sched->run_once(); // the registry hands it to alice's actor
+  f.sched->run_once(); // which sends the unlink's write to the writer
+  f.http.answer(status, std::move(body));
+  f.sched->run_once_lifo(); // alice's actor takes the answer before the writer runs
+  f.run();
+}
+
 } // namespace
 
 TEST_CASE("a link stores the grant, fetches at once and plans the next poll", "[user]") {
@@ -249,16 +265,8 @@ TEST_CASE("a token failure answered after an unlink was sent leaves the user unl
   // failure was the ended link's: the user stays unlinked (seen in CI, where
   // the user came out reauth_required).
   actor_fixture f;
-  f.start();
-  link(f, "alice", "1784");
-  REQUIRE(f.http.calls.size() == 1); // the initial fetch is out
-  caf::anon_send(f.actors.registry, unlink_atom::value, std::string("alice"), false,
-                 std::string("deauthorized"));
-  f.sched->run_once(); // the registry hands it to alice's actor
-  f.sched->run_once(); // which sends the unlink's write to the writer
-  f.http.answer(400, R"({"error":{"message":"revoked","type":"OAuthException","code":190}})");
-  f.sched->run_once_lifo(); // alice's actor takes the failure before the writer runs
-  f.run();
+  answer_after_unlink_sent(
+    f, 400, R"({"error":{"message":"revoked","type":"OAuthException","code":190}})");
   auto rec = record(f, "alice");
   CHECK(rec.state == user_state::unlinked);
   CHECK(f.stats.value("igbridge_link_revocations_total", {{"reason", "token_invalid"}}) == 0);
@@ -271,16 +279,7 @@ TEST_CASE("a page answered after an unlink was sent imports nothing", "[user]") 
   // As above, with the fetch's page arriving in that window: its posts were
   // the ended link's, and the host must hear nothing after account.unlinked.
   actor_fixture f;
-  f.start();
-  link(f, "alice", "1784");
-  REQUIRE(f.http.calls.size() == 1);
-  caf::anon_send(f.actors.registry, unlink_atom::value, std::string("alice"), false,
-                 std::string("deauthorized"));
-  f.sched->run_once();
-  f.sched->run_once();
-  f.http.answer(200, page(f, {{"m1", "Soup #ed"}}));
-  f.sched->run_once_lifo();
-  f.run();
+  answer_after_unlink_sent(f, 200, page(f, {{"m1", "Soup #ed"}}));
   auto rec = record(f, "alice");
   CHECK(rec.state == user_state::unlinked);
   CHECK(rec.imported == 0);
