@@ -4,9 +4,13 @@
 /// state lives in actors; the few process-wide values here are atomics.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "igbridge/clock.hpp"
 #include "igbridge/config.hpp"
@@ -21,6 +25,9 @@ namespace igbridge {
 namespace cluster {
 struct node_view;
 }
+
+class responder; // http_server.hpp: answers one inbound request
+using responder_ptr = std::shared_ptr<responder>;
 
 struct context {
   context(config c, store_ptr s, outbound_http& h, metrics& m)
@@ -46,11 +53,26 @@ struct context {
   int64_t started_at = 0;
   /// Called on the writer's thread with what each commit changed (the store
   /// captures then), before the batch's answers and notes go out: a shard's
-  /// changelog, or a file the mutation-replay test reads.
-  std::function<void(const std::string& encoded_batch)> on_commit;
+  /// changelog, or a file the mutation-replay test reads. False: the batch
+  /// could not be published, and its answers say it failed.
+  std::function<bool(const std::string& encoded_batch)> on_commit;
   /// In cluster mode, the node's latest view of the cluster (never blocks:
   /// the node's own thread refreshes it); empty on a single node.
   std::function<std::shared_ptr<const cluster::node_view>()> cluster_view;
+  /// Cluster mode: whether this node owns the user's shard now (holds its
+  /// lease and has restored it), and the user's shard. Unset on a single
+  /// node, where every user is the node's own. Both cheap and thread-safe:
+  /// the writer, the registry and the delivery ask them per record.
+  std::function<bool(std::string_view user)> owns;
+  std::function<uint32_t(std::string_view user)> shard_of;
+  bool owns_user(std::string_view user) const { return !owns || owns(user); }
+  /// Cluster mode: a verified webhook's Instagram ids go to their users'
+  /// shards through JetStream, and `reply` is answered once they are
+  /// stored (any node takes webhooks). Unset on a single node, where the
+  /// writer records them.
+  std::function<void(std::vector<std::string> instagram_ids, responder_ptr reply,
+                     std::chrono::steady_clock::time_point received)>
+    route_hints;
   /// The wall clock the actors read (unix seconds); tests inject their own
   /// and drive CAF's test coordinator in step with it.
   std::function<int64_t()> clock;

@@ -58,6 +58,8 @@ using load_atom = caf::atom_constant<caf::atom("mload")>;         // media store
 using media_atom = caf::atom_constant<caf::atom("media")>;        // an import's media: fetch; fetched
 using reread_atom = caf::atom_constant<caf::atom("reread")>;      // user: fresh URLs of a post
 using micropub_atom = caf::atom_constant<caf::atom("micropub")>;  // delivery: entry posted
+using unlogged_atom = caf::atom_constant<caf::atom("unlogged")>;  // writer: restore or purge a shard
+using shard_atom = caf::atom_constant<caf::atom("shard")>;        // registry: a shard leaves
 
 /// Which listener a request came in on.
 enum class listener_kind { public_api, admin_api };
@@ -222,6 +224,7 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<reread_atom, std::string, std::string>::with<media_reread>, // user, media id
   caf::replies_to<idle_atom, std::string, uint64_t>::with<bool>, // user, messages handled
   caf::replies_to<ping_atom>::with<ok_atom>,
+  caf::replies_to<shard_atom, uint32_t>::with<uint64_t>, // stop its users; how many
   caf::reacts_to<drain_atom>>;
 
 /// Drains the outbox to the sink.
@@ -238,6 +241,9 @@ using delivery_actor = caf::typed_actor<
 /// Owns every write transaction: group commits on a thread of its own.
 using writer_actor = caf::typed_actor<
   caf::replies_to<write_atom, write_job>::with<write_result>,
+  // A transaction of its own, after the batch gathered so far committed,
+  // and never published to a changelog: a shard's restore or purge.
+  caf::replies_to<unlogged_atom, write_job>::with<write_result>,
   caf::reacts_to<hint_batch>, // webhook ingest, answered through its responder
   caf::reacts_to<flush_atom>,
   caf::reacts_to<peers_atom, scheduler_actor, delivery_actor>>; // told after commits

@@ -4,6 +4,7 @@
 /// database is named by its name, not its enum value, so a batch outlives
 /// a reordering of the enum.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,12 @@ void append_mutation(std::string& out, db d, mutation::kind op, std::string_view
 /// Appends a batch's changes (another begun batch, a child's) to `out`.
 void append_batch(std::string& out, std::string_view batch);
 void end_batch(std::string& out, uint32_t count);
+/// Visits each change of a batch, finished or still being captured (its
+/// count is not read), without copying; false when the bytes are not
+/// well-formed, after visiting what came before the fault.
+bool for_each_mutation(std::string_view batch,
+                       const std::function<void(db, mutation::kind, std::string_view key,
+                                                std::string_view value)>& each);
 /// nullopt when the bytes are not a whole batch of known databases.
 std::optional<mutation_list> decode_mutations(std::string_view bytes);
 

@@ -114,6 +114,8 @@ public:
                    const std::function<bool(std::string_view key, std::string_view val)>& fn) const;
   /// Entries in database `d` (O(1): LMDB keeps the count).
   std::size_t count(db d) const;
+  /// The store this transaction reads.
+  const store& owner() const { return *store_; }
 
 protected:
   friend class store;
@@ -145,6 +147,9 @@ public:
   /// (store::capture); empty otherwise. After a top-level commit: what the
   /// commit made durable.
   std::string take_mutations();
+  /// The changes captured so far, uncommitted: an unfinished batch (its
+  /// count not written), for for_each_mutation; empty when none.
+  std::string_view captured() const { return captured_; }
 
 private:
   friend class store;
@@ -182,6 +187,17 @@ public:
   /// a cluster node and the replay test turn it on).
   void capture(bool on) { capture_ = on; }
   bool capturing() const { return capture_; }
+
+  /// Cluster mode: outbox sequence numbers taken for a user are congruent
+  /// to its shard modulo `shards`, so that the entries of shards restored
+  /// onto one node never share a number (outbox_ids is keyed by it). 0, the
+  /// default: one counter, every number in turn.
+  void partition_seqs(uint32_t shards, std::function<uint32_t(std::string_view user)> shard_of) {
+    seq_parts_ = shards;
+    seq_part_of_ = std::move(shard_of);
+  }
+  uint32_t seq_parts() const { return seq_parts_; }
+  uint32_t seq_part_of(std::string_view user) const { return seq_part_of_(user); }
   std::string path() const { return dir_; }
 
 private:
@@ -192,6 +208,8 @@ private:
   unsigned dbis_[db_count];   // MDB_dbi per db
   mutable std::shared_mutex resize_;
   bool capture_ = false;
+  uint32_t seq_parts_ = 0;
+  std::function<uint32_t(std::string_view)> seq_part_of_;
 };
 
 using store_ptr = std::shared_ptr<store>;

@@ -36,6 +36,7 @@ nlohmann::json cluster_json(const cluster::node_view& v) {
     {"quorum", v.quorum},
     {"shards", v.shards},
     {"owned", v.owned},
+    {"serving", v.serving},
     {"nodes", nodes},
     {"lag", {{"hints", v.hints_pending >= 0 ? nlohmann::json(v.hints_pending) : nlohmann::json(nullptr)}}},
   };
@@ -54,6 +55,9 @@ void cluster_gauges(const cluster::node_view& v, Gauge& gauge) {
         "", v.quorum ? 1.0 : 0.0);
   gauge("igbridge_cluster_shards_owned", "Shards whose lease this node holds", "",
         static_cast<double>(v.owned.size()));
+  gauge("igbridge_cluster_shards_serving",
+        "Shards restored here and running their users (owned, not leaving)", "",
+        static_cast<double>(v.serving.size()));
   std::size_t alive = 0;
   for (const auto& m : v.nodes) {
     alive += m.alive ? 1 : 0;

@@ -22,10 +22,13 @@
 
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
+#include "core/cluster_hints.hpp"
+#include "core/shard_owner.hpp"
 #include "ingest/listeners.hpp"
 #include "igbridge/actors.hpp"
 #include "igbridge/clock.hpp"
 #include "igbridge/cluster/node.hpp"
+#include "igbridge/cluster/sharding.hpp"
 #include "igbridge/http_client.hpp"
 #include "igbridge/http_server.hpp"
 #include "igbridge/inherited_sockets.hpp"
@@ -177,9 +180,9 @@ private:
 /// The node's membership when [cluster] is set (DESIGN §9): joined on its
 /// own thread, so the listeners come up at once and /readyz answers 503
 /// until NATS answers.
-std::shared_ptr<cluster::node_runtime> start_cluster(context& ctx) {
+std::shared_ptr<cluster::node_runtime> start_cluster(context& ctx, shard_owner* owner) {
   const auto& c = ctx.cfg.cluster;
-  if (!c.enabled) {
+  if (!c.enabled || owner == nullptr) {
     return nullptr;
   }
   cluster::link_options o;
@@ -199,8 +202,26 @@ std::shared_ptr<cluster::node_runtime> start_cluster(context& ctx) {
   o.setup_timeout = std::chrono::seconds(10);
   auto node = std::make_shared<cluster::node_runtime>(std::move(o));
   ctx.cluster_view = [node] { return node->view(); };
-  node->start();
+  node->set_hooks(owner->hooks());
   return node;
+}
+
+/// Cluster mode: the node acts only for users of the shards it owns, and
+/// every commit's changes to them go to their shards' changelogs (DESIGN
+/// §9). Set up before the actors start, which read ctx.owns.
+std::unique_ptr<shard_owner> own_shards(context& ctx) {
+  if (!ctx.cfg.cluster.enabled) {
+    return nullptr;
+  }
+  auto shards = static_cast<uint32_t>(ctx.cfg.cluster.shards);
+  auto owner = std::make_unique<shard_owner>(ctx, shards);
+  ctx.db->capture(true);
+  ctx.db->partition_seqs(shards, [shards](std::string_view u) { return cluster::shard_of(u, shards); });
+  auto* o = owner.get();
+  ctx.owns = [o](std::string_view u) { return o->owns(u); };
+  ctx.shard_of = [o](std::string_view u) { return o->shard_of(u); };
+  ctx.on_commit = [o](const std::string& batch) { return o->publish(batch); };
+  return owner;
 }
 
 /// SIGHUP (`systemctl reload`): re-reads the secret files and log.level
@@ -266,12 +287,28 @@ int run_serve(const std::string& config_path) {
       return 1;
     }
     db->capture(true);
-    ctx->on_commit = [&changelog](const std::string& batch) { changelog.append(batch); };
+    ctx->on_commit = [&changelog](const std::string& batch) {
+      changelog.append(batch);
+      return true;
+    };
   }
 
+  auto shards = own_shards(*ctx);
   tune_actor_system(caf_cfg);
   auto& sys = system.emplace(caf_cfg);
   auto actors = spawn_all(sys, ctx);
+  auto cluster_node = start_cluster(*ctx, shards.get());
+  std::unique_ptr<cluster_hints> hints;
+  if (cluster_node) {
+    hints = std::make_unique<cluster_hints>(*ctx, static_cast<uint32_t>(conf.cluster.shards),
+                                            actors.writer);
+    ctx->route_hints = [h = hints.get()](std::vector<std::string> ids, responder_ptr reply,
+                                         std::chrono::steady_clock::time_point received) {
+      h->route(std::move(ids), std::move(reply), received);
+    };
+    shards->attach(sys, actors.writer, actors.registry, *cluster_node, *hints);
+    cluster_node->start();
+  }
 
   std::unique_ptr<http_server> public_api;
   std::unique_ptr<http_server> admin_api;
@@ -288,6 +325,9 @@ int run_serve(const std::string& config_path) {
                                               adm_limits, inherited.admin_fd);
   } catch (const std::exception& e) {
     log(log_level::error, "listen_failed", {{"error", e.what()}});
+    if (shards) {
+      shards->actors_stopped();
+    }
     stop_all(actors);
     return 1;
   }
@@ -295,7 +335,6 @@ int run_serve(const std::string& config_path) {
   admin_api->on_refused([&stats] { stats.inc("igbridge_connections_refused_total", {{"listener", "admin"}}); });
   public_api->start();
   admin_api->start();
-  auto cluster_node = start_cluster(*ctx);
 
   std::promise<int> stop_signal;
   boost::asio::signal_set signals{io.main(), SIGINT, SIGTERM};
@@ -334,8 +373,12 @@ int run_serve(const std::string& config_path) {
   log(log_level::notice, "stopping", {{"signal", std::to_string(sig)}});
   drain_and_stop(sys, actors, *public_api, *admin_api, heart);
   if (cluster_node) {
-    // After the actors flushed: the leases go last (stop, flush, release).
+    // After the actors flushed and published: the leases go last (stop,
+    // flush, release).
+    shards->actors_stopped();
+    hints->stop(); // what was delivered and not settled comes again, to the next owner
     cluster_node->stop();
+    shards->stop();
   }
   io.stop();
   log(log_level::notice, "stopped", {});

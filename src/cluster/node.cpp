@@ -63,6 +63,21 @@ void node_runtime::stop() {
   }
 }
 
+void node_runtime::release(uint32_t shard) {
+  if (auto* k = keeper_.load(); k != nullptr) {
+    k->release(shard);
+  }
+}
+
+bool node_runtime::holds(uint32_t shard) const {
+  auto* k = keeper_.load();
+  if (k == nullptr) {
+    return false;
+  }
+  auto owned = k->owned();
+  return std::binary_search(owned.begin(), owned.end(), shard);
+}
+
 std::shared_ptr<const node_view> node_runtime::view() const {
   return std::atomic_load(&view_);
 }
@@ -102,17 +117,25 @@ bool node_runtime::join_cluster() {
   }
   auto p = std::make_unique<parts>();
   p->link = std::move(linked.value);
-  // Nothing local is owned by shard yet (node.hpp), so a shard leaving this
-  // node has nothing to stop or flush: its lease is given up at once.
+  if (hooks_.joined) {
+    hooks_.joined(*p->link);
+  }
   // The parts keep their address when moved into parts_, and the keeper
   // exists before its first callback.
   lease_events events;
-  events.lost = [held = p.get()](uint32_t shard, lease_loss why) {
-    if (why == lease_loss::handoff || why == lease_loss::stopping) {
-      held->keeper->release(shard);
-    }
-  };
+  if (hooks_.lost) {
+    events.gained = hooks_.gained;
+    events.lost = hooks_.lost;
+  } else {
+    // Nothing local to stop or flush: the lease is given up at once.
+    events.lost = [held = p.get()](uint32_t shard, lease_loss why) {
+      if (why == lease_loss::handoff || why == lease_loss::stopping) {
+        held->keeper->release(shard);
+      }
+    };
+  }
   p->keeper = std::make_unique<lease_keeper>(*p->link, std::move(events));
+  keeper_.store(p->keeper.get());
   p->keeper->start();
   parts_ = std::move(p);
   log(log_level::notice, "cluster_joined",
@@ -136,6 +159,7 @@ void node_runtime::refresh() {
     v.why_not_ready = "no NATS quorum: this node's heartbeat was not stored within lease_ttl_s";
   }
   v.owned = keeper.owned();
+  v.serving = hooks_.serving ? hooks_.serving() : v.owned;
   auto nodes = v.connected ? keeper.nodes() : result<std::vector<node_info>>::failure({errc::disconnected, ""});
   if (nodes.ok()) {
     for (auto& n : nodes.value) {

@@ -13,7 +13,9 @@
 #include "igbridge/actors.hpp"
 #include "igbridge/http_server.hpp"
 #include "igbridge/log.hpp"
+#include "igbridge/mutations.hpp"
 #include "igbridge/store/inbox.hpp"
+#include "igbridge/store/owners.hpp"
 #include "api/responses.hpp"
 
 namespace igbridge {
@@ -97,6 +99,30 @@ void answer_ingests(writer_self self, std::vector<hint_batch>& batches,
   }
 }
 
+/// Cluster mode: a job may change only users whose shard this node owns
+/// (their changes reach the shard's changelog; anyone else's would be a
+/// write no owner knows of). Checked on the job's own changes before its
+/// child transaction commits, so the job fails alone and nothing lands.
+void check_owned(const context& ctx, const write_txn& child) {
+  if (!ctx.owns) {
+    return;
+  }
+  std::string_view stranger;
+  for_each_mutation(child.captured(), [&](db d, mutation::kind op, std::string_view key,
+                                          std::string_view value) {
+    if (!stranger.empty()) {
+      return;
+    }
+    auto user = owners::user_of(d, op, key, value);
+    if (user && !ctx.owns(*user)) {
+      stranger = *user;
+    }
+  });
+  if (!stranger.empty()) {
+    throw store_error("user " + std::string(stranger) + "'s shard is not owned by this node");
+  }
+}
+
 /// What one batch's transaction did.
 struct batch_outcome {
   std::vector<write_result> results;        // per job
@@ -125,6 +151,7 @@ batch_outcome run_batch(writer_self self, std::vector<pending_job>& jobs,
         try {
           auto child = txn.child();
           jobs[i].job.apply(child, notes);
+          check_owned(*st.ctx, child);
           child.commit();
           out.results[i].ok = true;
           out.notes.merge(std::move(notes));
@@ -189,8 +216,14 @@ void report_batch(writer_self self, std::vector<pending_job>& jobs,
     }
     out.notes = write_notes{};
   } else {
-    if (st.ctx->on_commit && !out.changed.empty()) {
-      st.ctx->on_commit(out.changed);
+    if (st.ctx->on_commit && !out.changed.empty() && !st.ctx->on_commit(out.changed)) {
+      // Committed here but not in the changelog: no effect may leave the
+      // node, and no one is told it succeeded.
+      out.error = "the commit could not be published to the changelog";
+      for (auto& r : out.results) {
+        r = write_result{false, out.error};
+      }
+      out.notes = write_notes{};
     }
     series.commits.inc();
     series.commit_duration.observe(
@@ -239,6 +272,48 @@ void commit_batch(writer_self self) {
   report_batch(self, jobs, ingests, out, start);
 }
 
+/// A restore or purge of a shard: after everything gathered so far has
+/// committed (and been published), in a transaction of its own whose
+/// changes are not published: they are the changelog's own replayed, or a
+/// shard's local copy dropped. Its notes go out as a batch's do.
+write_result run_unlogged(writer_self self, write_job& job) {
+  auto& st = self->state;
+  commit_batch(self);
+  write_notes notes;
+  for (int growth = 0;; ++growth) {
+    try {
+      notes = write_notes{};
+      auto txn = st.ctx->db->write();
+      job.apply(txn, notes);
+      txn.commit();
+      txn.take_mutations(); // not a change of the shard's state
+      st.fanout.forget();   // users came or went
+      break;
+    } catch (const store_full& e) {
+      if (growth >= max_growths) {
+        return write_result{false, e.what()};
+      }
+      try {
+        st.ctx->db->grow();
+      } catch (const std::exception& g) {
+        return write_result{false, g.what()};
+      }
+    } catch (const std::exception& e) {
+      st.fanout.forget();
+      log(log_level::error, "store.job_failed", {{"job", job.what}, {"error", e.what()}});
+      return write_result{false, e.what()};
+    }
+  }
+  if (!notes.wakes.empty() && st.scheduler) {
+    self->send(st.scheduler, notes_atom::value, wake_notes{std::move(notes.wakes)});
+  }
+  if (notes.outbox_grew && st.delivery) {
+    self->send(st.delivery, kick_atom::value);
+  }
+  remove_media_files(st.ctx->cfg.media.path, notes.media_gone);
+  return write_result{true, {}};
+}
+
 /// Commits after every message already in the mailbox has joined the batch.
 void schedule_flush(writer_self self) {
   auto& st = self->state;
@@ -263,6 +338,7 @@ writer_actor::behavior_type writer_fn(writer_self self, context_ptr ctx) {
       schedule_flush(self);
       return rp;
     },
+    [=](unlogged_atom, write_job& job) -> write_result { return run_unlogged(self, job); },
     [=](hint_batch& b) {
       self->state.ingests.push_back(std::move(b));
       schedule_flush(self);

@@ -117,7 +117,9 @@ due_work due_records(delivery_self self, std::size_t room, std::size_t media_roo
   outbox::scan_due(
     txn, now,
     [&](std::string_view user, uint64_t seq) {
-      if (st.in_flight.count(seq) != 0) {
+      // Cluster mode: a shard leaving this node delivers nothing more
+      // here; its new owner delivers what is left.
+      if (st.in_flight.count(seq) != 0 || !st.ctx->owns_user(user)) {
         return outbox::scan_step::skip;
       }
       if (due.ready.size() >= room && due.media.size() >= media_room) {

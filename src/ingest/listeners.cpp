@@ -124,6 +124,9 @@ void webhook_update(const context& ctx, const webhook_keys& keys, const update_r
   if (ids->empty()) {
     return reply->respond(json_response(200, {{"hinted", 0}, {"unknown", 0}}));
   }
+  if (ctx.route_hints) {
+    return ctx.route_hints(std::move(*ids), std::move(reply), std::chrono::steady_clock::now());
+  }
   caf::anon_send(writer, hint_batch{std::move(*ids), std::move(reply),
                                     std::chrono::steady_clock::now()});
 }

@@ -142,4 +142,9 @@ std::string media_id_of(const std::string& record_id) {
                                                           : record_id;
 }
 
+std::vector<owners::placement> user_placements() {
+  using owners::user_at;
+  return {{db::imports, user_at::key_prefix}};
+}
+
 } // namespace igbridge::imports

@@ -166,4 +166,9 @@ void upgrade_to_v4(write_txn& txn) {
   }
 }
 
+std::vector<owners::placement> user_placements() {
+  using owners::user_at;
+  return {{db::hints, user_at::key}, {db::hint_due, user_at::key_after_time}};
+}
+
 } // namespace igbridge::inbox

@@ -55,4 +55,9 @@ void release(write_txn& txn, write_notes& notes, const std::string& user,
   }
 }
 
+std::vector<owners::placement> user_placements() {
+  using owners::user_at;
+  return {{db::media_refs, user_at::key_suffix}, {db::user_media, user_at::key_prefix}};
+}
+
 } // namespace igbridge::media_refs

@@ -22,14 +22,29 @@ void set_schema_version(write_txn& txn, int version) {
   txn.put(db::meta, schema_key, std::to_string(version));
 }
 
-uint64_t next_outbox_seq(write_txn& txn) {
+uint64_t next_outbox_seq(write_txn& txn, std::string_view user) {
   uint64_t seq = 0;
   if (auto v = txn.get(db::meta, outbox_seq_key); v && v->size() == 8) {
     seq = seq_from_key(*v);
   }
   ++seq;
+  if (auto parts = txn.owner().seq_parts(); parts != 0) {
+    // The next number in the user's residue class (store.hpp).
+    auto want = txn.owner().seq_part_of(user) % parts;
+    seq += (want + parts - seq % parts) % parts;
+  }
   txn.put(db::meta, outbox_seq_key, seq_key(seq));
   return seq;
+}
+
+void raise_outbox_seq(write_txn& txn, uint64_t at_least) {
+  uint64_t seq = 0;
+  if (auto v = txn.get(db::meta, outbox_seq_key); v && v->size() == 8) {
+    seq = seq_from_key(*v);
+  }
+  if (at_least > seq) {
+    txn.put(db::meta, outbox_seq_key, seq_key(at_least));
+  }
 }
 
 std::string sink_gone(const read_txn& txn) {

@@ -98,31 +98,47 @@ std::string encode_mutations(const mutation_list& muts) {
   return out;
 }
 
-std::optional<mutation_list> decode_mutations(std::string_view bytes) {
-  if (bytes.substr(0, magic.size()) != magic) {
-    return std::nullopt;
+bool for_each_mutation(std::string_view batch,
+                       const std::function<void(db, mutation::kind, std::string_view,
+                                                std::string_view)>& each) {
+  if (batch.empty()) {
+    return true;
   }
-  reader r{bytes.substr(magic.size())};
-  auto n = r.u32();
-  mutation_list out;
-  // Each mutation takes at least 13 bytes: a count beyond that is a lie.
-  if (!r.ok || n > r.in.size() / 13) {
-    return std::nullopt;
+  if (batch.size() < magic.size() + 4 || batch.substr(0, magic.size()) != magic) {
+    return false;
   }
-  out.reserve(n);
-  for (uint32_t i = 0; i < n; ++i) {
+  reader r{batch.substr(magic.size() + 4)};
+  while (!r.in.empty()) {
     auto op = r.byte();
     auto name = r.text();
     auto key = r.text();
     auto value = r.text();
     auto d = db_named(name);
     if (!r.ok || !d || op > static_cast<uint8_t>(mutation::kind::del_key)) {
-      return std::nullopt;
+      return false;
     }
-    out.push_back(mutation{*d, static_cast<mutation::kind>(op), std::string(key),
-                           std::string(value)});
+    each(*d, static_cast<mutation::kind>(op), key, value);
   }
-  if (!r.in.empty()) {
+  return true;
+}
+
+std::optional<mutation_list> decode_mutations(std::string_view bytes) {
+  if (bytes.substr(0, magic.size()) != magic) {
+    return std::nullopt;
+  }
+  reader r{bytes.substr(magic.size())};
+  auto n = r.u32();
+  // Each mutation takes at least 13 bytes: a count beyond that is a lie.
+  if (!r.ok || n > r.in.size() / 13) {
+    return std::nullopt;
+  }
+  mutation_list out;
+  out.reserve(n);
+  bool whole = for_each_mutation(bytes, [&](db d, mutation::kind op, std::string_view key,
+                                            std::string_view value) {
+    out.push_back(mutation{d, op, std::string(key), std::string(value)});
+  });
+  if (!whole || out.size() != n) {
     return std::nullopt;
   }
   return out;

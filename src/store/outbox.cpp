@@ -51,7 +51,7 @@ void collect_prefix(const read_txn& txn, db d, const std::string& prefix,
 } // namespace
 
 void append(write_txn& txn, write_notes& notes, outbox_entry& e) {
-  e.seq = meta::next_outbox_seq(txn);
+  e.seq = meta::next_outbox_seq(txn, e.user);
   txn.put(db::outbox, entry_key(e.user, e.seq), encode(e));
   txn.put(db::outbox_due, due_key_of(e.next_attempt_at, e.user, e.seq), {});
   txn.put(db::outbox_ids, seq_key(e.seq), e.user);
@@ -323,6 +323,23 @@ void upgrade_to_v4(write_txn& txn) {
   }
   rekey(db::outbox);
   rekey(db::dead);
+}
+
+uint64_t highest_seq(const read_txn& txn) {
+  uint64_t top = 0;
+  txn.scan(db::outbox_ids, {}, [&](std::string_view k, std::string_view) {
+    top = std::max(top, seq_from_key(k));
+    return true;
+  });
+  return top;
+}
+
+std::vector<owners::placement> user_placements() {
+  using owners::user_at;
+  return {{db::outbox, user_at::key_prefix},
+          {db::dead, user_at::key_prefix},
+          {db::outbox_due, user_at::key_after_time_prefix},
+          {db::outbox_ids, user_at::value}};
 }
 
 } // namespace igbridge::outbox

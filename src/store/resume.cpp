@@ -57,4 +57,9 @@ void put_raw(write_txn& txn, const std::string& user, const std::string& value) 
   tables::resume.put(txn, user, value);
 }
 
+std::vector<owners::placement> user_placements() {
+  using owners::user_at;
+  return {{db::resume, user_at::key}};
+}
+
 } // namespace igbridge::resume

@@ -29,4 +29,9 @@ std::size_t count(const read_txn& txn) {
   return tables::schedule.count(txn);
 }
 
+std::vector<owners::placement> user_placements() {
+  using owners::user_at;
+  return {{db::schedule, user_at::key_after_time}};
+}
+
 } // namespace igbridge::schedule

@@ -177,4 +177,9 @@ std::map<std::string, uint64_t> upgrade_from_v1(write_txn& txn) {
   return counts;
 }
 
+std::vector<owners::placement> user_placements() {
+  using owners::user_at;
+  return {{db::seen, user_at::key_prefix}, {db::seen_order, user_at::key_prefix}};
+}
+
 } // namespace igbridge::seen

@@ -215,13 +215,20 @@ void write_txn::put(db d, std::string_view key, std::string_view val) {
 }
 
 bool write_txn::del(db d, std::string_view key) {
+  // Captured with the value it removes (replay ignores it), so that a
+  // change can be told to its user even where only the value names it
+  // (outbox_ids: seq → user).
+  std::optional<std::string> was;
+  if (store_->capture_ && d != db::ig_index) {
+    was = get(d, key);
+  }
   auto k = val_of(key);
   int rc = mdb_del(txn_of(txn_, "del"), store_->dbis_[static_cast<int>(d)], &k, nullptr);
   if (rc == MDB_NOTFOUND) {
     return false;
   }
   check(rc, std::string("del ") + name_of(d));
-  record(d, mutation::kind::del_key, key, {});
+  record(d, mutation::kind::del_key, key, was ? std::string_view(*was) : std::string_view{});
   return true;
 }
 

@@ -61,8 +61,9 @@ std::string counter_of(user_state s) {
   return std::string("users.") + to_string(s);
 }
 
-/// The Instagram ids a record is found by.
-std::vector<std::string> ids_of(const user_record& r) {
+} // namespace
+
+std::vector<std::string> instagram_ids(const user_record& r) {
   std::vector<std::string> ids;
   if (!r.instagram_user_id.empty()) {
     ids.push_back(r.instagram_user_id);
@@ -73,10 +74,12 @@ std::vector<std::string> ids_of(const user_record& r) {
   return ids;
 }
 
+namespace {
+
 void settle_index(write_txn& txn, const std::optional<user_record>& before,
                   const user_record* after, const std::string& user) {
-  auto old_ids = before ? ids_of(*before) : std::vector<std::string>{};
-  auto new_ids = after ? ids_of(*after) : std::vector<std::string>{};
+  auto old_ids = before ? instagram_ids(*before) : std::vector<std::string>{};
+  auto new_ids = after ? instagram_ids(*after) : std::vector<std::string>{};
   for (const auto& id : old_ids) {
     if (std::find(new_ids.begin(), new_ids.end(), id) == new_ids.end()) {
       txn.del(db::ig_index, id, user);
@@ -180,6 +183,19 @@ void upgrade_from_v1(write_txn& txn, const std::function<uint64_t(const std::str
     }
     tables::users.put(txn, r.user, r);
   }
+}
+
+std::optional<index_change> index_change_of(db d, mutation::kind op, std::string_view key,
+                                           std::string_view value) {
+  if (d != db::ig_index || op == mutation::kind::del_key) {
+    return std::nullopt;
+  }
+  return index_change{key, value, op == mutation::kind::put};
+}
+
+std::vector<owners::placement> user_placements() {
+  using owners::user_at;
+  return {{db::users, user_at::key}, {db::attention, user_at::key}, {db::ig_index, user_at::value_dup}};
 }
 
 } // namespace igbridge::users

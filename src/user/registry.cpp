@@ -85,6 +85,34 @@ void after_passivation(registry_self self) {
   st.peak = st.users.size();
 }
 
+/// Cluster mode: a user whose shard this node does not own (not yet
+/// restored, or handed over) gets no actor here; its owner runs it.
+caf::error not_owned(const std::string& user) {
+  return caf::make_error(caf::sec::request_receiver_down,
+                         "user " + user + "'s shard is owned by another node");
+}
+
+/// A shard handed over or lost: its users' actors go (their state is in
+/// LMDB and the changelog); returns how many there were.
+uint64_t stop_shard(registry_self self, uint32_t shard) {
+  auto& st = self->state;
+  if (!st.ctx->shard_of) {
+    return 0;
+  }
+  uint64_t n = 0;
+  for (auto i = st.users.begin(); i != st.users.end();) {
+    if (st.ctx->shard_of(i->first) == shard) {
+      self->send_exit(i->second.actor, caf::exit_reason::user_shutdown);
+      i = st.users.erase(i);
+      ++n;
+    } else {
+      ++i;
+    }
+  }
+  gauge(self);
+  return n;
+}
+
 /// Users go with the registry, and their timers with them.
 void stop_users(registry_self self, const caf::error& reason) {
   for (auto& [user, a] : self->state.users) {
@@ -133,31 +161,52 @@ registry_actor::behavior_type registry_fn(registry_self self, context_ptr ctx,
   });
   return {
     [=](wake_atom, const std::string& user) {
-      if (!self->state.draining) {
+      if (!self->state.draining && self->state.ctx->owns_user(user)) {
         self->send(actor_for(self, user), wake_atom::value);
       }
     },
-    [=](fetch_now_atom, const std::string& user) -> caf::delegated<int64_t> {
+    [=](fetch_now_atom, const std::string& user) -> caf::result<int64_t> {
+      if (!self->state.ctx->owns_user(user)) {
+        return not_owned(user);
+      }
       return self->delegate(actor_for(self, user), fetch_now_atom::value);
     },
-    [=](link_atom, const std::string& user, link_grant& lg) -> caf::delegated<bool> {
+    [=](link_atom, const std::string& user, link_grant& lg) -> caf::result<bool> {
+      if (!self->state.ctx->owns_user(user)) {
+        return not_owned(user);
+      }
       return self->delegate(actor_for(self, user), link_atom::value, std::move(lg));
     },
     [=](unlink_atom, const std::string& user, bool notify, std::string& reason)
-      -> caf::delegated<bool> {
+      -> caf::result<bool> {
+      if (!self->state.ctx->owns_user(user)) {
+        return not_owned(user);
+      }
       return self->delegate(actor_for(self, user), unlink_atom::value, notify, std::move(reason));
     },
-    [=](backfill_atom, const std::string& user, int64_t since) -> caf::delegated<bool> {
+    [=](backfill_atom, const std::string& user, int64_t since) -> caf::result<bool> {
+      if (!self->state.ctx->owns_user(user)) {
+        return not_owned(user);
+      }
       return self->delegate(actor_for(self, user), backfill_atom::value, since);
     },
-    [=](erase_atom, const std::string& user, std::string& code) -> caf::delegated<bool> {
+    [=](erase_atom, const std::string& user, std::string& code) -> caf::result<bool> {
+      if (!self->state.ctx->owns_user(user)) {
+        return not_owned(user);
+      }
       return self->delegate(actor_for(self, user), erase_atom::value, std::move(code));
     },
-    [=](rules_atom, const std::string& user, user_rules& rules) -> caf::delegated<bool> {
+    [=](rules_atom, const std::string& user, user_rules& rules) -> caf::result<bool> {
+      if (!self->state.ctx->owns_user(user)) {
+        return not_owned(user);
+      }
       return self->delegate(actor_for(self, user), rules_atom::value, std::move(rules));
     },
     [=](reread_atom, const std::string& user, std::string& media_id)
-      -> caf::delegated<media_reread> {
+      -> caf::result<media_reread> {
+      if (!self->state.ctx->owns_user(user)) {
+        return not_owned(user);
+      }
       return self->delegate(actor_for(self, user), reread_atom::value, std::move(media_id));
     },
     [=](idle_atom, const std::string& user, uint64_t handled) -> bool {
@@ -175,6 +224,7 @@ registry_actor::behavior_type registry_fn(registry_self self, context_ptr ctx,
       return true;
     },
     [=](ping_atom) -> ok_atom { return ok_atom::value; },
+    [=](shard_atom, uint32_t shard) -> uint64_t { return stop_shard(self, shard); },
     [=](drain_atom) {
       auto& st = self->state;
       st.draining = true;

@@ -6,10 +6,8 @@
 /// /readyz (503 while this node has no NATS quorum) and /status's
 /// `cluster` object.
 ///
-/// What this wires and what not (docs/cluster.md, "What runs today"): the
-/// node takes and renews shard leases, but nothing local stops at a lost
-/// lease yet, since user actors, hints and the changelog are not routed by
-/// shard: a shard handed over is released at once.
+/// The daemon's shard_owner, given as hooks, restores a shard it gains and
+/// stops and flushes one it loses (docs/cluster.md, "What runs today").
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include <functional>
+
+#include "igbridge/cluster/leases.hpp"
 #include "igbridge/cluster/link.hpp"
 
 namespace igbridge::cluster {
@@ -40,7 +41,8 @@ struct node_view {
   bool connected = false;    // to some NATS server now
   bool quorum = false;       // this node's heartbeat was stored within the lease TTL
   std::string why_not_ready; // empty when connected and quorum
-  std::vector<uint32_t> owned;
+  std::vector<uint32_t> owned;   // leases held
+  std::vector<uint32_t> serving; // of those, restored and running their users (shard_hooks)
   std::vector<member> nodes;  // sorted by id, this node included
   int64_t hints_pending = -1; // messages in the hints stream; -1 when not read
   std::chrono::steady_clock::time_point taken_at{}; // when this view was made
@@ -53,6 +55,20 @@ struct node_view {
   }
 };
 
+/// What the daemon does with shards (shard_owner), called by the node:
+/// `joined` on the node's thread once NATS answered and the assets exist,
+/// before any lease is taken (it may block: the node waits for it);
+/// `gained` and `lost` on the lease keeper's thread (short: post and
+/// return). After lost(handoff|stopping) the daemon calls release().
+/// Without hooks, a shard handed over is released at once.
+struct shard_hooks {
+  std::function<void(cluster_link&)> joined;
+  std::function<void(uint32_t shard)> gained;
+  std::function<void(uint32_t shard, lease_loss why)> lost;
+  /// The shards restored and running here now (for the view); any thread.
+  std::function<std::vector<uint32_t>()> serving;
+};
+
 class node_runtime {
 public:
   explicit node_runtime(link_options opts);
@@ -60,8 +76,15 @@ public:
   node_runtime(const node_runtime&) = delete;
   node_runtime& operator=(const node_runtime&) = delete;
 
+  /// Before start().
+  void set_hooks(shard_hooks hooks) { hooks_ = std::move(hooks); }
   /// Starts the node's thread; returns at once (nothing here waits for NATS).
   void start();
+  /// The shard handed over (lost(handoff|stopping)) is flushed: its lease
+  /// may go. Any thread.
+  void release(uint32_t shard);
+  /// Whether this node holds the shard's lease now. Any thread.
+  bool holds(uint32_t shard) const;
   /// Leaves the cluster gracefully (leases released, heartbeat dropped) and
   /// closes the link. Blocks: call it from the main thread at shutdown.
   void stop();
@@ -79,7 +102,9 @@ private:
   bool pause(std::chrono::milliseconds d);
 
   link_options opts_;
+  shard_hooks hooks_;
   std::unique_ptr<parts> parts_;
+  std::atomic<lease_keeper*> keeper_{nullptr}; // for release() from other threads
   std::set<std::string> seen_; // nodes seen alive since start (node thread only)
 
   std::mutex mu_;

@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "igbridge/store.hpp"
+#include "igbridge/store/owners.hpp"
 
 namespace igbridge::imports {
 
@@ -56,5 +58,8 @@ void upgrade_to_v4(write_txn& txn);
 
 /// The media id of an import record id ("instagram:<media id>").
 std::string media_id_of(const std::string& record_id);
+
+/// Where this family's per-user records name their user (owners.hpp).
+std::vector<owners::placement> user_placements();
 
 } // namespace igbridge::imports

@@ -8,11 +8,13 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "igbridge/records.hpp"
 #include "igbridge/store.hpp"
+#include "igbridge/store/owners.hpp"
 #include "igbridge/write_notes.hpp"
 
 namespace igbridge::inbox {
@@ -62,5 +64,8 @@ void each_queued(const read_txn& txn, const std::function<bool(int64_t at, std::
 /// queue entry's time in the hint and drops entries no hint owns.
 void upgrade_from_v1(write_txn& txn);
 void upgrade_to_v4(write_txn& txn);
+
+/// Where this family's per-user records name their user (owners.hpp).
+std::vector<owners::placement> user_placements();
 
 } // namespace igbridge::inbox

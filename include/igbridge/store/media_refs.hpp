@@ -4,10 +4,13 @@
 /// transactions that store or erase imports, so that erasing a user removes
 /// exactly the files no other user's import needs.
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "igbridge/store.hpp"
+#include "igbridge/store/owners.hpp"
 #include "igbridge/write_notes.hpp"
 
 namespace igbridge::media_refs {
@@ -27,5 +30,8 @@ void release(write_txn& txn, write_notes& notes, const std::string& user,
 
 /// Whether anyone references `name`.
 bool referenced(const read_txn& txn, const std::string& name);
+
+/// Where this family's per-user records name their user (owners.hpp).
+std::vector<owners::placement> user_placements();
 
 } // namespace igbridge::media_refs

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "igbridge/store.hpp"
 
@@ -18,7 +19,12 @@ void set_schema_version(write_txn& txn, int version);
 
 /// The next outbox sequence number; it moves in the same transaction as the
 /// entry that takes it, so numbers are never reused after a crash.
-uint64_t next_outbox_seq(write_txn& txn);
+/// In cluster mode the number is in `user`'s shard's residue class
+/// (store::partition_seqs).
+uint64_t next_outbox_seq(write_txn& txn, std::string_view user);
+/// Makes every later number larger than `at_least` (after a restore brought
+/// entries numbered on another node).
+void raise_outbox_seq(write_txn& txn, uint64_t at_least);
 
 /// The webhook sink URL that answered 410 (deliveries are held while the
 /// sink is that URL); empty: none.

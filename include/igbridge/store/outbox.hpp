@@ -9,10 +9,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "igbridge/records.hpp"
 #include "igbridge/store.hpp"
+#include "igbridge/store/owners.hpp"
 #include "igbridge/write_notes.hpp"
 
 namespace igbridge::outbox {
@@ -94,5 +96,11 @@ void each(const read_txn& txn, bool dead, const std::function<bool(const outbox_
 /// Schema upgrades: v1 had no due index; v4 keys entries by user.
 void upgrade_from_v1(write_txn& txn);
 void upgrade_to_v4(write_txn& txn);
+
+/// The highest number an outbox or dead entry holds (0: none).
+uint64_t highest_seq(const read_txn& txn);
+
+/// Where this family's per-user records name their user (owners.hpp).
+std::vector<owners::placement> user_placements();
 
 } // namespace igbridge::outbox

@@ -7,7 +7,11 @@
 #include <vector>
 
 #include "igbridge/records.hpp"
+#include <optional>
+#include <string_view>
+
 #include "igbridge/store.hpp"
+#include "igbridge/store/owners.hpp"
 
 namespace igbridge::resume {
 
@@ -25,5 +29,8 @@ void forget(write_txn& txn, const std::string& user);
 
 /// v1 kept cursors under `meta` ("fetch_resume\0<user>").
 void put_raw(write_txn& txn, const std::string& user, const std::string& value);
+
+/// Where this family's per-user records name their user (owners.hpp).
+std::vector<owners::placement> user_placements();
 
 } // namespace igbridge::resume

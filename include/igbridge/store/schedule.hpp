@@ -6,9 +6,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
+#include <string_view>
 
 #include "igbridge/store.hpp"
+#include "igbridge/store/owners.hpp"
 #include "igbridge/write_notes.hpp"
 
 namespace igbridge::schedule {
@@ -21,5 +25,8 @@ void move(write_txn& txn, write_notes& notes, const std::string& user, int64_t f
 void each(const read_txn& txn, const std::function<bool(int64_t at, std::string user)>& f);
 
 std::size_t count(const read_txn& txn);
+
+/// Where this family's per-user records name their user (owners.hpp).
+std::vector<owners::placement> user_placements();
 
 } // namespace igbridge::schedule

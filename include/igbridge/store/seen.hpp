@@ -15,6 +15,7 @@
 
 #include "igbridge/records.hpp"
 #include "igbridge/store.hpp"
+#include "igbridge/store/owners.hpp"
 
 namespace igbridge::seen {
 
@@ -56,5 +57,8 @@ void erase_user(write_txn& txn, const std::string& user);
 /// v1 kept "<unix time> <verdict>" as text: rewritten, and the order built.
 /// Returns each user's count.
 std::map<std::string, uint64_t> upgrade_from_v1(write_txn& txn);
+
+/// Where this family's per-user records name their user (owners.hpp).
+std::vector<owners::placement> user_placements();
 
 } // namespace igbridge::seen

@@ -7,12 +7,14 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "igbridge/records.hpp"
 #include "igbridge/store.hpp"
+#include "igbridge/store/owners.hpp"
 #include "igbridge/write_notes.hpp"
 
 namespace igbridge::users {
@@ -42,5 +44,22 @@ std::vector<nlohmann::json> attention(const read_txn& txn, std::size_t limit);
 
 /// Schema upgrades of this family (migrate.cpp calls them in order).
 void upgrade_from_v1(write_txn& txn, const std::function<uint64_t(const std::string&)>& seen_count);
+
+/// The Instagram ids (professional, app-scoped) a record is found by.
+std::vector<std::string> instagram_ids(const user_record& r);
+
+/// A change of the Instagram-id index, told from a captured change (the
+/// cluster mirrors the index in a replicated bucket); nullopt for any
+/// other change.
+struct index_change {
+  std::string_view instagram_id;
+  std::string_view user;
+  bool added = false;
+};
+std::optional<index_change> index_change_of(db d, mutation::kind op, std::string_view key,
+                                            std::string_view value);
+
+/// Where this family's per-user records name their user (owners.hpp).
+std::vector<owners::placement> user_placements();
 
 } // namespace igbridge::users

@@ -108,7 +108,10 @@ TEST_CASE("what a commit changed reaches on_commit, once, and never an aborted j
   actor_fixture f;
   f.ctx->db->capture(true);
   std::vector<mutation_list> batches;
-  f.ctx->on_commit = [&](const std::string& m) { batches.push_back(decode_mutations(m).value()); };
+  f.ctx->on_commit = [&](const std::string& m) {
+    batches.push_back(decode_mutations(m).value());
+    return true;
+  };
   f.start();
   job_runner run{f};
   run.send(put_job("a", "1"));
@@ -121,6 +124,77 @@ TEST_CASE("what a commit changed reaches on_commit, once, and never an aborted j
   f.run();
   f.ctx->on_commit = nullptr;
   REQUIRE(batches.size() == 1);
+  // A removal carries the value it removed (what tells a change to its
+  // user where only the value names it); replay ignores it.
   CHECK(batches[0] == mutation_list{{db::resume, mutation::kind::put, "a", "1"},
-                                    {db::resume, mutation::kind::del_key, "a", ""}});
+                                    {db::resume, mutation::kind::del_key, "a", "1"}});
+}
+
+TEST_CASE("in cluster mode a job may change only users of shards the node owns",
+          "[writer][cluster]") {
+  actor_fixture f;
+  f.ctx->db->capture(true);
+  f.ctx->owns = [](std::string_view user) { return user != "stranger"; };
+  f.start();
+  job_runner run{f};
+  run.send(put_job("mine", "1"));   // resume is keyed by the user
+  run.send(put_job("stranger", "2"));
+  run.send({[](write_txn& txn, write_notes&) { txn.put(db::counters, "stranger", "3"); },
+            "a node's own record"});
+  f.run();
+  f.ctx->owns = nullptr;
+  CHECK(run.results[0].ok);
+  CHECK_FALSE(run.results[1].ok);
+  CHECK(run.results[1].error.find("not owned") != std::string::npos);
+  CHECK(run.results[2].ok);
+  CHECK(f.read().get(db::resume, "mine"));
+  CHECK_FALSE(f.read().get(db::resume, "stranger"));
+}
+
+TEST_CASE("a commit the changelog refused is answered as failed", "[writer][cluster]") {
+  actor_fixture f;
+  f.ctx->db->capture(true);
+  f.ctx->on_commit = [](const std::string&) { return false; };
+  f.start();
+  job_runner run{f};
+  run.send(put_job("a", "1"));
+  f.run();
+  f.ctx->on_commit = nullptr;
+  CHECK_FALSE(run.results[0].ok);
+  CHECK(run.results[0].error.find("changelog") != std::string::npos);
+}
+
+TEST_CASE("an unlogged job commits after the gathered batch and is not published",
+          "[writer][cluster]") {
+  actor_fixture f;
+  f.ctx->db->capture(true);
+  std::vector<std::string> published;
+  f.ctx->on_commit = [&](const std::string& m) {
+    published.push_back(m);
+    return true;
+  };
+  f.start();
+  job_runner run{f};
+  run.send(put_job("a", "1"));
+  bool restored = false;
+  f.sys->spawn([&](caf::event_based_actor* self, int) {
+    write_job job{[](write_txn& txn, write_notes&) {
+                    // Sees what was sent before it, committed.
+                    if (!txn.get(db::resume, "a")) {
+                      throw std::runtime_error("ran before the batch");
+                    }
+                    txn.put(db::resume, "restored", "x");
+                  },
+                  "restore"};
+    self->request(f.actors.writer, std::chrono::seconds(10), unlogged_atom::value, job)
+      .then([&](write_result& r) { restored = r.ok; }, [](caf::error&) {});
+  }, 0);
+  f.run();
+  f.ctx->on_commit = nullptr;
+  CHECK(run.results[0].ok);
+  CHECK(restored);
+  REQUIRE(published.size() == 1);
+  CHECK(decode_mutations(published[0]).value()
+        == mutation_list{{db::resume, mutation::kind::put, "a", "1"}});
+  CHECK(f.read().get(db::resume, "restored"));
 }

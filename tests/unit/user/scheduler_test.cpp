@@ -31,6 +31,7 @@ registry_actor::behavior_type recording_registry(registry_actor::pointer, wake_l
     [](idle_atom, const std::string&, uint64_t) { return true; },
     [](reread_atom, const std::string&, const std::string&) { return media_reread{}; },
     [](ping_atom) { return ok_atom::value; },
+    [](shard_atom, uint32_t) { return uint64_t{0}; },
     [](drain_atom) {},
   };
 }

@@ -1,0 +1,236 @@
+// Webhook hints across the cluster (cluster_hints.hpp): lookups and
+// publishes complete on NATS threads, so the webhook's I/O thread never
+// waits; the last completion answers the sender.
+
+#include "core/cluster_hints.hpp"
+
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <caf/all.hpp>
+
+#include "api/responses.hpp"
+#include "igbridge/cluster/hints.hpp"
+#include "igbridge/cluster/kv.hpp"
+#include "igbridge/cluster/sharding.hpp"
+#include "igbridge/log.hpp"
+
+namespace igbridge {
+
+namespace {
+
+/// A consumed hint's answer: the writer "responds" 200 after the commit
+/// (ack: never again) or 503 (nak: deliver again, now).
+class hint_settler : public responder {
+public:
+  explicit hint_settler(cluster::hint_ack settle) : settle_(std::move(settle)) {}
+  void respond(http_response r) override {
+    if (r.status == 200) {
+      settle_.ack();
+    } else {
+      settle_.nak();
+    }
+  }
+
+private:
+  cluster::hint_ack settle_;
+};
+
+std::vector<std::string> split_lines(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto nl = s.find('\n');
+    auto line = s.substr(0, nl);
+    if (!line.empty()) {
+      out.emplace_back(line);
+    }
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    s.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+/// One webhook on its way: what the lookups found, then the publishes.
+struct routing {
+  std::mutex mu;
+  std::size_t lookups_left = 0;
+  std::size_t publishes_left = 0;
+  std::map<uint32_t, std::set<std::string>> ids_by_shard;
+  std::set<std::string> users;
+  std::size_t unknown = 0;
+  std::string error; // the first failure
+  responder_ptr reply;
+  std::chrono::steady_clock::time_point received;
+};
+
+} // namespace
+
+struct cluster_hints::parts {
+  explicit parts(cluster::cluster_link& link) : index(link), bus(link) {}
+  cluster::ig_index index;
+  cluster::hint_bus bus;
+  std::unique_ptr<cluster::hint_consumer> consumer;
+};
+
+cluster_hints::cluster_hints(context& ctx, uint32_t shards, writer_actor writer)
+  : ctx_(ctx), shards_(shards), writer_(std::move(writer)) {
+  // nop
+}
+
+cluster_hints::~cluster_hints() {
+  stop();
+}
+
+void cluster_hints::joined(cluster::cluster_link& link) {
+  auto p = std::make_shared<parts>(link);
+  cluster::hint_consumer_options opts;
+  // A hint its owner took and did not settle (it died) comes again after
+  // this, to the shard's next owner.
+  opts.ack_wait = std::chrono::seconds(10);
+  auto writer = writer_;
+  p->consumer = std::make_unique<cluster::hint_consumer>(
+    link, opts, [writer](cluster::hint h) {
+      auto ids = split_lines(h.payload);
+      auto settle = std::make_shared<hint_settler>(h.settle);
+      if (ids.empty()) {
+        http_response done;
+        done.status = 200;
+        settle->respond(std::move(done));
+        return;
+      }
+      caf::anon_send(writer, hint_batch{std::move(ids), std::move(settle),
+                                        std::chrono::steady_clock::now()});
+    });
+  parts_ = std::move(p);
+  ready_.store(true, std::memory_order_release);
+}
+
+void cluster_hints::stop() {
+  if (ready_.exchange(false) && parts_ && parts_->consumer) {
+    parts_->consumer->stop_all();
+  }
+}
+
+bool cluster_hints::serve(uint32_t shard) {
+  if (!ready_.load(std::memory_order_acquire)) {
+    return false;
+  }
+  auto st = parts_->consumer->start(shard);
+  if (!st.ok()) {
+    log(log_level::warning, "cluster.hints_consumer_failed",
+        {{"shard", std::to_string(shard)}, {"error", st.message}});
+  }
+  return st.ok();
+}
+
+void cluster_hints::unserve(uint32_t shard) {
+  if (ready_.load(std::memory_order_acquire)) {
+    parts_->consumer->stop(shard);
+  }
+}
+
+void cluster_hints::index_changed(std::string_view instagram_id, std::string_view user,
+                                  bool added) {
+  if (!ready_.load(std::memory_order_acquire)) {
+    return;
+  }
+  auto st = added ? parts_->index.add(instagram_id, user) : parts_->index.remove(instagram_id, user);
+  if (!st.ok()) {
+    // The next restore of the user's shard mirrors its ids again; until
+    // then its webhooks find no one, and polling imports.
+    log(log_level::warning, "cluster.index_mirror_failed",
+        {{"user", std::string(user)}, {"error", st.message}});
+    ctx_.stats.inc("igbridge_cluster_index_mirror_failures_total");
+  }
+}
+
+void cluster_hints::route(std::vector<std::string> instagram_ids, responder_ptr reply,
+                          std::chrono::steady_clock::time_point received) {
+  if (!ready_.load(std::memory_order_acquire)) {
+    auto r = json_error(503, "not joined to the cluster yet");
+    r.headers.emplace_back("Retry-After", "5");
+    return reply->respond(std::move(r));
+  }
+  auto p = parts_;
+  auto r = std::make_shared<routing>();
+  r->reply = std::move(reply);
+  r->received = received;
+  r->lookups_left = instagram_ids.size();
+  auto shards = shards_;
+  auto* stats = &ctx_.stats;
+  // The last publish's answer answers the webhook.
+  auto finish = [r, stats] {
+    http_response out;
+    if (!r->error.empty()) {
+      stats->inc("igbridge_cluster_hint_routes_total", {{"result", "failed"}});
+      out = json_error(503, "could not store the update: " + r->error);
+      out.headers.emplace_back("Retry-After", "5");
+    } else {
+      stats->inc("igbridge_cluster_hint_routes_total", {{"result", "stored"}});
+      stats->inc("igbridge_webhook_hints_total", {{"result", "published"}},
+                 static_cast<double>(r->users.size()));
+      stats->inc("igbridge_webhook_hints_total", {{"result", "unknown_account"}},
+                 static_cast<double>(r->unknown));
+      stats->observe("igbridge_webhook_ack_duration_seconds", {},
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - r->received)
+                       .count());
+      out = json_response(200, {{"hinted", r->users.size()}, {"unknown", r->unknown}});
+    }
+    r->reply->respond(std::move(out));
+  };
+  auto publish_all = [r, p, finish] {
+    if (!r->error.empty() || r->ids_by_shard.empty()) {
+      return finish();
+    }
+    r->publishes_left = r->ids_by_shard.size();
+    for (const auto& [shard, ids] : r->ids_by_shard) {
+      std::string payload;
+      for (const auto& id : ids) {
+        payload.append(id).push_back('\n');
+      }
+      p->bus.publish_async(shard, std::move(payload), {}, [r, finish](cluster::result<uint64_t> res) {
+        bool last = false;
+        {
+          std::lock_guard<std::mutex> lock(r->mu);
+          if (!res.ok() && r->error.empty()) {
+            r->error = res.st.message.empty() ? cluster::to_string(res.st.code) : res.st.message;
+          }
+          last = --r->publishes_left == 0;
+        }
+        if (last) {
+          finish();
+        }
+      });
+    }
+  };
+  for (auto& id : instagram_ids) {
+    p->index.users_async(id, [r, id, shards, publish_all](
+                               cluster::result<std::vector<std::string>> res) {
+      bool last = false;
+      {
+        std::lock_guard<std::mutex> lock(r->mu);
+        if (!res.ok()) {
+          if (r->error.empty()) {
+            r->error = res.st.message.empty() ? cluster::to_string(res.st.code) : res.st.message;
+          }
+        } else if (res.value.empty()) {
+          ++r->unknown;
+        } else {
+          for (const auto& u : res.value) {
+            r->ids_by_shard[cluster::shard_of(u, shards)].insert(id);
+            r->users.insert(u);
+          }
+        }
+        last = --r->lookups_left == 0;
+      }
+      if (last) {
+        publish_all();
+      }
+    });
+  }
+}
+
+} // namespace igbridge

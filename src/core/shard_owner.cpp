@@ -1,0 +1,374 @@
+// The shards this node runs (shard_owner.hpp): the writer's commits split
+// by shard onto their changelogs, restores and purges as unlogged writer
+// jobs, and the order a shard leaves in: stop its users, let the writer
+// publish what it committed, drop the local copy, release the lease.
+
+#include "core/shard_owner.hpp"
+
+#include <chrono>
+#include <map>
+
+#include <caf/all.hpp>
+
+#include "core/cluster_hints.hpp"
+#include "igbridge/cluster/changelog.hpp"
+#include "igbridge/cluster/sharding.hpp"
+#include "igbridge/log.hpp"
+#include "igbridge/mutations.hpp"
+#include "igbridge/store/meta.hpp"
+#include "igbridge/store/outbox.hpp"
+#include "igbridge/store/owners.hpp"
+#include "igbridge/store/users.hpp"
+
+namespace igbridge {
+
+namespace {
+
+/// A restore or purge may take a while on a large store; the writer runs
+/// nothing else meanwhile, so this bounds a stuck one, not a slow one.
+constexpr auto job_timeout = std::chrono::minutes(10);
+
+} // namespace
+
+shard_owner::shard_owner(context& ctx, uint32_t shards)
+  : ctx_(ctx), shards_(shards), phase_(new std::atomic<uint8_t>[shards]),
+    expected_last_(shards, 0) {
+  for (uint32_t s = 0; s < shards_; ++s) {
+    phase_[s].store(none);
+  }
+}
+
+shard_owner::~shard_owner() {
+  stop();
+}
+
+void shard_owner::attach(caf::actor_system& sys, writer_actor writer, registry_actor registry,
+                         cluster::node_runtime& node, cluster_hints& hints) {
+  hints_ = &hints;
+  sys_ = &sys;
+  writer_ = std::move(writer);
+  registry_ = std::move(registry);
+  node_ = &node;
+  thread_ = std::thread([this] { run(); });
+}
+
+cluster::shard_hooks shard_owner::hooks() {
+  cluster::shard_hooks h;
+  h.joined = [this](cluster::cluster_link& link) {
+    hints_->joined(link);
+    link_.store(&link);
+    post({event::joined, 0});
+  };
+  h.gained = [this](uint32_t shard) { post({event::gained, shard}); };
+  h.serving = [this] {
+    std::vector<uint32_t> out;
+    for (uint32_t s = 0; s < shards_; ++s) {
+      if (phase_of(s) == owned) {
+        out.push_back(s);
+      }
+    }
+    return out;
+  };
+  h.lost = [this](uint32_t shard, cluster::lease_loss why) {
+    if (why == cluster::lease_loss::handoff || why == cluster::lease_loss::stopping) {
+      post({event::handoff, shard});
+    } else {
+      // Another node holds the lease, or it expired: nothing more of this
+      // shard may leave the node, from now on.
+      set_phase(shard, none);
+      post({event::dropped, shard});
+    }
+  };
+  return h;
+}
+
+uint32_t shard_owner::shard_of(std::string_view user) const {
+  return cluster::shard_of(user, shards_);
+}
+
+bool shard_owner::owns(std::string_view user) const {
+  return phase_of(shard_of(user)) == owned;
+}
+
+bool shard_owner::publish(const std::string& batch) {
+  auto* link = link_.load();
+  std::map<uint32_t, std::pair<std::string, uint32_t>> parts; // shard → (batch, count)
+  for_each_mutation(batch, [&](db d, mutation::kind op, std::string_view key,
+                               std::string_view value) {
+    auto user = owners::user_of(d, op, key, value);
+    if (!user) {
+      return; // the node's own record
+    }
+    auto& [bytes, count] = parts[shard_of(*user)];
+    if (bytes.empty()) {
+      begin_batch(bytes);
+    }
+    append_mutation(bytes, d, op, key, value);
+    ++count;
+  });
+  bool all = true;
+  for (auto& [shard, part] : parts) {
+    end_batch(part.first, part.second);
+    auto p = phase_of(shard);
+    if ((p != owned && p != leaving) || link == nullptr) {
+      // A webhook's hint fanned out to a user whose shard is being
+      // restored here: the restore's replay does not have it.
+      log(log_level::warning, "cluster.unowned_change",
+          {{"shard", std::to_string(shard)}, {"changes", std::to_string(part.second)}});
+      ctx_.stats.inc("igbridge_cluster_unowned_changes_total");
+      continue;
+    }
+    cluster::shard_log changelog(*link);
+    auto r = changelog.append(shard, expected_last_[shard], part.first);
+    if (r.ok()) {
+      expected_last_[shard] = r.value;
+      ctx_.stats.inc("igbridge_cluster_changelog_appends_total", {{"result", "ok"}});
+      mirror_index(part.first);
+      continue;
+    }
+    // Fenced (a new owner claimed the log) or not stored in time: this
+    // node no longer speaks for the shard. What it committed here and could
+    // not publish is dropped with its local copy; the batch's answers say
+    // it failed, so nothing of it was acknowledged.
+    all = false;
+    set_phase(shard, none);
+    ctx_.stats.inc("igbridge_cluster_changelog_appends_total",
+                   {{"result", r.st.code == cluster::errc::fenced ? "fenced" : "failed"}});
+    log(log_level::error, "cluster.shard_dropped",
+        {{"shard", std::to_string(shard)}, {"why", cluster::to_string(r.st.code)},
+         {"error", r.st.message}});
+    post({event::dropped, shard});
+  }
+  return all;
+}
+
+void shard_owner::mirror_index(std::string_view part) {
+  for_each_mutation(part, [&](db d, mutation::kind op, std::string_view key,
+                              std::string_view value) {
+    if (auto c = users::index_change_of(d, op, key, value)) {
+      hints_->index_changed(c->instagram_id, c->user, c->added);
+    }
+  });
+}
+
+void shard_owner::post(event e) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(e);
+  }
+  cv_.notify_one();
+}
+
+void shard_owner::stop() {
+  actors_gone_.store(true);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void shard_owner::run() {
+  for (;;) {
+    event e;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return; // stopping, nothing left
+      }
+      e = queue_.front();
+      queue_.pop_front();
+    }
+    handle(e);
+  }
+}
+
+void shard_owner::handle(const event& e) {
+  if (actors_gone_.load()) {
+    // Shutting down: the writer committed and published everything before
+    // it went, so a shard handed over may go at once.
+    if (e.what == event::handoff) {
+      set_phase(e.shard, none);
+      node_->release(e.shard);
+    }
+    return;
+  }
+  switch (e.what) {
+    case event::joined:
+      purge_all();
+      break;
+    case event::gained:
+      if (!restore(e.shard) && node_->holds(e.shard)) {
+        // Retried while the lease is held.
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        post(e);
+      }
+      break;
+    case event::handoff:
+      leave(e.shard, true);
+      break;
+    case event::dropped:
+      leave(e.shard, false);
+      break;
+  }
+}
+
+bool shard_owner::unlogged(write_job job) {
+  caf::scoped_actor self{*sys_};
+  bool ok = false;
+  self->request(writer_, job_timeout, unlogged_atom::value, std::move(job))
+    .receive([&](const write_result& r) { ok = r.ok; },
+             [&](const caf::error& err) {
+               log(log_level::error, "cluster.writer_unreachable", {{"error", caf::to_string(err)}});
+             });
+  return ok;
+}
+
+void shard_owner::purge_all() {
+  // What this node's LMDB holds of users is a cache of shards it may have
+  // owned before a restart: each comes back from its changelog when the
+  // node gains it, the rest belong to others now.
+  write_job job;
+  job.what = "cluster.purge_all";
+  auto removed = std::make_shared<std::size_t>(0);
+  job.apply = [removed](write_txn& txn, write_notes&) {
+    *removed = owners::drop_users(txn, [](std::string_view) { return true; });
+  };
+  if (unlogged(std::move(job))) {
+    log(log_level::info, "cluster.local_copy_dropped", {{"records", std::to_string(*removed)}});
+  }
+}
+
+bool shard_owner::restore(uint32_t shard) {
+  auto* link = link_.load();
+  auto p = phase_of(shard);
+  if (link == nullptr || p == owned) {
+    return true;
+  }
+  auto start = std::chrono::steady_clock::now();
+  set_phase(shard, restoring);
+  cluster::shard_log changelog(*link);
+  auto claimed = changelog.claim(shard);
+  if (!claimed.ok()) {
+    log(log_level::warning, "cluster.restore_failed",
+        {{"shard", std::to_string(shard)}, {"step", "claim"}, {"error", claimed.st.message}});
+    set_phase(shard, none);
+    return false;
+  }
+  uint64_t after = 0;
+  std::string snap;
+  if (auto s = changelog.read_snapshot(shard); s.ok()) {
+    after = s.value.covers_seq;
+    snap = std::move(s.value.data);
+  } else if (s.st.code != cluster::errc::not_found) {
+    log(log_level::warning, "cluster.restore_failed",
+        {{"shard", std::to_string(shard)}, {"step", "snapshot"}, {"error", s.st.message}});
+    set_phase(shard, none);
+    return false;
+  }
+  auto batches = std::make_shared<std::vector<std::string>>();
+  if (!snap.empty()) {
+    batches->push_back(std::move(snap));
+  }
+  auto last = changelog.read(shard, after, [&](const cluster::log_entry& e) {
+    batches->push_back(e.batch);
+    return true;
+  });
+  if (!last.ok()) {
+    log(log_level::warning, "cluster.restore_failed",
+        {{"shard", std::to_string(shard)}, {"step", "read"}, {"error", last.st.message}});
+    set_phase(shard, none);
+    return false;
+  }
+  auto me = shards_;
+  write_job job;
+  job.what = "cluster.restore";
+  auto bad = std::make_shared<std::size_t>(0);
+  auto indexed = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  job.apply = [batches, shard, me, bad, indexed](write_txn& txn, write_notes& notes) {
+    indexed->clear(); // a run again after the map grew
+    auto mine = [&](std::string_view u) { return cluster::shard_of(u, me) == shard; };
+    owners::drop_users(txn, mine);
+    for (const auto& b : *batches) {
+      auto muts = decode_mutations(b);
+      if (!muts) {
+        ++*bad; // not ours to guess at: logged, skipped
+        continue;
+      }
+      apply_mutations(txn, *muts);
+    }
+    // Numbers taken on other nodes stay unique here (store::partition_seqs).
+    meta::raise_outbox_seq(txn, outbox::highest_seq(txn));
+    // Out of the scheduler's in-flight set, should it have woken them while
+    // the shard was not here; and the delivery looks at the outbox again.
+    users::each(txn, "", [&](const user_record& rec) {
+      if (mine(rec.user)) {
+        notes.wake(rec.user, rec.next_fetch_at);
+        for (auto& id : users::instagram_ids(rec)) {
+          indexed->emplace_back(std::move(id), rec.user);
+        }
+      }
+      return true;
+    });
+    notes.outbox_grew = true;
+  };
+  if (!unlogged(std::move(job))) {
+    set_phase(shard, none);
+    return false;
+  }
+  expected_last_[shard] = std::max(claimed.value, last.value);
+  set_phase(shard, owned);
+  // The bucket heals from whatever a crash between a commit and its mirror
+  // left out; then the shard's hints come here.
+  for (const auto& [id, user] : *indexed) {
+    hints_->index_changed(id, user, true);
+  }
+  hints_->serve(shard);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - start).count();
+  ctx_.stats.inc("igbridge_cluster_restores_total");
+  log(log_level::notice, "cluster.shard_restored",
+      {{"shard", std::to_string(shard)}, {"batches", std::to_string(batches->size())},
+       {"undecodable", std::to_string(*bad)}, {"ms", std::to_string(ms)}});
+  return true;
+}
+
+void shard_owner::leave(uint32_t shard, bool release) {
+  // Hints delivered and not settled come again, to the next owner.
+  hints_->unserve(shard);
+  if (release) {
+    // Handed over: nothing new for the shard's users is accepted, while
+    // what the writer committed is still published.
+    if (phase_of(shard) == owned) {
+      set_phase(shard, leaving);
+    }
+  }
+  {
+    caf::scoped_actor self{*sys_};
+    self->request(registry_, job_timeout, shard_atom::value, shard)
+      .receive([](uint64_t) {}, [](const caf::error&) {});
+  }
+  write_job job;
+  job.what = "cluster.purge";
+  auto me = shards_;
+  job.apply = [shard, me](write_txn& txn, write_notes&) {
+    owners::drop_users(txn, [&](std::string_view u) { return cluster::shard_of(u, me) == shard; });
+  };
+  // Unlogged jobs run after the batch gathered so far has committed and
+  // been published: the shard's last changes are in its changelog now.
+  unlogged(std::move(job));
+  if (phase_of(shard) != restoring) {
+    set_phase(shard, none);
+  }
+  log(log_level::notice, "cluster.shard_left",
+      {{"shard", std::to_string(shard)}, {"handed_over", release ? "true" : "false"}});
+  if (release) {
+    node_->release(shard);
+  }
+}
+
+} // namespace igbridge

@@ -1,0 +1,108 @@
+#pragma once
+/// @brief The shards this node runs (DESIGN §9, cluster mode): which users
+/// it may act for, their changes published to the shard's changelog, a
+/// gained shard restored from the changelog, a lost one stopped and its
+/// local copy dropped.
+///
+/// A shard goes through: none → restoring (lease held; claim, read the
+/// changelog, replay it into LMDB) → owned (its users run; every commit's
+/// part for it is appended, fenced on the last sequence) → leaving (handed
+/// over: users stopped, nothing new accepted, what was committed is still
+/// published) → none (local copy purged, lease released). A fenced append,
+/// or one that cannot be stored within the publish timeout, drops the
+/// shard at once (none, purged, no release: the lease is someone else's or
+/// expires).
+///
+/// Threads: publish() runs on the writer's thread (context::on_commit);
+/// owns() anywhere; the node's hooks post to this object's own thread,
+/// which does the blocking work (NATS reads, the writer's and registry's
+/// answers) and so never holds a CAF worker.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "igbridge/cluster/node.hpp"
+#include "igbridge/context.hpp"
+#include "igbridge/messages.hpp"
+
+namespace igbridge {
+
+class cluster_hints;
+
+class shard_owner {
+public:
+  shard_owner(context& ctx, uint32_t shards);
+  ~shard_owner(); // stop()
+  shard_owner(const shard_owner&) = delete;
+  shard_owner& operator=(const shard_owner&) = delete;
+
+  /// The actors it asks (after spawn_all), the node it answers to, and the
+  /// hints it consumes for the shards it serves.
+  void attach(caf::actor_system& sys, writer_actor writer, registry_actor registry,
+              cluster::node_runtime& node, cluster_hints& hints);
+  /// The hooks to give the node before it starts.
+  cluster::shard_hooks hooks();
+
+  /// Whether the user's shard is owned (restored and not leaving). Any thread.
+  bool owns(std::string_view user) const;
+  uint32_t shard_of(std::string_view user) const;
+
+  /// The writer's thread: appends each shard's part of a committed batch
+  /// to its changelog. False when a part could not be stored (the batch's
+  /// answers then say it failed; that shard is dropped).
+  bool publish(const std::string& batch);
+
+  /// The actors are gone: from now on a shard handed over is released at
+  /// once (everything committed was published). Call before the node
+  /// leaves, which hands every shard over.
+  void actors_stopped() { actors_gone_.store(true); }
+  /// Ends the thread (after the node left).
+  void stop();
+
+private:
+  enum phase : uint8_t { none, restoring, owned, leaving };
+  struct event {
+    enum kind { joined, gained, handoff, dropped } what;
+    uint32_t shard = 0;
+  };
+  void post(event e);
+  void run();
+  void handle(const event& e);
+  void purge_all();
+  bool restore(uint32_t shard);
+  void leave(uint32_t shard, bool release);
+  bool unlogged(write_job job);
+  void mirror_index(std::string_view part); // the writer's thread, after an append
+  uint8_t phase_of(uint32_t shard) const { return phase_[shard].load(std::memory_order_acquire); }
+  void set_phase(uint32_t shard, phase p) { phase_[shard].store(p, std::memory_order_release); }
+
+  context& ctx_;
+  uint32_t shards_;
+  std::unique_ptr<std::atomic<uint8_t>[]> phase_;
+  std::vector<uint64_t> expected_last_; // restorer sets it before `owned`; then the writer's
+  std::atomic<cluster::cluster_link*> link_{nullptr};
+  cluster::node_runtime* node_ = nullptr;
+  cluster_hints* hints_ = nullptr;
+  caf::actor_system* sys_ = nullptr;
+  writer_actor writer_;
+  registry_actor registry_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<event> queue_; // guarded by mu_
+  bool stopping_ = false;   // guarded by mu_
+  std::atomic<bool> actors_gone_{false};
+  std::thread thread_;
+};
+
+} // namespace igbridge
