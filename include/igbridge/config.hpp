@@ -126,6 +126,7 @@ struct config {
     int shards = 256;                   // fixed when the cluster is first created
     int64_t lease_ttl_s = 10;
     int replicas = 3;                   // JetStream replicas of every stream and bucket
+    int64_t snapshot_every = 10000;     // changelog batches between a shard's snapshots; 0 = never
     std::string nats_creds_file;        // NATS user credentials (JWT + seed), as configured
     std::string nats_creds_path;        // the same with $CREDENTIALS_DIRECTORY expanded
     std::string nats_tls_ca_file;       // CA bundle that signs the servers' certificates

@@ -166,6 +166,7 @@ void read_cluster(const toml::table& root, config& c, problems& out) {
   r.get("shards", s.shards);
   r.get("lease_ttl_s", s.lease_ttl_s);
   r.get("replicas", s.replicas);
+  r.get("snapshot_every", s.snapshot_every);
   r.get("nats_creds_file", s.nats_creds_file);
   r.get("nats_tls_ca_file", s.nats_tls_ca_file);
   r.finish();

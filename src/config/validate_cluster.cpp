@@ -97,6 +97,9 @@ void validate_cluster(config::cluster_section& c, problems& out) {
   if (c.lease_ttl_s < 1 || c.lease_ttl_s > 3600) {
     out.push_back({"cluster.lease_ttl_s", "must be between 1 and 3600"});
   }
+  if (c.snapshot_every < 0 || c.snapshot_every > 100000000) {
+    out.push_back({"cluster.snapshot_every", "must be between 0 (never) and 100000000"});
+  }
   if (c.replicas < 1 || c.replicas > 5) {
     out.push_back({"cluster.replicas", "must be between 1 and 5 (JetStream's limit)"});
   }

@@ -20,13 +20,21 @@ namespace igbridge {
 
 namespace {
 
+/// Deliveries of a hint that found no one here before it is dropped: the
+/// user's record may have left with its shard between the lookup and the
+/// fan-out (the next owner should have it), or the index lagged an unlink.
+constexpr uint64_t max_unmatched_deliveries = 5;
+
 /// A consumed hint's answer: the writer "responds" 200 after the commit
-/// (ack: never again) or 503 (nak: deliver again, now).
+/// (ack: never again) or 503 (nak: deliver again, now). A 200 that hinted
+/// no one is nak'd too, a few times: this node may have lost the shard.
 class hint_settler : public responder {
 public:
-  explicit hint_settler(cluster::hint_ack settle) : settle_(std::move(settle)) {}
+  hint_settler(cluster::hint_ack settle, uint64_t deliveries)
+    : settle_(std::move(settle)), deliveries_(deliveries) {}
   void respond(http_response r) override {
-    if (r.status == 200) {
+    bool matched = r.body.find("\"hinted\":0,") == std::string::npos;
+    if (r.status == 200 && (matched || deliveries_ >= max_unmatched_deliveries)) {
       settle_.ack();
     } else {
       settle_.nak();
@@ -35,6 +43,7 @@ public:
 
 private:
   cluster::hint_ack settle_;
+  uint64_t deliveries_;
 };
 
 std::vector<std::string> split_lines(std::string_view s) {
@@ -94,7 +103,7 @@ void cluster_hints::joined(cluster::cluster_link& link) {
   p->consumer = std::make_unique<cluster::hint_consumer>(
     link, opts, [writer](cluster::hint h) {
       auto ids = split_lines(h.payload);
-      auto settle = std::make_shared<hint_settler>(h.settle);
+      auto settle = std::make_shared<hint_settler>(h.settle, h.deliveries);
       if (ids.empty()) {
         http_response done;
         done.status = 200;

@@ -32,7 +32,8 @@ constexpr auto job_timeout = std::chrono::minutes(10);
 
 shard_owner::shard_owner(context& ctx, uint32_t shards)
   : ctx_(ctx), shards_(shards), phase_(new std::atomic<uint8_t>[shards]),
-    expected_last_(shards, 0) {
+    expected_last_(shards, 0), since_snapshot_(shards, 0),
+    snapshot_every_(static_cast<uint64_t>(ctx.cfg.cluster.snapshot_every)) {
   for (uint32_t s = 0; s < shards_; ++s) {
     phase_[s].store(none);
   }
@@ -124,6 +125,10 @@ bool shard_owner::publish(const std::string& batch) {
       expected_last_[shard] = r.value;
       ctx_.stats.inc("igbridge_cluster_changelog_appends_total", {{"result", "ok"}});
       mirror_index(part.first);
+      if (snapshot_every_ != 0 && ++since_snapshot_[shard] >= snapshot_every_) {
+        since_snapshot_[shard] = 0;
+        post({event::snapshot, shard});
+      }
       continue;
     }
     // Fenced (a new owner claimed the log) or not stored in time: this
@@ -214,6 +219,9 @@ void shard_owner::handle(const event& e) {
     case event::dropped:
       leave(e.shard, false);
       break;
+    case event::snapshot:
+      snapshot(e.shard);
+      break;
   }
 }
 
@@ -271,7 +279,8 @@ bool shard_owner::restore(uint32_t shard) {
     return false;
   }
   auto batches = std::make_shared<std::vector<std::string>>();
-  if (!snap.empty()) {
+  bool from_snapshot = !snap.empty();
+  if (from_snapshot) {
     batches->push_back(std::move(snap));
   }
   auto last = changelog.read(shard, after, [&](const cluster::log_entry& e) {
@@ -320,7 +329,9 @@ bool shard_owner::restore(uint32_t shard) {
     set_phase(shard, none);
     return false;
   }
+  auto tail = batches->size() - (from_snapshot ? 1 : 0);
   expected_last_[shard] = std::max(claimed.value, last.value);
+  since_snapshot_[shard] = tail;
   set_phase(shard, owned);
   // The bucket heals from whatever a crash between a commit and its mirror
   // left out; then the shard's hints come here.
@@ -332,9 +343,52 @@ bool shard_owner::restore(uint32_t shard) {
               std::chrono::steady_clock::now() - start).count();
   ctx_.stats.inc("igbridge_cluster_restores_total");
   log(log_level::notice, "cluster.shard_restored",
-      {{"shard", std::to_string(shard)}, {"batches", std::to_string(batches->size())},
-       {"undecodable", std::to_string(*bad)}, {"ms", std::to_string(ms)}});
+      {{"shard", std::to_string(shard)}, {"snapshot_seq", std::to_string(after)},
+       {"tail_batches", std::to_string(tail)}, {"undecodable", std::to_string(*bad)},
+       {"ms", std::to_string(ms)}});
   return true;
+}
+
+void shard_owner::snapshot(uint32_t shard) {
+  auto* link = link_.load();
+  if (link == nullptr || phase_of(shard) != owned) {
+    return;
+  }
+  auto data = std::make_shared<std::string>();
+  auto covers = std::make_shared<uint64_t>(0);
+  auto records = std::make_shared<uint32_t>(0);
+  auto me = shards_;
+  write_job job;
+  job.what = "cluster.snapshot";
+  // On the writer's thread, after everything gathered committed: the
+  // records are exactly the state as of the shard's last append.
+  job.apply = [this, shard, me, data, covers, records](write_txn& txn, write_notes&) {
+    data->clear();
+    begin_batch(*data);
+    *records = owners::dump_users(txn, [&](std::string_view u) {
+      return cluster::shard_of(u, me) == shard;
+    }, *data);
+    end_batch(*data, *records);
+    *covers = expected_last_[shard];
+  };
+  if (!unlogged(std::move(job)) || phase_of(shard) != owned) {
+    return;
+  }
+  cluster::shard_log changelog(*link);
+  auto w = changelog.write_snapshot(shard, *covers, *data);
+  if (!w.ok()) {
+    log(log_level::warning, "cluster.snapshot_failed",
+        {{"shard", std::to_string(shard)}, {"error", w.st.message}});
+    return;
+  }
+  // The changelog the snapshot covers goes (its last message stays: the
+  // fence needs one).
+  auto c = changelog.compact(shard, *covers);
+  ctx_.stats.inc("igbridge_cluster_snapshots_total");
+  log(log_level::info, "cluster.snapshot_written",
+      {{"shard", std::to_string(shard)}, {"covers_seq", std::to_string(*covers)},
+       {"records", std::to_string(*records)}, {"bytes", std::to_string(data->size())},
+       {"compacted", c.ok() ? "true" : c.message}});
 }
 
 void shard_owner::leave(uint32_t shard, bool release) {

@@ -72,7 +72,7 @@ public:
 private:
   enum phase : uint8_t { none, restoring, owned, leaving };
   struct event {
-    enum kind { joined, gained, handoff, dropped } what;
+    enum kind { joined, gained, handoff, dropped, snapshot } what;
     uint32_t shard = 0;
   };
   void post(event e);
@@ -81,6 +81,7 @@ private:
   void purge_all();
   bool restore(uint32_t shard);
   void leave(uint32_t shard, bool release);
+  void snapshot(uint32_t shard);
   bool unlogged(write_job job);
   void mirror_index(std::string_view part); // the writer's thread, after an append
   uint8_t phase_of(uint32_t shard) const { return phase_[shard].load(std::memory_order_acquire); }
@@ -90,6 +91,8 @@ private:
   uint32_t shards_;
   std::unique_ptr<std::atomic<uint8_t>[]> phase_;
   std::vector<uint64_t> expected_last_; // restorer sets it before `owned`; then the writer's
+  std::vector<uint64_t> since_snapshot_; // batches appended since the last snapshot; likewise
+  uint64_t snapshot_every_;
   std::atomic<cluster::cluster_link*> link_{nullptr};
   cluster::node_runtime* node_ = nullptr;
   cluster_hints* hints_ = nullptr;

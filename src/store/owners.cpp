@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "igbridge/mutations.hpp"
 #include "igbridge/store/imports.hpp"
 #include "igbridge/store/inbox.hpp"
 #include "igbridge/store/media_refs.hpp"
@@ -116,6 +117,26 @@ std::size_t drop_users(write_txn& txn, const std::function<bool(std::string_view
       txn.del(d, k, v);
     }
     n += gone.size();
+  }
+  return n;
+}
+
+uint32_t dump_users(const read_txn& txn, const std::function<bool(std::string_view user)>& keep,
+                    std::string& batch) {
+  uint32_t n = 0;
+  for (std::size_t i = 0; i < db_count; ++i) {
+    auto d = static_cast<db>(i);
+    if (!per_user(d)) {
+      continue;
+    }
+    txn.scan(d, {}, [&](std::string_view k, std::string_view v) {
+      auto user = user_of(d, mutation::kind::put, k, v);
+      if (user && keep(*user)) {
+        append_mutation(batch, d, mutation::kind::put, k, v);
+        ++n;
+      }
+      return true;
+    });
   }
   return n;
 }

@@ -86,6 +86,8 @@ const std::vector<family_decl>& declarations() {
      "Commit parts for shards this node did not own, not published", {}},
     {"igbridge_cluster_restores_total", kind::counter,
      "Shards restored here from their snapshot and changelog", {}},
+    {"igbridge_cluster_snapshots_total", kind::counter,
+     "Shard snapshots written (the changelog they cover then dropped)", {}},
     {"igbridge_cluster_hint_routes_total", kind::counter,
      "Webhooks whose hints were published to their shards, by result",
      {{"result", {"stored", "failed"}}}},

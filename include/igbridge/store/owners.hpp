@@ -44,4 +44,10 @@ bool per_user(db d);
 /// Returns how many records went.
 std::size_t drop_users(write_txn& txn, const std::function<bool(std::string_view user)>& drop);
 
+/// Every per-user record of the users `keep` names, appended to `batch` (a
+/// begun batch, mutations.hpp) as puts: replayed onto a store without
+/// them, it rebuilds them (a shard's snapshot). Returns how many.
+uint32_t dump_users(const read_txn& txn, const std::function<bool(std::string_view user)>& keep,
+                    std::string& batch);
+
 } // namespace igbridge::owners
