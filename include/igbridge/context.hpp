@@ -66,6 +66,10 @@ struct context {
   std::function<bool(std::string_view user)> owns;
   std::function<uint32_t(std::string_view user)> shard_of;
   bool owns_user(std::string_view user) const { return !owns || owns(user); }
+  /// Cluster mode: whether the writer takes changes of the user: its shard
+  /// is owned or leaving (a shard handed over still takes the writes of
+  /// what was in flight: they are published before the hand-over ends).
+  std::function<bool(std::string_view user)> writes_for;
   /// Cluster mode: a verified webhook's Instagram ids go to their users'
   /// shards through JetStream, and `reply` is answered once they are
   /// stored (any node takes webhooks). Unset on a single node, where the

@@ -234,6 +234,9 @@ using delivery_actor = caf::typed_actor<
   caf::replies_to<replay_atom, uint64_t>::with<bool>,
   caf::replies_to<drop_atom, uint64_t>::with<bool>,
   caf::replies_to<drain_atom>::with<bool>,
+  // Cluster mode: entries of the shard in flight (an outbox number names
+  // its shard: seq mod shards), which a hand-over waits out.
+  caf::replies_to<shard_atom, uint32_t>::with<uint64_t>,
   caf::reacts_to<media_atom, uint64_t, media_result>, // a record's media, downloaded
   caf::reacts_to<micropub_atom, uint64_t, micropub_outcome>,
   caf::reacts_to<http_done_atom, http_reply>>;

@@ -219,6 +219,7 @@ std::unique_ptr<shard_owner> own_shards(context& ctx) {
   ctx.db->partition_seqs(shards, [shards](std::string_view u) { return cluster::shard_of(u, shards); });
   auto* o = owner.get();
   ctx.owns = [o](std::string_view u) { return o->owns(u); };
+  ctx.writes_for = [o](std::string_view u) { return o->writes_for(u); };
   ctx.shard_of = [o](std::string_view u) { return o->shard_of(u); };
   ctx.on_commit = [o](const std::string& batch) { return o->publish(batch); };
   return owner;
@@ -306,7 +307,7 @@ int run_serve(const std::string& config_path) {
                                          std::chrono::steady_clock::time_point received) {
       h->route(std::move(ids), std::move(reply), received);
     };
-    shards->attach(sys, actors.writer, actors.registry, *cluster_node, *hints);
+    shards->attach(sys, actors.writer, actors.registry, actors.delivery, *cluster_node, *hints);
     cluster_node->start();
   }
 

@@ -27,6 +27,9 @@ namespace {
 /// A restore or purge may take a while on a large store; the writer runs
 /// nothing else meanwhile, so this bounds a stuck one, not a slow one.
 constexpr auto job_timeout = std::chrono::minutes(10);
+/// A hand-over waits this long at most for the shard's deliveries in flight
+/// (a sink that does not answer must not hold the shard forever).
+constexpr auto delivery_wait = std::chrono::seconds(10);
 
 } // namespace
 
@@ -44,7 +47,9 @@ shard_owner::~shard_owner() {
 }
 
 void shard_owner::attach(caf::actor_system& sys, writer_actor writer, registry_actor registry,
-                         cluster::node_runtime& node, cluster_hints& hints) {
+                         delivery_actor delivery, cluster::node_runtime& node,
+                         cluster_hints& hints) {
+  delivery_ = std::move(delivery);
   hints_ = &hints;
   sys_ = &sys;
   writer_ = std::move(writer);
@@ -89,6 +94,11 @@ uint32_t shard_owner::shard_of(std::string_view user) const {
 
 bool shard_owner::owns(std::string_view user) const {
   return phase_of(shard_of(user)) == owned;
+}
+
+bool shard_owner::writes_for(std::string_view user) const {
+  auto p = phase_of(shard_of(user));
+  return p == owned || p == leaving;
 }
 
 bool shard_owner::publish(const std::string& batch) {
@@ -405,6 +415,19 @@ void shard_owner::leave(uint32_t shard, bool release) {
     caf::scoped_actor self{*sys_};
     self->request(registry_, job_timeout, shard_atom::value, shard)
       .receive([](uint64_t) {}, [](const caf::error&) {});
+    // What the delivery has out at the sink for the shard ends here: its
+    // completion is committed and published before the hand-over, so the
+    // next owner does not send it again.
+    auto until = std::chrono::steady_clock::now() + delivery_wait;
+    for (;;) {
+      uint64_t out = 0;
+      self->request(delivery_, std::chrono::seconds(5), shard_atom::value, shard)
+        .receive([&](uint64_t n) { out = n; }, [](const caf::error&) {});
+      if (out == 0 || std::chrono::steady_clock::now() > until) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   write_job job;
   job.what = "cluster.purge";

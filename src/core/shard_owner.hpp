@@ -49,12 +49,14 @@ public:
   /// The actors it asks (after spawn_all), the node it answers to, and the
   /// hints it consumes for the shards it serves.
   void attach(caf::actor_system& sys, writer_actor writer, registry_actor registry,
-              cluster::node_runtime& node, cluster_hints& hints);
+              delivery_actor delivery, cluster::node_runtime& node, cluster_hints& hints);
   /// The hooks to give the node before it starts.
   cluster::shard_hooks hooks();
 
   /// Whether the user's shard is owned (restored and not leaving). Any thread.
   bool owns(std::string_view user) const;
+  /// Whether the writer takes the user's changes: owned or leaving.
+  bool writes_for(std::string_view user) const;
   uint32_t shard_of(std::string_view user) const;
 
   /// The writer's thread: appends each shard's part of a committed batch
@@ -99,6 +101,7 @@ private:
   caf::actor_system* sys_ = nullptr;
   writer_actor writer_;
   registry_actor registry_;
+  delivery_actor delivery_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -104,7 +104,7 @@ void answer_ingests(writer_self self, std::vector<hint_batch>& batches,
 /// write no owner knows of). Checked on the job's own changes before its
 /// child transaction commits, so the job fails alone and nothing lands.
 void check_owned(const context& ctx, const write_txn& child) {
-  if (!ctx.owns) {
+  if (!ctx.writes_for) {
     return;
   }
   std::string_view stranger;
@@ -114,7 +114,7 @@ void check_owned(const context& ctx, const write_txn& child) {
       return;
     }
     auto user = owners::user_of(d, op, key, value);
-    if (user && !ctx.owns(*user)) {
+    if (user && !ctx.writes_for(*user)) {
       stranger = *user;
     }
   });

@@ -273,6 +273,14 @@ delivery_actor::behavior_type delivery_fn(delivery_self self, context_ptr ctx,
       }
       return rp;
     },
+    [=](shard_atom, uint32_t shard) -> uint64_t {
+      auto shards = static_cast<uint64_t>(self->state.ctx->cfg.cluster.shards);
+      uint64_t n = 0;
+      for (auto seq : self->state.in_flight) {
+        n += shards != 0 && seq % shards == shard ? 1 : 0;
+      }
+      return n;
+    },
     [=](media_atom, uint64_t seq, media_result& r) {
       guarded("delivery.media_failed", [&] { media_fetched(self, seq, r); });
     },

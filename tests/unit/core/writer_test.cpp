@@ -134,7 +134,7 @@ TEST_CASE("in cluster mode a job may change only users of shards the node owns",
           "[writer][cluster]") {
   actor_fixture f;
   f.ctx->db->capture(true);
-  f.ctx->owns = [](std::string_view user) { return user != "stranger"; };
+  f.ctx->writes_for = [](std::string_view user) { return user != "stranger"; };
   f.start();
   job_runner run{f};
   run.send(put_job("mine", "1"));   // resume is keyed by the user
@@ -142,7 +142,7 @@ TEST_CASE("in cluster mode a job may change only users of shards the node owns",
   run.send({[](write_txn& txn, write_notes&) { txn.put(db::counters, "stranger", "3"); },
             "a node's own record"});
   f.run();
-  f.ctx->owns = nullptr;
+  f.ctx->writes_for = nullptr;
   CHECK(run.results[0].ok);
   CHECK_FALSE(run.results[1].ok);
   CHECK(run.results[1].error.find("not owned") != std::string::npos);
