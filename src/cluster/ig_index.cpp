@@ -62,6 +62,10 @@ result<std::vector<std::string>> ig_index::users(std::string_view ig_id) const {
   return out::success(std::move(*users));
 }
 
+namespace {
+constexpr int max_cas_retries = 5;
+} // namespace
+
 status ig_index::change(std::string_view ig_id, std::string_view app_user, bool add) const {
   // "lock-ig-" never collides with the leases' "shard-<n>" keys.
   const std::string lock = "lock-ig-" + names::kv_key(ig_id);
@@ -70,7 +74,14 @@ status ig_index::change(std::string_view ig_id, std::string_view app_user, bool 
   for (;;) {
     auto held = locks_.create(lock, link_->options().node_id);
     if (held.ok()) {
+      // A compare-and-set refused under the lock read a stale value (a
+      // replica behind its leader, or 2.9.10's check made before
+      // replication): read again and retry, as any CAS loop does.
       auto st = change_locked(ig_id, std::string(app_user), add);
+      for (int again = 0; st.code == errc::fenced && again < max_cas_retries; ++again) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5 << again));
+        st = change_locked(ig_id, std::string(app_user), add);
+      }
       locks_.release(lock, held.value);
       return st;
     }
