@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,7 @@ struct node_view;
 
 class responder; // http_server.hpp: answers one inbound request
 using responder_ptr = std::shared_ptr<responder>;
+struct link_grant; // messages.hpp
 
 struct context {
   context(config c, store_ptr s, outbound_http& h, metrics& m)
@@ -77,6 +79,22 @@ struct context {
   std::function<void(std::vector<std::string> instagram_ids, responder_ptr reply,
                      std::chrono::steady_clock::time_point received)>
     route_hints;
+  /// Cluster mode: a grant for a user whose shard another node serves goes
+  /// to that owner through the shard's stream; `done(true)` once stored
+  /// there (on a NATS thread).
+  std::function<void(const std::string& user, const link_grant& grant,
+                     std::function<void(bool stored)> done)>
+    forward_link;
+  /// Cluster mode: OAuth states in the replicated bucket (igb_oauth), so a
+  /// link started on one node completes on another. `done` runs on a NATS
+  /// thread: put → stored?; get → the state, nullopt when absent, `ok`
+  /// false when NATS did not answer; take → the same, once (of two takes
+  /// only one gets it).
+  std::function<void(const std::string& nonce, std::string state, std::function<void(bool ok)> done)>
+    oauth_put;
+  using oauth_done = std::function<void(std::optional<std::string> state, bool ok)>;
+  std::function<void(const std::string& nonce, oauth_done done)> oauth_get;
+  std::function<void(const std::string& nonce, oauth_done done)> oauth_take;
   /// The wall clock the actors read (unix seconds); tests inject their own
   /// and drive CAF's test coordinator in step with it.
   std::function<int64_t()> clock;

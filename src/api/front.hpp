@@ -48,6 +48,9 @@ void hook_deletion_status(front_self self, const route_request& r);
 
 /// The link flow: exchanges the code and hands the grant to the user actor.
 void spawn_link_flow(front_self self, std::string user, std::string code, responder_ptr reply);
+/// The same from any thread (a NATS completion in cluster mode).
+void spawn_link_flow(caf::actor_system& sys, context_ptr ctx, registry_actor registry,
+                     std::string user, std::string code, responder_ptr reply);
 
 /// Runs `apply` in the writer, then `done(ok)` in `self`.
 template <class Self>

@@ -37,15 +37,53 @@ std::string state_cookie(const context& ctx, const std::string& value, int64_t m
   return c;
 }
 
-void count_link(front_self self, const char* outcome) {
-  self->state.ctx->stats.inc("igbridge_link_attempts_total", {{"outcome", outcome}});
+// Each takes the context, not the actor: in cluster mode they run on a
+// NATS thread, when the replicated bucket answered.
+void count_link(const context& ctx, const char* outcome) {
+  ctx.stats.inc("igbridge_link_attempts_total", {{"outcome", outcome}});
 }
 
-void refuse(front_self self, const responder_ptr& reply, const std::string& remote, int status,
+void refuse(const context& ctx, const responder_ptr& reply, const std::string& remote, int status,
             const char* outcome, const std::string& text) {
-  count_link(self, outcome);
+  count_link(ctx, outcome);
   log(log_level::notice, "oauth.refused", {{"reason", outcome}, {"remote", remote}});
   reply->respond(html_page(status, "Instagram connection failed", text));
+}
+
+/// The answer to a callback whose state failed its check (not `ok`).
+void refuse_state(const context& ctx, const responder_ptr& reply, const std::string& remote,
+                  oauth_states::check c) {
+  switch (c) {
+    case oauth_states::check::ok:
+    case oauth_states::check::unknown:
+      return refuse(ctx, reply, remote, 403, "state_unknown",
+                    "This sign-in attempt is not valid or was already used.");
+    case oauth_states::check::expired:
+      return refuse(ctx, reply, remote, 403, "state_expired",
+                    "This sign-in attempt took too long. Please start again.");
+    case oauth_states::check::cookie_mismatch:
+      return refuse(ctx, reply, remote, 403, "cookie_mismatch",
+                    "This sign-in attempt was started in another browser.");
+  }
+}
+
+void refuse_storage(const context& ctx, const responder_ptr& reply, const std::string& remote) {
+  refuse(ctx, reply, remote, 503, "storage_error",
+         "We could not finish the connection right now. Please try again.");
+}
+
+/// The state is stored: the browser goes to Instagram's consent page.
+void started(const context& ctx, const responder_ptr& reply, const std::string& nonce,
+             const oauth_state& s, const std::string& remote, bool ok) {
+  if (!ok) {
+    return refuse(ctx, reply, remote, 503, "storage_error",
+                  "We could not start the connection right now. Please try again.");
+  }
+  auto res = redirect(authorize_url(ctx.cfg, ctx.redirect_uri, nonce));
+  res.headers.emplace_back("Set-Cookie", state_cookie(ctx, nonce + "." + s.cookie, state_ttl_s));
+  count_link(ctx, "started");
+  log(log_level::info, "oauth.start", {{"user", s.user}});
+  reply->respond(std::move(res));
 }
 
 /// The attempt's cookie, "<nonce>.<secret>": the nonce names the attempt's
@@ -76,18 +114,18 @@ void oauth_start(front_self self, const route_request& r) {
   auto now = ctx.now();
   const auto& remote = r.in.request.remote;
   if (!valid_user_id(user)) {
-    return refuse(self, r.in.reply, remote, 400, "link_invalid",
+    return refuse(ctx, r.in.reply, remote, 400, "link_invalid",
                   "This connect link is not valid. Go back to the app and try again.");
   }
   switch (verify_link(ctx.live()->cfg.link.secret, user, exp, sig, now)) {
     case link_check::ok:
       break;
     case link_check::expired:
-      return refuse(self, r.in.reply, remote, 403, "link_expired",
+      return refuse(ctx, r.in.reply, remote, 403, "link_expired",
                     "This connect link has expired. Go back to the app and try again.");
     case link_check::bad_signature:
     case link_check::malformed:
-      return refuse(self, r.in.reply, remote, 403, "link_invalid",
+      return refuse(ctx, r.in.reply, remote, 403, "link_invalid",
                     "This connect link is not valid. Go back to the app and try again.");
   }
   oauth_state s;
@@ -98,20 +136,18 @@ void oauth_start(front_self self, const route_request& r) {
   auto nonce = random_token();
   auto reply = r.in.reply;
   auto ctx_ptr = self->state.ctx;
+  if (ctx.oauth_put) {
+    // Cluster mode: in the replicated bucket (its TTL expires it), so the
+    // callback may reach any node.
+    ctx.oauth_put(nonce, encode(s), [ctx_ptr, reply, nonce, s, remote](bool ok) {
+      started(*ctx_ptr, reply, nonce, s, remote, ok);
+    });
+    return;
+  }
   write_then(self, self->state.peers.writer, "oauth_state",
              [nonce, s, now](write_txn& txn, write_notes&) { oauth_states::add(txn, nonce, s, now); },
-             [self, ctx_ptr, reply, nonce, s, remote](bool ok) {
-               if (!ok) {
-                 return refuse(self, reply, remote, 503, "storage_error",
-                               "We could not start the connection right now. Please try again.");
-               }
-               const auto& ctx = *ctx_ptr;
-               auto res = redirect(authorize_url(ctx.cfg, ctx.redirect_uri, nonce));
-               res.headers.emplace_back("Set-Cookie",
-                                        state_cookie(ctx, nonce + "." + s.cookie, state_ttl_s));
-               count_link(self, "started");
-               log(log_level::info, "oauth.start", {{"user", s.user}});
-               reply->respond(std::move(res));
+             [ctx_ptr, reply, nonce, s, remote](bool ok) {
+               started(*ctx_ptr, reply, nonce, s, remote, ok);
              });
 }
 
@@ -127,8 +163,8 @@ void oauth_cancel(front_self self, const route_request& r, std::string nonce,
   if (nonce.empty()) {
     nonce = cookie.nonce;
   }
-  auto unidentified = [self, ctx_ptr, reply, remote] {
-    count_link(self, "cancel_unidentified");
+  auto unidentified = [ctx_ptr, reply, remote] {
+    count_link(*ctx_ptr, "cancel_unidentified");
     log(log_level::notice, "oauth.cancelled", {{"identified", "false"}, {"remote", remote}});
     const auto& url = ctx_ptr->cfg.link.cancel_url;
     reply->respond(html_page(200, "Instagram connection cancelled",
@@ -138,8 +174,32 @@ void oauth_cancel(front_self self, const route_request& r, std::string nonce,
   if (nonce.empty()) {
     return unidentified();
   }
-  auto found = std::make_shared<std::optional<oauth_state>>();
   auto secret = cookie.secret;
+  auto denied = [ctx_ptr, reply](const oauth_state& s) {
+    const auto& ctx = *ctx_ptr;
+    count_link(ctx, "denied");
+    log(log_level::notice, "oauth.denied", {{"user", s.user}});
+    auto res = redirect(with_query(ctx.cfg.link.success_url, "instagram=error&reason=denied"));
+    res.headers.emplace_back("Set-Cookie", state_cookie(ctx, "", 0));
+    reply->respond(std::move(res));
+  };
+  if (ctx_ptr->oauth_get) {
+    // Cluster mode: identified by the bucket's state; dropped only when the
+    // cookie matches, as below.
+    ctx_ptr->oauth_get(nonce, [ctx_ptr, nonce, secret, unidentified, denied](
+                                std::optional<std::string> v, bool) {
+      auto s = v ? decode_oauth_state(*v) : std::nullopt;
+      if (!s) {
+        return unidentified();
+      }
+      if (!secret.empty() && constant_time_equal(secret, s->cookie)) {
+        ctx_ptr->oauth_take(nonce, [](std::optional<std::string>, bool) {});
+      }
+      denied(*s);
+    });
+    return;
+  }
+  auto found = std::make_shared<std::optional<oauth_state>>();
   write_then(
     self, self->state.peers.writer, "oauth_cancel",
     [nonce, secret, found](write_txn& txn, write_notes&) {
@@ -148,16 +208,11 @@ void oauth_cancel(front_self self, const route_request& r, std::string nonce,
         oauth_states::drop(txn, nonce, **found);
       }
     },
-    [self, ctx_ptr, reply, found, unidentified](bool ok) {
+    [found, unidentified, denied](bool ok) {
       if (!ok || !*found) {
         return unidentified();
       }
-      const auto& ctx = *ctx_ptr;
-      count_link(self, "denied");
-      log(log_level::notice, "oauth.denied", {{"user", (*found)->user}});
-      auto res = redirect(with_query(ctx.cfg.link.success_url, "instagram=error&reason=denied"));
-      res.headers.emplace_back("Set-Cookie", state_cookie(ctx, "", 0));
-      reply->respond(std::move(res));
+      denied(**found);
     });
 }
 
@@ -173,11 +228,11 @@ void oauth_callback(front_self self, const route_request& r) {
     return oauth_cancel(self, r, nonce, cookie);
   }
   if (!code || code->empty()) {
-    return refuse(self, reply, remote, 400, "missing_code",
+    return refuse(ctx, reply, remote, 400, "missing_code",
                   "Instagram did not send an authorization code. Please try again.");
   }
   if (nonce.empty()) {
-    return refuse(self, reply, remote, 403, "state_missing", "This sign-in attempt is not valid.");
+    return refuse(ctx, reply, remote, 403, "state_missing", "This sign-in attempt is not valid.");
   }
   struct consumed {
     oauth_states::check check = oauth_states::check::unknown;
@@ -187,6 +242,34 @@ void oauth_callback(front_self self, const route_request& r) {
   auto now = ctx.now();
   auto the_code = *code;
   auto secret = cookie.secret;
+  if (ctx.oauth_get) {
+    // Cluster mode: checked first (a forged request with the wrong cookie
+    // cannot burn the real one), then taken: of two callbacks with one
+    // state, on any nodes, one proceeds.
+    auto ctx_ptr = self->state.ctx;
+    auto* sys = &self->home_system();
+    auto registry = self->state.peers.registry;
+    ctx.oauth_get(nonce, [=](std::optional<std::string> v, bool ok) {
+      if (!ok) {
+        return refuse_storage(*ctx_ptr, reply, remote);
+      }
+      auto s = v ? decode_oauth_state(*v) : std::nullopt;
+      auto c = s ? oauth_states::verify(*s, secret, now) : oauth_states::check::unknown;
+      if (c != oauth_states::check::ok) {
+        return refuse_state(*ctx_ptr, reply, remote, c);
+      }
+      ctx_ptr->oauth_take(nonce, [=](std::optional<std::string> taken, bool ok) {
+        if (!ok) {
+          return refuse_storage(*ctx_ptr, reply, remote);
+        }
+        if (!taken) {
+          return refuse_state(*ctx_ptr, reply, remote, oauth_states::check::unknown);
+        }
+        spawn_link_flow(*sys, ctx_ptr, registry, s->user, the_code, reply);
+      });
+    });
+    return;
+  }
   write_then(
     self, self->state.peers.writer, "oauth_consume",
     [nonce, secret, now, out](write_txn& txn, write_notes&) {
@@ -194,22 +277,12 @@ void oauth_callback(front_self self, const route_request& r) {
       out->check = oauth_states::consume(txn, nonce, secret, now, out->state);
     },
     [self, reply, remote, out, the_code](bool ok) {
+      const auto& ctx = *self->state.ctx;
       if (!ok) {
-        return refuse(self, reply, remote, 503, "storage_error",
-                      "We could not finish the connection right now. Please try again.");
+        return refuse_storage(ctx, reply, remote);
       }
-      switch (out->check) {
-        case oauth_states::check::ok:
-          break;
-        case oauth_states::check::unknown:
-          return refuse(self, reply, remote, 403, "state_unknown",
-                        "This sign-in attempt is not valid or was already used.");
-        case oauth_states::check::expired:
-          return refuse(self, reply, remote, 403, "state_expired",
-                        "This sign-in attempt took too long. Please start again.");
-        case oauth_states::check::cookie_mismatch:
-          return refuse(self, reply, remote, 403, "cookie_mismatch",
-                        "This sign-in attempt was started in another browser.");
+      if (out->check != oauth_states::check::ok) {
+        return refuse_state(ctx, reply, remote, out->check);
       }
       spawn_link_flow(self, out->state.user, the_code, reply);
     });

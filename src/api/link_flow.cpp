@@ -36,9 +36,11 @@ struct link_state {
   static inline const char* name = "igbridge.link";
 };
 
-/// The link flow's own interface: provider answers and its quick retries.
+/// The link flow's own interface: provider answers, its quick retries, and
+/// (cluster mode) whether the owner's stream stored a forwarded grant.
 using link_actor = caf::typed_actor<caf::reacts_to<http_done_atom, http_reply>,
-                                    caf::reacts_to<again_atom, uint64_t>>;
+                                    caf::reacts_to<again_atom, uint64_t>,
+                                    caf::reacts_to<link_atom, bool>>;
 
 using link_self = link_actor::stateful_pointer<link_state>;
 
@@ -101,19 +103,31 @@ provider_error unreadable(const char* what) {
   return e;
 }
 
+void linked(link_self self, bool ok) {
+  if (!ok) {
+    finish(self, "instagram=error&reason=storage", "storage_error");
+    return;
+  }
+  log(log_level::notice, "oauth.linked", {{"user", self->state.user}});
+  finish(self, "instagram=connected", "connected");
+}
+
 void store_grant(link_self self) {
   auto& st = self->state;
   link_grant lg{st.grant, st.ctx->now()};
+  if (st.ctx->forward_link && !st.ctx->owns_user(st.user)) {
+    // Cluster mode: another node serves the user's shard (or this one is
+    // still restoring it): the grant goes to its owner, durably, and the
+    // browser hears "connected" once the stream stored it.
+    auto me = caf::actor_cast<link_actor>(self);
+    st.ctx->forward_link(st.user, lg, [me](bool stored) {
+      caf::anon_send(me, link_atom::value, stored);
+    });
+    return;
+  }
   self->request(st.registry, actor_timeout, link_atom::value, st.user, lg)
     .then(
-      [=](bool ok) {
-        if (!ok) {
-          finish(self, "instagram=error&reason=storage", "storage_error");
-          return;
-        }
-        log(log_level::notice, "oauth.linked", {{"user", self->state.user}});
-        finish(self, "instagram=connected", "connected");
-      },
+      [=](bool ok) { linked(self, ok); },
       [=](const caf::error&) { finish(self, "instagram=error&reason=storage", "storage_error"); });
 }
 
@@ -209,6 +223,7 @@ link_actor::behavior_type link_flow(link_self self, context_ptr ctx, registry_ac
                });
   return {
     [=](http_done_atom, http_reply& reply) { self->state.http.complete(reply); },
+    [=](link_atom, bool stored) { linked(self, stored); },
     [=](again_atom, uint64_t gen) {
       auto& st = self->state;
       if (gen == st.retry_gen && st.retry) {
@@ -226,6 +241,12 @@ void spawn_link_flow(front_self self, std::string user, std::string code, respon
   auto& st = self->state;
   self->spawn(link_flow, st.ctx, st.peers.registry, std::move(user), std::move(code),
               std::move(reply));
+}
+
+void spawn_link_flow(caf::actor_system& sys, context_ptr ctx, registry_actor registry,
+                     std::string user, std::string code, responder_ptr reply) {
+  sys.spawn(link_flow, std::move(ctx), std::move(registry), std::move(user), std::move(code),
+            std::move(reply));
 }
 
 } // namespace igbridge

@@ -302,10 +302,25 @@ int run_serve(const std::string& config_path) {
   std::unique_ptr<cluster_hints> hints;
   if (cluster_node) {
     hints = std::make_unique<cluster_hints>(*ctx, static_cast<uint32_t>(conf.cluster.shards),
-                                            actors.writer);
-    ctx->route_hints = [h = hints.get()](std::vector<std::string> ids, responder_ptr reply,
-                                         std::chrono::steady_clock::time_point received) {
+                                            sys, actors.writer, actors.registry);
+    auto* h = hints.get();
+    ctx->route_hints = [h](std::vector<std::string> ids, responder_ptr reply,
+                           std::chrono::steady_clock::time_point received) {
       h->route(std::move(ids), std::move(reply), received);
+    };
+    ctx->forward_link = [h](const std::string& user, const link_grant& lg,
+                            std::function<void(bool)> done) {
+      h->forward_link(user, lg, std::move(done));
+    };
+    ctx->oauth_put = [h](const std::string& nonce, std::string state,
+                         std::function<void(bool)> done) {
+      h->oauth_put(nonce, std::move(state), std::move(done));
+    };
+    ctx->oauth_get = [h](const std::string& nonce, context::oauth_done done) {
+      h->oauth_get(nonce, std::move(done));
+    };
+    ctx->oauth_take = [h](const std::string& nonce, context::oauth_done done) {
+      h->oauth_take(nonce, std::move(done));
     };
     shards->attach(sys, actors.writer, actors.registry, actors.delivery, *cluster_node, *hints);
     cluster_node->start();

@@ -9,11 +9,13 @@
 #include <set>
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include "api/responses.hpp"
 #include "igbridge/cluster/hints.hpp"
 #include "igbridge/cluster/kv.hpp"
 #include "igbridge/cluster/sharding.hpp"
+#include "igbridge/crypto.hpp"
 #include "igbridge/log.hpp"
 
 namespace igbridge {
@@ -62,6 +64,78 @@ std::vector<std::string> split_lines(std::string_view s) {
   return out;
 }
 
+/// A forwarded link on the shard's stream: "link\n" and the grant's JSON.
+constexpr std::string_view link_prefix = "link\n";
+
+/// The grant as it travels: the token sealed with storage.key (as in the
+/// changelog; plain when no key is configured).
+std::string encode_link(const std::string& user, const link_grant& lg, const std::string& key) {
+  const auto& g = lg.grant;
+  nlohmann::json j{{"user", user},
+                   {"access_token", key.empty() ? g.access_token : seal(key, g.access_token)},
+                   {"user_id", g.user_id},
+                   {"app_scoped_id", g.app_scoped_id},
+                   {"username", g.username},
+                   {"expires_in", g.expires_in},
+                   {"issued_at", lg.issued_at}};
+  return std::string(link_prefix) + j.dump();
+}
+
+std::optional<std::pair<std::string, link_grant>> decode_link(std::string_view payload,
+                                                              const std::string& key) {
+  auto j = nlohmann::json::parse(payload.substr(link_prefix.size()), nullptr, false);
+  if (!j.is_object()) {
+    return std::nullopt;
+  }
+  try {
+    link_grant lg;
+    auto token = j.at("access_token").get<std::string>();
+    if (!key.empty()) {
+      auto plain = unseal(key, token);
+      if (!plain) {
+        return std::nullopt;
+      }
+      token = *plain;
+    }
+    lg.grant.access_token = token;
+    lg.grant.user_id = j.at("user_id").get<std::string>();
+    lg.grant.app_scoped_id = j.at("app_scoped_id").get<std::string>();
+    lg.grant.username = j.at("username").get<std::string>();
+    lg.grant.expires_in = j.at("expires_in").get<int64_t>();
+    lg.issued_at = j.at("issued_at").get<int64_t>();
+    return std::make_pair(j.at("user").get<std::string>(), std::move(lg));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+/// The owner's side of a forwarded link: its registry stores the grant (the
+/// user's actor decides, as for a link completed here); acked after, nak'd
+/// when it could not (it comes again).
+void store_forwarded_link(caf::actor_system& sys, registry_actor registry, const std::string& key,
+                          const cluster::hint& h) {
+  auto link = decode_link(h.payload, key);
+  if (!link) {
+    log(log_level::error, "cluster.forwarded_link_unreadable", {{"seq", std::to_string(h.seq)}});
+    h.settle.ack(); // never readable: not to be delivered again
+    return;
+  }
+  auto settle = h.settle;
+  sys.spawn([registry, settle, link = std::move(*link)](caf::event_based_actor* self) {
+    self->request(registry, std::chrono::seconds(30), link_atom::value, link.first, link.second)
+      .then(
+        [settle, user = link.first](bool ok) {
+          if (ok) {
+            log(log_level::notice, "cluster.link_stored", {{"user", user}});
+            settle.ack();
+          } else {
+            settle.nak();
+          }
+        },
+        [settle](const caf::error&) { settle.nak(); });
+  });
+}
+
 /// One webhook on its way: what the lookups found, then the publishes.
 struct routing {
   std::mutex mu;
@@ -78,14 +152,18 @@ struct routing {
 } // namespace
 
 struct cluster_hints::parts {
-  explicit parts(cluster::cluster_link& link) : index(link), bus(link) {}
+  explicit parts(cluster::cluster_link& link)
+    : index(link), bus(link), oauth(cluster::oauth_states(link)) {}
   cluster::ig_index index;
   cluster::hint_bus bus;
+  cluster::kv_bucket oauth;
   std::unique_ptr<cluster::hint_consumer> consumer;
 };
 
-cluster_hints::cluster_hints(context& ctx, uint32_t shards, writer_actor writer)
-  : ctx_(ctx), shards_(shards), writer_(std::move(writer)) {
+cluster_hints::cluster_hints(context& ctx, uint32_t shards, caf::actor_system& sys,
+                             writer_actor writer, registry_actor registry)
+  : ctx_(ctx), shards_(shards), sys_(sys), writer_(std::move(writer)),
+    registry_(std::move(registry)) {
   // nop
 }
 
@@ -100,8 +178,14 @@ void cluster_hints::joined(cluster::cluster_link& link) {
   // this, to the shard's next owner.
   opts.ack_wait = std::chrono::seconds(10);
   auto writer = writer_;
+  auto registry = registry_;
+  auto* sys = &sys_;
+  auto key = ctx_.cfg.storage.key;
   p->consumer = std::make_unique<cluster::hint_consumer>(
-    link, opts, [writer](cluster::hint h) {
+    link, opts, [writer, registry, sys, key](cluster::hint h) {
+      if (h.payload.rfind(link_prefix, 0) == 0) {
+        return store_forwarded_link(*sys, registry, key, h);
+      }
       auto ids = split_lines(h.payload);
       auto settle = std::make_shared<hint_settler>(h.settle, h.deliveries);
       if (ids.empty()) {
@@ -115,6 +199,60 @@ void cluster_hints::joined(cluster::cluster_link& link) {
     });
   parts_ = std::move(p);
   ready_.store(true, std::memory_order_release);
+}
+
+void cluster_hints::forward_link(const std::string& user, const link_grant& grant,
+                                 std::function<void(bool)> done) {
+  if (!ready_.load(std::memory_order_acquire)) {
+    return done(false);
+  }
+  parts_->bus.publish_async(cluster::shard_of(user, shards_),
+                            encode_link(user, grant, ctx_.cfg.storage.key), {},
+                            [done = std::move(done), user](cluster::result<uint64_t> r) {
+                              if (!r.ok()) {
+                                log(log_level::warning, "cluster.link_forward_failed",
+                                    {{"user", user}, {"error", r.st.message}});
+                              }
+                              done(r.ok());
+                            });
+}
+
+void cluster_hints::oauth_put(const std::string& nonce, std::string state,
+                              std::function<void(bool)> done) {
+  if (!ready_.load(std::memory_order_acquire)) {
+    return done(false);
+  }
+  parts_->oauth.create_async(nonce, std::move(state), [done = std::move(done)](
+                                                        cluster::result<uint64_t> r) {
+    done(r.ok());
+  });
+}
+
+namespace {
+
+std::function<void(cluster::result<cluster::kv_entry>)> oauth_answer(context::oauth_done done) {
+  return [done = std::move(done)](cluster::result<cluster::kv_entry> r) {
+    if (r.ok()) {
+      return done(std::move(r.value.value), true);
+    }
+    done(std::nullopt, r.st.code == cluster::errc::not_found);
+  };
+}
+
+} // namespace
+
+void cluster_hints::oauth_get(const std::string& nonce, context::oauth_done done) {
+  if (!ready_.load(std::memory_order_acquire)) {
+    return done(std::nullopt, false);
+  }
+  parts_->oauth.get_async(nonce, oauth_answer(std::move(done)));
+}
+
+void cluster_hints::oauth_take(const std::string& nonce, context::oauth_done done) {
+  if (!ready_.load(std::memory_order_acquire)) {
+    return done(std::nullopt, false);
+  }
+  parts_->oauth.take_async(nonce, oauth_answer(std::move(done)));
 }
 
 void cluster_hints::stop() {

@@ -12,14 +12,22 @@
 /// append, and a restore mirrors the restored users' ids again (the bucket
 /// heals from whatever a crash between the two left out).
 ///
-/// Threads: route() on an I/O thread (never blocks: NATS answers on its
-/// own threads); index_changed() on the writer's; serve() and unserve()
-/// on the shard owner's thread; joined() on the node's.
+/// The same stream carries a link completed on a node that does not serve
+/// the user's shard: its grant (the token sealed with storage.key) goes to
+/// the owner, which stores it through its registry and acks after. OAuth
+/// states live in igb_oauth, so the callback may reach any node.
+///
+/// Threads: route(), forward_link() and the OAuth calls from actors or I/O
+/// threads (never block: NATS answers on its own threads);
+/// index_changed() on the writer's; serve() and unserve() on the shard
+/// owner's thread; joined() on the node's.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +46,8 @@ class cluster_link;
 
 class cluster_hints {
 public:
-  cluster_hints(context& ctx, uint32_t shards, writer_actor writer);
+  cluster_hints(context& ctx, uint32_t shards, caf::actor_system& sys, writer_actor writer,
+                registry_actor registry);
   ~cluster_hints(); // stop()
   cluster_hints(const cluster_hints&) = delete;
   cluster_hints& operator=(const cluster_hints&) = delete;
@@ -50,6 +59,15 @@ public:
   /// `reply` answered once all are stored (or failed).
   void route(std::vector<std::string> instagram_ids, responder_ptr reply,
              std::chrono::steady_clock::time_point received);
+
+  /// A grant for `user`, to the owner of the user's shard.
+  void forward_link(const std::string& user, const link_grant& grant,
+                    std::function<void(bool stored)> done);
+
+  /// OAuth states in the replicated bucket.
+  void oauth_put(const std::string& nonce, std::string state, std::function<void(bool)> done);
+  void oauth_get(const std::string& nonce, context::oauth_done done);
+  void oauth_take(const std::string& nonce, context::oauth_done done);
 
   /// The shard's hints are consumed here from now on (blocks for the
   /// consumer's creation), or no more.
@@ -66,7 +84,9 @@ private:
   struct parts;
   context& ctx_;
   uint32_t shards_;
+  caf::actor_system& sys_;
   writer_actor writer_;
+  registry_actor registry_;
   std::shared_ptr<parts> parts_;          // made in joined(); read after `ready_`
   std::atomic<bool> ready_{false};
 };

@@ -82,15 +82,23 @@ check consume(write_txn& txn, const std::string& nonce, const std::string& cooki
   if (!s) {
     return check::unknown;
   }
-  if (s->expires_at <= now) {
-    drop(txn, nonce, *s);
+  auto c = verify(*s, cookie, now);
+  if (c != check::cookie_mismatch) {
+    drop(txn, nonce, *s); // used, or expired
+  }
+  if (c == check::ok) {
+    out = *s;
+  }
+  return c;
+}
+
+check verify(const oauth_state& s, const std::string& cookie, int64_t now) {
+  if (s.expires_at <= now) {
     return check::expired;
   }
-  if (cookie.empty() || !constant_time_equal(cookie, s->cookie)) {
+  if (cookie.empty() || !constant_time_equal(cookie, s.cookie)) {
     return check::cookie_mismatch;
   }
-  drop(txn, nonce, *s);
-  out = *s;
   return check::ok;
 }
 

@@ -5,8 +5,9 @@ cluster."""
 
 import json
 import time
+import urllib.parse
 
-from harness import Igbridge, get, post, sign_sha256
+from harness import Browser, Igbridge, get, post, sign_sha256
 
 SHARDS = 16
 SNAPSHOT_EVERY = 3  # changelog batches of a shard between its snapshots
@@ -63,6 +64,23 @@ class ClusterNodes:
         if got != list(range(SHARDS)):
             return None
         return {v["node"]: v["serving"] for v in st.values()}
+
+    def link_across(self, start, finish, user, username):
+        """The link flow started on node `start`, its callback sent to node
+        `finish` with the browser's cookie (as a load balancer in front of
+        both would); returns where the browser ends."""
+        b = Browser()
+        r = b.get(start.signed_link_url(user))
+        assert r.status == 302, (r.status, r.body)
+        authorize = r.header("Location") + "&as=" + urllib.parse.quote(username)
+        stop = {urllib.parse.urlsplit(ig.public).netloc for ig in (start, finish)}
+        callback, _ = b.follow(authorize, stop_netlocs=stop)
+        netloc = urllib.parse.urlsplit(start.public).netloc
+        parts = urllib.parse.urlsplit(callback)._replace(
+            netloc=urllib.parse.urlsplit(finish.public).netloc)
+        r = get(urllib.parse.urlunsplit(parts), headers={"Cookie": b._cookie_header(netloc)})
+        assert r.status == 302, (r.status, r.body)
+        return r.header("Location")
 
     def owner_of(self, user, nodes):
         shard = shard_of(user)

@@ -15,7 +15,7 @@ import unittest
 from cluster_nodes import SHARDS, ClusterNodes, shard_of
 from harness import DaemonTest, Fakegram, get, wait_until
 from nats_cluster import NatsCluster
-from pipeline import fetch_and_wait, link_alice, media_records
+from pipeline import fetch_and_wait, fetches_ended, media_records, settle, wait_fetched
 
 
 class Cluster(ClusterNodes, DaemonTest):
@@ -125,25 +125,42 @@ class Cluster(ClusterNodes, DaemonTest):
     def test_user_state_outlives_its_node(self):
         self.nats = self.track(NatsCluster())
         self.fg = self.track(Fakegram("graph"))
-        a, b = self.node("node-a"), self.node("node-b")
+        # Both nodes answer Instagram's redirect at node-a's address (as one
+        # public URL behind a load balancer would): the code exchange names
+        # the redirect URI the consent page was given.
+        a = self.node("node-a")
+        b = self.node("node-b", extra={"server": {"public_url": a.public}})
         for ig in (a, b):
             wait_until(ig._ready, timeout=30, what="cluster node ready")
         # Every shard restored on one node, and the lease split settled.
         wait_until(lambda: self.serving((a, b)) and all(self.status(ig)["serving"] for ig in (a, b)),
                    timeout=20, interval=0.3, what="every shard served once")
-        shard = shard_of("alice")
-        owner, other = (a, b) if shard in self.status(a)["serving"] else (b, a)
+        # A user of a shard node-b serves: her link starts on node-b and
+        # its callback reaches node-a, which takes the OAuth state from the
+        # replicated bucket, exchanges the code and forwards the grant to
+        # her owner through her shard's stream.
+        user = next(u for u in ["alice"] + [f"alice-{i}" for i in range(1, 200)]
+                    if shard_of(u) in self.status(b)["serving"])
+        shard = shard_of(user)
+        owner, other = b, a
         acct = self.fg.account("alice.cooks")
         old = [self.fg.post_media(acct["id"], f"bowl {i} #eatdifferent") for i in range(3)]
         self.fg.post_media(acct["id"], "no tags here")
-        link_alice(self, self.fg, owner)
-        before = owner.user_json("alice")
+        ended = fetches_ended(owner)
+        final = self.link_across(owner, other, user, "alice.cooks")
+        self.assertIn("instagram=connected", final)
+        wait_until(lambda: "cluster.link_stored" in owner.log(), timeout=15,
+                   what="the forwarded grant stored by the owner")
+        self.assertIn("oauth.linked", other.log())
+        wait_fetched(owner, user, ended)
+        settle(owner)
+        before = owner.user_json(user)
         self.assertEqual(before["imported"], 3)
         self.assertEqual(sorted(r["media_id"] for r in media_records(owner)), sorted(old))
         # Only the owner acts for alice: the other node has no record of her
         # and starts no fetch.
-        self.assertEqual(other.user("alice").status, 404)
-        self.assertNotEqual(other.fetch_now("alice").status, 202)
+        self.assertEqual(other.user(user).status, 404)
+        self.assertNotEqual(other.fetch_now(user).status, 202)
         # Any node takes her webhooks: the other publishes the hint to her
         # shard (200 once JetStream stored it), and her owner fetches.
         hinted = self.fg.post_media(acct["id"], "salad #eatdifferent")
@@ -153,7 +170,7 @@ class Cluster(ClusterNodes, DaemonTest):
         wait_until(lambda: hinted in [x["media_id"] for x in media_records(owner)] or None,
                    timeout=20, interval=0.2, what="the hinted post imported by the owner")
         old.append(hinted)
-        before = owner.user_json("alice")
+        before = owner.user_json(user)
 
         # The owner dies; the other takes the shard after the lease's TTL and
         # rebuilds it from the changelog.
@@ -166,16 +183,16 @@ class Cluster(ClusterNodes, DaemonTest):
                    interval=0.1, what="the shard restored")
         restored = time.monotonic() - t0
         print(f"\nshard {shard} owned again {taken:.1f} s after kill -9, "
-              f"alice restored at {restored:.1f} s")
-        after = other.user_json("alice")
+              f"{user} restored at {restored:.1f} s")
+        after = other.user_json(user)
         self.assertEqual(after, before)
 
         # Her seen set came along: a fetch on the new owner imports only the
         # post made since, once, with her token from the changelog.
         new = self.fg.post_media(acct["id"], "soup #ed")
-        fetch_and_wait(self, other, self.fg)
+        fetch_and_wait(self, other, self.fg, user=user)
         self.assertEqual([r["media_id"] for r in media_records(other)], [new])
-        self.assertEqual(other.user_json("alice")["imported"], 5)
+        self.assertEqual(other.user_json(user)["imported"], 5)
         # And a webhook to the node that owns her now, as to any other.
         last = self.fg.post_media(acct["id"], "stew #ed")
         self.assertEqual(self.webhook(other, acct["id"]).json(), {"hinted": 1, "unknown": 0})

@@ -19,6 +19,11 @@ void add(write_txn& txn, const std::string& nonce, const oauth_state& s, int64_t
 
 enum class check { ok, unknown, expired, cookie_mismatch };
 
+/// Whether `s` may be used now by the browser presenting `cookie` (never
+/// `unknown`): what consume() checks, for a state kept elsewhere (the
+/// cluster's bucket).
+check verify(const oauth_state& s, const std::string& cookie, int64_t now);
+
 /// Consumes the state when it is valid: it can be used once only. A cookie
 /// mismatch leaves it in place, so a forged request cannot burn the real
 /// one; an expired one goes.
