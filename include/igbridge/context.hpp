@@ -95,6 +95,11 @@ struct context {
   using oauth_done = std::function<void(std::optional<std::string> state, bool ok)>;
   std::function<void(const std::string& nonce, oauth_done done)> oauth_get;
   std::function<void(const std::string& nonce, oauth_done done)> oauth_take;
+  /// Cluster mode: an admin request about `user` answered by the node that
+  /// serves the user's shard (`done` on a NATS thread).
+  std::function<void(const std::string& user, const http_request& req,
+                     std::function<void(http_response)> done)>
+    ask_owner;
   /// The wall clock the actors read (unix seconds); tests inject their own
   /// and drive CAF's test coordinator in step with it.
   std::function<int64_t()> clock;

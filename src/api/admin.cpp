@@ -427,8 +427,15 @@ void user_routes(admin_self self, const route_request& r) {
   auto slash = rest.find('/');
   auto id = url_decode(rest.substr(0, slash));
   auto tail = slash == std::string::npos ? std::string{} : rest.substr(slash);
+  const auto& ctx = *self->state.ctx;
   if (!valid_user_id(id)) {
     r.in.reply->respond(json_error(400, "user ids are 1-256 bytes of UTF-8 without control characters"));
+  } else if (ctx.ask_owner && !ctx.owns_user(id)
+             && header_value(r.in.request.headers, "Igb-Relayed").empty()) {
+    // Cluster mode: the node serving the user's shard answers, whichever
+    // node was asked (once: a relayed request is answered where it lands).
+    auto reply = r.in.reply;
+    ctx.ask_owner(id, r.in.request, [reply](http_response res) { reply->respond(std::move(res)); });
   } else if (tail.empty()) {
     if (m == "GET" || m == "HEAD") {
       get_user(self, r, id);

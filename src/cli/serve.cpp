@@ -22,6 +22,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
+#include "core/cluster_admin.hpp"
 #include "core/cluster_hints.hpp"
 #include "core/shard_owner.hpp"
 #include "ingest/listeners.hpp"
@@ -300,6 +301,7 @@ int run_serve(const std::string& config_path) {
   auto actors = spawn_all(sys, ctx);
   auto cluster_node = start_cluster(*ctx, shards.get());
   std::unique_ptr<cluster_hints> hints;
+  std::unique_ptr<cluster_admin> admin;
   if (cluster_node) {
     hints = std::make_unique<cluster_hints>(*ctx, static_cast<uint32_t>(conf.cluster.shards),
                                             sys, actors.writer, actors.registry);
@@ -322,7 +324,14 @@ int run_serve(const std::string& config_path) {
     ctx->oauth_take = [h](const std::string& nonce, context::oauth_done done) {
       h->oauth_take(nonce, std::move(done));
     };
-    shards->attach(sys, actors.writer, actors.registry, actors.delivery, *cluster_node, *hints);
+    admin = std::make_unique<cluster_admin>(*ctx, static_cast<uint32_t>(conf.cluster.shards),
+                                            actors.admin);
+    ctx->ask_owner = [a = admin.get()](const std::string& user, const http_request& req,
+                                       std::function<void(http_response)> done) {
+      a->ask_owner(user, req, std::move(done));
+    };
+    shards->attach(sys, actors.writer, actors.registry, actors.delivery, *cluster_node, *hints,
+                   {hints.get(), admin.get()});
     cluster_node->start();
   }
 
@@ -393,6 +402,7 @@ int run_serve(const std::string& config_path) {
     // flush, release).
     shards->actors_stopped();
     hints->stop(); // what was delivered and not settled comes again, to the next owner
+    admin->stop();
     cluster_node->stop();
     shards->stop();
   }

@@ -6,6 +6,10 @@
 
 namespace igbridge::cluster::names {
 
+std::string rpc_subject(uint32_t shard) {
+  return "igb.rpc." + std::to_string(shard);
+}
+
 std::string hint_subject(uint32_t shard) {
   return "igb.hints." + std::to_string(shard);
 }

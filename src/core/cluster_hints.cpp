@@ -261,16 +261,15 @@ void cluster_hints::stop() {
   }
 }
 
-bool cluster_hints::serve(uint32_t shard) {
+void cluster_hints::serve(uint32_t shard) {
   if (!ready_.load(std::memory_order_acquire)) {
-    return false;
+    return;
   }
   auto st = parts_->consumer->start(shard);
   if (!st.ok()) {
     log(log_level::warning, "cluster.hints_consumer_failed",
         {{"shard", std::to_string(shard)}, {"error", st.message}});
   }
-  return st.ok();
 }
 
 void cluster_hints::unserve(uint32_t shard) {

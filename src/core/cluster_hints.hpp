@@ -34,26 +34,23 @@
 
 #include <caf/fwd.hpp>
 
+#include "core/shard_service.hpp"
 #include "igbridge/context.hpp"
 #include "igbridge/http_server.hpp"
 #include "igbridge/messages.hpp"
 
 namespace igbridge {
 
-namespace cluster {
-class cluster_link;
-}
-
-class cluster_hints {
+class cluster_hints : public shard_service {
 public:
   cluster_hints(context& ctx, uint32_t shards, caf::actor_system& sys, writer_actor writer,
                 registry_actor registry);
-  ~cluster_hints(); // stop()
+  ~cluster_hints() override; // stop()
   cluster_hints(const cluster_hints&) = delete;
   cluster_hints& operator=(const cluster_hints&) = delete;
 
   /// The node joined: the index, the bus and the consumer on its link.
-  void joined(cluster::cluster_link& link);
+  void joined(cluster::cluster_link& link) override;
 
   /// A verified webhook's Instagram ids: published to their users' shards,
   /// `reply` answered once all are stored (or failed).
@@ -71,14 +68,14 @@ public:
 
   /// The shard's hints are consumed here from now on (blocks for the
   /// consumer's creation), or no more.
-  bool serve(uint32_t shard);
-  void unserve(uint32_t shard);
+  void serve(uint32_t shard) override;
+  void unserve(uint32_t shard) override;
 
   /// Mirrors one change of the Instagram-id index into the bucket (blocks).
   void index_changed(std::string_view instagram_id, std::string_view user, bool added);
 
   /// Before the link closes: stops consuming.
-  void stop();
+  void stop() override;
 
 private:
   struct parts;

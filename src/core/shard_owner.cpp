@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "core/cluster_hints.hpp"
+#include "core/shard_service.hpp"
 #include "igbridge/cluster/changelog.hpp"
 #include "igbridge/cluster/sharding.hpp"
 #include "igbridge/log.hpp"
@@ -48,7 +49,8 @@ shard_owner::~shard_owner() {
 
 void shard_owner::attach(caf::actor_system& sys, writer_actor writer, registry_actor registry,
                          delivery_actor delivery, cluster::node_runtime& node,
-                         cluster_hints& hints) {
+                         cluster_hints& hints, std::vector<shard_service*> services) {
+  services_ = std::move(services);
   delivery_ = std::move(delivery);
   hints_ = &hints;
   sys_ = &sys;
@@ -61,7 +63,9 @@ void shard_owner::attach(caf::actor_system& sys, writer_actor writer, registry_a
 cluster::shard_hooks shard_owner::hooks() {
   cluster::shard_hooks h;
   h.joined = [this](cluster::cluster_link& link) {
-    hints_->joined(link);
+    for (auto* s : services_) {
+      s->joined(link);
+    }
     link_.store(&link);
     post({event::joined, 0});
   };
@@ -348,7 +352,9 @@ bool shard_owner::restore(uint32_t shard) {
   for (const auto& [id, user] : *indexed) {
     hints_->index_changed(id, user, true);
   }
-  hints_->serve(shard);
+  for (auto* s : services_) {
+    s->serve(shard);
+  }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::steady_clock::now() - start).count();
   ctx_.stats.inc("igbridge_cluster_restores_total");
@@ -402,8 +408,11 @@ void shard_owner::snapshot(uint32_t shard) {
 }
 
 void shard_owner::leave(uint32_t shard, bool release) {
-  // Hints delivered and not settled come again, to the next owner.
-  hints_->unserve(shard);
+  // Hints delivered and not settled come again, to the next owner; admin
+  // calls go to it.
+  for (auto* s : services_) {
+    s->unserve(shard);
+  }
   if (release) {
     // Handed over: nothing new for the shard's users is accepted, while
     // what the writer committed is still published.

@@ -38,6 +38,7 @@
 namespace igbridge {
 
 class cluster_hints;
+class shard_service;
 
 class shard_owner {
 public:
@@ -46,10 +47,12 @@ public:
   shard_owner(const shard_owner&) = delete;
   shard_owner& operator=(const shard_owner&) = delete;
 
-  /// The actors it asks (after spawn_all), the node it answers to, and the
-  /// hints it consumes for the shards it serves.
+  /// The actors it asks (after spawn_all), the node it answers to, the
+  /// hints whose index it mirrors, and what runs per served shard (hints
+  /// among them).
   void attach(caf::actor_system& sys, writer_actor writer, registry_actor registry,
-              delivery_actor delivery, cluster::node_runtime& node, cluster_hints& hints);
+              delivery_actor delivery, cluster::node_runtime& node, cluster_hints& hints,
+              std::vector<shard_service*> services);
   /// The hooks to give the node before it starts.
   cluster::shard_hooks hooks();
 
@@ -98,6 +101,7 @@ private:
   std::atomic<cluster::cluster_link*> link_{nullptr};
   cluster::node_runtime* node_ = nullptr;
   cluster_hints* hints_ = nullptr;
+  std::vector<shard_service*> services_;
   caf::actor_system* sys_ = nullptr;
   writer_actor writer_;
   registry_actor registry_;

@@ -157,10 +157,13 @@ class Cluster(ClusterNodes, DaemonTest):
         before = owner.user_json(user)
         self.assertEqual(before["imported"], 3)
         self.assertEqual(sorted(r["media_id"] for r in media_records(owner)), sorted(old))
-        # Only the owner acts for alice: the other node has no record of her
-        # and starts no fetch.
-        self.assertEqual(other.user(user).status, 404)
-        self.assertNotEqual(other.fetch_now(user).status, 202)
+        # Only the owner holds and runs her; admin calls for her on the other
+        # node are answered by her owner (NATS request/reply).
+        self.assertEqual(other.user_json(user), owner.user_json(user))
+        ended = fetches_ended(owner)
+        self.assertEqual(other.fetch_now(user).status, 202)
+        wait_fetched(owner, user, ended)
+        self.assertEqual(fetches_ended(other), 0)
         # Any node takes her webhooks: the other publishes the hint to her
         # shard (200 once JetStream stored it), and her owner fetches.
         hinted = self.fg.post_media(acct["id"], "salad #eatdifferent")

@@ -27,6 +27,8 @@ std::string snap_chunk_subject(uint32_t shard);  // igb.snap.<shard>.chunk
 std::string snap_head_subject(uint32_t shard);   // igb.snap.<shard>.head
 std::string snap_shard_subjects(uint32_t shard); // igb.snap.<shard>.>
 std::string media_subject(std::string_view sha256_hex); // igb.media.<sha256>
+/// Requests for a shard's owner (core NATS request/reply, no stream).
+std::string rpc_subject(uint32_t shard); // igb.rpc.<shard>
 
 /// The durable pull consumer of a shard's hints ('.' is not allowed in it).
 std::string hint_consumer(uint32_t shard); // hints-<shard>
