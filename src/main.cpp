@@ -74,6 +74,14 @@ int main(int argc, char** argv) {
   std::string sink_action;
   sink->add_option("action", sink_action, "test")->required()->check(CLI::IsMember({"test"}));
 
+  auto cluster = app.add_subcommand("cluster", "cluster mode's one-off operations");
+  cluster->require_subcommand(1);
+  auto cluster_import = cluster->add_subcommand(
+    "import", "load a single node's store into a new cluster, so nobody relinks");
+  add_config(cluster_import);
+  std::string import_from;
+  cluster_import->add_option("--from", import_from, "the single node's storage.path")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   if (*serve) {
@@ -100,6 +108,9 @@ int main(int argc, char** argv) {
   }
   if (*sink) {
     return igbridge::run_sink_test(config);
+  }
+  if (*cluster_import) {
+    return igbridge::run_cluster_import(config, import_from);
   }
   if (*subs) {
     return igbridge::run_subscriptions(config, subs_action, subs_id);

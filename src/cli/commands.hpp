@@ -28,5 +28,8 @@ int run_outbox(const std::string& config_path, const std::string& action, const 
 int run_sink_test(const std::string& config_path);
 int run_subscriptions(const std::string& config_path, const std::string& action,
                       const std::string& id);
+/// `igbridge cluster import --from STATE_DIR`: a single node's users into
+/// the cluster's changelogs (run before the nodes start).
+int run_cluster_import(const std::string& config_path, const std::string& from);
 
 } // namespace igbridge

@@ -20,6 +20,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
 
+#include "cli/cluster_options.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "core/cluster_admin.hpp"
@@ -186,22 +187,7 @@ std::shared_ptr<cluster::node_runtime> start_cluster(context& ctx, shard_owner* 
   if (!c.enabled || owner == nullptr) {
     return nullptr;
   }
-  cluster::link_options o;
-  o.urls = c.nats_urls;
-  o.node_id = c.node_id;
-  o.shards = static_cast<uint32_t>(c.shards);
-  o.lease_ttl = std::chrono::seconds(c.lease_ttl_s);
-  o.replicas = c.replicas;
-  o.creds_path = c.nats_creds_path;
-  o.tls_ca_path = c.nats_tls_ca_path;
-  o.oauth_ttl = std::chrono::seconds(ctx.cfg.link.ttl_s);
-  // The lease keeper needs every answer within a third of the TTL, so one
-  // slow call cannot hold a renewal past the lease's expiry (leases.hpp).
-  auto third = std::chrono::duration_cast<std::chrono::milliseconds>(o.lease_ttl) / 3;
-  o.request_timeout = std::min(o.request_timeout, third);
-  o.publish_timeout = std::min(o.publish_timeout, third);
-  o.setup_timeout = std::chrono::seconds(10);
-  auto node = std::make_shared<cluster::node_runtime>(std::move(o));
+  auto node = std::make_shared<cluster::node_runtime>(link_options_of(ctx.cfg));
   ctx.cluster_view = [node] { return node->view(); };
   node->set_hooks(owner->hooks());
   return node;

@@ -130,6 +130,13 @@ status ig_index::remove(std::string_view ig_id, std::string_view app_user) const
   return change(ig_id, app_user, false);
 }
 
+void ig_index::put_all_async(std::string ig_id, std::vector<std::string> app_users,
+                             publish_done done) const {
+  std::sort(app_users.begin(), app_users.end());
+  app_users.erase(std::unique(app_users.begin(), app_users.end()), app_users.end());
+  bucket_.put_async(std::move(ig_id), dump_users(app_users), std::move(done));
+}
+
 void ig_index::users_async(std::string ig_id,
                            std::function<void(result<std::vector<std::string>>)> done) const {
   run_async<std::vector<std::string>>(

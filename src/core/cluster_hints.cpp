@@ -4,6 +4,7 @@
 
 #include "core/cluster_hints.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -282,6 +283,13 @@ void cluster_hints::index_changed(std::string_view instagram_id, std::string_vie
                                   bool added) {
   if (!ready_.load(std::memory_order_acquire)) {
     return;
+  }
+  if (added) {
+    // Most calls (a restore's heal) find it there: one read, no lock.
+    auto now = parts_->index.users(instagram_id);
+    if (now.ok() && std::binary_search(now.value.begin(), now.value.end(), std::string(user))) {
+      return;
+    }
   }
   auto st = added ? parts_->index.add(instagram_id, user) : parts_->index.remove(instagram_id, user);
   if (!st.ok()) {

@@ -67,9 +67,9 @@ cluster::shard_hooks shard_owner::hooks() {
       s->joined(link);
     }
     link_.store(&link);
-    post({event::joined, 0});
+    post({event::joined, 0, nullptr});
   };
-  h.gained = [this](uint32_t shard) { post({event::gained, shard}); };
+  h.gained = [this](uint32_t shard) { post({event::gained, shard, nullptr}); };
   h.serving = [this] {
     std::vector<uint32_t> out;
     for (uint32_t s = 0; s < shards_; ++s) {
@@ -81,12 +81,12 @@ cluster::shard_hooks shard_owner::hooks() {
   };
   h.lost = [this](uint32_t shard, cluster::lease_loss why) {
     if (why == cluster::lease_loss::handoff || why == cluster::lease_loss::stopping) {
-      post({event::handoff, shard});
+      post({event::handoff, shard, nullptr});
     } else {
       // Another node holds the lease, or it expired: nothing more of this
       // shard may leave the node, from now on.
       set_phase(shard, none);
-      post({event::dropped, shard});
+      post({event::dropped, shard, nullptr});
     }
   };
   return h;
@@ -141,7 +141,7 @@ bool shard_owner::publish(const std::string& batch) {
       mirror_index(part.first);
       if (snapshot_every_ != 0 && ++since_snapshot_[shard] >= snapshot_every_) {
         since_snapshot_[shard] = 0;
-        post({event::snapshot, shard});
+        post({event::snapshot, shard, nullptr});
       }
       continue;
     }
@@ -156,7 +156,7 @@ bool shard_owner::publish(const std::string& batch) {
     log(log_level::error, "cluster.shard_dropped",
         {{"shard", std::to_string(shard)}, {"why", cluster::to_string(r.st.code)},
          {"error", r.st.message}});
-    post({event::dropped, shard});
+    post({event::dropped, shard, nullptr});
   }
   return all;
 }
@@ -232,9 +232,22 @@ void shard_owner::handle(const event& e) {
       break;
     case event::dropped:
       leave(e.shard, false);
+      // Fenced while the lease is still ours (two appends raced, or an
+      // import claimed the log): restore afresh (changelog.hpp).
+      if (node_->holds(e.shard)) {
+        post({event::gained, e.shard, nullptr});
+      }
       break;
     case event::snapshot:
       snapshot(e.shard);
+      break;
+    case event::heal:
+      for (const auto& [id, user] : *e.ids) {
+        if (phase_of(e.shard) != owned) {
+          break; // left meanwhile: its next owner heals
+        }
+        hints_->index_changed(id, user, true);
+      }
       break;
   }
 }
@@ -348,10 +361,8 @@ bool shard_owner::restore(uint32_t shard) {
   since_snapshot_[shard] = tail;
   set_phase(shard, owned);
   // The bucket heals from whatever a crash between a commit and its mirror
-  // left out; then the shard's hints come here.
-  for (const auto& [id, user] : *indexed) {
-    hints_->index_changed(id, user, true);
-  }
+  // left out, after the restores queued meanwhile (one read per id).
+  post({event::heal, shard, indexed});
   for (auto* s : services_) {
     s->serve(shard);
   }

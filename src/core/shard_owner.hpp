@@ -77,8 +77,9 @@ public:
 private:
   enum phase : uint8_t { none, restoring, owned, leaving };
   struct event {
-    enum kind { joined, gained, handoff, dropped, snapshot } what;
+    enum kind { joined, gained, handoff, dropped, snapshot, heal } what;
     uint32_t shard = 0;
+    std::shared_ptr<std::vector<std::pair<std::string, std::string>>> ids; // heal: (id, user)
   };
   void post(event e);
   void run();

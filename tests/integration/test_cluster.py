@@ -9,13 +9,19 @@ the changelog and its latest snapshot, record for record, nothing imported
 before is imported again, and any node takes its webhooks (hints through
 JetStream). Load, failover and hand-offs: test_cluster_failover.py."""
 
+import json
+import os
+import subprocess
 import time
 import unittest
 
-from cluster_nodes import SHARDS, ClusterNodes, shard_of
-from harness import DaemonTest, Fakegram, get, wait_until
+from cluster_nodes import KEY, SHARDS, ClusterNodes, shard_of
+from harness import IGBRIDGE, DaemonTest, Fakegram, Igbridge, get, wait_until
 from nats_cluster import NatsCluster
-from pipeline import fetch_and_wait, fetches_ended, media_records, settle, wait_fetched
+from pipeline import (fetch_and_wait, fetches_ended, link_alice, media_records, settle,
+                      wait_fetched)
+
+SEED_USERS = os.environ.get("SEED_USERS_BIN", "build/seed_users")
 
 
 class Cluster(ClusterNodes, DaemonTest):
@@ -209,6 +215,78 @@ class Cluster(ClusterNodes, DaemonTest):
         print("restore:", restored)
         self.assertGreater(int(fields["snapshot_seq"]), 0)
         self.assertLess(int(fields["tail_batches"]), 10)
+
+
+    def users_listed(self, ig):
+        """Every user /users lists on the node (its own shards)."""
+        out, after = [], ""
+        while True:
+            r = get(f"{ig.admin}/users?limit=1000" + (f"&after={after}" if after else ""),
+                    timeout=10).json()
+            out += [u["user"] for u in r["users"]]
+            if not r["next"]:
+                return out
+            after = r["next"]
+
+    def test_cluster_import(self):
+        """`igbridge cluster import` of a single node with alice (3 posts
+        imported) and 10,000 seeded users: every user is served by the
+        cluster, alice's state came along, and nothing is imported twice."""
+        self.nats = self.track(NatsCluster())
+        self.fg = self.track(Fakegram("graph"))
+        single = self.track(Igbridge(self.fg, key=True))
+        single.write_secret("storage_key", KEY)
+        single.start()
+        acct = self.fg.account("alice.cooks")
+        old = [self.fg.post_media(acct["id"], f"bowl {i} #eatdifferent") for i in range(3)]
+        link_alice(self, self.fg, single)
+        was = single.user_json("alice")
+        self.assertEqual(was["imported"], 3)
+        self.assertEqual(single.stop(), 0)
+        seeded = subprocess.run([SEED_USERS, "-c", single.config_path, "--users", "10000",
+                                 "--due-in", "86400"], capture_output=True, text=True)
+        self.assertEqual(seeded.returncode, 0, seeded.stderr)
+
+        a, b = self.node("node-a", start=False), self.node("node-b", start=False)
+        t0 = time.monotonic()
+        r = subprocess.run([IGBRIDGE, "cluster", "import", "-c", a.config_path,
+                            "--from", single.sections["storage"]["path"]],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        report = json.loads(r.stdout)
+        print(f"\nimport: {report} in {time.monotonic() - t0:.1f} s")
+        self.assertEqual(report["users"], 10001)
+        self.assertEqual(report["shards"], SHARDS)
+
+        t0 = time.monotonic()
+        for ig in (a, b):
+            ig.start(wait=False)
+        for ig in (a, b):
+            wait_until(ig._ready, timeout=30, what="cluster node ready")
+        wait_until(lambda: self.serving((a, b)) and all(self.status(ig)["serving"] for ig in (a, b)),
+                   timeout=60, interval=0.3, what="every shard served once")
+        print(f"10,001 users restored over two nodes {time.monotonic() - t0:.1f} s after start")
+        listed = self.users_listed(a) + self.users_listed(b)
+        self.assertEqual(len(listed), 10001)
+        self.assertEqual(len(set(listed)), 10001)
+        # alice as she was, from either node; a fetch imports nothing again,
+        # and a new post once.
+        now = a.user_json("alice")
+        for k in ("state", "instagram_user_id", "username", "imported", "linked_at"):
+            self.assertEqual(now[k], was[k], k)
+        owner = self.owner_of("alice", (a, b))
+        fetch_and_wait(self, owner, self.fg)
+        self.assertEqual(media_records(a) + media_records(b), [])
+        new = self.fg.post_media(acct["id"], "soup #ed")
+        fetch_and_wait(self, owner, self.fg)
+        self.assertEqual([m["media_id"] for m in media_records(a) + media_records(b)], [new])
+        self.assertEqual(b.user_json("alice")["imported"], 4)
+        # A second import is refused while the nodes run.
+        r = subprocess.run([IGBRIDGE, "cluster", "import", "-c", a.config_path,
+                            "--from", single.sections["storage"]["path"]],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("is running", r.stderr)
 
 
 if __name__ == "__main__":

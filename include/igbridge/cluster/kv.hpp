@@ -108,6 +108,12 @@ public:
   /// Removes `app_user`; the key goes when its list is empty.
   status remove(std::string_view ig_id, std::string_view app_user) const;
 
+  /// Sets the whole list (sorted here), unconditionally and without the
+  /// lock: for loading a new cluster (cluster import), where nothing else
+  /// writes the bucket. `done` on a NATS thread.
+  void put_all_async(std::string ig_id, std::vector<std::string> app_users,
+                     publish_done done) const;
+
   void users_async(std::string ig_id,
                    std::function<void(result<std::vector<std::string>>)> done) const;
   void add_async(std::string ig_id, std::string app_user, std::function<void(status)> done) const;
