@@ -85,6 +85,15 @@ struct context {
   std::function<void(const std::string& user, const link_grant& grant,
                      std::function<void(bool stored)> done)>
     forward_link;
+  /// Cluster mode: the app users of an Instagram id (the replicated index;
+  /// `ok` false when NATS did not answer), and an unlink (a deauthorize)
+  /// sent to the owner of the user's shard; both complete on a NATS thread.
+  std::function<void(const std::string& instagram_id,
+                     std::function<void(std::vector<std::string> users, bool ok)> done)>
+    lookup_users;
+  std::function<void(const std::string& user, const std::string& reason,
+                     std::function<void(bool stored)> done)>
+    forward_unlink;
   /// Cluster mode: OAuth states in the replicated bucket (igb_oauth), so a
   /// link started on one node completes on another. `done` runs on a NATS
   /// thread: put → stored?; get → the state, nullopt when absent, `ok`

@@ -5,6 +5,8 @@
 // says "completed" only after every linked user's erase committed, and a
 // replay of the same request answers the same confirmation code.
 
+#include <mutex>
+
 #include <caf/all.hpp>
 
 #include "api/front.hpp"
@@ -102,6 +104,41 @@ void deauthorize(front_self self, const std::vector<std::string>& users, respond
   }
 }
 
+/// Cluster mode: the users come from the replicated index, and each unlink
+/// goes to its user's owner through the shard's stream; Meta hears 200 once
+/// every unlink is stored there, 503 (it retries) if one is not.
+void deauthorize_in_cluster(const context_ptr& ctx, const std::string& instagram_id,
+                            responder_ptr reply) {
+  auto c = ctx;
+  ctx->lookup_users(instagram_id, [c, instagram_id, reply](std::vector<std::string> users, bool ok) {
+    if (!ok) {
+      return reply->respond(json_error(503, "could not look the account up; try again"));
+    }
+    log(log_level::notice, "webhook.deauthorize",
+        {{"instagram_user_id", instagram_id}, {"users", std::to_string(users.size())}});
+    auto answer = [reply](bool all) {
+      reply->respond(all ? json_response(200, {{"success", true}})
+                         : json_error(503, "could not record the deauthorization; try again"));
+    };
+    if (users.empty()) {
+      return answer(true);
+    }
+    // The completions come on NATS threads, together.
+    struct locked_countdown {
+      std::mutex mu;
+      countdown count;
+    };
+    auto count = std::make_shared<locked_countdown>();
+    count->count = countdown{users.size(), true, answer};
+    for (const auto& u : users) {
+      c->forward_unlink(u, "deauthorized", [count](bool stored) {
+        std::lock_guard<std::mutex> lock(count->mu);
+        count->count.one(stored);
+      });
+    }
+  });
+}
+
 } // namespace
 
 void hook_verify(front_self self, const route_request& r) {
@@ -141,6 +178,9 @@ void hook_signed_request(front_self self, const route_request& r, bool erase) {
     log(log_level::warning, "webhook.rejected",
         {{"reason", "stale_signed_request"}, {"kind", what}, {"remote", remote}});
     return r.in.reply->respond(json_error(403, "signed_request is too old or from the future"));
+  }
+  if (!erase && ctx->lookup_users) {
+    return deauthorize_in_cluster(ctx, sr->user_id, r.in.reply);
   }
   // Either id finds the user: the app-scoped one Meta signs here, or the
   // professional account id webhooks carry.

@@ -300,6 +300,14 @@ int run_serve(const std::string& config_path) {
                             std::function<void(bool)> done) {
       h->forward_link(user, lg, std::move(done));
     };
+    ctx->lookup_users = [h](const std::string& id,
+                            std::function<void(std::vector<std::string>, bool)> done) {
+      h->lookup_users(id, std::move(done));
+    };
+    ctx->forward_unlink = [h](const std::string& user, const std::string& reason,
+                              std::function<void(bool)> done) {
+      h->forward_unlink(user, reason, std::move(done));
+    };
     ctx->oauth_put = [h](const std::string& nonce, std::string state,
                          std::function<void(bool)> done) {
       h->oauth_put(nonce, std::move(state), std::move(done));

@@ -65,8 +65,29 @@ std::vector<std::string> split_lines(std::string_view s) {
   return out;
 }
 
-/// A forwarded link on the shard's stream: "link\n" and the grant's JSON.
+/// A forwarded link on the shard's stream: "link\n" and the grant's JSON;
+/// a forwarded unlink: "unlink\n" and {"user", "reason"}.
 constexpr std::string_view link_prefix = "link\n";
+constexpr std::string_view unlink_prefix = "unlink\n";
+
+/// The owner's side of a forwarded unlink (a deauthorize that reached
+/// another node): its registry unlinks and tells the host, acked after.
+void store_forwarded_unlink(caf::actor_system& sys, registry_actor registry,
+                            const cluster::hint& h) {
+  auto j = nlohmann::json::parse(h.payload.substr(unlink_prefix.size()), nullptr, false);
+  if (!j.is_object() || !j.contains("user") || !j.contains("reason")) {
+    log(log_level::error, "cluster.forwarded_unlink_unreadable", {{"seq", std::to_string(h.seq)}});
+    h.settle.ack();
+    return;
+  }
+  auto user = j["user"].get<std::string>();
+  auto reason = j["reason"].get<std::string>();
+  auto settle = h.settle;
+  sys.spawn([registry, settle, user, reason](caf::event_based_actor* self) {
+    self->request(registry, std::chrono::seconds(30), unlink_atom::value, user, true, reason)
+      .then([settle](bool) { settle.ack(); }, [settle](const caf::error&) { settle.nak(); });
+  });
+}
 
 /// The grant as it travels: the token sealed with storage.key (as in the
 /// changelog; plain when no key is configured).
@@ -187,6 +208,9 @@ void cluster_hints::joined(cluster::cluster_link& link) {
       if (h.payload.rfind(link_prefix, 0) == 0) {
         return store_forwarded_link(*sys, registry, key, h);
       }
+      if (h.payload.rfind(unlink_prefix, 0) == 0) {
+        return store_forwarded_unlink(*sys, registry, h);
+      }
       auto ids = split_lines(h.payload);
       auto settle = std::make_shared<hint_settler>(h.settle, h.deliveries);
       if (ids.empty()) {
@@ -216,6 +240,30 @@ void cluster_hints::forward_link(const std::string& user, const link_grant& gran
                               }
                               done(r.ok());
                             });
+}
+
+void cluster_hints::forward_unlink(const std::string& user, const std::string& reason,
+                                   std::function<void(bool)> done) {
+  if (!ready_.load(std::memory_order_acquire)) {
+    return done(false);
+  }
+  nlohmann::json j{{"user", user}, {"reason", reason}};
+  parts_->bus.publish_async(cluster::shard_of(user, shards_),
+                            std::string(unlink_prefix) + j.dump(), {},
+                            [done = std::move(done)](cluster::result<uint64_t> r) {
+                              done(r.ok());
+                            });
+}
+
+void cluster_hints::lookup_users(const std::string& instagram_id,
+                                 std::function<void(std::vector<std::string>, bool)> done) {
+  if (!ready_.load(std::memory_order_acquire)) {
+    return done({}, false);
+  }
+  parts_->index.users_async(instagram_id, [done = std::move(done)](
+                                            cluster::result<std::vector<std::string>> r) {
+    done(std::move(r.value), r.ok());
+  });
 }
 
 void cluster_hints::oauth_put(const std::string& nonce, std::string state,

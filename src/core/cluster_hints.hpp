@@ -61,6 +61,13 @@ public:
   void forward_link(const std::string& user, const link_grant& grant,
                     std::function<void(bool stored)> done);
 
+  /// An unlink for `user`, to the owner of the user's shard.
+  void forward_unlink(const std::string& user, const std::string& reason,
+                      std::function<void(bool stored)> done);
+  /// The app users of an Instagram id, from the replicated index.
+  void lookup_users(const std::string& instagram_id,
+                    std::function<void(std::vector<std::string>, bool)> done);
+
   /// OAuth states in the replicated bucket.
   void oauth_put(const std::string& nonce, std::string state, std::function<void(bool)> done);
   void oauth_get(const std::string& nonce, context::oauth_done done);

@@ -37,9 +37,11 @@ constexpr auto delivery_wait = std::chrono::seconds(10);
 shard_owner::shard_owner(context& ctx, uint32_t shards)
   : ctx_(ctx), shards_(shards), phase_(new std::atomic<uint8_t>[shards]),
     expected_last_(shards, 0), since_snapshot_(shards, 0),
+    snapshot_queued_(new std::atomic<bool>[shards]),
     snapshot_every_(static_cast<uint64_t>(ctx.cfg.cluster.snapshot_every)) {
   for (uint32_t s = 0; s < shards_; ++s) {
     phase_[s].store(none);
+    snapshot_queued_[s].store(false);
   }
 }
 
@@ -139,7 +141,8 @@ bool shard_owner::publish(const std::string& batch) {
       expected_last_[shard] = r.value;
       ctx_.stats.inc("igbridge_cluster_changelog_appends_total", {{"result", "ok"}});
       mirror_index(part.first);
-      if (snapshot_every_ != 0 && ++since_snapshot_[shard] >= snapshot_every_) {
+      if (snapshot_every_ != 0 && ++since_snapshot_[shard] >= snapshot_every_
+          && !snapshot_queued_[shard].exchange(true)) {
         since_snapshot_[shard] = 0;
         post({event::snapshot, shard, nullptr});
       }
@@ -173,7 +176,8 @@ void shard_owner::mirror_index(std::string_view part) {
 void shard_owner::post(event e) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(e);
+    bool later = e.what == event::snapshot || e.what == event::heal;
+    (later ? background_ : urgent_).push_back(std::move(e));
   }
   cv_.notify_one();
 }
@@ -195,12 +199,13 @@ void shard_owner::run() {
     event e;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) {
+      cv_.wait(lock, [this] { return stopping_ || !urgent_.empty() || !background_.empty(); });
+      auto& q = !urgent_.empty() ? urgent_ : background_;
+      if (q.empty()) {
         return; // stopping, nothing left
       }
-      e = queue_.front();
-      queue_.pop_front();
+      e = std::move(q.front());
+      q.pop_front();
     }
     handle(e);
   }
@@ -377,6 +382,7 @@ bool shard_owner::restore(uint32_t shard) {
 }
 
 void shard_owner::snapshot(uint32_t shard) {
+  snapshot_queued_[shard].store(false); // later appends may ask for the next one
   auto* link = link_.load();
   if (link == nullptr || phase_of(shard) != owned) {
     return;

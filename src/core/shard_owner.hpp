@@ -98,6 +98,9 @@ private:
   std::unique_ptr<std::atomic<uint8_t>[]> phase_;
   std::vector<uint64_t> expected_last_; // restorer sets it before `owned`; then the writer's
   std::vector<uint64_t> since_snapshot_; // batches appended since the last snapshot; likewise
+  /// A snapshot of the shard is queued and has not started: the writer
+  /// asks for no other meanwhile.
+  std::unique_ptr<std::atomic<bool>[]> snapshot_queued_;
   uint64_t snapshot_every_;
   std::atomic<cluster::cluster_link*> link_{nullptr};
   cluster::node_runtime* node_ = nullptr;
@@ -110,7 +113,10 @@ private:
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<event> queue_; // guarded by mu_
+  // Ownership changes go first; snapshots and index heals wait behind them
+  // (a hand-over must not queue behind a busy shard's snapshots).
+  std::deque<event> urgent_;     // guarded by mu_
+  std::deque<event> background_; // guarded by mu_
   bool stopping_ = false;   // guarded by mu_
   std::atomic<bool> actors_gone_{false};
   std::thread thread_;

@@ -31,12 +31,13 @@ def shard_of(user, shards=SHARDS):
 class ClusterNodes:
     """Mixed into a DaemonTest that has self.nats and self.fg."""
 
-    def node(self, name, key=KEY, extra=None, start=True):
+    def node(self, name, key=KEY, extra=None, start=True, port=None):
         """A node, started without waiting (or not at all); `key`: the
         shared storage key (None: none)."""
         cluster = {"nats_urls": self.nats.urls, "node_id": name, "shards": SHARDS,
                    "lease_ttl_s": 2, "replicas": 3, "snapshot_every": SNAPSHOT_EVERY}
-        ig = Igbridge(self.fg, key=key is not None, extra={"cluster": cluster, **(extra or {})})
+        ig = Igbridge(self.fg, key=key is not None, extra={"cluster": cluster, **(extra or {})},
+                      port=port)
         if key is not None:
             ig.write_secret("storage_key", key)
         self.track(ig)

@@ -16,7 +16,7 @@ import time
 import unittest
 
 from cluster_nodes import KEY, SHARDS, ClusterNodes, shard_of
-from harness import IGBRIDGE, DaemonTest, Fakegram, Igbridge, get, wait_until
+from harness import IGBRIDGE, DaemonTest, Fakegram, Igbridge, free_port, get, wait_until
 from nats_cluster import NatsCluster
 from pipeline import (fetch_and_wait, fetches_ended, link_alice, media_records, settle,
                       wait_fetched)
@@ -233,7 +233,9 @@ class Cluster(ClusterNodes, DaemonTest):
         imported) and 10,000 seeded users: every user is served by the
         cluster, alice's state came along, and nothing is imported twice."""
         self.nats = self.track(NatsCluster())
-        self.fg = self.track(Fakegram("graph"))
+        port_b = free_port()
+        self.fg = self.track(Fakegram(
+            "graph", deauthorize_url=f"http://127.0.0.1:{port_b}/hooks/instagram/deauthorize"))
         single = self.track(Igbridge(self.fg, key=True))
         single.write_secret("storage_key", KEY)
         single.start()
@@ -247,7 +249,8 @@ class Cluster(ClusterNodes, DaemonTest):
                                  "--due-in", "86400"], capture_output=True, text=True)
         self.assertEqual(seeded.returncode, 0, seeded.stderr)
 
-        a, b = self.node("node-a", start=False), self.node("node-b", start=False)
+        a = self.node("node-a", start=False)
+        b = self.node("node-b", start=False, port=port_b)
         t0 = time.monotonic()
         r = subprocess.run([IGBRIDGE, "cluster", "import", "-c", a.config_path,
                             "--from", single.sections["storage"]["path"]],
@@ -281,6 +284,18 @@ class Cluster(ClusterNodes, DaemonTest):
         fetch_and_wait(self, owner, self.fg)
         self.assertEqual([m["media_id"] for m in media_records(a) + media_records(b)], [new])
         self.assertEqual(b.user_json("alice")["imported"], 4)
+        # Meta's deauthorize for her reaches node-b, whoever serves her: the
+        # unlink goes through her shard's stream to her owner, who unlinks
+        # her and tells the host.
+        sent = self.fg.deauthorize(acct["id"])
+        self.assertEqual(sent["status"], 200, sent)
+        wait_until(lambda: a.user_json("alice")["state"] == "unlinked" or None, timeout=15,
+                   what="alice unlinked by her owner")
+        def unlinked():
+            return [(e["user"], e.get("by")) for e in a.imports() + b.imports()
+                    if e.get("type") == "account.unlinked"] or None
+        self.assertEqual(wait_until(unlinked, timeout=15, what="account.unlinked delivered"),
+                         [("alice", "deauthorize")])
         # A second import is refused while the nodes run.
         r = subprocess.run([IGBRIDGE, "cluster", "import", "-c", a.config_path,
                             "--from", single.sections["storage"]["path"]],
