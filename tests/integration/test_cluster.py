@@ -267,7 +267,7 @@ class Cluster(ClusterNodes, DaemonTest):
         for ig in (a, b):
             wait_until(ig._ready, timeout=30, what="cluster node ready")
         wait_until(lambda: self.serving((a, b)) and all(self.status(ig)["serving"] for ig in (a, b)),
-                   timeout=60, interval=0.3, what="every shard served once")
+                   timeout=180, interval=0.3, what="every shard served once")
         print(f"10,001 users restored over two nodes {time.monotonic() - t0:.1f} s after start")
         listed = self.users_listed(a) + self.users_listed(b)
         self.assertEqual(len(listed), 10001)

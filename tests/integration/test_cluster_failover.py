@@ -74,7 +74,7 @@ class Load:
 
 
 class ClusterFailover(ClusterNodes, DaemonTest):
-    def wait_served(self, nodes, what, timeout=30):
+    def wait_served(self, nodes, what, timeout=60):
         """Every shard served once over `nodes`, each within one of fair."""
         def even():
             s = self.serving(nodes)
