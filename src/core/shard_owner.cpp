@@ -98,6 +98,12 @@ uint32_t shard_owner::shard_of(std::string_view user) const {
   return cluster::shard_of(user, shards_);
 }
 
+std::function<bool(std::string_view)> shard_owner::users_of(uint32_t shard) const {
+  return [shards = shards_, shard](std::string_view user) {
+    return cluster::shard_of(user, shards) == shard;
+  };
+}
+
 bool shard_owner::owns(std::string_view user) const {
   return phase_of(shard_of(user)) == owned;
 }
@@ -325,14 +331,13 @@ bool shard_owner::restore(uint32_t shard) {
     set_phase(shard, none);
     return false;
   }
-  auto me = shards_;
   write_job job;
   job.what = "cluster.restore";
   auto bad = std::make_shared<std::size_t>(0);
   auto indexed = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
-  job.apply = [batches, shard, me, bad, indexed](write_txn& txn, write_notes& notes) {
+  job.apply = [batches, mine = users_of(shard), bad, indexed](write_txn& txn,
+                                                               write_notes& notes) {
     indexed->clear(); // a run again after the map grew
-    auto mine = [&](std::string_view u) { return cluster::shard_of(u, me) == shard; };
     owners::drop_users(txn, mine);
     for (const auto& b : *batches) {
       auto muts = decode_mutations(b);
@@ -390,17 +395,14 @@ void shard_owner::snapshot(uint32_t shard) {
   auto data = std::make_shared<std::string>();
   auto covers = std::make_shared<uint64_t>(0);
   auto records = std::make_shared<uint32_t>(0);
-  auto me = shards_;
   write_job job;
   job.what = "cluster.snapshot";
   // On the writer's thread, after everything gathered committed: the
   // records are exactly the state as of the shard's last append.
-  job.apply = [this, shard, me, data, covers, records](write_txn& txn, write_notes&) {
+  job.apply = [this, shard, data, covers, records](write_txn& txn, write_notes&) {
     data->clear();
     begin_batch(*data);
-    *records = owners::dump_users(txn, [&](std::string_view u) {
-      return cluster::shard_of(u, me) == shard;
-    }, *data);
+    *records = owners::dump_users(txn, users_of(shard), *data);
     end_batch(*data, *records);
     *covers = expected_last_[shard];
   };
@@ -457,9 +459,8 @@ void shard_owner::leave(uint32_t shard, bool release) {
   }
   write_job job;
   job.what = "cluster.purge";
-  auto me = shards_;
-  job.apply = [shard, me](write_txn& txn, write_notes&) {
-    owners::drop_users(txn, [&](std::string_view u) { return cluster::shard_of(u, me) == shard; });
+  job.apply = [mine = users_of(shard)](write_txn& txn, write_notes&) {
+    owners::drop_users(txn, mine);
   };
   // Unlogged jobs run after the batch gathered so far has committed and
   // been published: the shard's last changes are in its changelog now.

@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,9 @@ public:
   /// Whether the writer takes the user's changes: owned or leaving.
   bool writes_for(std::string_view user) const;
   uint32_t shard_of(std::string_view user) const;
+  /// Whether a user belongs to `shard` (a restore's, snapshot's or purge's
+  /// selection of records).
+  std::function<bool(std::string_view)> users_of(uint32_t shard) const;
 
   /// The writer's thread: appends each shard's part of a committed batch
   /// to its changelog. False when a part could not be stored (the batch's
