@@ -123,6 +123,20 @@ void check_owned(const context& ctx, const write_txn& child) {
   }
 }
 
+/// Doubles the full map (no transaction may be open); the error when it
+/// could not.
+std::string grow_map(context& ctx) {
+  try {
+    ctx.db->grow();
+  } catch (const std::exception& g) {
+    return g.what();
+  }
+  ctx.stats.inc("igbridge_store_map_growths_total");
+  log(log_level::notice, "store.map_grown",
+      {{"map_bytes", std::to_string(ctx.db->usage().second)}});
+  return {};
+}
+
 /// What one batch's transaction did.
 struct batch_outcome {
   std::vector<write_result> results;        // per job
@@ -182,13 +196,8 @@ batch_outcome run_batch(writer_self self, std::vector<pending_job>& jobs,
         return out;
       }
       // No transaction is open here: growing is allowed once readers finish.
-      try {
-        st.ctx->db->grow();
-        st.ctx->stats.inc("igbridge_store_map_growths_total");
-        log(log_level::notice, "store.map_grown",
-            {{"map_bytes", std::to_string(st.ctx->db->usage().second)}});
-      } catch (const std::exception& g) {
-        out.error = g.what();
+      if (auto failed = grow_map(*st.ctx); !failed.empty()) {
+        out.error = failed;
         return out;
       }
     } catch (const std::exception& e) {
@@ -197,6 +206,19 @@ batch_outcome run_batch(writer_self self, std::vector<pending_job>& jobs,
       return out;
     }
   }
+}
+
+/// After a commit: the scheduler hears of moved wake-ups, the delivery of a
+/// grown outbox, and media files no committed import needs go.
+void tell_peers(writer_self self, write_notes& notes) {
+  auto& st = self->state;
+  if (!notes.wakes.empty() && st.scheduler) {
+    self->send(st.scheduler, notes_atom::value, wake_notes{std::move(notes.wakes)});
+  }
+  if (notes.outbox_grew && st.delivery) {
+    self->send(st.delivery, kick_atom::value);
+  }
+  remove_media_files(st.ctx->cfg.media.path, notes.media_gone);
 }
 
 /// Tells everyone what the batch did, in this order: the changelog (before
@@ -242,15 +264,7 @@ void report_batch(writer_self self, std::vector<pending_job>& jobs,
     series.jobs_failed.inc(static_cast<double>(failed));
   }
   answer_ingests(self, ingests, out.counts, out.error);
-  auto& notes = out.notes;
-  if (!notes.wakes.empty() && st.scheduler) {
-    self->send(st.scheduler, notes_atom::value, wake_notes{std::move(notes.wakes)});
-  }
-  if (notes.outbox_grew && st.delivery) {
-    self->send(st.delivery, kick_atom::value);
-  }
-  // Only after the commit: a file goes when no committed import needs it.
-  remove_media_files(st.ctx->cfg.media.path, notes.media_gone);
+  tell_peers(self, out.notes);
 }
 
 /// Runs the gathered jobs and ingests in one transaction and commits it.
@@ -293,10 +307,8 @@ write_result run_unlogged(writer_self self, write_job& job) {
       if (growth >= max_growths) {
         return write_result{false, e.what()};
       }
-      try {
-        st.ctx->db->grow();
-      } catch (const std::exception& g) {
-        return write_result{false, g.what()};
+      if (auto failed = grow_map(*st.ctx); !failed.empty()) {
+        return write_result{false, failed};
       }
     } catch (const std::exception& e) {
       st.fanout.forget();
@@ -304,13 +316,7 @@ write_result run_unlogged(writer_self self, write_job& job) {
       return write_result{false, e.what()};
     }
   }
-  if (!notes.wakes.empty() && st.scheduler) {
-    self->send(st.scheduler, notes_atom::value, wake_notes{std::move(notes.wakes)});
-  }
-  if (notes.outbox_grew && st.delivery) {
-    self->send(st.delivery, kick_atom::value);
-  }
-  remove_media_files(st.ctx->cfg.media.path, notes.media_gone);
+  tell_peers(self, notes);
   return write_result{true, {}};
 }
 
