@@ -7,7 +7,7 @@ import json
 import time
 import urllib.parse
 
-from harness import Browser, Igbridge, get, post, sign_sha256
+from harness import Browser, Igbridge, get, post, sign_sha256, wait_until
 
 SHARDS = 16
 SNAPSHOT_EVERY = 3  # changelog batches of a shard between its snapshots
@@ -83,6 +83,21 @@ class ClusterNodes:
         r = get(urllib.parse.urlunsplit(parts), headers={"Cookie": b._cookie_header(netloc)})
         assert r.status == 302, (r.status, r.body)
         return r.header("Location")
+
+    def wait_served(self, nodes, what, timeout=60):
+        """Every shard served once over `nodes`, each within one of fair."""
+        def even():
+            s = self.serving(nodes)
+            if not s or len(s) != len(nodes):
+                return None
+            counts = sorted(len(v) for v in s.values())
+            return s if counts[-1] - counts[0] <= 1 else None
+        t0 = time.monotonic()
+        s = wait_until(even, timeout=timeout, interval=0.1, what=what)
+        took = time.monotonic() - t0
+        print(f"{what}: {took:.1f} s, shards per node "
+              f"{ {k: len(v) for k, v in sorted(s.items())} }", flush=True)
+        return took
 
     def owner_of(self, user, nodes):
         shard = shard_of(user)

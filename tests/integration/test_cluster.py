@@ -139,8 +139,7 @@ class Cluster(ClusterNodes, DaemonTest):
         for ig in (a, b):
             wait_until(ig._ready, timeout=30, what="cluster node ready")
         # Every shard restored on one node, and the lease split settled.
-        wait_until(lambda: self.serving((a, b)) and all(self.status(ig)["serving"] for ig in (a, b)),
-                   timeout=20, interval=0.3, what="every shard served once")
+        self.wait_served((a, b), "every shard served once, split even")
         # A user of a shard node-b serves: her link starts on node-b and
         # its callback reaches node-a, which takes the OAuth state from the
         # replicated bucket, exchanges the code and forwards the grant to
@@ -266,8 +265,7 @@ class Cluster(ClusterNodes, DaemonTest):
             ig.start(wait=False)
         for ig in (a, b):
             wait_until(ig._ready, timeout=30, what="cluster node ready")
-        wait_until(lambda: self.serving((a, b)) and all(self.status(ig)["serving"] for ig in (a, b)),
-                   timeout=180, interval=0.3, what="every shard served once")
+        self.wait_served((a, b), "every shard served once, split even", timeout=180)
         print(f"10,001 users restored over two nodes {time.monotonic() - t0:.1f} s after start")
         listed = self.users_listed(a) + self.users_listed(b)
         self.assertEqual(len(listed), 10001)

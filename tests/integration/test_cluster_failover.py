@@ -74,21 +74,6 @@ class Load:
 
 
 class ClusterFailover(ClusterNodes, DaemonTest):
-    def wait_served(self, nodes, what, timeout=60):
-        """Every shard served once over `nodes`, each within one of fair."""
-        def even():
-            s = self.serving(nodes)
-            if not s or len(s) != len(nodes):
-                return None
-            counts = sorted(len(v) for v in s.values())
-            return s if counts[-1] - counts[0] <= 1 else None
-        t0 = time.monotonic()
-        s = wait_until(even, timeout=timeout, interval=0.1, what=what)
-        took = time.monotonic() - t0
-        print(f"{what}: {took:.1f} s, shards per node "
-              f"{ {k: len(v) for k, v in sorted(s.items())} }", flush=True)
-        return took
-
     def test_load_through_kill_join_leave_and_pause(self):
         self.nats = self.track(NatsCluster())
         self.fg = self.track(Fakegram("graph"))
