@@ -5,6 +5,7 @@
 #   <prefix>/lib/systemd/system/igbridge.service   ExecStart= points at <prefix>/bin
 #   <prefix>/lib/systemd/system/igbridge{,-admin}.socket   not enabled by the .deb
 #   <prefix>/share/doc/igbridge/igbridge.toml.example, README.md
+#   <prefix>/share/doc/igbridge/examples/cluster.conf   the cluster-mode drop-in
 #   <prefix>/share/doc/igbridge/copyright, changelog.gz   what Debian requires
 #   <prefix>/share/man/man8/igbridge.8.gz          help2man, from the built binary
 #   <sysconf>/igbridge/igbridge.toml               the live config; never overwritten
@@ -89,14 +90,20 @@ install(CODE [[
                             "$ENV{DESTDIR}${ig_bin}")
   endif()
 
-  # The units, pointed at this prefix's binary and config directory.
-  foreach(ig_unit_name igbridge.service igbridge.socket igbridge-admin.socket)
+  # The units, pointed at this prefix's binary and config directory; the
+  # cluster-mode drop-in (systemd/cluster.conf) is an example the operator
+  # copies to /etc/systemd/system/igbridge.service.d/.
+  foreach(ig_unit_name igbridge.service igbridge.socket igbridge-admin.socket cluster.conf)
     file(READ "${IG_UNIT_DIR}/${ig_unit_name}" ig_unit)
     string(REPLACE "ExecStart=/usr/bin/igbridge " "ExecStart=${ig_bin} " ig_unit "${ig_unit}")
     string(REPLACE "/etc/igbridge/" "${ig_etc}/igbridge/" ig_unit "${ig_unit}")
     string(REPLACE "/usr/share/doc/igbridge/" "${ig_doc}/" ig_unit "${ig_unit}")
     file(WRITE "${IG_GEN_DIR}/unit/${ig_unit_name}" "${ig_unit}")
-    file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
+    set(ig_unit_dest "${CMAKE_INSTALL_PREFIX}/lib/systemd/system")
+    if(ig_unit_name STREQUAL "cluster.conf")
+      set(ig_unit_dest "${ig_doc}/examples")
+    endif()
+    file(INSTALL DESTINATION "${ig_unit_dest}"
          TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
          FILES "${IG_GEN_DIR}/unit/${ig_unit_name}")
   endforeach()

@@ -195,6 +195,7 @@ class Package(unittest.TestCase):
             has(os.path.join(os.path.dirname(units[0]), name))
         has(f"{DOC}/igbridge.toml.example")
         has(f"{DOC}/README.md")
+        has(f"{DOC}/examples/cluster.conf")  # the cluster-mode drop-in
         has(f"{DOC}/copyright")
         has(f"{DOC}/changelog.gz")      # native package: not changelog.Debian.gz
         has(MAN)

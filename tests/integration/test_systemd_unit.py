@@ -67,7 +67,7 @@ class SystemdUnit(unittest.TestCase):
         self.assertTrue(vs, f"{section}/{key} not set")
         return vs[-1]
 
-    def verify(self, *names):
+    def verify(self, *names, drop_ins=()):
         """`systemd-analyze verify` on copies of the service and the named
         units, side by side (a socket's Service= must resolve). verify checks
         that ExecStart= is executable: the copy runs the binary just built
@@ -83,6 +83,11 @@ class SystemdUnit(unittest.TestCase):
                 f.write(text)
             for name in names:
                 shutil.copy(os.path.join(SOURCE_DIR, "systemd", name), d)
+            if drop_ins:
+                os.mkdir(os.path.join(d, "igbridge.service.d"))
+            for name in drop_ins:
+                shutil.copy(os.path.join(SOURCE_DIR, "systemd", name),
+                            os.path.join(d, "igbridge.service.d"))
             r = self.run_analyze("verify", "--man=no",
                                  *[os.path.join(d, n) for n in ("igbridge.service", *names)])
         out = (r.stdout + r.stderr).strip()
@@ -98,6 +103,23 @@ class SystemdUnit(unittest.TestCase):
 
     def test_sockets_verify_clean(self):
         self.verify(*SOCKETS)
+
+    def test_cluster_drop_in(self):
+        """systemd/cluster.conf verifies clean on the unit (verify reads the
+        drop-in: a wrong key in it would be reported), gives a stop the
+        time of a hand-over, and loads the NATS secrets as credentials
+        under the names the configuration's comments use."""
+        self.verify(drop_ins=("cluster.conf",))
+        with open(os.path.join(SOURCE_DIR, "systemd", "cluster.conf")) as f:
+            drop_in = parse_unit(f.read())
+        service = dict(drop_in["Service"])
+        # drain_bound (10 s) + the leases' handoff_timeout (30 s), with room
+        self.assertGreaterEqual(int(service["TimeoutStopSec"]), 40)
+        creds = {v.split(":")[0] for k, v in drop_in["Service"] if k == "LoadCredential"}
+        self.assertEqual(creds, {"nats_creds", "nats_tls_ca"})
+        with open(CONFIG) as f:
+            config = f.read()
+        self.assertIn("$CREDENTIALS_DIRECTORY/nats_creds", config)
 
     def test_sockets_hand_named_listeners_to_the_service(self):
         with open(CONFIG) as f:
