@@ -3,6 +3,9 @@
 
 #include "igbridge/cluster/changelog.hpp"
 
+#include <charconv>
+#include <optional>
+
 #include "headers.hpp"
 #include "igbridge/cluster/chunks.hpp"
 #include "igbridge/cluster/names.hpp"
@@ -23,6 +26,47 @@ publish_request batch_message(uint32_t shard, std::string_view part, uint64_t ex
   req.headers.emplace_back(headers::kind, headers::kind_batch);
   req.expect_last_subject_seq = expected;
   return req;
+}
+
+/// What a fenced append's log really ends with, asked of the stream leader:
+/// - one of this append's own chunks, stored by an earlier try (its
+///   Nats-Msg-Id is `id` + "." + its index): that chunk's index and
+///   sequence. (The server checks the fence before the duplicate window,
+///   so a retry with the same Nats-Msg-Id is refused, not recognised.)
+/// - a sequence below `expected`, which this writer saw acknowledged: a
+///   leader just elected that has not applied its whole log yet (server
+///   2.9 answers the fence from what it applied; 2.11 says "temporarily
+///   unavailable" instead). Passing: no_quorum.
+/// - anything else: someone else wrote after `expected`. Fenced.
+struct fence_check {
+  std::optional<std::pair<std::size_t, uint64_t>> ours;
+  status st; // when not ours
+};
+
+fence_check check_fence(cluster_link& link, uint32_t shard, std::string_view id,
+                        uint64_t expected, const status& fenced) {
+  auto last = last_message(link, names::log_stream, names::log_subject(shard));
+  if (!last.ok() && last.st.code != errc::not_found) {
+    return {std::nullopt, last.st};
+  }
+  uint64_t seq = last.ok() ? natsMsg_GetSequence(last.value.get()) : 0;
+  if (seq < expected) {
+    return {std::nullopt,
+            {errc::no_quorum, "the leader of " + names::log_subject(shard) + " has applied up to "
+                                + std::to_string(seq) + ", not yet " + std::to_string(expected)}};
+  }
+  if (!last.ok() || id.empty()) {
+    return {std::nullopt, fenced};
+  }
+  auto got = header_of(last.value.get(), "Nats-Msg-Id");
+  std::size_t index = 0;
+  auto digits = std::string_view(got).substr(std::min(got.size(), id.size() + 1));
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+  if (got.size() <= id.size() + 1 || got.compare(0, id.size(), id) != 0 || got[id.size()] != '.'
+      || ec != std::errc() || end != digits.data() + digits.size()) {
+    return {std::nullopt, fenced};
+  }
+  return {std::make_pair(index, seq), {}};
 }
 
 } // namespace
@@ -56,9 +100,11 @@ result<uint64_t> shard_log::claim(uint32_t shard) const {
 }
 
 result<uint64_t> shard_log::append(uint32_t shard, uint64_t expected_last,
-                                   std::string_view batch) const {
+                                   std::string_view batch, std::string_view id) const {
   auto parts = split_chunks(batch, chunk_budget(link_->max_payload()));
-  const std::string group = parts.size() > 1 ? random_token() : std::string();
+  // A retry's chunks must join the group of those already stored.
+  const std::string group =
+    parts.size() <= 1 ? std::string() : id.empty() ? random_token() : std::string(id);
   uint64_t expected = expected_last;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     auto req = batch_message(shard, parts[i], expected);
@@ -67,7 +113,19 @@ result<uint64_t> shard_log::append(uint32_t shard, uint64_t expected_last,
       req.headers.emplace_back(headers::chunk, format_chunk_tag(tag));
       req.headers.emplace_back(headers::group, group);
     }
+    if (!id.empty()) {
+      req.msg_id = std::string(id) + "." + std::to_string(i);
+    }
     auto r = link_->publish(req);
+    if (r.st.code == errc::fenced) {
+      auto c = check_fence(*link_, shard, id, expected, r.st);
+      if (c.ours && c.ours->first >= i) {
+        i = c.ours->first; // chunks up to it are stored: go on after it
+        r = result<uint64_t>::success(c.ours->second);
+      } else if (!c.st.ok()) {
+        r = result<uint64_t>::failure(c.st);
+      }
+    }
     if (!r.ok()) {
       return r;
     }

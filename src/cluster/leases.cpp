@@ -241,6 +241,16 @@ void lease_keeper::heartbeat() {
   }
 }
 
+std::chrono::milliseconds lease_keeper::usable_for() const {
+  return ttl_ - std::min<std::chrono::milliseconds>(ttl_ / 5, std::chrono::seconds(2));
+}
+
+bool lease_keeper::fresh(uint32_t shard) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = held_.find(shard);
+  return it != held_.end() && clock::now() - it->second.renewed_sent < usable_for();
+}
+
 void lease_keeper::renew_all() {
   std::vector<std::pair<uint32_t, uint64_t>> todo;
   {
@@ -258,7 +268,6 @@ void lease_keeper::renew_all() {
   auto results = all_at_once(todo, [&](uint32_t shard, uint64_t rev, publish_done done) {
     leases_.update_async(names::lease_key(shard), value, rev, std::move(done));
   });
-  const auto margin = std::min<std::chrono::milliseconds>(ttl_ / 5, std::chrono::seconds(2));
   std::vector<std::pair<uint32_t, lease_loss>> lost;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -274,7 +283,7 @@ void lease_keeper::renew_all() {
         continue;
       }
       bool rejected = o.r.st.code == errc::fenced;
-      bool expired = now - it->second.renewed_sent >= ttl_ - margin;
+      bool expired = now - it->second.renewed_sent >= usable_for();
       if (!rejected && !expired) {
         continue; // no quorum for now; the lease still runs
       }

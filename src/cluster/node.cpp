@@ -69,6 +69,11 @@ void node_runtime::release(uint32_t shard) {
   }
 }
 
+bool node_runtime::fresh(uint32_t shard) const {
+  auto* k = keeper_.load();
+  return k != nullptr && k->fresh(shard);
+}
+
 bool node_runtime::holds(uint32_t shard) const {
   auto* k = keeper_.load();
   if (k == nullptr) {

@@ -109,6 +109,15 @@ result<uint64_t> shard_log::write_snapshot(uint32_t shard, uint64_t covers_seq,
   return r;
 }
 
+result<uint64_t> shard_log::snapshot_covers(uint32_t shard) const {
+  auto h = current_head(*link_, shard);
+  if (!h.ok()) {
+    return h.st.code == errc::not_found ? result<uint64_t>::success(0)
+                                        : result<uint64_t>::failure(h.st);
+  }
+  return result<uint64_t>::success(h.value.covers);
+}
+
 result<snapshot> shard_log::read_snapshot(uint32_t shard) const {
   using out = result<snapshot>;
   auto h = current_head(*link_, shard);

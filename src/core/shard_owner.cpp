@@ -31,12 +31,23 @@ constexpr auto job_timeout = std::chrono::minutes(10);
 /// A hand-over waits this long at most for the shard's deliveries in flight
 /// (a sink that does not answer must not hold the shard forever).
 constexpr auto delivery_wait = std::chrono::seconds(10);
+/// A commit's appends are sent again this long at most while they fail for
+/// a passing reason: a stream's leader being elected after a server went
+/// (a few seconds), the client reconnecting. The writer waits meanwhile;
+/// giving up drops the shard, and what its users had out at the sink then
+/// goes again from the next owner.
+constexpr auto append_retry_for = std::chrono::seconds(10);
+
+bool passing(cluster::errc e) {
+  return e == cluster::errc::timeout || e == cluster::errc::no_quorum
+         || e == cluster::errc::disconnected;
+}
 
 } // namespace
 
 shard_owner::shard_owner(context& ctx, uint32_t shards)
   : ctx_(ctx), shards_(shards), phase_(new std::atomic<uint8_t>[shards]),
-    expected_last_(shards, 0), since_snapshot_(shards, 0),
+    expected_last_(shards, 0), since_snapshot_(shards, 0), snapshot_covers_(shards, 0),
     snapshot_queued_(new std::atomic<bool>[shards]),
     snapshot_every_(static_cast<uint64_t>(ctx.cfg.cluster.snapshot_every)) {
   for (uint32_t s = 0; s < shards_; ++s) {
@@ -86,8 +97,12 @@ cluster::shard_hooks shard_owner::hooks() {
       post({event::handoff, shard, nullptr});
     } else {
       // Another node holds the lease, or it expired: nothing more of this
-      // shard may leave the node, from now on.
-      set_phase(shard, none);
+      // shard may leave the node, from now on; what was committed is still
+      // appended until the purge (lost). A restore under way does not go
+      // on to serve it (none).
+      auto p = phase_[shard].load();
+      while (!phase_[shard].compare_exchange_weak(p, p == owned || p == leaving ? lost : none)) {
+      }
       post({event::dropped, shard, nullptr});
     }
   };
@@ -105,12 +120,16 @@ std::function<bool(std::string_view)> shard_owner::users_of(uint32_t shard) cons
 }
 
 bool shard_owner::owns(std::string_view user) const {
-  return phase_of(shard_of(user)) == owned;
+  // A node that was paused past its lease acts for no one until a renewal
+  // says it still holds it.
+  auto shard = shard_of(user);
+  auto* node = node_;
+  return phase_of(shard) == owned && node != nullptr && node->fresh(shard);
 }
 
 bool shard_owner::writes_for(std::string_view user) const {
   auto p = phase_of(shard_of(user));
-  return p == owned || p == leaving;
+  return p == owned || p == leaving || p == lost;
 }
 
 bool shard_owner::publish(const std::string& batch) {
@@ -130,10 +149,11 @@ bool shard_owner::publish(const std::string& batch) {
     ++count;
   });
   bool all = true;
+  const auto give_up = std::chrono::steady_clock::now() + append_retry_for;
   for (auto& [shard, part] : parts) {
     end_batch(part.first, part.second);
     auto p = phase_of(shard);
-    if ((p != owned && p != leaving) || link == nullptr) {
+    if ((p != owned && p != leaving && p != lost) || link == nullptr) {
       // A webhook's hint fanned out to a user whose shard is being
       // restored here: the restore's replay does not have it.
       log(log_level::warning, "cluster.unowned_change",
@@ -141,8 +161,7 @@ bool shard_owner::publish(const std::string& batch) {
       ctx_.stats.inc("igbridge_cluster_unowned_changes_total");
       continue;
     }
-    cluster::shard_log changelog(*link);
-    auto r = changelog.append(shard, expected_last_[shard], part.first);
+    auto r = append_part(*link, shard, part.first, give_up);
     if (r.ok()) {
       expected_last_[shard] = r.value;
       ctx_.stats.inc("igbridge_cluster_changelog_appends_total", {{"result", "ok"}});
@@ -168,6 +187,31 @@ bool shard_owner::publish(const std::string& batch) {
     post({event::dropped, shard, nullptr});
   }
   return all;
+}
+
+cluster::result<uint64_t> shard_owner::append_part(cluster::cluster_link& link, uint32_t shard,
+                                                  const std::string& part,
+                                                  std::chrono::steady_clock::time_point give_up) {
+  cluster::shard_log changelog(link);
+  const auto expected = expected_last_[shard];
+  // Names this batch at this place in the log: a try that timed out and
+  // was stored after all is recognised instead of fenced.
+  const auto id = link.options().node_id + "." + std::to_string(shard) + "." + std::to_string(expected);
+  for (int tries = 1;; ++tries) {
+    auto r = changelog.append(shard, expected, part, id);
+    bool again = !r.ok() && passing(r.st.code) && phase_of(shard) != none
+                 && std::chrono::steady_clock::now() < give_up;
+    if (!again) {
+      if (tries > 1) {
+        log(r.ok() ? log_level::notice : log_level::error, "cluster.append_retried",
+            {{"shard", std::to_string(shard)}, {"tries", std::to_string(tries)},
+             {"stored", r.ok() ? "true" : "false"}});
+      }
+      return r;
+    }
+    ctx_.stats.inc("igbridge_cluster_changelog_retries_total");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 void shard_owner::mirror_index(std::string_view part) {
@@ -295,6 +339,9 @@ bool shard_owner::restore(uint32_t shard) {
   if (link == nullptr || p == owned) {
     return true;
   }
+  if (!node_->holds(shard)) {
+    return true; // lost again before its turn came: nothing to serve
+  }
   auto start = std::chrono::steady_clock::now();
   set_phase(shard, restoring);
   cluster::shard_log changelog(*link);
@@ -328,6 +375,16 @@ bool shard_owner::restore(uint32_t shard) {
   if (!last.ok()) {
     log(log_level::warning, "cluster.restore_failed",
         {{"shard", std::to_string(shard)}, {"step", "read"}, {"error", last.st.message}});
+    set_phase(shard, none);
+    return false;
+  }
+  // An earlier owner that has not yet heard it lost the shard may have
+  // written a snapshot and compacted the tail while it was read here: the
+  // tail may miss batches; read again.
+  if (auto covers = changelog.snapshot_covers(shard); !covers.ok() || covers.value != after) {
+    log(log_level::warning, "cluster.restore_failed",
+        {{"shard", std::to_string(shard)}, {"step", "snapshot moved"},
+         {"error", covers.ok() ? "covers " + std::to_string(covers.value) : covers.st.message}});
     set_phase(shard, none);
     return false;
   }
@@ -369,7 +426,13 @@ bool shard_owner::restore(uint32_t shard) {
   auto tail = batches->size() - (from_snapshot ? 1 : 0);
   expected_last_[shard] = std::max(claimed.value, last.value);
   since_snapshot_[shard] = tail;
-  set_phase(shard, owned);
+  snapshot_covers_[shard] = after;
+  auto was = static_cast<uint8_t>(restoring);
+  if (!phase_[shard].compare_exchange_strong(was, owned)) {
+    // The lease went while restoring (the hook made it none): the dropped
+    // event queued behind this purges what was replayed.
+    return true;
+  }
   // The bucket heals from whatever a crash between a commit and its mirror
   // left out, after the restores queued meanwhile (one read per id).
   post({event::heal, shard, indexed});
@@ -406,7 +469,11 @@ void shard_owner::snapshot(uint32_t shard) {
     end_batch(*data, *records);
     *covers = expected_last_[shard];
   };
-  if (!unlogged(std::move(job)) || phase_of(shard) != owned) {
+  // Nothing new since this node's last snapshot (one asked for while that
+  // one was being written); and none from a node that no longer holds the
+  // lease: its compaction could cut the tail a new owner is reading.
+  if (!unlogged(std::move(job)) || phase_of(shard) != owned || *covers <= snapshot_covers_[shard]
+      || !node_->holds(shard)) {
     return;
   }
   cluster::shard_log changelog(*link);
@@ -416,6 +483,7 @@ void shard_owner::snapshot(uint32_t shard) {
         {{"shard", std::to_string(shard)}, {"error", w.st.message}});
     return;
   }
+  snapshot_covers_[shard] = *covers;
   // The changelog the snapshot covers goes (its last message stays: the
   // fence needs one).
   auto c = changelog.compact(shard, *covers);

@@ -8,9 +8,13 @@
 /// changelog, replay it into LMDB) → owned (its users run; every commit's
 /// part for it is appended, fenced on the last sequence) → leaving (handed
 /// over: users stopped, nothing new accepted, what was committed is still
-/// published) → none (local copy purged, lease released). A fenced append,
-/// or one that cannot be stored within the publish timeout, drops the
-/// shard at once (none, purged, no release: the lease is someone else's or
+/// published) → none (local copy purged, lease released). A lease lost
+/// without a hand-over (expired, taken) makes an owned shard `lost`: its
+/// users stop and nothing more is sent for them, but what they commit
+/// meanwhile (a delivery that was out at the sink) is still appended, as
+/// the fence allows, until the local copy is purged. A fenced append, or
+/// one that cannot be stored within append_retry_for, drops the shard at
+/// once (none, purged, no release: the lease is someone else's or
 /// expires).
 ///
 /// Threads: publish() runs on the writer's thread (context::on_commit);
@@ -19,6 +23,7 @@
 /// answers) and so never holds a CAF worker.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -57,9 +62,10 @@ public:
   /// The hooks to give the node before it starts.
   cluster::shard_hooks hooks();
 
-  /// Whether the user's shard is owned (restored and not leaving). Any thread.
+  /// Whether the user's shard is owned (restored, not leaving, its lease
+  /// fresh on this node's clock). Any thread.
   bool owns(std::string_view user) const;
-  /// Whether the writer takes the user's changes: owned or leaving.
+  /// Whether the writer takes the user's changes: owned, leaving or lost.
   bool writes_for(std::string_view user) const;
   uint32_t shard_of(std::string_view user) const;
   /// Whether a user belongs to `shard` (a restore's, snapshot's or purge's
@@ -79,7 +85,7 @@ public:
   void stop();
 
 private:
-  enum phase : uint8_t { none, restoring, owned, leaving };
+  enum phase : uint8_t { none, restoring, owned, leaving, lost };
   struct event {
     enum kind { joined, gained, handoff, dropped, snapshot, heal } what;
     uint32_t shard = 0;
@@ -94,6 +100,11 @@ private:
   void snapshot(uint32_t shard);
   bool unlogged(write_job job);
   void mirror_index(std::string_view part); // the writer's thread, after an append
+  /// The writer's thread: one shard's part, sent again while the failure
+  /// is a passing one (no leader yet, no answer, reconnecting).
+  cluster::result<uint64_t> append_part(cluster::cluster_link& link, uint32_t shard,
+                                        const std::string& part,
+                                        std::chrono::steady_clock::time_point give_up);
   uint8_t phase_of(uint32_t shard) const { return phase_[shard].load(std::memory_order_acquire); }
   void set_phase(uint32_t shard, phase p) { phase_[shard].store(p, std::memory_order_release); }
 
@@ -102,6 +113,7 @@ private:
   std::unique_ptr<std::atomic<uint8_t>[]> phase_;
   std::vector<uint64_t> expected_last_; // restorer sets it before `owned`; then the writer's
   std::vector<uint64_t> since_snapshot_; // batches appended since the last snapshot; likewise
+  std::vector<uint64_t> snapshot_covers_; // what this node's last snapshot covered; its thread
   /// A snapshot of the shard is queued and has not started: the writer
   /// asks for no other meanwhile.
   std::unique_ptr<std::atomic<bool>[]> snapshot_queued_;

@@ -343,6 +343,38 @@ TEST_CASE("the changelog is fenced, chunked, snapshotted and compacted", "[clust
   CHECK(la.read_snapshot(shard + 1).st.code == errc::not_found);
 }
 
+TEST_CASE("an append sent again with its id is stored once", "[cluster][nats]") {
+  // What an owner does when an append timed out (stored or not, it cannot
+  // tell): it sends the same batch again, with the same id and fence.
+  auto a = connect("retry-a");
+  shard_log log(*a);
+  const uint32_t shard = 5;
+  auto claimed = log.claim(shard);
+  REQUIRE(claimed.ok());
+  auto first = log.append(shard, claimed.value, "small", "retry-a.5.1");
+  REQUIRE(first.ok());
+  auto again = log.append(shard, claimed.value, "small", "retry-a.5.1");
+  INFO(again.st.message);
+  REQUIRE(again.ok());
+  CHECK(again.value == first.value); // the first one's place, not fenced
+  // A chunked batch: its chunks are stored once and read back whole.
+  std::string big(2500 * 1000, 'y');
+  auto b1 = log.append(shard, first.value, big, "retry-a.5.2");
+  REQUIRE(b1.ok());
+  auto b2 = log.append(shard, first.value, big, "retry-a.5.2");
+  REQUIRE(b2.ok());
+  CHECK(b2.value == b1.value);
+  // Without the id, the same retry is fenced; and with it, once another
+  // writer has claimed the log after it.
+  CHECK(log.append(shard, first.value, "small").st.code == errc::fenced);
+  REQUIRE(log.claim(shard).ok());
+  CHECK(log.append(shard, first.value, big, "retry-a.5.2").st.code == errc::fenced);
+  auto all = read_all(log, shard, 0);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].batch == "small");
+  CHECK(all[1].batch == big);
+}
+
 TEST_CASE("stored media: chunked, content-addressed, on every node", "[cluster][nats]") {
   auto a = connect("media-a");
   auto b = connect("media-b");

@@ -600,8 +600,9 @@ class DaemonTest(unittest.TestCase):
                 pass
             if isinstance(p, Igbridge) and failed:
                 print(f"\n--- igbridge log ({p.dir}) ---\n{p.log()[-6000:]}")
-        if not failed:
-            # A failed test keeps its state directories for a look.
+        if not failed and not os.environ.get("IGBRIDGE_KEEP"):
+            # A failed test keeps its state directories for a look (any test
+            # does with IGBRIDGE_KEEP=1).
             for p in self._procs:
                 if isinstance(p, Igbridge) and p.own_dir:
                     shutil.rmtree(p.dir, ignore_errors=True)

@@ -63,7 +63,17 @@ public:
   /// is `expected_last` (fenced otherwise). Returns the new expected_last.
   /// A batch over the server's max_payload goes as chunks, each fenced on
   /// the one before; readers only ever see whole batches.
-  result<uint64_t> append(uint32_t shard, uint64_t expected_last, std::string_view batch) const;
+  ///
+  /// `id`, if given, names this batch at this place in the log (unique per
+  /// writer, shard and expected_last; Nats-Msg-Id, per chunk): the same
+  /// append sent again after a timeout, with the same id and expected_last,
+  /// is stored once and answers the first one's sequence, whether or not
+  /// the first was stored. (Fenced, it looks at the log's last message: the
+  /// first one's if it is still last.) A fence answered by a leader that
+  /// has not applied up to `expected_last` yet (just elected) is no_quorum,
+  /// a passing failure, not fenced.
+  result<uint64_t> append(uint32_t shard, uint64_t expected_last, std::string_view batch,
+                          std::string_view id = {}) const;
   void append_async(uint32_t shard, uint64_t expected_last, std::string batch,
                     publish_done done) const;
 
@@ -81,6 +91,10 @@ public:
 
   /// The latest complete snapshot; not_found when the shard has none.
   result<snapshot> read_snapshot(uint32_t shard) const;
+  /// What the latest snapshot covers (its head only); 0 when none. A
+  /// restore that finds it moved while it read may have missed a tail
+  /// compacted meanwhile, and reads again.
+  result<uint64_t> snapshot_covers(uint32_t shard) const;
 
   /// Drops the shard's changelog messages before `seq`. The message at
   /// `seq` stays: appends are fenced on the last message, which must exist.

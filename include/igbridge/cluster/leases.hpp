@@ -85,6 +85,12 @@ public:
   void abandon();
 
   std::vector<uint32_t> owned() const;        // leases held now, ascending
+  /// Whether the lease is held and its last good write is recent enough
+  /// that it has not expired for anyone else. A process that was stopped
+  /// (SIGSTOP, a long pause) finds this false at once on waking, before
+  /// its next renewal hears that the lease was taken, and sends nothing
+  /// for the shard meanwhile.
+  bool fresh(uint32_t shard) const;
   std::vector<std::string> live_nodes() const; // at the last tick, sorted
   /// This node's heartbeat was written within the lease TTL: it can reach a
   /// NATS quorum (/readyz).
@@ -110,6 +116,9 @@ private:
   void acquire(const std::set<uint32_t>& mine);
   void leave();
   std::string lease_value() const;
+  /// A lease whose last good write was sent longer than ttl - margin ago
+  /// is treated as gone: others take it after ttl on their own clocks.
+  std::chrono::milliseconds usable_for() const;
 
   cluster_link& link_;
   lease_events events_;

@@ -85,6 +85,9 @@ public:
   void release(uint32_t shard);
   /// Whether this node holds the shard's lease now. Any thread.
   bool holds(uint32_t shard) const;
+  /// Whether the lease is held and not past its TTL on this node's clock
+  /// (lease_keeper::fresh). Any thread.
+  bool fresh(uint32_t shard) const;
   /// Leaves the cluster gracefully (leases released, heartbeat dropped) and
   /// closes the link. Blocks: call it from the main thread at shutdown.
   void stop();
