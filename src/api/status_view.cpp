@@ -23,11 +23,22 @@ namespace {
 
 /// /status's `cluster` (DESIGN §9): every node from the heartbeats, with
 /// the leases it holds; `lag.hints` counts hints published and not yet
-/// acknowledged by an owner (null while the stream cannot be read).
+/// acknowledged by an owner (null while the stream cannot be read), and
+/// `lag.shards` has, per shard, that count (its consumer's lag) and the
+/// messages of its changelog since the latest snapshot's compaction (what
+/// a new owner would replay).
 nlohmann::json cluster_json(const cluster::node_view& v) {
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& m : v.nodes) {
     nodes.push_back({{"id", m.id}, {"shards", m.shards}, {"alive", m.alive}});
+  }
+  nlohmann::json shards = nlohmann::json::array();
+  for (uint32_t s = 0; s < v.shards; ++s) {
+    auto count = [s](const std::vector<int64_t>& by) {
+      return s < by.size() ? nlohmann::json(by[s]) : nlohmann::json(nullptr);
+    };
+    shards.push_back(
+      {{"shard", s}, {"hints", count(v.hints_by_shard)}, {"changelog", count(v.changelog_by_shard)}});
   }
   return {
     {"node", v.node_id},
@@ -38,7 +49,9 @@ nlohmann::json cluster_json(const cluster::node_view& v) {
     {"owned", v.owned},
     {"serving", v.serving},
     {"nodes", nodes},
-    {"lag", {{"hints", v.hints_pending >= 0 ? nlohmann::json(v.hints_pending) : nlohmann::json(nullptr)}}},
+    {"lag",
+     {{"hints", v.hints_pending >= 0 ? nlohmann::json(v.hints_pending) : nlohmann::json(nullptr)},
+      {"shards", shards}}},
   };
 }
 
@@ -68,6 +81,24 @@ void cluster_gauges(const cluster::node_view& v, Gauge& gauge) {
     gauge("igbridge_cluster_hints_pending", "Hints published and not yet acknowledged", "",
           static_cast<double>(v.hints_pending));
   }
+  // Per shard, from its owner only, so that a sum over the nodes counts
+  // each shard once.
+  auto per_shard = [&](const char* name, const char* help, const std::vector<int64_t>& by) {
+    bool first = true;
+    for (auto s : v.serving) {
+      if (s < by.size()) {
+        gauge(name, help, "{shard=\"" + std::to_string(s) + "\"}", static_cast<double>(by[s]),
+              first);
+        first = false;
+      }
+    }
+  };
+  per_shard("igbridge_cluster_shard_hints_pending",
+            "Hints for the shard not yet acknowledged by this node (its consumer's lag)",
+            v.hints_by_shard);
+  per_shard("igbridge_cluster_shard_changelog_messages",
+            "The shard's changelog since its latest snapshot: what a restore replays",
+            v.changelog_by_shard);
 }
 
 constexpr std::size_t list_limit = 20;

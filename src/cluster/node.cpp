@@ -6,6 +6,8 @@
 #include "igbridge/cluster/node.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <string_view>
 
 #include "igbridge/cluster/leases.hpp"
 #include "igbridge/cluster/names.hpp"
@@ -17,16 +19,35 @@ namespace igbridge::cluster {
 
 namespace {
 
-/// Messages stored in the hints stream: a work queue, so hints published
-/// and not yet acknowledged by an owner. Blocks.
-int64_t hints_pending(cluster_link& link) {
+/// Messages per shard in `stream` (subjects `<prefix>.<shard>`, `filter`
+/// their wildcard), in one stream-info request; its total in `total`.
+/// Empty when the stream cannot be read. Blocks.
+std::vector<int64_t> per_shard(cluster_link& link, const char* stream, const char* filter,
+                               uint32_t shards, int64_t& total) {
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Info.SubjectsFilter = filter;
   jsStreamInfo* raw = nullptr;
-  natsStatus s = js_GetStreamInfo(&raw, link.internals().js, names::hints_stream, nullptr, nullptr);
+  natsStatus s = js_GetStreamInfo(&raw, link.internals().js, stream, &o, nullptr);
   stream_info_ptr si(raw);
+  total = -1;
   if (s != NATS_OK || !si) {
-    return -1;
+    return {};
   }
-  return static_cast<int64_t>(si->State.Msgs);
+  total = static_cast<int64_t>(si->State.Msgs);
+  std::vector<int64_t> out(shards, 0);
+  if (const auto* subjects = si->State.Subjects) {
+    for (int i = 0; i < subjects->Count; ++i) {
+      std::string_view subject = subjects->List[i].Subject;
+      uint32_t shard = 0;
+      auto digits = subject.substr(subject.rfind('.') + 1);
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), shard);
+      if (ec == std::errc() && end == digits.data() + digits.size() && shard < shards) {
+        out[shard] = static_cast<int64_t>(subjects->List[i].Msgs);
+      }
+    }
+  }
+  return out;
 }
 
 } // namespace
@@ -178,7 +199,11 @@ void node_runtime::refresh() {
       }
     }
     std::sort(v.nodes.begin(), v.nodes.end(), [](const member& a, const member& b) { return a.id < b.id; });
-    v.hints_pending = hints_pending(link);
+    v.hints_by_shard = per_shard(link, names::hints_stream, names::hints_subjects, v.shards,
+                                 v.hints_pending);
+    int64_t changelog_total = 0;
+    v.changelog_by_shard = per_shard(link, names::log_stream, names::log_subjects, v.shards,
+                                     changelog_total);
   } else {
     // Without the heartbeats, the last known members, with this node's own
     // count fresh.

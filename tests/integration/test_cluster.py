@@ -63,12 +63,22 @@ class Cluster(ClusterNodes, DaemonTest):
         self.assertTrue(st["ready"])
         self.assertEqual(len(st["owned"]), seen[0]["node-a"])
         self.assertEqual(st["lag"]["hints"], 0)
+        # Lag per shard: no hint waits for any owner; each changelog's
+        # message count is known (what a restore would replay).
+        lag = st["lag"]["shards"]
+        self.assertEqual([x["shard"] for x in lag], list(range(SHARDS)))
+        self.assertEqual({x["hints"] for x in lag}, {0})
+        self.assertTrue(all(isinstance(x["changelog"], int) and x["changelog"] >= 0 for x in lag), lag)
         # /metrics per node; summed as Prometheus would, every shard owned once.
         gauges = [self.gauges(ig) for ig in (a, b)]
         self.assertEqual([g["igbridge_cluster_ready"] for g in gauges], [1, 1])
         self.assertEqual(sum(g["igbridge_cluster_shards_owned"] for g in gauges), SHARDS)
         self.assertEqual(gauges[0]["igbridge_cluster_nodes_alive"], 2)
         self.assertEqual(gauges[0]["igbridge_cluster_hints_pending"], 0)
+        # Per-shard series come from each shard's owner only: 16 in all.
+        per_shard = [k for g in gauges for k in g
+                     if k.startswith("igbridge_cluster_shard_changelog_messages{")]
+        self.assertEqual(len(per_shard), SHARDS, per_shard)
         page = get(a.admin + "/status", headers={"Accept": "text/html"}, timeout=5).body
         page = page.decode() if isinstance(page, bytes) else page
         self.assertIn(f"Cluster: node node-a owns {seen[0]['node-a']} of {SHARDS} shards; "
@@ -165,6 +175,10 @@ class Cluster(ClusterNodes, DaemonTest):
         # Only the owner holds and runs her; admin calls for her on the other
         # node are answered by her owner (NATS request/reply).
         self.assertEqual(other.user_json(user), owner.user_json(user))
+        # Her shard's changelog holds her link and imports, seen from the
+        # other node's /status too.
+        lag = self.status(other)["lag"]["shards"][shard]
+        self.assertGreater(lag["changelog"], 0, lag)
         ended = fetches_ended(owner)
         self.assertEqual(other.fetch_now(user).status, 202)
         wait_fetched(owner, user, ended)

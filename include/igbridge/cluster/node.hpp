@@ -45,6 +45,11 @@ struct node_view {
   std::vector<uint32_t> serving; // of those, restored and running their users (shard_hooks)
   std::vector<member> nodes;  // sorted by id, this node included
   int64_t hints_pending = -1; // messages in the hints stream; -1 when not read
+  /// Per shard (empty when not read): hints published and not yet acked by
+  /// the shard's owner (its consumer's lag), and the changelog messages
+  /// after the latest snapshot's compaction (what a restore replays).
+  std::vector<int64_t> hints_by_shard;
+  std::vector<int64_t> changelog_by_shard;
   std::chrono::steady_clock::time_point taken_at{}; // when this view was made
   std::chrono::milliseconds lease_ttl{0};
 
