@@ -109,6 +109,12 @@ struct context {
   std::function<void(const std::string& user, const http_request& req,
                      std::function<void(http_response)> done)>
     ask_owner;
+  /// Cluster mode: stored media kept in IGB_MEDIA too, so any node serves
+  /// them (file names as the media store gives them). They block: the
+  /// media store's thread and the writer's call them.
+  std::function<bool(const std::string& name, std::string_view bytes)> media_put;
+  std::function<std::optional<std::string>(const std::string& name)> media_get;
+  std::function<void(const std::string& name)> media_remove;
   /// The wall clock the actors read (unix seconds); tests inject their own
   /// and drive CAF's test coordinator in step with it.
   std::function<int64_t()> clock;

@@ -260,7 +260,8 @@ using media_store_actor = caf::typed_actor<
   caf::replies_to<commit_atom, media_download>::with<media_file>,
   caf::reacts_to<discard_atom, std::string>, // a download's temp path
   caf::reacts_to<flush_atom>,                // its own: commit the batch
-  caf::replies_to<load_atom, std::string>::with<std::string>>;
+  caf::replies_to<load_atom, std::string>::with<std::string>,
+  caf::reacts_to<inbound>>; // cluster: a GET /media/ this node has no copy for
 
 /// Downloads the media of the imports the delivery actor hands it, many
 /// files at once, and answers each with (media_atom, seq, media_result).

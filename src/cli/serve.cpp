@@ -24,6 +24,7 @@
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "core/cluster_admin.hpp"
+#include "core/cluster_media.hpp"
 #include "core/cluster_hints.hpp"
 #include "core/shard_owner.hpp"
 #include "ingest/listeners.hpp"
@@ -288,6 +289,7 @@ int run_serve(const std::string& config_path) {
   auto cluster_node = start_cluster(*ctx, shards.get());
   std::unique_ptr<cluster_hints> hints;
   std::unique_ptr<cluster_admin> admin;
+  std::unique_ptr<cluster_media> media;
   if (cluster_node) {
     hints = std::make_unique<cluster_hints>(*ctx, static_cast<uint32_t>(conf.cluster.shards),
                                             sys, actors.writer, actors.registry);
@@ -324,8 +326,21 @@ int run_serve(const std::string& config_path) {
                                        std::function<void(http_response)> done) {
       a->ask_owner(user, req, std::move(done));
     };
+    if (conf.media.store) {
+      media = std::make_unique<cluster_media>();
+      auto* m = media.get();
+      ctx->media_put = [m](const std::string& name, std::string_view bytes) {
+        return m->put(name, bytes);
+      };
+      ctx->media_get = [m](const std::string& name) { return m->get(name); };
+      ctx->media_remove = [m](const std::string& name) { m->remove(name); };
+    }
+    std::vector<shard_service*> services{hints.get(), admin.get()};
+    if (media) {
+      services.push_back(media.get());
+    }
     shards->attach(sys, actors.writer, actors.registry, actors.delivery, *cluster_node, *hints,
-                   {hints.get(), admin.get()});
+                   std::move(services));
     cluster_node->start();
   }
 
@@ -397,6 +412,9 @@ int run_serve(const std::string& config_path) {
     shards->actors_stopped();
     hints->stop(); // what was delivered and not settled comes again, to the next owner
     admin->stop();
+    if (media) {
+      media->stop();
+    }
     cluster_node->stop();
     shards->stop();
   }

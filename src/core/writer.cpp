@@ -209,7 +209,8 @@ batch_outcome run_batch(writer_self self, std::vector<pending_job>& jobs,
 }
 
 /// After a commit: the scheduler hears of moved wake-ups, the delivery of a
-/// grown outbox, and media files no committed import needs go.
+/// grown outbox, and media files no committed import needs go (here, and
+/// in a cluster from IGB_MEDIA).
 void tell_peers(writer_self self, write_notes& notes) {
   auto& st = self->state;
   if (!notes.wakes.empty() && st.scheduler) {
@@ -219,6 +220,11 @@ void tell_peers(writer_self self, write_notes& notes) {
     self->send(st.delivery, kick_atom::value);
   }
   remove_media_files(st.ctx->cfg.media.path, notes.media_gone);
+  if (st.ctx->media_remove) {
+    for (const auto& name : notes.media_gone) {
+      st.ctx->media_remove(name); // cluster mode: IGB_MEDIA's copy too
+    }
+  }
 }
 
 /// Tells everyone what the batch did, in this order: the changelog (before

@@ -32,6 +32,8 @@
 #include <caf/all.hpp>
 
 #include "core/keep_running.hpp"
+#include "delivery/media_replica.hpp"
+#include "ingest/media_route.hpp"
 
 #include "igbridge/actors.hpp"
 #include "igbridge/log.hpp"
@@ -289,6 +291,13 @@ void commit_batch(media_store_self self) {
       }
     }
   }
+  // Cluster mode: in IGB_MEDIA too before anyone hears it is stored, so
+  // the import that names it can be served by any node.
+  for (auto& c : batch) {
+    if (c.out.error.empty() && !c.out.name.empty()) {
+      c.out.error = replicate_media(*st.ctx, c.out.name);
+    }
+  }
   auto& stats = st.ctx->stats;
   stats.inc("igbridge_media_store_batches_total");
   stats.observe("igbridge_media_store_batch_duration_seconds", {},
@@ -302,7 +311,7 @@ void commit_batch(media_store_self self) {
 }
 
 std::string load_bytes(const context& ctx, const std::string& name) {
-  if (!valid_media_name(name)) {
+  if (!ensure_local_media(ctx, name)) {
     return {};
   }
   std::ifstream in(ctx.cfg.media.path + "/" + name, std::ios::binary);
@@ -349,6 +358,14 @@ media_store_actor::behavior_type media_store_fn(media_store_self self, context_p
     },
     [=](load_atom, const std::string& name) -> std::string {
       return load_bytes(*self->state.ctx, name);
+    },
+    // Cluster mode: GET /media/<name> for a file this node has no copy of
+    // (another node stored it): copied from IGB_MEDIA, then served.
+    [=](inbound& in) {
+      const auto& ctx = *self->state.ctx;
+      auto path = in.request.target.substr(0, in.request.target.find('?'));
+      ensure_local_media(ctx, path.substr(path.rfind('/') + 1));
+      in.reply->respond(serve_media(in.request, ctx.cfg.media.path));
     },
   };
 }

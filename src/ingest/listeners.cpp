@@ -140,6 +140,7 @@ std::string_view path_of(const std::string& target) {
 http_server::routes public_listener(context_ptr ctx, const actor_set& actors) {
   auto writer = actors.writer;
   auto front = actors.front;
+  auto media = actors.media;
   auto counters = request_counters::make(ctx->stats, listener_kind::public_api);
   auto results = std::make_shared<const update_results>(ctx->stats);
   // Looked up once: the webhook path takes no route lookup per request.
@@ -151,8 +152,8 @@ http_server::routes public_listener(context_ptr ctx, const actor_set& actors) {
     }
     return std::optional<http_response>{};
   };
-  routes.on_request = [ctx, writer, front, counters, results, hooks](http_request req,
-                                                                          responder_ptr reply) {
+  routes.on_request = [ctx, writer, front, media, counters, results,
+                       hooks](http_request req, responder_ptr reply) {
     auto path = path_of(req.target);
     if (path == "/hooks/instagram" && req.method == "POST") {
       // Keyed once per reload: the HTTP threads share the keys read-only.
@@ -170,7 +171,14 @@ http_server::routes public_listener(context_ptr ctx, const actor_set& actors) {
       return counted->respond(json_error(405, "method not allowed"));
     }
     if (path.substr(0, 7) == "/media/") {
-      return counted->respond(serve_media(req, ctx->cfg.media.path));
+      auto r = serve_media(req, ctx->cfg.media.path);
+      if (r.status == 404 && ctx->media_get && media) {
+        // Cluster mode: another node may have stored it (IGB_MEDIA); the
+        // media store's thread copies it here and answers.
+        caf::anon_send(media, inbound{listener_kind::public_api, std::move(req), std::move(counted)});
+        return;
+      }
+      return counted->respond(std::move(r));
     }
     caf::anon_send(front, inbound{listener_kind::public_api, std::move(req), std::move(counted)});
   };

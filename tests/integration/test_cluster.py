@@ -9,6 +9,7 @@ the changelog and its latest snapshot, record for record, nothing imported
 before is imported again, and any node takes its webhooks (hints through
 JetStream). Load, failover and hand-offs: test_cluster_failover.py."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -193,6 +194,17 @@ class Cluster(ClusterNodes, DaemonTest):
                    timeout=20, interval=0.2, what="the hinted post imported by the owner")
         old.append(hinted)
         before = owner.user_json(user)
+        # Her stored photos: the other node, which fetched none of them,
+        # serves them too (copied from IGB_MEDIA on the first request).
+        files = [m for rec in media_records(owner) for m in rec["media"]]
+        self.assertGreaterEqual(len({f["sha256"] for f in files}), 2, files)
+        files = list({f["sha256"]: f for f in files}.values())
+
+        def served_by(ig, f):
+            r = get(ig.public + "/media/" + f["url"].rsplit("/media/", 1)[1], timeout=10)
+            self.assertEqual(r.status, 200, f)
+            return hashlib.sha256(r.body).hexdigest()
+        self.assertEqual(served_by(other, files[0]), files[0]["sha256"])
 
         # The owner dies; the other takes the shard after the lease's TTL and
         # rebuilds it from the changelog.
@@ -208,6 +220,9 @@ class Cluster(ClusterNodes, DaemonTest):
               f"{user} restored at {restored:.1f} s")
         after = other.user_json(user)
         self.assertEqual(after, before)
+        # Another of her photos, first asked for now that the node that
+        # stored it is gone.
+        self.assertEqual(served_by(other, files[1]), files[1]["sha256"])
 
         # Her seen set came along: a fetch on the new owner imports only the
         # post made since, once, with her token from the changelog.
