@@ -19,6 +19,7 @@
 #include "igbridge/live_config.hpp"
 #include "igbridge/metrics.hpp"
 #include "igbridge/provider.hpp"
+#include "igbridge/records.hpp"
 #include "igbridge/store.hpp"
 
 namespace igbridge {
@@ -115,6 +116,27 @@ struct context {
   std::function<bool(const std::string& name, std::string_view bytes)> media_put;
   std::function<std::optional<std::string>(const std::string& name)> media_get;
   std::function<void(const std::string& name)> media_remove;
+  /// Cluster mode: data deletions (core/cluster_deletions.hpp), any node.
+  /// open: the request under its code (a replay finds its first code;
+  /// nullopt when NATS did not answer), `completed` for a replay already
+  /// carried out; get: the request behind a code (nullopt and `ok` when
+  /// unknown); forward_erase: the erase sent to the user's owner through
+  /// her shard's stream, `stored` once it is there. `done` runs on a NATS
+  /// thread.
+  struct deletion_opened {
+    std::string code;
+    bool completed = false;
+  };
+  std::function<void(const std::string& request_key, const std::string& fresh_code,
+                     const std::string& instagram_id, std::vector<std::string> users,
+                     std::function<void(std::optional<deletion_opened>)> done)>
+    deletion_open;
+  std::function<void(const std::string& code,
+                     std::function<void(std::optional<deletion_record>, bool ok)> done)>
+    deletion_get;
+  std::function<void(const std::string& user, const std::string& code,
+                     std::function<void(bool stored)> done)>
+    forward_erase;
   /// The wall clock the actors read (unix seconds); tests inject their own
   /// and drive CAF's test coordinator in step with it.
   std::function<int64_t()> clock;

@@ -139,6 +139,70 @@ void deauthorize_in_cluster(const context_ptr& ctx, const std::string& instagram
   });
 }
 
+/// Cluster mode: the request opened in the replicated bucket (a replay
+/// finds its code), and each linked user's erase sent to her owner through
+/// her shard's stream; Meta gets the code once every erase is stored there
+/// (503 if one is not: its retry is a replay, and sends them again). The
+/// status page reads `completed` once every owner purged her shard's
+/// history too.
+void deletion_in_cluster(const context_ptr& ctx, const std::string& signed_field,
+                         const std::string& instagram_id, responder_ptr reply) {
+  auto c = ctx;
+  ctx->lookup_users(instagram_id, [c, signed_field, instagram_id,
+                                   reply](std::vector<std::string> users, bool ok) {
+    if (!ok) {
+      return reply->respond(json_error(503, "could not look the account up; try again"));
+    }
+    log(log_level::notice, "webhook.data_deletion",
+        {{"instagram_user_id", instagram_id}, {"users", std::to_string(users.size())}});
+    auto request_key = to_hex(sha256(signed_field));
+    c->deletion_open(request_key, random_token(), instagram_id, users,
+                     [c, users, reply](std::optional<context::deletion_opened> o) {
+      if (!o) {
+        return reply->respond(json_error(503, "could not record the request"));
+      }
+      if (o->completed || users.empty()) {
+        return reply->respond(deletion_answer(*c, o->code));
+      }
+      struct locked_countdown {
+        std::mutex mu;
+        countdown count;
+      };
+      auto count = std::make_shared<locked_countdown>();
+      auto code = o->code;
+      count->count = countdown{users.size(), true, [c, code, reply](bool all) {
+        reply->respond(all ? deletion_answer(*c, code)
+                           : json_error(503, "could not record the deletion; try again"));
+      }};
+      for (const auto& u : users) {
+        c->forward_erase(u, code, [count](bool stored) {
+          std::lock_guard<std::mutex> lock(count->mu);
+          count->count.one(stored);
+        });
+      }
+    });
+  });
+}
+
+void answer_deletion_status(const deletion_record& d, const std::string& code, bool html,
+                            const responder_ptr& reply) {
+  if (!html) {
+    return reply->respond(json_response(200, public_view(d, code)));
+  }
+  auto done = d.status == deletion_status::completed;
+  reply->respond(html_page(
+    200, done ? "Your data was deleted" : "Your data is being deleted",
+    done ? "Everything this service held about your Instagram account was erased on "
+             + rfc3339(d.completed_at) + ". Confirmation code: " + code + "."
+         : "We received your request on " + rfc3339(d.requested_at)
+             + " and are erasing your data. Confirmation code: " + code + "."));
+}
+
+http_response unknown_code(bool html) {
+  return html ? html_page(404, "Unknown request", "No data deletion request has this code.")
+              : json_error(404, "unknown confirmation code");
+}
+
 } // namespace
 
 void hook_verify(front_self self, const route_request& r) {
@@ -182,6 +246,9 @@ void hook_signed_request(front_self self, const route_request& r, bool erase) {
   if (!erase && ctx->lookup_users) {
     return deauthorize_in_cluster(ctx, sr->user_id, r.in.reply);
   }
+  if (erase && ctx->deletion_open) {
+    return deletion_in_cluster(ctx, field, sr->user_id, r.in.reply);
+  }
   // Either id finds the user: the app-scoped one Meta signs here, or the
   // professional account id webhooks carry.
   auto linked = users::of_instagram_id(ctx->db->read(), sr->user_id);
@@ -219,26 +286,29 @@ void hook_signed_request(front_self self, const route_request& r, bool erase) {
 
 void hook_deletion_status(front_self self, const route_request& r) {
   auto code = param(r.query, "code").value_or("");
-  std::optional<deletion_record> d;
-  if (!code.empty() && code.size() <= 64) {
-    d = deletions::get(self->state.ctx->db->read(), code);
-  }
   bool html = header_value(r.in.request.headers, "Accept").find("text/html") != std::string::npos;
+  auto reply = r.in.reply;
+  if (code.empty() || code.size() > 64) {
+    return reply->respond(unknown_code(html));
+  }
+  const auto& ctx = self->state.ctx;
+  if (ctx->deletion_get) {
+    // Cluster mode: any node answers, from the replicated bucket.
+    return ctx->deletion_get(code, [code, html, reply](std::optional<deletion_record> d, bool ok) {
+      if (!ok) {
+        return reply->respond(json_error(503, "could not look the request up; try again"));
+      }
+      if (!d) {
+        return reply->respond(unknown_code(html));
+      }
+      answer_deletion_status(*d, code, html, reply);
+    });
+  }
+  auto d = deletions::get(ctx->db->read(), code);
   if (!d) {
-    return r.in.reply->respond(html ? html_page(404, "Unknown request",
-                                                "No data deletion request has this code.")
-                                    : json_error(404, "unknown confirmation code"));
+    return reply->respond(unknown_code(html));
   }
-  if (!html) {
-    return r.in.reply->respond(json_response(200, public_view(*d, code)));
-  }
-  auto done = d->status == deletion_status::completed;
-  r.in.reply->respond(html_page(
-    200, done ? "Your data was deleted" : "Your data is being deleted",
-    done ? "Everything this service held about your Instagram account was erased on "
-             + rfc3339(d->completed_at) + ". Confirmation code: " + code + "."
-         : "We received your request on " + rfc3339(d->requested_at)
-             + " and are erasing your data. Confirmation code: " + code + "."));
+  answer_deletion_status(*d, code, html, reply);
 }
 
 } // namespace igbridge

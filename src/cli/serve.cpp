@@ -24,6 +24,7 @@
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "core/cluster_admin.hpp"
+#include "core/cluster_deletions.hpp"
 #include "core/cluster_media.hpp"
 #include "core/cluster_hints.hpp"
 #include "core/shard_owner.hpp"
@@ -213,6 +214,37 @@ std::unique_ptr<shard_owner> own_shards(context& ctx) {
   return owner;
 }
 
+/// Cluster mode: a data deletion opened and answered by any node, each user
+/// erased by her owner, who purges her shard's history and marks her done
+/// (core/cluster_deletions.hpp).
+void wire_deletions(context& ctx, cluster_deletions& d, cluster_hints& hints, shard_owner& shards) {
+  ctx.deletion_open = [&d, &ctx](const std::string& request_key, const std::string& fresh,
+                                 const std::string& instagram_id, std::vector<std::string> users,
+                                 std::function<void(std::optional<context::deletion_opened>)> done) {
+    d.open_async(request_key, fresh, instagram_id, std::move(users), ctx.now(),
+                 [done = std::move(done)](std::optional<cluster_deletions::opened> o) {
+                   if (!o) {
+                     return done(std::nullopt);
+                   }
+                   done(context::deletion_opened{o->code, o->completed});
+                 });
+  };
+  ctx.deletion_get = [&d](const std::string& code,
+                          std::function<void(std::optional<deletion_record>, bool)> done) {
+    d.get_async(code, std::move(done));
+  };
+  ctx.forward_erase = [&hints](const std::string& user, const std::string& code,
+                               std::function<void(bool)> done) {
+    hints.forward_erase(user, code, std::move(done));
+  };
+  hints.on_erased([&d, &shards, &ctx](const std::string& user, const std::string& code,
+                                      std::function<void(bool)> done) {
+    shards.forget_history(user, [&d, &ctx, user, code, done = std::move(done)](bool purged) {
+      done(purged && d.user_done(code, user, ctx.now()));
+    });
+  });
+}
+
 /// SIGHUP (`systemctl reload`): re-reads the secret files and log.level
 /// from the configuration file. A file that cannot be read leaves every
 /// secret as it was, and the daemon runs on.
@@ -290,6 +322,7 @@ int run_serve(const std::string& config_path) {
   std::unique_ptr<cluster_hints> hints;
   std::unique_ptr<cluster_admin> admin;
   std::unique_ptr<cluster_media> media;
+  std::unique_ptr<cluster_deletions> deletions;
   if (cluster_node) {
     hints = std::make_unique<cluster_hints>(*ctx, static_cast<uint32_t>(conf.cluster.shards),
                                             sys, actors.writer, actors.registry);
@@ -335,7 +368,9 @@ int run_serve(const std::string& config_path) {
       ctx->media_get = [m](const std::string& name) { return m->get(name); };
       ctx->media_remove = [m](const std::string& name) { m->remove(name); };
     }
-    std::vector<shard_service*> services{hints.get(), admin.get()};
+    deletions = std::make_unique<cluster_deletions>();
+    wire_deletions(*ctx, *deletions, *hints, *shards);
+    std::vector<shard_service*> services{hints.get(), admin.get(), deletions.get()};
     if (media) {
       services.push_back(media.get());
     }
@@ -415,6 +450,7 @@ int run_serve(const std::string& config_path) {
     if (media) {
       media->stop();
     }
+    deletions->stop();
     cluster_node->stop();
     shards->stop();
   }

@@ -66,9 +66,47 @@ std::vector<std::string> split_lines(std::string_view s) {
 }
 
 /// A forwarded link on the shard's stream: "link\n" and the grant's JSON;
-/// a forwarded unlink: "unlink\n" and {"user", "reason"}.
+/// a forwarded unlink: "unlink\n" and {"user", "reason"}; a data
+/// deletion's erase: "erase\n" and {"user", "code"}.
 constexpr std::string_view link_prefix = "link\n";
 constexpr std::string_view unlink_prefix = "unlink\n";
+constexpr std::string_view erase_prefix = "erase\n";
+
+/// The owner's side of a forwarded erase: its registry erases the user
+/// (account.deleted queued), then `erased` purges her shard's history and
+/// marks her done; acked only after all of it, so that a node dying
+/// meanwhile leaves the erase to the shard's next owner (erasing again
+/// finds nothing and goes on).
+void store_forwarded_erase(caf::actor_system& sys, registry_actor registry,
+                           const cluster_hints::erased_fn& erased, const cluster::hint& h) {
+  auto j = nlohmann::json::parse(h.payload.substr(erase_prefix.size()), nullptr, false);
+  if (!j.is_object() || !j.contains("user") || !j.contains("code") || !erased) {
+    log(log_level::error, "cluster.forwarded_erase_unreadable", {{"seq", std::to_string(h.seq)}});
+    h.settle.ack();
+    return;
+  }
+  auto user = j["user"].get<std::string>();
+  auto code = j["code"].get<std::string>();
+  auto settle = h.settle;
+  sys.spawn([registry, settle, user, code, erased](caf::event_based_actor* self) {
+    self->request(registry, std::chrono::seconds(30), erase_atom::value, user, code)
+      .then(
+        [settle, user, code, erased](bool ok) {
+          if (!ok) {
+            settle.nak();
+            return;
+          }
+          erased(user, code, [settle](bool done) {
+            if (done) {
+              settle.ack();
+            } else {
+              settle.nak();
+            }
+          });
+        },
+        [settle](const caf::error&) { settle.nak(); });
+  });
+}
 
 /// The owner's side of a forwarded unlink (a deauthorize that reached
 /// another node): its registry unlinks and tells the host, acked after.
@@ -203,13 +241,17 @@ void cluster_hints::joined(cluster::cluster_link& link) {
   auto registry = registry_;
   auto* sys = &sys_;
   auto key = ctx_.cfg.storage.key;
+  auto erased = on_erased_;
   p->consumer = std::make_unique<cluster::hint_consumer>(
-    link, opts, [writer, registry, sys, key](cluster::hint h) {
+    link, opts, [writer, registry, sys, key, erased](cluster::hint h) {
       if (h.payload.rfind(link_prefix, 0) == 0) {
         return store_forwarded_link(*sys, registry, key, h);
       }
       if (h.payload.rfind(unlink_prefix, 0) == 0) {
         return store_forwarded_unlink(*sys, registry, h);
+      }
+      if (h.payload.rfind(erase_prefix, 0) == 0) {
+        return store_forwarded_erase(*sys, registry, erased, h);
       }
       auto ids = split_lines(h.payload);
       auto settle = std::make_shared<hint_settler>(h.settle, h.deliveries);
@@ -242,17 +284,27 @@ void cluster_hints::forward_link(const std::string& user, const link_grant& gran
                             });
 }
 
-void cluster_hints::forward_unlink(const std::string& user, const std::string& reason,
-                                   std::function<void(bool)> done) {
+void cluster_hints::forward(const std::string& user, std::string message,
+                            std::function<void(bool)> done) {
   if (!ready_.load(std::memory_order_acquire)) {
     return done(false);
   }
-  nlohmann::json j{{"user", user}, {"reason", reason}};
-  parts_->bus.publish_async(cluster::shard_of(user, shards_),
-                            std::string(unlink_prefix) + j.dump(), {},
+  parts_->bus.publish_async(cluster::shard_of(user, shards_), std::move(message), {},
                             [done = std::move(done)](cluster::result<uint64_t> r) {
                               done(r.ok());
                             });
+}
+
+void cluster_hints::forward_unlink(const std::string& user, const std::string& reason,
+                                   std::function<void(bool)> done) {
+  nlohmann::json j{{"user", user}, {"reason", reason}};
+  forward(user, std::string(unlink_prefix) + j.dump(), std::move(done));
+}
+
+void cluster_hints::forward_erase(const std::string& user, const std::string& code,
+                                  std::function<void(bool)> done) {
+  nlohmann::json j{{"user", user}, {"code", code}};
+  forward(user, std::string(erase_prefix) + j.dump(), std::move(done));
 }
 
 void cluster_hints::lookup_users(const std::string& instagram_id,

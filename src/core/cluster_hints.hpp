@@ -14,7 +14,8 @@
 ///
 /// The same stream carries a link completed on a node that does not serve
 /// the user's shard: its grant (the token sealed with storage.key) goes to
-/// the owner, which stores it through its registry and acks after. OAuth
+/// the owner, which stores it through its registry and acks after; so do
+/// a deauthorization's unlink and a data deletion's erase. OAuth
 /// states live in igb_oauth, so the callback may reach any node.
 ///
 /// Threads: route(), forward_link() and the OAuth calls from actors or I/O
@@ -64,6 +65,16 @@ public:
   /// An unlink for `user`, to the owner of the user's shard.
   void forward_unlink(const std::string& user, const std::string& reason,
                       std::function<void(bool stored)> done);
+  /// A data deletion's erase of `user` (`code`: its confirmation code), to
+  /// the owner of the user's shard.
+  void forward_erase(const std::string& user, const std::string& code,
+                     std::function<void(bool stored)> done);
+  /// What the owner does once its registry erased a user for a deletion
+  /// (purge her shard's history, mark her done); `done(ok)` acks the
+  /// erase, or lets it come again. Set before joined().
+  using erased_fn = std::function<void(const std::string& user, const std::string& code,
+                                       std::function<void(bool ok)> done)>;
+  void on_erased(erased_fn f) { on_erased_ = std::move(f); }
   /// The app users of an Instagram id, from the replicated index.
   void lookup_users(const std::string& instagram_id,
                     std::function<void(std::vector<std::string>, bool)> done);
@@ -85,12 +96,16 @@ public:
   void stop() override;
 
 private:
+  /// A message for the owner of the user's shard, on its stream.
+  void forward(const std::string& user, std::string message, std::function<void(bool)> done);
+
   struct parts;
   context& ctx_;
   uint32_t shards_;
   caf::actor_system& sys_;
   writer_actor writer_;
   registry_actor registry_;
+  erased_fn on_erased_;
   std::shared_ptr<parts> parts_;          // made in joined(); read after `ready_`
   std::atomic<bool> ready_{false};
 };

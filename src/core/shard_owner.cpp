@@ -80,9 +80,9 @@ cluster::shard_hooks shard_owner::hooks() {
       s->joined(link);
     }
     link_.store(&link);
-    post({event::joined, 0, nullptr});
+    post({event::joined, 0, nullptr, {}});
   };
-  h.gained = [this](uint32_t shard) { post({event::gained, shard, nullptr}); };
+  h.gained = [this](uint32_t shard) { post({event::gained, shard, nullptr, {}}); };
   h.serving = [this] {
     std::vector<uint32_t> out;
     for (uint32_t s = 0; s < shards_; ++s) {
@@ -94,7 +94,7 @@ cluster::shard_hooks shard_owner::hooks() {
   };
   h.lost = [this](uint32_t shard, cluster::lease_loss why) {
     if (why == cluster::lease_loss::handoff || why == cluster::lease_loss::stopping) {
-      post({event::handoff, shard, nullptr});
+      post({event::handoff, shard, nullptr, {}});
     } else {
       // Another node holds the lease, or it expired: nothing more of this
       // shard may leave the node, from now on; what was committed is still
@@ -103,7 +103,7 @@ cluster::shard_hooks shard_owner::hooks() {
       auto p = phase_[shard].load();
       while (!phase_[shard].compare_exchange_weak(p, p == owned || p == leaving ? lost : none)) {
       }
-      post({event::dropped, shard, nullptr});
+      post({event::dropped, shard, nullptr, {}});
     }
   };
   return h;
@@ -169,7 +169,7 @@ bool shard_owner::publish(const std::string& batch) {
       if (snapshot_every_ != 0 && ++since_snapshot_[shard] >= snapshot_every_
           && !snapshot_queued_[shard].exchange(true)) {
         since_snapshot_[shard] = 0;
-        post({event::snapshot, shard, nullptr});
+        post({event::snapshot, shard, nullptr, {}});
       }
       continue;
     }
@@ -184,7 +184,7 @@ bool shard_owner::publish(const std::string& batch) {
     log(log_level::error, "cluster.shard_dropped",
         {{"shard", std::to_string(shard)}, {"why", cluster::to_string(r.st.code)},
          {"error", r.st.message}});
-    post({event::dropped, shard, nullptr});
+    post({event::dropped, shard, nullptr, {}});
   }
   return all;
 }
@@ -223,10 +223,14 @@ void shard_owner::mirror_index(std::string_view part) {
   });
 }
 
+void shard_owner::forget_history(std::string_view user, std::function<void(bool)> done) {
+  post({event::forget, shard_of(user), nullptr, std::move(done)});
+}
+
 void shard_owner::post(event e) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    bool later = e.what == event::snapshot || e.what == event::heal;
+    bool later = e.what == event::snapshot || e.what == event::heal || e.what == event::forget;
     (later ? background_ : urgent_).push_back(std::move(e));
   }
   cv_.notify_one();
@@ -290,11 +294,16 @@ void shard_owner::handle(const event& e) {
       // Fenced while the lease is still ours (two appends raced, or an
       // import claimed the log): restore afresh (changelog.hpp).
       if (node_->holds(e.shard)) {
-        post({event::gained, e.shard, nullptr});
+        post({event::gained, e.shard, nullptr, {}});
       }
       break;
     case event::snapshot:
       snapshot(e.shard);
+      break;
+    case event::forget:
+      // A data deletion: her erase committed before this was posted, so a
+      // snapshot now holds nothing of her and the changelog before it goes.
+      e.done(snapshot(e.shard));
       break;
     case event::heal:
       for (const auto& [id, user] : *e.ids) {
@@ -435,7 +444,7 @@ bool shard_owner::restore(uint32_t shard) {
   }
   // The bucket heals from whatever a crash between a commit and its mirror
   // left out, after the restores queued meanwhile (one read per id).
-  post({event::heal, shard, indexed});
+  post({event::heal, shard, indexed, {}});
   for (auto* s : services_) {
     s->serve(shard);
   }
@@ -449,11 +458,11 @@ bool shard_owner::restore(uint32_t shard) {
   return true;
 }
 
-void shard_owner::snapshot(uint32_t shard) {
+bool shard_owner::snapshot(uint32_t shard) {
   snapshot_queued_[shard].store(false); // later appends may ask for the next one
   auto* link = link_.load();
   if (link == nullptr || phase_of(shard) != owned) {
-    return;
+    return false;
   }
   auto data = std::make_shared<std::string>();
   auto covers = std::make_shared<uint64_t>(0);
@@ -472,16 +481,18 @@ void shard_owner::snapshot(uint32_t shard) {
   // Nothing new since this node's last snapshot (one asked for while that
   // one was being written); and none from a node that no longer holds the
   // lease: its compaction could cut the tail a new owner is reading.
-  if (!unlogged(std::move(job)) || phase_of(shard) != owned || *covers <= snapshot_covers_[shard]
-      || !node_->holds(shard)) {
-    return;
+  if (!unlogged(std::move(job)) || phase_of(shard) != owned || !node_->holds(shard)) {
+    return false;
+  }
+  if (*covers <= snapshot_covers_[shard]) {
+    return true; // the last one, written and compacted, is the state now
   }
   cluster::shard_log changelog(*link);
   auto w = changelog.write_snapshot(shard, *covers, *data);
   if (!w.ok()) {
     log(log_level::warning, "cluster.snapshot_failed",
         {{"shard", std::to_string(shard)}, {"error", w.st.message}});
-    return;
+    return false;
   }
   snapshot_covers_[shard] = *covers;
   // The changelog the snapshot covers goes (its last message stays: the
@@ -492,6 +503,7 @@ void shard_owner::snapshot(uint32_t shard) {
       {{"shard", std::to_string(shard)}, {"covers_seq", std::to_string(*covers)},
        {"records", std::to_string(*records)}, {"bytes", std::to_string(data->size())},
        {"compacted", c.ok() ? "true" : c.message}});
+  return c.ok();
 }
 
 void shard_owner::leave(uint32_t shard, bool release) {

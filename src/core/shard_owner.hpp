@@ -77,6 +77,12 @@ public:
   /// answers then say it failed; that shard is dropped).
   bool publish(const std::string& batch);
 
+  /// A data deletion, after the user's erase committed: a snapshot of her
+  /// shard taken now and the changelog before it dropped, so that nothing
+  /// published holds her data; `done(ok)` on this object's thread (it may
+  /// block), false when the shard is not served here (any more).
+  void forget_history(std::string_view user, std::function<void(bool)> done);
+
   /// The actors are gone: from now on a shard handed over is released at
   /// once (everything committed was published). Call before the node
   /// leaves, which hands every shard over.
@@ -87,9 +93,10 @@ public:
 private:
   enum phase : uint8_t { none, restoring, owned, leaving, lost };
   struct event {
-    enum kind { joined, gained, handoff, dropped, snapshot, heal } what;
+    enum kind { joined, gained, handoff, dropped, snapshot, heal, forget } what;
     uint32_t shard = 0;
     std::shared_ptr<std::vector<std::pair<std::string, std::string>>> ids; // heal: (id, user)
+    std::function<void(bool)> done; // forget
   };
   void post(event e);
   void run();
@@ -97,7 +104,9 @@ private:
   void purge_all();
   bool restore(uint32_t shard);
   void leave(uint32_t shard, bool release);
-  void snapshot(uint32_t shard);
+  /// True when a snapshot holds the shard's state as of now and the
+  /// changelog before it was dropped.
+  bool snapshot(uint32_t shard);
   bool unlogged(write_job job);
   void mirror_index(std::string_view part); // the writer's thread, after an append
   /// The writer's thread: one shard's part, sent again while the failure

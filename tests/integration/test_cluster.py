@@ -15,9 +15,10 @@ import os
 import subprocess
 import time
 import unittest
+import urllib.parse
 
 from cluster_nodes import KEY, SHARDS, ClusterNodes, shard_of
-from harness import IGBRIDGE, DaemonTest, Fakegram, Igbridge, free_port, get, wait_until
+from harness import IGBRIDGE, DaemonTest, Fakegram, Igbridge, free_port, get, post, wait_until
 from nats_cluster import NatsCluster
 from pipeline import (fetch_and_wait, fetches_ended, link_alice, media_records, settle,
                       wait_fetched)
@@ -244,6 +245,69 @@ class Cluster(ClusterNodes, DaemonTest):
         self.assertGreater(int(fields["snapshot_seq"]), 0)
         self.assertLess(int(fields["tail_batches"]), 10)
 
+
+    def test_data_deletion_from_any_node(self):
+        """Meta's data-deletion request reaches the node that does not own
+        the user: it answers with a code once her erase is stored on her
+        shard's stream; her owner erases her, snapshots her shard and drops
+        the changelog before it, and only then does the code read
+        `completed`, on either node. Her owner killed, the shard restored
+        on the other node from that snapshot and changelog has nothing of
+        her."""
+        self.nats = self.track(NatsCluster())
+        port = free_port()  # the non-owner's: Meta's deletion request goes there
+        self.fg = self.track(Fakegram(
+            "graph", data_deletion_url=f"http://127.0.0.1:{port}/hooks/instagram/data-deletion"))
+        a = self.node("node-a", port=port)
+        b = self.node("node-b")
+        for ig in (a, b):
+            wait_until(ig._ready, timeout=30, what="cluster node ready")
+        self.wait_served((a, b), "every shard served once, split even")
+        user = next(u for u in [f"dora-{i}" for i in range(200)]
+                    if shard_of(u) in self.status(b)["serving"])
+        shard = shard_of(user)
+        acct = self.fg.account("dora.deletes")
+        photo = self.fg.post_media(acct["id"], "dumplings #eatdifferent")
+        ended = fetches_ended(b)
+        self.assertIn("instagram=connected", b.link(user, "dora.deletes", fast=True))
+        wait_fetched(b, user, ended)
+        wait_until(lambda: photo in [r["media_id"] for r in media_records(b)] or None,
+                   timeout=20, what="her post delivered")
+        self.assertEqual(a.user(user).status, 200)  # any node answers for her
+
+        sent = self.fg.data_deletion(acct["id"])
+        self.assertEqual(sent["status"], 200, sent)
+        answer = json.loads(sent["body"]) if isinstance(sent["body"], str) else sent["body"]
+        code = answer["confirmation_code"]
+        self.assertTrue(answer["url"].endswith("/hooks/instagram/deletion?code=" + code), answer)
+
+        def status_on(ig):
+            r = get(ig.public + "/hooks/instagram/deletion?code=" + code, timeout=5)
+            self.assertEqual(r.status, 200, r.body)
+            return r.json()["status"]
+        wait_until(lambda: status_on(a) == "completed" or None, timeout=30, interval=0.3,
+                   what="the deletion completed")
+        self.assertEqual(status_on(b), "completed")
+        self.assertIn("cluster.data_deletion_completed", b.log())
+        # Erased on her owner, whose snapshot of her shard came after.
+        for ig in (a, b):
+            self.assertEqual(ig.user(user).status, 404)
+        lines = b.log().splitlines()
+        erased_at = max(i for i, l in enumerate(lines) if "user.erased" in l and f"user={user} " in l)
+        self.assertTrue(any("cluster.snapshot_written" in l and f"shard={shard} " in l
+                            for l in lines[erased_at:]), lines[erased_at:])
+        # A replay of Meta's request: the same code.
+        form = "signed_request=" + urllib.parse.quote(sent["signed_request"])
+        again = post(b.public + "/hooks/instagram/data-deletion", form,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(again.status, 200, again.body)
+        self.assertEqual(again.json()["confirmation_code"], code)
+        # Nothing of her comes back from the shard's history.
+        b.kill9()
+        wait_until(lambda: shard in self.status(a)["serving"] or None, timeout=20,
+                   interval=0.2, what="her shard restored on node-a")
+        self.assertEqual(a.user(user).status, 404)
+        self.assertEqual(status_on(a), "completed")
 
     def users_listed(self, ig):
         """Every user /users lists on the node (its own shards)."""
