@@ -272,6 +272,8 @@ void shard_owner::handle(const event& e) {
     if (e.what == event::handoff) {
       set_phase(e.shard, none);
       node_->release(e.shard);
+    } else if (e.what == event::forget) {
+      e.done(false); // its erase comes again, to the shard's next owner
     }
     return;
   }
