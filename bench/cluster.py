@@ -18,15 +18,22 @@ FAKEGRAM_BIN, SEED_USERS_BIN) and Debian's nats-server. Prints:
     one node takes from start to serving every shard (per 10,000 users);
   - failover: kill -9 of a node under no load, the time until every shard
     is served again, and until the killed node's user is fetched by its
-    new owner.
+    new owner;
+  - publish-to-ack latency p50/p90/p99 of a changelog append and of a hint
+    publish, one at a time (build/nats_publish, or NATS_PUBLISH_BIN: built
+    with `cmake --build build --target nats_publish`), on three servers at
+    R3 and, side by side, on one standalone server at R1 (--publishes N,
+    0 to skip).
 Every process it starts is stopped at the end."""
 
 import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -39,11 +46,39 @@ os.environ.setdefault("IGBRIDGE_ARTIFACTS", "/tmp/igbridge-bench-cluster")
 os.makedirs(os.environ["IGBRIDGE_ARTIFACTS"], exist_ok=True)
 
 from cluster_nodes import KEY, SHARDS, ClusterNodes, shard_of  # noqa: E402
-from harness import IGBRIDGE, Fakegram, Igbridge, get, wait_until  # noqa: E402
+from harness import IGBRIDGE, Fakegram, Igbridge, free_port, get, wait_until  # noqa: E402
 from nats_cluster import NatsCluster  # noqa: E402
 from pipeline import fetches_ended  # noqa: E402
 
 SEED_USERS = os.environ.get("SEED_USERS_BIN", os.path.join(ROOT, "build", "seed_users"))
+NATS_PUBLISH = os.environ.get("NATS_PUBLISH_BIN", os.path.join(ROOT, "build", "nats_publish"))
+
+
+def publish_latency(count):
+    """nats_publish on three fresh servers at R3, then on one standalone
+    server (JetStream, no cluster) at R1."""
+    out = {}
+    lat = NatsCluster()
+    try:
+        r = subprocess.run([NATS_PUBLISH, "--urls", ",".join(lat.urls), "--replicas", "3",
+                            "--count", str(count)], check=True, capture_output=True, text=True)
+        out["r3_three_servers"] = json.loads(r.stdout)
+    finally:
+        lat.stop()
+    port = free_port()
+    store = tempfile.mkdtemp(prefix="igbridge-bench-nats-")
+    solo = subprocess.Popen(["nats-server", "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        r = subprocess.run([NATS_PUBLISH, "--urls", f"nats://127.0.0.1:{port}", "--replicas", "1",
+                            "--count", str(count)], check=True, capture_output=True, text=True)
+        out["r1_one_server"] = json.loads(r.stdout)
+    finally:
+        solo.terminate()
+        solo.wait()
+        shutil.rmtree(store, ignore_errors=True)
+    return out
 
 
 class Bench(ClusterNodes):
@@ -119,7 +154,10 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--restore-users", type=int, default=10000)
+    ap.add_argument("--publishes", type=int, default=2000)
     args = ap.parse_args()
+    if args.publishes:
+        print(json.dumps({"publish_to_ack": publish_latency(args.publishes)}), flush=True)
     b = Bench()
     try:
         b.nats = b.track(NatsCluster())
