@@ -32,8 +32,12 @@ namespace {
 
 nlohmann::json summary(std::vector<double> ms, double seconds) {
   std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * ms.size()))]; };
-  auto round3 = [](double v) { return static_cast<double>(static_cast<int64_t>(v * 1000 + 0.5)) / 1000; };
+  auto at = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * ms.size()))];
+  };
+  auto round3 = [](double v) {
+    return static_cast<double>(static_cast<int64_t>(v * 1000 + 0.5)) / 1000;
+  };
   return {{"count", ms.size()},         {"p50_ms", round3(at(0.50))}, {"p90_ms", round3(at(0.90))},
           {"p99_ms", round3(at(0.99))}, {"max_ms", round3(ms.back())},
           {"per_s", static_cast<int64_t>(ms.size() / seconds)}};
@@ -58,7 +62,8 @@ int main(int argc, char** argv) {
   link_options o;
   for (std::size_t start = 0; start <= urls.size();) {
     auto end = urls.find(',', start);
-    o.urls.push_back(urls.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    auto n = end == std::string::npos ? std::string::npos : end - start;
+    o.urls.push_back(urls.substr(start, n));
     start = end == std::string::npos ? urls.size() + 1 : end + 1;
   }
   o.node_id = "bench-publish";

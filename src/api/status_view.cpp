@@ -37,8 +37,9 @@ nlohmann::json cluster_json(const cluster::node_view& v) {
     auto count = [s](const std::vector<int64_t>& by) {
       return s < by.size() ? nlohmann::json(by[s]) : nlohmann::json(nullptr);
     };
-    shards.push_back(
-      {{"shard", s}, {"hints", count(v.hints_by_shard)}, {"changelog", count(v.changelog_by_shard)}});
+    shards.push_back({{"shard", s},
+                      {"hints", count(v.hints_by_shard)},
+                      {"changelog", count(v.changelog_by_shard)}});
   }
   return {
     {"node", v.node_id},

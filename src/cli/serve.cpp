@@ -218,9 +218,10 @@ std::unique_ptr<shard_owner> own_shards(context& ctx) {
 /// erased by her owner, who purges her shard's history and marks her done
 /// (core/cluster_deletions.hpp).
 void wire_deletions(context& ctx, cluster_deletions& d, cluster_hints& hints, shard_owner& shards) {
+  using opened_fn = std::function<void(std::optional<context::deletion_opened>)>;
   ctx.deletion_open = [&d, &ctx](const std::string& request_key, const std::string& fresh,
                                  const std::string& instagram_id, std::vector<std::string> users,
-                                 std::function<void(std::optional<context::deletion_opened>)> done) {
+                                 opened_fn done) {
     d.open_async(request_key, fresh, instagram_id, std::move(users), ctx.now(),
                  [done = std::move(done)](std::optional<cluster_deletions::opened> o) {
                    if (!o) {

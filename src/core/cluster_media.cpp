@@ -43,7 +43,8 @@ std::optional<std::string> cluster_media::get(const std::string& name) const {
   auto r = cluster::media_store(*link).get(sha_of(name));
   if (!r.ok()) {
     if (r.st.code != cluster::errc::not_found) {
-      log(log_level::warning, "cluster.media_get_failed", {{"file", name}, {"error", r.st.message}});
+      log(log_level::warning, "cluster.media_get_failed",
+          {{"file", name}, {"error", r.st.message}});
     }
     return std::nullopt;
   }

@@ -196,7 +196,8 @@ cluster::result<uint64_t> shard_owner::append_part(cluster::cluster_link& link, 
   const auto expected = expected_last_[shard];
   // Names this batch at this place in the log: a try that timed out and
   // was stored after all is recognised instead of fenced.
-  const auto id = link.options().node_id + "." + std::to_string(shard) + "." + std::to_string(expected);
+  const auto id =
+    link.options().node_id + "." + std::to_string(shard) + "." + std::to_string(expected);
   for (int tries = 1;; ++tries) {
     auto r = changelog.append(shard, expected, part, id);
     bool again = !r.ok() && passing(r.st.code) && phase_of(shard) != none

@@ -175,7 +175,8 @@ http_server::routes public_listener(context_ptr ctx, const actor_set& actors) {
       if (r.status == 404 && ctx->media_get && media) {
         // Cluster mode: another node may have stored it (IGB_MEDIA); the
         // media store's thread copies it here and answers.
-        caf::anon_send(media, inbound{listener_kind::public_api, std::move(req), std::move(counted)});
+        caf::anon_send(media,
+                       inbound{listener_kind::public_api, std::move(req), std::move(counted)});
         return;
       }
       return counted->respond(std::move(r));
