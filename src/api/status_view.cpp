@@ -27,10 +27,36 @@ namespace {
 /// `lag.shards` has, per shard, that count (its consumer's lag) and the
 /// messages of its changelog since the latest snapshot's compaction (what
 /// a new owner would replay).
+/// Adds every number of `from` into `into`, key by key, nested objects
+/// too: the totals of the nodes' figures.
+void add_figures(nlohmann::json& into, const nlohmann::json& from) {
+  for (auto it = from.begin(); it != from.end(); ++it) {
+    if (it->is_number()) {
+      into[it.key()] = into.value(it.key(), int64_t{0}) + it->get<int64_t>();
+    } else if (it->is_object()) {
+      auto& sub = into[it.key()];
+      if (!sub.is_object()) {
+        sub = nlohmann::json::object();
+      }
+      add_figures(sub, *it);
+    }
+  }
+}
+
 nlohmann::json cluster_json(const cluster::node_view& v) {
   nlohmann::json nodes = nlohmann::json::array();
+  // Each node's figures cover the shards it serves, so their sum over the
+  // live nodes is the cluster's: users by state, the outbox, dead letters.
+  auto totals = nlohmann::json::object();
   for (const auto& m : v.nodes) {
-    nodes.push_back({{"id", m.id}, {"shards", m.shards}, {"alive", m.alive}});
+    auto figures = nlohmann::json::parse(m.figures, nullptr, false);
+    if (!figures.is_object()) {
+      figures = nlohmann::json::object();
+    }
+    if (m.alive) {
+      add_figures(totals, figures);
+    }
+    nodes.push_back({{"id", m.id}, {"shards", m.shards}, {"alive", m.alive}, {"figures", figures}});
   }
   nlohmann::json shards = nlohmann::json::array();
   for (uint32_t s = 0; s < v.shards; ++s) {
@@ -50,6 +76,7 @@ nlohmann::json cluster_json(const cluster::node_view& v) {
     {"owned", v.owned},
     {"serving", v.serving},
     {"nodes", nodes},
+    {"totals", totals},
     {"lag",
      {{"hints", v.hints_pending >= 0 ? nlohmann::json(v.hints_pending) : nlohmann::json(nullptr)},
       {"shards", shards}}},
@@ -205,6 +232,19 @@ std::string card(const std::string& title, const std::string& value, const char*
 }
 
 } // namespace
+
+std::string node_figures(const context& ctx) {
+  auto txn = ctx.db->read();
+  nlohmann::json users = nlohmann::json::object();
+  for (auto s : all_user_states) {
+    users[to_string(s)] = users::count(txn, s);
+  }
+  return nlohmann::json{{"users", users},
+                        {"outbox", outbox::queued(txn)},
+                        {"dead_letters", outbox::dead_count(txn)},
+                        {"scheduled", schedule::count(txn)}}
+    .dump();
+}
 
 status_figures read_status(const context& ctx) {
   status_figures f;
@@ -389,7 +429,15 @@ std::string cluster_line(const nlohmann::json& c) {
               + std::to_string(n["shards"].get<int64_t>()) + (up ? "" : " (gone)");
   }
   bool ready = c["ready"].get<bool>();
-  return std::string("<p class=\"") + (ready ? "" : "bad") + "\">Cluster: node "
+  int64_t users = 0;
+  auto totals = c.find("totals");
+  if (totals != c.end() && totals->contains("users")) {
+    for (const auto& n : totals->at("users")) {
+      users += n.get<int64_t>();
+    }
+  }
+  return std::string("<p class=\"") + (ready ? "" : "bad") + "\">Cluster: "
+         + std::to_string(users) + " user(s) on all nodes; node "
          + html_escape(c["node"].get<std::string>()) + " owns "
          + std::to_string(c["owned"].size()) + " of " + std::to_string(c["shards"].get<int64_t>())
          + " shards; " + std::to_string(alive) + " node(s) alive (shards: " + html_escape(others)

@@ -46,6 +46,11 @@ struct status_figures {
 };
 
 status_figures read_status(const context& ctx);
+
+/// Cluster mode: this node's figures for its heartbeat (users by state,
+/// outbox, dead letters, scheduled; JSON text), which /status sums over
+/// the nodes as `cluster.totals`.
+std::string node_figures(const context& ctx);
 nlohmann::json status_json(const status_figures& f);
 /// The self-contained HTML dashboard (inline CSS and SVG, no script).
 std::string status_html(const status_figures& f);

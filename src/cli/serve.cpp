@@ -20,6 +20,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
 
+#include "api/status_view.hpp"
 #include "cli/cluster_options.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
@@ -191,7 +192,9 @@ std::shared_ptr<cluster::node_runtime> start_cluster(context& ctx, shard_owner* 
   }
   auto node = std::make_shared<cluster::node_runtime>(link_options_of(ctx.cfg));
   ctx.cluster_view = [node] { return node->view(); };
-  node->set_hooks(owner->hooks());
+  auto hooks = owner->hooks();
+  hooks.figures = [&ctx] { return node_figures(ctx); };
+  node->set_hooks(std::move(hooks));
   return node;
 }
 

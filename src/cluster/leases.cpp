@@ -169,6 +169,7 @@ result<std::vector<node_info>> lease_keeper::nodes() const {
     node_info n;
     n.id = key;
     n.shards = j.is_object() ? j.value("shards", uint32_t{0}) : 0;
+    n.figures = j.is_object() && j.contains("figures") ? j["figures"].dump() : "{}";
     all.push_back(std::move(n));
   }
   return out::success(std::move(all));
@@ -224,8 +225,12 @@ void lease_keeper::heartbeat() {
     std::lock_guard<std::mutex> lock(mu_);
     count = held_.size();
   }
-  auto value =
-      nlohmann::json{{"node", node_}, {"incarnation", incarnation_}, {"shards", count}}.dump();
+  auto figures = nlohmann::json::parse(events_.figures ? events_.figures() : "{}", nullptr, false);
+  auto value = nlohmann::json{{"node", node_},
+                              {"incarnation", incarnation_},
+                              {"shards", count},
+                              {"figures", figures.is_object() ? figures : nlohmann::json::object()}}
+                 .dump();
   auto put = nodes_.put(node_, value);
   auto keys = nodes_.keys();
   std::lock_guard<std::mutex> lock(mu_);

@@ -149,6 +149,7 @@ bool node_runtime::join_cluster() {
   // The parts keep their address when moved into parts_, and the keeper
   // exists before its first callback.
   lease_events events;
+  events.figures = hooks_.figures;
   if (hooks_.lost) {
     events.gained = hooks_.gained;
     events.lost = hooks_.lost;
@@ -190,12 +191,12 @@ void node_runtime::refresh() {
   if (nodes.ok()) {
     for (auto& n : nodes.value) {
       seen_.insert(n.id);
-      v.nodes.push_back({n.id, n.shards, true});
+      v.nodes.push_back({n.id, n.shards, true, n.figures});
     }
     for (const auto& id : seen_) {
       bool live = std::any_of(v.nodes.begin(), v.nodes.end(), [&](const member& m) { return m.id == id; });
       if (!live) {
-        v.nodes.push_back({id, 0, false});
+        v.nodes.push_back({id, 0, false, "{}"});
       }
     }
     std::sort(v.nodes.begin(), v.nodes.end(), [](const member& a, const member& b) { return a.id < b.id; });

@@ -83,8 +83,8 @@ class Cluster(ClusterNodes, DaemonTest):
         self.assertEqual(len(per_shard), SHARDS, per_shard)
         page = get(a.admin + "/status", headers={"Accept": "text/html"}, timeout=5).body
         page = page.decode() if isinstance(page, bytes) else page
-        self.assertIn(f"Cluster: node node-a owns {seen[0]['node-a']} of {SHARDS} shards; "
-                      "2 node(s) alive", page)
+        self.assertIn(f"Cluster: 0 user(s) on all nodes; node node-a owns {seen[0]['node-a']} "
+                      f"of {SHARDS} shards; 2 node(s) alive", page)
 
         # A graceful leave: b's shards go to a at once (not after the TTL),
         # and a still lists b, as gone.
@@ -94,7 +94,7 @@ class Cluster(ClusterNodes, DaemonTest):
                    interval=0.2, what="node-a owning every shard")
         print(f"hand-over after a graceful leave: {time.monotonic() - t0:.1f} s")
         gone = [n for n in self.status(a)["nodes"] if n["id"] == "node-b"]
-        self.assertEqual(gone, [{"id": "node-b", "shards": 0, "alive": False}])
+        self.assertEqual(gone, [{"id": "node-b", "shards": 0, "alive": False, "figures": {}}])
 
         # Two of three servers gone: connected, but no quorum stores the
         # heartbeat, so not ready within about the lease TTL.
@@ -160,6 +160,7 @@ class Cluster(ClusterNodes, DaemonTest):
                     if shard_of(u) in self.status(b)["serving"])
         shard = shard_of(user)
         owner, other = b, a
+        owner_id = "node-b"
         acct = self.fg.account("alice.cooks")
         old = [self.fg.post_media(acct["id"], f"bowl {i} #eatdifferent") for i in range(3)]
         self.fg.post_media(acct["id"], "no tags here")
@@ -177,6 +178,18 @@ class Cluster(ClusterNodes, DaemonTest):
         # Only the owner holds and runs her; admin calls for her on the other
         # node are answered by her owner (NATS request/reply).
         self.assertEqual(other.user_json(user), owner.user_json(user))
+        # /status on the other node counts her in the cluster's totals
+        # (from her owner's heartbeat), not in its own figures; her
+        # delivered imports left no outbox anywhere.
+        def totals():
+            st = get(other.admin + "/status", timeout=5).json()
+            t = st["cluster"]["totals"]
+            return st if sum(t.get("users", {}).values()) == 1 else None
+        st = wait_until(totals, timeout=10, interval=0.2, what="her in the cluster's totals")
+        self.assertEqual(sum(st["users"].values()), 0)
+        self.assertEqual(st["cluster"]["totals"]["dead_letters"], 0)
+        by_node = {n["id"]: n["figures"] for n in st["cluster"]["nodes"]}
+        self.assertEqual(sum(by_node[owner_id]["users"].values()), 1)
         # Her shard's changelog holds her link and imports, seen from the
         # other node's /status too.
         lag = self.status(other)["lag"]["shards"][shard]

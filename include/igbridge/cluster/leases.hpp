@@ -52,12 +52,17 @@ const char* to_string(lease_loss why);
 struct lease_events {
   std::function<void(uint32_t shard)> gained;
   std::function<void(uint32_t shard, lease_loss why)> lost;
+  /// What the heartbeat carries besides the shard count: a JSON object's
+  /// text of the node's own figures, which /status sums over the nodes.
+  /// Called on the keeper's thread, once per tick.
+  std::function<std::string()> figures;
 };
 
 /// A live node as its heartbeat describes it (/status).
 struct node_info {
   std::string id;
   uint32_t shards = 0; // leases it held at its last heartbeat
+  std::string figures; // its lease_events::figures at that heartbeat (JSON text; "{}" if none)
 };
 
 struct lease_options {

@@ -32,6 +32,7 @@ struct member {
   std::string id;
   uint32_t shards = 0; // leases it held at its last heartbeat
   bool alive = false;  // its heartbeat is live; false: seen since this node started, gone now
+  std::string figures = "{}"; // what its heartbeat carried (shard_hooks::figures)
 };
 
 /// The cluster as this node saw it at its last tick: a value, cheap to read.
@@ -72,6 +73,8 @@ struct shard_hooks {
   std::function<void(uint32_t shard, lease_loss why)> lost;
   /// The shards restored and running here now (for the view); any thread.
   std::function<std::vector<uint32_t>()> serving;
+  /// The node's own figures for its heartbeat (lease_events::figures).
+  std::function<std::string()> figures;
 };
 
 class node_runtime {
