@@ -69,6 +69,12 @@ struct context {
   std::function<bool(std::string_view user)> owns;
   std::function<uint32_t(std::string_view user)> shard_of;
   bool owns_user(std::string_view user) const { return !owns || owns(user); }
+  /// Cluster mode: whether the delivery may send the user's entries now:
+  /// owned, and the lease not past its TTL on this node's clock (a node
+  /// woken from a pause sends nothing before a renewal). Unset on a single
+  /// node.
+  std::function<bool(std::string_view user)> sends_for;
+  bool sends_for_user(std::string_view user) const { return !sends_for || sends_for(user); }
   /// Cluster mode: whether the writer takes changes of the user: its shard
   /// is owned or leaving (a shard handed over still takes the writes of
   /// what was in flight: they are published before the hand-over ends).

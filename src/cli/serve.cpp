@@ -211,6 +211,7 @@ std::unique_ptr<shard_owner> own_shards(context& ctx) {
   ctx.db->partition_seqs(shards, [shards](std::string_view u) { return cluster::shard_of(u, shards); });
   auto* o = owner.get();
   ctx.owns = [o](std::string_view u) { return o->owns(u); };
+  ctx.sends_for = [o](std::string_view u) { return o->sends_for(u); };
   ctx.writes_for = [o](std::string_view u) { return o->writes_for(u); };
   ctx.shard_of = [o](std::string_view u) { return o->shard_of(u); };
   ctx.on_commit = [o](const std::string& batch) { return o->publish(batch); };

@@ -120,8 +120,13 @@ std::function<bool(std::string_view)> shard_owner::users_of(uint32_t shard) cons
 }
 
 bool shard_owner::owns(std::string_view user) const {
-  // A node that was paused past its lease acts for no one until a renewal
-  // says it still holds it.
+  return phase_of(shard_of(user)) == owned;
+}
+
+bool shard_owner::sends_for(std::string_view user) const {
+  // A node that was paused past its lease sends nothing until a renewal
+  // says it still holds it. (Only the sink: everything else it might do
+  // meanwhile is a write, which the changelog's fence refuses.)
   auto shard = shard_of(user);
   auto* node = node_;
   return phase_of(shard) == owned && node != nullptr && node->fresh(shard);

@@ -62,9 +62,11 @@ public:
   /// The hooks to give the node before it starts.
   cluster::shard_hooks hooks();
 
-  /// Whether the user's shard is owned (restored, not leaving, its lease
-  /// fresh on this node's clock). Any thread.
+  /// Whether the user's shard is owned (restored and not leaving). Any thread.
   bool owns(std::string_view user) const;
+  /// Whether the delivery may send the user's entries: owned, and the
+  /// lease fresh on this node's clock (lease_keeper::fresh). Any thread.
+  bool sends_for(std::string_view user) const;
   /// Whether the writer takes the user's changes: owned, leaving or lost.
   bool writes_for(std::string_view user) const;
   uint32_t shard_of(std::string_view user) const;

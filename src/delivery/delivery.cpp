@@ -119,7 +119,7 @@ due_work due_records(delivery_self self, std::size_t room, std::size_t media_roo
     [&](std::string_view user, uint64_t seq) {
       // Cluster mode: a shard leaving this node delivers nothing more
       // here; its new owner delivers what is left.
-      if (st.in_flight.count(seq) != 0 || !st.ctx->owns_user(user)) {
+      if (st.in_flight.count(seq) != 0 || !st.ctx->sends_for_user(user)) {
         return outbox::scan_step::skip;
       }
       if (due.ready.size() >= room && due.media.size() >= media_room) {
