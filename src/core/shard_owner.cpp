@@ -409,9 +409,11 @@ bool shard_owner::restore(uint32_t shard) {
   job.what = "cluster.restore";
   auto bad = std::make_shared<std::size_t>(0);
   auto indexed = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
-  job.apply = [batches, mine = users_of(shard), bad, indexed](write_txn& txn,
-                                                               write_notes& notes) {
+  auto wakes = std::make_shared<std::vector<std::pair<std::string, int64_t>>>();
+  job.apply = [batches, mine = users_of(shard), bad, indexed, wakes](write_txn& txn,
+                                                                      write_notes&) {
     indexed->clear(); // a run again after the map grew
+    wakes->clear();
     owners::drop_users(txn, mine);
     for (const auto& b : *batches) {
       auto muts = decode_mutations(b);
@@ -423,18 +425,15 @@ bool shard_owner::restore(uint32_t shard) {
     }
     // Numbers taken on other nodes stay unique here (store::partition_seqs).
     meta::raise_outbox_seq(txn, outbox::highest_seq(txn));
-    // Out of the scheduler's in-flight set, should it have woken them while
-    // the shard was not here; and the delivery looks at the outbox again.
     users::each(txn, "", [&](const user_record& rec) {
       if (mine(rec.user)) {
-        notes.wake(rec.user, rec.next_fetch_at);
+        wakes->emplace_back(rec.user, rec.next_fetch_at);
         for (auto& id : users::instagram_ids(rec)) {
           indexed->emplace_back(std::move(id), rec.user);
         }
       }
       return true;
     });
-    notes.outbox_grew = true;
   };
   if (!unlogged(std::move(job))) {
     set_phase(shard, none);
@@ -456,6 +455,19 @@ bool shard_owner::restore(uint32_t shard) {
   for (auto* s : services_) {
     s->serve(shard);
   }
+  // Only now, served: the scheduler takes the users out of its in-flight
+  // set (a wake the registry refused while the shard was not served here
+  // would hold them there for minutes) and wakes them, and the delivery
+  // looks at the outbox again.
+  write_job wake;
+  wake.what = "cluster.serve";
+  wake.apply = [wakes](write_txn&, write_notes& notes) {
+    for (const auto& [user, due] : *wakes) {
+      notes.wake(user, due);
+    }
+    notes.outbox_grew = true;
+  };
+  unlogged(std::move(wake));
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::steady_clock::now() - start).count();
   ctx_.stats.inc("igbridge_cluster_restores_total");

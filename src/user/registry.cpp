@@ -161,9 +161,18 @@ registry_actor::behavior_type registry_fn(registry_self self, context_ptr ctx,
   });
   return {
     [=](wake_atom, const std::string& user) {
-      if (!self->state.draining && self->state.ctx->owns_user(user)) {
-        self->send(actor_for(self, user), wake_atom::value);
+      auto& st = self->state;
+      if (st.draining) {
+        return;
       }
+      if (!st.ctx->owns_user(user)) {
+        // Cluster mode: the shard is not served here (now). The scheduler
+        // keeps the user in flight until a commit notes it again (a
+        // restore's wakes, once the shard is served).
+        st.ctx->stats.inc("igbridge_wakes_refused_total");
+        return;
+      }
+      self->send(actor_for(self, user), wake_atom::value);
     },
     [=](fetch_now_atom, const std::string& user) -> caf::result<int64_t> {
       if (!self->state.ctx->owns_user(user)) {

@@ -82,6 +82,10 @@ const std::vector<family_decl>& declarations() {
     {"igbridge_cluster_changelog_appends_total", kind::counter,
      "A commit's part for one shard appended to the shard's changelog, by result",
      {{"result", {"ok", "fenced", "failed"}}}},
+    {"igbridge_cluster_changelog_retries_total", kind::counter,
+     "Changelog appends sent again after a passing failure (no leader, no answer)", {}},
+    {"igbridge_cluster_media_copied_total", kind::counter,
+     "Stored media copied here from IGB_MEDIA to serve them", {}},
     {"igbridge_cluster_unowned_changes_total", kind::counter,
      "Commit parts for shards this node did not own, not published", {}},
     {"igbridge_cluster_restores_total", kind::counter,
@@ -138,6 +142,8 @@ const std::vector<family_decl>& declarations() {
     {"igbridge_user_passivations_total", kind::counter, "User actors passivated when idle", {}},
     {"igbridge_user_actors", kind::gauge, "User actors active now", {}},
     {"igbridge_wakes_total", kind::counter, "Users woken by the scheduler", {}},
+    {"igbridge_wakes_refused_total", kind::counter,
+     "Wakes refused by the registry: the user's shard is not served here (cluster)", {}},
   };
   return decls;
 }

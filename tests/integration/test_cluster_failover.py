@@ -19,7 +19,7 @@ import time
 import unittest
 
 from cluster_nodes import SHARDS, ClusterNodes
-from harness import DaemonTest, Fakegram, wait_until
+from harness import DaemonTest, Fakegram, get, wait_until
 from nats_cluster import NatsCluster
 from pipeline import media_records
 
@@ -183,6 +183,14 @@ class ClusterFailover(ClusterNodes, DaemonTest):
         except AssertionError:
             got = set().union(*delivered().values())
             print("missing:", sorted(set(load.tagged) - got))
+            for ig in (c, d):  # where they wait: hints not consumed, or fetches not made
+                try:
+                    st = get(ig.admin + "/status", timeout=5).json()
+                    print(ig.dir, "serving", st["cluster"]["serving"], "hints waiting",
+                          {x["shard"]: x["hints"] for x in st["cluster"]["lag"]["shards"]
+                           if x["hints"]}, "schedule", st.get("schedule"), "users", st.get("users"))
+                except Exception as e:  # noqa: BLE001
+                    print(ig.dir, "no /status:", e)
             raise
         by_node = delivered()
         copies = collections.Counter(m for ids in by_node.values() for m in ids)
