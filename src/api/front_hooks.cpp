@@ -59,6 +59,18 @@ struct countdown {
   }
 };
 
+/// A countdown whose answers come on NATS threads, together.
+struct locked_countdown {
+  locked_countdown(std::size_t n, std::function<void(bool)> done)
+      : count{n, true, std::move(done)} {}
+  void one(bool ok) {
+    std::lock_guard<std::mutex> lock(mu);
+    count.one(ok);
+  }
+  std::mutex mu;
+  countdown count;
+};
+
 /// Erases every app user linked to the requesting account, then marks the
 /// deletion completed; answers Meta with the code either way (the status
 /// page tells the truth, and a replay tries again).
@@ -123,18 +135,9 @@ void deauthorize_in_cluster(const context_ptr& ctx, const std::string& instagram
     if (users.empty()) {
       return answer(true);
     }
-    // The completions come on NATS threads, together.
-    struct locked_countdown {
-      std::mutex mu;
-      countdown count;
-    };
-    auto count = std::make_shared<locked_countdown>();
-    count->count = countdown{users.size(), true, answer};
+    auto count = std::make_shared<locked_countdown>(users.size(), answer);
     for (const auto& u : users) {
-      c->forward_unlink(u, "deauthorized", [count](bool stored) {
-        std::lock_guard<std::mutex> lock(count->mu);
-        count->count.one(stored);
-      });
+      c->forward_unlink(u, "deauthorized", [count](bool stored) { count->one(stored); });
     }
   });
 }
@@ -164,21 +167,13 @@ void deletion_in_cluster(const context_ptr& ctx, const std::string& signed_field
       if (o->completed || users.empty()) {
         return reply->respond(deletion_answer(*c, o->code));
       }
-      struct locked_countdown {
-        std::mutex mu;
-        countdown count;
-      };
-      auto count = std::make_shared<locked_countdown>();
       auto code = o->code;
-      count->count = countdown{users.size(), true, [c, code, reply](bool all) {
+      auto count = std::make_shared<locked_countdown>(users.size(), [c, code, reply](bool all) {
         reply->respond(all ? deletion_answer(*c, code)
                            : json_error(503, "could not record the deletion; try again"));
-      }};
+      });
       for (const auto& u : users) {
-        c->forward_erase(u, code, [count](bool stored) {
-          std::lock_guard<std::mutex> lock(count->mu);
-          count->count.one(stored);
-        });
+        c->forward_erase(u, code, [count](bool stored) { count->one(stored); });
       }
     });
   });

@@ -21,12 +21,6 @@ namespace igbridge {
 
 namespace {
 
-/// /status's `cluster` (DESIGN §9): every node from the heartbeats, with
-/// the leases it holds; `lag.hints` counts hints published and not yet
-/// acknowledged by an owner (null while the stream cannot be read), and
-/// `lag.shards` has, per shard, that count (its consumer's lag) and the
-/// messages of its changelog since the latest snapshot's compaction (what
-/// a new owner would replay).
 /// Adds every number of `from` into `into`, key by key, nested objects
 /// too: the totals of the nodes' figures.
 void add_figures(nlohmann::json& into, const nlohmann::json& from) {
@@ -43,6 +37,12 @@ void add_figures(nlohmann::json& into, const nlohmann::json& from) {
   }
 }
 
+/// /status's `cluster` (DESIGN §9): every node from the heartbeats, with
+/// the leases it holds and its figures, and their totals; `lag.hints`
+/// counts hints published and not yet acknowledged by an owner (null while
+/// the stream cannot be read), and `lag.shards` has, per shard, that count
+/// (its consumer's lag) and the messages of its changelog since the latest
+/// snapshot's compaction (what a new owner would replay).
 nlohmann::json cluster_json(const cluster::node_view& v) {
   nlohmann::json nodes = nlohmann::json::array();
   // Each node's figures cover the shards it serves, so their sum over the

@@ -19,23 +19,28 @@ namespace igbridge::cluster {
 
 namespace {
 
-/// Messages per shard in `stream` (subjects `<prefix>.<shard>`, `filter`
-/// their wildcard), in one stream-info request; its total in `total`.
-/// Empty when the stream cannot be read. Blocks.
-std::vector<int64_t> per_shard(cluster_link& link, const char* stream, const char* filter,
-                               uint32_t shards, int64_t& total) {
+/// Messages in `stream`, in all and per shard (subjects
+/// `<prefix>.<shard>`, `filter` their wildcard), from one stream-info
+/// request; -1 and none when the stream cannot be read. Blocks.
+struct stream_counts {
+  int64_t total = -1;
+  std::vector<int64_t> by_shard;
+};
+
+stream_counts count_messages(cluster_link& link, const char* stream, const char* filter,
+                             uint32_t shards) {
   jsOptions o;
   jsOptions_Init(&o);
   o.Stream.Info.SubjectsFilter = filter;
   jsStreamInfo* raw = nullptr;
   natsStatus s = js_GetStreamInfo(&raw, link.internals().js, stream, &o, nullptr);
   stream_info_ptr si(raw);
-  total = -1;
   if (s != NATS_OK || !si) {
     return {};
   }
-  total = static_cast<int64_t>(si->State.Msgs);
-  std::vector<int64_t> out(shards, 0);
+  stream_counts out;
+  out.total = static_cast<int64_t>(si->State.Msgs);
+  out.by_shard.assign(shards, 0);
   if (const auto* subjects = si->State.Subjects) {
     for (int i = 0; i < subjects->Count; ++i) {
       std::string_view subject = subjects->List[i].Subject;
@@ -43,7 +48,7 @@ std::vector<int64_t> per_shard(cluster_link& link, const char* stream, const cha
       auto digits = subject.substr(subject.rfind('.') + 1);
       auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), shard);
       if (ec == std::errc() && end == digits.data() + digits.size() && shard < shards) {
-        out[shard] = static_cast<int64_t>(subjects->List[i].Msgs);
+        out.by_shard[shard] = static_cast<int64_t>(subjects->List[i].Msgs);
       }
     }
   }
@@ -200,11 +205,11 @@ void node_runtime::refresh() {
       }
     }
     std::sort(v.nodes.begin(), v.nodes.end(), [](const member& a, const member& b) { return a.id < b.id; });
-    v.hints_by_shard = per_shard(link, names::hints_stream, names::hints_subjects, v.shards,
-                                 v.hints_pending);
-    int64_t changelog_total = 0;
-    v.changelog_by_shard = per_shard(link, names::log_stream, names::log_subjects, v.shards,
-                                     changelog_total);
+    auto hints = count_messages(link, names::hints_stream, names::hints_subjects, v.shards);
+    v.hints_pending = hints.total;
+    v.hints_by_shard = std::move(hints.by_shard);
+    v.changelog_by_shard =
+      count_messages(link, names::log_stream, names::log_subjects, v.shards).by_shard;
   } else {
     // Without the heartbeats, the last known members, with this node's own
     // count fresh.

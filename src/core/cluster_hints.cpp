@@ -72,6 +72,22 @@ constexpr std::string_view link_prefix = "link\n";
 constexpr std::string_view unlink_prefix = "unlink\n";
 constexpr std::string_view erase_prefix = "erase\n";
 
+/// A forwarded unlink or erase, {"user", `field`} after its prefix: the
+/// user and the field's value. One that is never readable is logged as
+/// `event` and acked (not to be delivered again): nullopt.
+std::optional<std::pair<std::string, std::string>> read_forwarded(const cluster::hint& h,
+                                                                  std::string_view prefix,
+                                                                  const char* field,
+                                                                  const char* event) {
+  auto j = nlohmann::json::parse(h.payload.substr(prefix.size()), nullptr, false);
+  if (!j.is_object() || !j.contains("user") || !j.contains(field)) {
+    log(log_level::error, event, {{"seq", std::to_string(h.seq)}});
+    h.settle.ack();
+    return std::nullopt;
+  }
+  return std::make_pair(j["user"].get<std::string>(), j[field].get<std::string>());
+}
+
 /// The owner's side of a forwarded erase: its registry erases the user
 /// (account.deleted queued), then `erased` purges her shard's history and
 /// marks her done; acked only after all of it, so that a node dying
@@ -79,14 +95,17 @@ constexpr std::string_view erase_prefix = "erase\n";
 /// finds nothing and goes on).
 void store_forwarded_erase(caf::actor_system& sys, registry_actor registry,
                            const cluster_hints::erased_fn& erased, const cluster::hint& h) {
-  auto j = nlohmann::json::parse(h.payload.substr(erase_prefix.size()), nullptr, false);
-  if (!j.is_object() || !j.contains("user") || !j.contains("code") || !erased) {
+  if (!erased) {
     log(log_level::error, "cluster.forwarded_erase_unreadable", {{"seq", std::to_string(h.seq)}});
     h.settle.ack();
     return;
   }
-  auto user = j["user"].get<std::string>();
-  auto code = j["code"].get<std::string>();
+  auto fields = read_forwarded(h, erase_prefix, "code", "cluster.forwarded_erase_unreadable");
+  if (!fields) {
+    return;
+  }
+  auto user = std::move(fields->first);
+  auto code = std::move(fields->second);
   auto settle = h.settle;
   sys.spawn([registry, settle, user, code, erased](caf::event_based_actor* self) {
     self->request(registry, std::chrono::seconds(30), erase_atom::value, user, code)
@@ -112,14 +131,12 @@ void store_forwarded_erase(caf::actor_system& sys, registry_actor registry,
 /// another node): its registry unlinks and tells the host, acked after.
 void store_forwarded_unlink(caf::actor_system& sys, registry_actor registry,
                             const cluster::hint& h) {
-  auto j = nlohmann::json::parse(h.payload.substr(unlink_prefix.size()), nullptr, false);
-  if (!j.is_object() || !j.contains("user") || !j.contains("reason")) {
-    log(log_level::error, "cluster.forwarded_unlink_unreadable", {{"seq", std::to_string(h.seq)}});
-    h.settle.ack();
+  auto fields = read_forwarded(h, unlink_prefix, "reason", "cluster.forwarded_unlink_unreadable");
+  if (!fields) {
     return;
   }
-  auto user = j["user"].get<std::string>();
-  auto reason = j["reason"].get<std::string>();
+  auto user = std::move(fields->first);
+  auto reason = std::move(fields->second);
   auto settle = h.settle;
   sys.spawn([registry, settle, user, reason](caf::event_based_actor* self) {
     self->request(registry, std::chrono::seconds(30), unlink_atom::value, user, true, reason)

@@ -25,14 +25,22 @@ bool exists(const std::string& path) {
 
 } // namespace
 
+std::optional<std::string> read_media_file(const context& ctx, const std::string& name) {
+  std::ifstream in(ctx.cfg.media.path + "/" + name, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in) {
+    return std::nullopt;
+  }
+  return bytes.str();
+}
+
 std::string replicate_media(const context& ctx, const std::string& name) {
   if (!ctx.media_put) {
     return {};
   }
-  std::ifstream in(ctx.cfg.media.path + "/" + name, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (!in || !ctx.media_put(name, bytes.str())) {
+  auto bytes = read_media_file(ctx, name);
+  if (!bytes || !ctx.media_put(name, *bytes)) {
     return "not stored in the cluster (IGB_MEDIA) yet";
   }
   return {};

@@ -6,11 +6,15 @@
 /// downloaded here. Both block: the media store's thread calls them. On a
 /// single node they do nothing and say yes / no.
 
+#include <optional>
 #include <string>
 
 #include "igbridge/context.hpp"
 
 namespace igbridge {
+
+/// The bytes of media.path/name; nullopt when it cannot be read.
+std::optional<std::string> read_media_file(const context& ctx, const std::string& name);
 
 /// Puts media.path/name in IGB_MEDIA; the error, or empty when stored
 /// (always on a single node).

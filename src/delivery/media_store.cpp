@@ -20,13 +20,11 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <system_error>
-#include <sstream>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -314,10 +312,7 @@ std::string load_bytes(const context& ctx, const std::string& name) {
   if (!ensure_local_media(ctx, name)) {
     return {};
   }
-  std::ifstream in(ctx.cfg.media.path + "/" + name, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return read_media_file(ctx, name).value_or(std::string());
 }
 
 /// Temp files of writes and downloads a crash interrupted.
